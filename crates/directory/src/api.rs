@@ -1,0 +1,112 @@
+//! JSON API of the directory: public lists, and agency creation for administrators.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use okno_kernel::error::{Problem, Result};
+use okno_kernel::http::{ApiJson, CurrentActor};
+use okno_kernel::Platform;
+use serde::Deserialize;
+
+use crate::model::{Agency, AppealCategory, Office, Service};
+use crate::service::{self, NewAgency};
+
+pub fn routes() -> Router<Platform> {
+    Router::new()
+        .route("/api/v1/agencies", get(list_agencies).post(create_agency))
+        .route("/api/v1/agencies/{code}", get(get_agency))
+        .route("/api/v1/offices", get(list_offices))
+        .route("/api/v1/services", get(list_services))
+        .route("/api/v1/services/{code}", get(get_service))
+        .route("/api/v1/appeal-categories", get(list_categories))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list_agencies, create_agency, get_agency, list_offices, list_services, get_service, list_categories),
+    components(schemas(Agency, NewAgency, Office, Service, AppealCategory)),
+    tags((name = "directory", description = "Справочники: ведомства, пункты обслуживания, услуги, темы обращений"))
+)]
+pub struct DirectoryApi;
+
+/// Agencies.
+#[utoipa::path(get, path = "/api/v1/agencies", tag = "directory", responses((status = 200, body = Vec<Agency>)))]
+async fn list_agencies(State(p): State<Platform>) -> Result<Json<Vec<Agency>>> {
+    Ok(Json(service::agencies(&p.db).await?))
+}
+
+/// Create an agency (administrator).
+#[utoipa::path(post, path = "/api/v1/agencies", tag = "directory", request_body = NewAgency,
+    responses(
+        (status = 201, body = Agency),
+        (status = 400, description = "Ошибки в полях", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Код занят", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn create_agency(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<NewAgency>,
+) -> Result<(StatusCode, Json<Agency>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_agency(&p.db, &actor, body).await?),
+    ))
+}
+
+/// One agency by code.
+#[utoipa::path(get, path = "/api/v1/agencies/{code}", tag = "directory",
+    params(("code" = String, Path, description = "Agency code")),
+    responses((status = 200, body = Agency), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_agency(State(p): State<Platform>, Path(code): Path<String>) -> Result<Json<Agency>> {
+    Ok(Json(service::agency(&p.db, &code).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct OfficeQuery {
+    /// Only offices of this city.
+    pub city: Option<String>,
+}
+
+/// Service points.
+#[utoipa::path(get, path = "/api/v1/offices", tag = "directory", params(OfficeQuery), responses((status = 200, body = Vec<Office>)))]
+async fn list_offices(
+    State(p): State<Platform>,
+    Query(q): Query<OfficeQuery>,
+) -> Result<Json<Vec<Office>>> {
+    Ok(Json(
+        service::offices(&p.db, q.city.as_deref().filter(|s| !s.is_empty())).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ServiceQuery {
+    /// Only services of this agency (code).
+    pub agency: Option<String>,
+}
+
+/// The service catalogue.
+#[utoipa::path(get, path = "/api/v1/services", tag = "directory", params(ServiceQuery), responses((status = 200, body = Vec<Service>)))]
+async fn list_services(
+    State(p): State<Platform>,
+    Query(q): Query<ServiceQuery>,
+) -> Result<Json<Vec<Service>>> {
+    Ok(Json(
+        service::services(&p.db, q.agency.as_deref().filter(|s| !s.is_empty())).await?,
+    ))
+}
+
+/// One service by code.
+#[utoipa::path(get, path = "/api/v1/services/{code}", tag = "directory",
+    params(("code" = String, Path, description = "Service code")),
+    responses((status = 200, body = Service), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_service(State(p): State<Platform>, Path(code): Path<String>) -> Result<Json<Service>> {
+    Ok(Json(service::service(&p.db, &code).await?))
+}
+
+/// Categories of appeals.
+#[utoipa::path(get, path = "/api/v1/appeal-categories", tag = "directory", responses((status = 200, body = Vec<AppealCategory>)))]
+async fn list_categories(State(p): State<Platform>) -> Result<Json<Vec<AppealCategory>>> {
+    Ok(Json(service::categories(&p.db).await?))
+}

@@ -1,0 +1,14 @@
+//! The directory: reference data every part relies on — agencies, service points, the catalogue of
+//! services and the categories of appeals — with public pages, an API and Russian demo data.
+
+pub mod api;
+pub mod demo;
+pub mod model;
+pub mod pages;
+pub mod service;
+pub mod store;
+
+/// This part's migrations.
+pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
+    vec![okno_kernel::migration!("directory", 1, "0001_directory")]
+}

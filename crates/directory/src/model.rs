@@ -1,0 +1,112 @@
+//! Directory types: agencies, service points, catalogue services and appeal categories, as stored
+//! and as served by the API.
+
+use serde::{Deserialize, Serialize};
+
+/// An agency (орган власти): federal, regional or municipal.
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Agency {
+    pub id: String,
+    /// Stable short code, e.g. `fns`.
+    pub code: String,
+    pub name: String,
+    pub short_name: String,
+    /// `federal`, `regional` or `municipal`.
+    pub level: String,
+    pub inn: Option<String>,
+    pub ogrn: Option<String>,
+    pub region: String,
+    /// IANA time zone, e.g. `Europe/Moscow`.
+    pub time_zone: String,
+    pub website: Option<String>,
+    pub created_at: i64,
+}
+
+pub const LEVELS: [(&str, &str); 3] = [
+    ("federal", "Федеральный орган"),
+    ("regional", "Региональный орган"),
+    ("municipal", "Орган местного самоуправления"),
+];
+
+pub fn level_title(level: &str) -> &'static str {
+    LEVELS
+        .iter()
+        .find(|(k, _)| *k == level)
+        .map(|(_, t)| *t)
+        .unwrap_or("Орган власти")
+}
+
+/// A service point.
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Office {
+    pub id: String,
+    pub code: String,
+    /// `mfc`, `post`, `bank`, `accredited`, `mobile`.
+    pub kind: String,
+    pub name: String,
+    pub city: String,
+    pub address: String,
+    /// Latitude in millionths of a degree.
+    pub lat_micro: i64,
+    /// Longitude in millionths of a degree.
+    pub lon_micro: i64,
+    pub time_zone: String,
+    pub phone: Option<String>,
+    /// Opening hours as JSON: `{"mon": ["08:00", "20:00"], …, "break": ["13:00", "13:30"]}`.
+    pub hours: String,
+    pub created_at: i64,
+}
+
+pub fn office_kind_title(kind: &str) -> &'static str {
+    match kind {
+        "mfc" => "МФЦ",
+        "post" => "Отделение Почты России",
+        "bank" => "Банк",
+        "accredited" => "Аккредитованная организация",
+        "mobile" => "Мобильный пункт",
+        _ => "Пункт обслуживания",
+    }
+}
+
+/// A service of the catalogue.
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Service {
+    pub id: String,
+    pub code: String,
+    pub agency_code: String,
+    pub title: String,
+    pub summary: String,
+    /// State fee in kopecks; none when free.
+    pub fee_kopecks: Option<i64>,
+    /// The decision is due this many working days after the application is registered.
+    pub deadline_working_days: i64,
+    /// Account level needed: `simplified`, `standard`, `confirmed`.
+    pub level_required: String,
+    /// JSON array of required documents.
+    pub documents: String,
+    /// 1 when the service can be applied for online.
+    pub online: i64,
+    pub created_at: i64,
+}
+
+pub fn account_level_title(level: &str) -> &'static str {
+    match level {
+        "simplified" => "упрощённая",
+        "standard" => "стандартная",
+        "confirmed" => "подтверждённая",
+        _ => "—",
+    }
+}
+
+/// A category of appeals, routed to the agency that answers them.
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct AppealCategory {
+    pub id: String,
+    pub code: String,
+    pub title: String,
+    pub description: String,
+    pub agency_code: String,
+    /// The answer is due within this many days of registration (Federal Law 59-FZ, art. 12).
+    pub answer_days: i64,
+    pub created_at: i64,
+}

@@ -1,0 +1,300 @@
+//! Use cases of the directory: public reads, and the administrator's creation of an agency (audited,
+//! announced through the outbox).
+
+use okno_kernel::actor::{Actor, Permission};
+use okno_kernel::db::Db;
+use okno_kernel::error::{FieldError, Problem, Result};
+use okno_kernel::{audit, outbox};
+use serde::Deserialize;
+
+use crate::model::{Agency, AppealCategory, Office, Service};
+use crate::store::{self, Summary};
+
+pub async fn summary(db: &Db) -> Result<Summary> {
+    let mut c = db.read().await?;
+    Ok(store::summary(&mut c).await?)
+}
+
+pub async fn agencies(db: &Db) -> Result<Vec<Agency>> {
+    let mut c = db.read().await?;
+    Ok(store::agencies(&mut c).await?)
+}
+
+pub async fn agency(db: &Db, code: &str) -> Result<Agency> {
+    let mut c = db.read().await?;
+    store::agency(&mut c, code)
+        .await?
+        .ok_or_else(|| Problem::not_found("Ведомство").into())
+}
+
+pub async fn offices(db: &Db, city: Option<&str>) -> Result<Vec<Office>> {
+    let mut c = db.read().await?;
+    Ok(store::offices(&mut c, city).await?)
+}
+
+pub async fn services(db: &Db, agency: Option<&str>) -> Result<Vec<Service>> {
+    let mut c = db.read().await?;
+    Ok(store::services(&mut c, agency).await?)
+}
+
+pub async fn service(db: &Db, code: &str) -> Result<Service> {
+    let mut c = db.read().await?;
+    store::service(&mut c, code)
+        .await?
+        .ok_or_else(|| Problem::not_found("Услуга").into())
+}
+
+pub async fn categories(db: &Db) -> Result<Vec<AppealCategory>> {
+    let mut c = db.read().await?;
+    Ok(store::categories(&mut c).await?)
+}
+
+/// What an administrator sends to create an agency.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAgency {
+    /// Latin letters, digits and hyphens, 2–40 characters.
+    pub code: String,
+    pub name: String,
+    pub short_name: String,
+    /// `federal`, `regional` or `municipal`.
+    pub level: String,
+    pub inn: Option<String>,
+    pub ogrn: Option<String>,
+    pub region: String,
+    pub time_zone: String,
+    pub website: Option<String>,
+}
+
+fn field(errors: &mut Vec<FieldError>, f: &str, code: &str, msg: impl Into<String>) {
+    errors.push(FieldError {
+        field: f.into(),
+        code: code.into(),
+        message: msg.into(),
+    });
+}
+
+/// Checks every field and reports all problems together; ИНН and ОГРН are checked by their
+/// control digits.
+pub fn validate_agency(n: NewAgency) -> std::result::Result<Agency, Problem> {
+    let mut e = Vec::new();
+    let code = n.code.trim().to_ascii_lowercase();
+    if code.len() < 2
+        || code.len() > 40
+        || !code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        field(
+            &mut e,
+            "code",
+            "agency.code",
+            "Код — от 2 до 40 латинских букв, цифр и дефисов.",
+        );
+    }
+    let text = |e: &mut Vec<FieldError>, f: &str, v: &str, max: usize, what: &str| {
+        let v = v.trim();
+        if v.is_empty() || v.chars().count() > max {
+            field(
+                e,
+                f,
+                &format!("agency.{f}"),
+                format!("Укажите {what} (до {max} символов)."),
+            );
+        }
+        v.to_string()
+    };
+    let name = text(&mut e, "name", &n.name, 300, "полное наименование");
+    let short_name = text(
+        &mut e,
+        "short_name",
+        &n.short_name,
+        100,
+        "краткое наименование",
+    );
+    let region = text(&mut e, "region", &n.region, 100, "регион");
+    if !crate::model::LEVELS.iter().any(|(k, _)| *k == n.level) {
+        field(
+            &mut e,
+            "level",
+            "agency.level",
+            "Уровень: federal, regional или municipal.",
+        );
+    }
+    let inn = match n.inn.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(v) => match okno_rules::Inn::parse(v) {
+            Ok(inn) if inn.as_str().len() == 10 => Some(inn.as_str().to_string()),
+            Ok(_) => {
+                field(
+                    &mut e,
+                    "inn",
+                    "agency.inn_person",
+                    "У органа власти ИНН из 10 цифр.",
+                );
+                None
+            }
+            Err(err) => {
+                field(&mut e, "inn", err.code(), err.to_string());
+                None
+            }
+        },
+    };
+    let ogrn = match n.ogrn.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(v) => match okno_rules::Ogrn::parse(v) {
+            Ok(o) => Some(o.as_str().to_string()),
+            Err(err) => {
+                field(&mut e, "ogrn", err.code(), err.to_string());
+                None
+            }
+        },
+    };
+    if !is_time_zone(&n.time_zone) {
+        field(
+            &mut e,
+            "time_zone",
+            "agency.time_zone",
+            "Часовой пояс в формате IANA, например Europe/Moscow.",
+        );
+    }
+    let website = n
+        .website
+        .map(|w| w.trim().to_string())
+        .filter(|w| !w.is_empty());
+    if let Some(w) = &website {
+        if !(w.starts_with("https://") || w.starts_with("http://")) || w.len() > 300 {
+            field(
+                &mut e,
+                "website",
+                "agency.website",
+                "Адрес сайта начинается с https://.",
+            );
+        }
+    }
+    if !e.is_empty() {
+        return Err(Problem::invalid_fields(e));
+    }
+    Ok(Agency {
+        id: okno_kernel::clock::new_id(),
+        code,
+        name,
+        short_name,
+        level: n.level,
+        inn,
+        ogrn,
+        region,
+        time_zone: n.time_zone,
+        website,
+        created_at: okno_kernel::clock::now_ms(),
+    })
+}
+
+/// The Russian Federation's IANA zones (all eleven offsets).
+pub const RUSSIAN_TIME_ZONES: [&str; 21] = [
+    "Europe/Kaliningrad",
+    "Europe/Moscow",
+    "Europe/Simferopol",
+    "Europe/Kirov",
+    "Europe/Volgograd",
+    "Europe/Astrakhan",
+    "Europe/Saratov",
+    "Europe/Ulyanovsk",
+    "Europe/Samara",
+    "Asia/Yekaterinburg",
+    "Asia/Omsk",
+    "Asia/Novosibirsk",
+    "Asia/Barnaul",
+    "Asia/Tomsk",
+    "Asia/Novokuznetsk",
+    "Asia/Krasnoyarsk",
+    "Asia/Irkutsk",
+    "Asia/Chita",
+    "Asia/Yakutsk",
+    "Asia/Vladivostok",
+    "Asia/Magadan",
+];
+
+fn is_time_zone(tz: &str) -> bool {
+    RUSSIAN_TIME_ZONES.contains(&tz)
+        || [
+            "Asia/Sakhalin",
+            "Asia/Srednekolymsk",
+            "Asia/Kamchatka",
+            "Asia/Anadyr",
+            "Asia/Khandyga",
+            "Asia/Ust-Nera",
+        ]
+        .contains(&tz)
+}
+
+/// An administrator creates an agency.
+pub async fn create_agency(db: &Db, actor: &Actor, new: NewAgency) -> Result<Agency> {
+    actor.require(Permission::DirectoryManage)?;
+    let agency = validate_agency(new)?;
+    let mut tx = db.begin().await?;
+    if !store::insert_agency(&mut tx, &agency).await? {
+        return Err(Problem::conflict(
+            "agency.code_taken",
+            format!("Ведомство с кодом «{}» уже есть.", agency.code),
+        )
+        .into());
+    }
+    outbox::enqueue(
+        &mut tx,
+        "directory.agency.created",
+        &serde_json::json!({ "id": agency.id, "code": agency.code }),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor,
+            action: "directory.agency.created",
+            subject_type: "agency",
+            subject_id: &agency.id,
+            details: serde_json::json!({ "code": agency.code, "short_name": agency.short_name, "level": agency.level }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(agency)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new() -> NewAgency {
+        NewAgency {
+            code: "fns".into(),
+            name: "Федеральная налоговая служба".into(),
+            short_name: "ФНС России".into(),
+            level: "federal".into(),
+            inn: Some("7707329152".into()),
+            ogrn: Some("1047707030513".into()),
+            region: "Российская Федерация".into(),
+            time_zone: "Europe/Moscow".into(),
+            website: None,
+        }
+    }
+
+    #[test]
+    fn a_valid_agency_passes() {
+        let a = validate_agency(new()).unwrap();
+        assert_eq!(a.inn.as_deref(), Some("7707329152"));
+    }
+
+    #[test]
+    fn every_invalid_field_is_named() {
+        let mut n = new();
+        n.code = "ФНС".into();
+        n.inn = Some("7707329153".into());
+        n.time_zone = "Moscow".into();
+        n.level = "galactic".into();
+        let p = validate_agency(n).unwrap_err();
+        let fields: Vec<_> = p.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["code", "level", "inn", "time_zone"]);
+        assert_eq!(p.errors[2].code, "inn.checksum");
+    }
+}

@@ -1,0 +1,475 @@
+//! The append-only, hash-chained audit journal: every use case appends a record in its own
+//! transaction; `verify` recomputes the chain; `export` writes JSON Lines with Ed25519-signed
+//! checkpoints that `verify_export` checks offline with only the public key.
+//!
+//! Each record's hash is SHA-256 over a canonical JSON array of its fields, ending with the previous
+//! record's hash, so changing, deleting or reordering any record breaks every link after it. The
+//! head of the chain (`audit_head`) is one row: appending updates it first, which takes its row lock
+//! on PostgreSQL (SQLite has one writer anyway), so concurrent transactions append in commit order.
+
+use std::io::{BufRead, Write};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::actor::{Actor, ActorKind};
+use crate::db::{AsConn, Db, Tx};
+use crate::error::{Problem, Result};
+use crate::{q_all, q_exec, q_one, q_opt};
+
+/// The hash before the first record.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What a use case records.
+#[derive(Debug)]
+pub struct Entry<'a> {
+    pub actor: &'a Actor,
+    /// What happened, `part.subject.verb`: `directory.agency.created`.
+    pub action: &'a str,
+    pub subject_type: &'a str,
+    pub subject_id: &'a str,
+    /// What changed. Never personal data in clear: ids and field names, not passport numbers.
+    pub details: serde_json::Value,
+}
+
+/// A stored record of the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Record {
+    pub seq: i64,
+    pub id: String,
+    /// Milliseconds since the epoch, UTC.
+    pub at: i64,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub on_behalf_of_id: Option<String>,
+    pub on_behalf_of_name: Option<String>,
+    pub action: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    /// JSON text exactly as hashed.
+    pub details: String,
+    pub request_id: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Record {
+    /// The SHA-256 of the record's canonical form (every field but `hash`, in a fixed order).
+    pub fn compute_hash(&self) -> String {
+        let canonical = serde_json::json!([
+            "okno-audit-v1",
+            self.seq,
+            self.id,
+            self.at,
+            self.actor_kind,
+            self.actor_id,
+            self.actor_name,
+            self.on_behalf_of_id,
+            self.on_behalf_of_name,
+            self.action,
+            self.subject_type,
+            self.subject_id,
+            self.details,
+            self.request_id,
+            self.prev_hash,
+        ]);
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+}
+
+fn kind_name(k: ActorKind) -> &'static str {
+    match k {
+        ActorKind::Anonymous => "anonymous",
+        ActorKind::System => "system",
+        ActorKind::Account => "account",
+        ActorKind::Token => "token",
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Head {
+    seq: i64,
+    hash: String,
+}
+
+/// Appends a record to the journal inside the use case's transaction and returns its number.
+///
+/// Call it as the last statement before commit: from here until commit the journal's head is
+/// locked, and every other audited write waits.
+pub async fn append(tx: &mut Tx, e: Entry<'_>) -> Result<i64> {
+    let head = q_one!(
+        tx,
+        Head,
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
+    )?;
+    let mut r = Record {
+        seq: head.seq,
+        id: crate::clock::new_id(),
+        at: crate::clock::now_ms(),
+        actor_kind: kind_name(e.actor.kind).into(),
+        actor_id: e.actor.id.clone(),
+        actor_name: e.actor.name.clone(),
+        on_behalf_of_id: e.actor.on_behalf_of.as_ref().map(|p| p.id.clone()),
+        on_behalf_of_name: e.actor.on_behalf_of.as_ref().map(|p| p.name.clone()),
+        action: e.action.into(),
+        subject_type: e.subject_type.into(),
+        subject_id: e.subject_id.into(),
+        details: e.details.to_string(),
+        request_id: crate::ctx::request_id(),
+        prev_hash: head.hash,
+        hash: String::new(),
+    };
+    r.hash = r.compute_hash();
+    q_exec!(
+        tx,
+        "INSERT INTO audit_log (seq, id, at, actor_kind, actor_id, actor_name, on_behalf_of_id,
+            on_behalf_of_name, action, subject_type, subject_id, details, request_id, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        r.seq,
+        &r.id,
+        r.at,
+        &r.actor_kind,
+        &r.actor_id,
+        &r.actor_name,
+        &r.on_behalf_of_id,
+        &r.on_behalf_of_name,
+        &r.action,
+        &r.subject_type,
+        &r.subject_id,
+        &r.details,
+        &r.request_id,
+        &r.prev_hash,
+        &r.hash
+    )?;
+    q_exec!(tx, "UPDATE audit_head SET hash = $1 WHERE id = 1", &r.hash)?;
+    Ok(r.seq)
+}
+
+/// The result of checking the journal in the database.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Intact { count: i64, last_hash: String },
+    Broken { seq: i64, reason: String },
+}
+
+const PAGE: i64 = 5000;
+
+/// Recomputes the whole chain and names the first broken record.
+pub async fn verify(db: &Db) -> Result<Verdict> {
+    let mut c = db.read().await?;
+    let mut expected_seq = 1;
+    let mut prev = GENESIS.to_string();
+    loop {
+        let page = q_all!(
+            &mut c,
+            Record,
+            "SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2",
+            expected_seq,
+            PAGE
+        )?;
+        let done = (page.len() as i64) < PAGE;
+        for r in page {
+            if r.seq != expected_seq {
+                return Ok(Verdict::Broken {
+                    seq: expected_seq,
+                    reason: format!(
+                        "record {expected_seq} is missing (deleted); the next present is {}",
+                        r.seq
+                    ),
+                });
+            }
+            if r.prev_hash != prev {
+                return Ok(Verdict::Broken {
+                    seq: r.seq,
+                    reason: format!(
+                        "record {} ({}) does not link to the record before it (reordered or a record before it was replaced)",
+                        r.seq, r.id
+                    ),
+                });
+            }
+            if r.compute_hash() != r.hash {
+                return Ok(Verdict::Broken {
+                    seq: r.seq,
+                    reason: format!(
+                        "record {} ({}) was changed: its hash does not match its content",
+                        r.seq, r.id
+                    ),
+                });
+            }
+            prev = r.hash;
+            expected_seq += 1;
+        }
+        if done {
+            break;
+        }
+    }
+    let head = q_opt!(
+        &mut c,
+        Head,
+        "SELECT seq, hash FROM audit_head WHERE id = 1"
+    )?
+    .ok_or_else(|| crate::error::Error::internal("audit_head row is missing"))?;
+    let count = expected_seq - 1;
+    if head.seq != count || head.hash != prev {
+        return Ok(Verdict::Broken {
+            seq: count + 1,
+            reason: format!(
+                "the journal ends at record {count}, but its head says {}: records after {count} were deleted",
+                head.seq
+            ),
+        });
+    }
+    Ok(Verdict::Intact {
+        count,
+        last_hash: prev,
+    })
+}
+
+/// A page of records for the auditor's API, newest first.
+pub async fn list(
+    c: &mut impl AsConn,
+    actor: &Actor,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Record>> {
+    actor.require(crate::actor::Permission::AuditRead)?;
+    let before = before_seq.unwrap_or(i64::MAX);
+    Ok(q_all!(
+        c,
+        Record,
+        "SELECT * FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
+        before,
+        limit.clamp(1, 500)
+    )?)
+}
+
+/// A line of an export file.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ExportLine {
+    Header {
+        format: String,
+        from: i64,
+        to: i64,
+        exported_at: i64,
+    },
+    Record(Record),
+    Checkpoint(Checkpoint),
+}
+
+/// A signed statement «the chain up to record `seq` ends in `hash`».
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+    pub at: i64,
+    /// Base64 of the 32-byte Ed25519 public key that signed.
+    pub public_key: String,
+    /// Base64 of the Ed25519 signature over [`checkpoint_message`].
+    pub signature: String,
+}
+
+pub fn checkpoint_message(seq: i64, hash: &str, at: i64) -> String {
+    format!("okno-audit-checkpoint:v1:{seq}:{hash}:{at}")
+}
+
+/// How many records between signed checkpoints in an export.
+pub const CHECKPOINT_EVERY: usize = 1000;
+
+/// Writes the records whose time is in `[from, to)` (milliseconds) as JSON Lines with signed
+/// checkpoints every [`CHECKPOINT_EVERY`] records and after the last. Returns the record count.
+pub async fn export(
+    db: &Db,
+    actor: &Actor,
+    from: i64,
+    to: i64,
+    key: &SigningKey,
+    out: &mut impl Write,
+) -> Result<i64> {
+    actor.require(crate::actor::Permission::AuditExport)?;
+    let io = |e: std::io::Error| crate::error::Error::internal(format!("writing the export: {e}"));
+    let public_key = B64.encode(key.verifying_key().as_bytes());
+    let line = |l: &ExportLine| serde_json::to_string(l).map(|s| s + "\n");
+    out.write_all(
+        line(&ExportLine::Header {
+            format: "okno-audit-export/1".into(),
+            from,
+            to,
+            exported_at: crate::clock::now_ms(),
+        })?
+        .as_bytes(),
+    )
+    .map_err(io)?;
+    let mut c = db.read().await?;
+    let mut after = 0i64;
+    let mut count = 0i64;
+    let mut since_checkpoint = 0usize;
+    let mut last: Option<(i64, String)> = None;
+    loop {
+        let page = q_all!(
+            &mut c,
+            Record,
+            "SELECT * FROM audit_log WHERE seq > $1 AND at >= $2 AND at < $3 ORDER BY seq LIMIT $4",
+            after,
+            from,
+            to,
+            PAGE
+        )?;
+        let done = (page.len() as i64) < PAGE;
+        for r in page {
+            after = r.seq;
+            last = Some((r.seq, r.hash.clone()));
+            out.write_all(line(&ExportLine::Record(r))?.as_bytes())
+                .map_err(io)?;
+            count += 1;
+            since_checkpoint += 1;
+            if since_checkpoint == CHECKPOINT_EVERY {
+                if let Some((seq, hash)) = &last {
+                    let cp = sign_checkpoint(key, &public_key, *seq, hash);
+                    out.write_all(line(&ExportLine::Checkpoint(cp))?.as_bytes())
+                        .map_err(io)?;
+                }
+                since_checkpoint = 0;
+            }
+        }
+        if done {
+            break;
+        }
+    }
+    if since_checkpoint > 0 {
+        if let Some((seq, hash)) = &last {
+            let cp = sign_checkpoint(key, &public_key, *seq, hash);
+            out.write_all(line(&ExportLine::Checkpoint(cp))?.as_bytes())
+                .map_err(io)?;
+        }
+    }
+    out.flush().map_err(io)?;
+    Ok(count)
+}
+
+fn sign_checkpoint(key: &SigningKey, public_key: &str, seq: i64, hash: &str) -> Checkpoint {
+    let at = crate::clock::now_ms();
+    let sig = key.sign(checkpoint_message(seq, hash, at).as_bytes());
+    Checkpoint {
+        seq,
+        hash: hash.to_string(),
+        at,
+        public_key: public_key.to_string(),
+        signature: B64.encode(sig.to_bytes()),
+    }
+}
+
+/// What an offline check of an export found.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ExportVerdict {
+    pub records: i64,
+    pub checkpoints: i64,
+}
+
+/// Parses a base64 Ed25519 public key (32 bytes).
+pub fn parse_public_key(b64: &str) -> Result<VerifyingKey, String> {
+    let bytes = B64
+        .decode(b64.trim())
+        .map_err(|e| format!("the public key is not base64: {e}"))?;
+    let arr: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| "the public key must be 32 bytes".to_string())?;
+    VerifyingKey::from_bytes(&arr).map_err(|e| format!("not an Ed25519 public key: {e}"))
+}
+
+/// Checks an export file offline: every record's hash, every link, and that every record is covered
+/// by a checkpoint signed with `key`. The error names the line and what is wrong with it.
+pub fn verify_export(
+    input: impl BufRead,
+    key: &VerifyingKey,
+) -> std::result::Result<ExportVerdict, String> {
+    let mut prev: Option<(i64, String)> = None;
+    let mut records = 0;
+    let mut checkpoints = 0;
+    let mut unsigned_since: Option<usize> = None;
+    let mut saw_header = false;
+    for (i, line) in input.lines().enumerate() {
+        let n = i + 1;
+        let line = line.map_err(|e| format!("line {n}: cannot read: {e}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed: ExportLine = serde_json::from_str(&line)
+            .map_err(|e| format!("line {n}: not an export line: {e}"))?;
+        match parsed {
+            ExportLine::Header { format, .. } => {
+                if saw_header || n != 1 {
+                    return Err(format!("line {n}: a header may only be the first line"));
+                }
+                if format != "okno-audit-export/1" {
+                    return Err(format!("line {n}: unknown format {format}"));
+                }
+                saw_header = true;
+            }
+            ExportLine::Record(r) => {
+                if !saw_header {
+                    return Err(format!("line {n}: the file does not start with a header"));
+                }
+                if r.compute_hash() != r.hash {
+                    return Err(format!(
+                        "line {n}: record {} was changed: its hash does not match its content",
+                        r.seq
+                    ));
+                }
+                if let Some((pseq, phash)) = &prev {
+                    if r.seq != pseq + 1 {
+                        return Err(format!("line {n}: record {} follows record {pseq}: records are missing or reordered", r.seq));
+                    }
+                    if &r.prev_hash != phash {
+                        return Err(format!(
+                            "line {n}: record {} does not link to record {pseq}",
+                            r.seq
+                        ));
+                    }
+                }
+                prev = Some((r.seq, r.hash));
+                records += 1;
+                unsigned_since.get_or_insert(n);
+            }
+            ExportLine::Checkpoint(cp) => {
+                let Some((pseq, phash)) = &prev else {
+                    return Err(format!("line {n}: a checkpoint before any record"));
+                };
+                if cp.seq != *pseq || &cp.hash != phash {
+                    return Err(format!(
+                        "line {n}: the checkpoint does not cover the record before it ({pseq})"
+                    ));
+                }
+                let sig_bytes = B64
+                    .decode(&cp.signature)
+                    .map_err(|_| format!("line {n}: the signature is not base64"))?;
+                let sig = Signature::from_slice(&sig_bytes)
+                    .map_err(|_| format!("line {n}: the signature is malformed"))?;
+                key.verify(checkpoint_message(cp.seq, &cp.hash, cp.at).as_bytes(), &sig)
+                    .map_err(|_| format!("line {n}: the checkpoint's signature does not verify with the given public key"))?;
+                checkpoints += 1;
+                unsigned_since = None;
+            }
+        }
+    }
+    if !saw_header {
+        return Err("the file is empty or has no header".into());
+    }
+    if let Some(line) = unsigned_since {
+        return Err(format!("records from line {line} on are not covered by a signed checkpoint (the file was cut or extended)"));
+    }
+    Ok(ExportVerdict {
+        records,
+        checkpoints,
+    })
+}
+
+/// Turns a verdict into a problem for the API.
+pub fn broken_problem(seq: i64, reason: &str) -> Problem {
+    Problem::new(409, "audit.chain_broken", "Цепочка журнала аудита нарушена")
+        .with_detail(format!("Запись {seq}: {reason}"))
+}

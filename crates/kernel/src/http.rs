@@ -1,0 +1,237 @@
+//! What HTTP handlers of every part share: the acting user and page chrome put on the request by the
+//! web shell's middleware, a JSON extractor whose errors name the offending field, and the error type
+//! of HTML pages (rendered by the shell as a Russian error page).
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use crate::actor::Actor;
+use crate::error::{Error, Problem};
+
+/// The acting user of this request (anonymous when nobody signed in).
+#[derive(Debug, Clone)]
+pub struct CurrentActor(pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentActor {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<CurrentActor>()
+            .cloned()
+            .unwrap_or(CurrentActor(Actor::anonymous())))
+    }
+}
+
+/// What every page's layout needs: the CSRF token for its forms, who is signed in, where we are.
+#[derive(Debug, Clone, Default)]
+pub struct Chrome {
+    /// Put in every form as `<input type="hidden" name="csrf_token">`.
+    pub csrf_token: String,
+    /// The signed-in actor's display name, if any.
+    pub user: Option<String>,
+    /// The current path, for navigation highlighting.
+    pub path: String,
+    /// Kiosk (public terminal) mode: larger targets, no «remember me».
+    pub kiosk: bool,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Chrome {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let mut c = parts
+            .extensions
+            .get::<Chrome>()
+            .cloned()
+            .unwrap_or_default();
+        c.path = parts.uri.path().to_string();
+        Ok(c)
+    }
+}
+
+/// A page handler's error. The web shell renders it inside the layout as a Russian error page.
+#[derive(Debug)]
+pub struct PageError(pub Problem);
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> PageError {
+        PageError(e.to_problem())
+    }
+}
+
+impl From<Problem> for PageError {
+    fn from(p: Problem) -> PageError {
+        PageError(p)
+    }
+}
+
+impl From<sqlx::Error> for PageError {
+    fn from(e: sqlx::Error) -> PageError {
+        PageError(Error::Db(e).to_problem())
+    }
+}
+
+/// Marks a response whose body the shell must replace by an error page showing this problem.
+#[derive(Debug, Clone)]
+pub struct RenderErrorPage(pub Problem);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let mut r = self.0.status_code().into_response();
+        r.extensions_mut().insert(RenderErrorPage(self.0));
+        r
+    }
+}
+
+/// Renders an askama template into an HTML response, or a 500 error page when rendering fails.
+pub fn render(t: &impl askama::Template) -> Response {
+    match t.render() {
+        Ok(html) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+        Err(e) => PageError(Error::internal(format!("template: {e}")).to_problem()).into_response(),
+    }
+}
+
+/// A JSON body whose errors are problems naming the offending field:
+/// `{"code": "request.invalid_json", "errors": [{"field": "address.city", …}]}`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|ct| {
+                let ct = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                ct == "application/json" || ct.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE.as_u16(),
+                "request.unsupported_media_type",
+                "Неподдерживаемый формат запроса",
+            )
+            .with_detail(
+                "Тело запроса должно быть в формате JSON (Content-Type: application/json).",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large()
+                } else {
+                    Problem::new(400, "request.unreadable", "Не удалось прочитать запрос")
+                }
+            })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// 413 problem for bodies over the limit.
+pub fn too_large() -> Problem {
+    Problem::new(413, "request.too_large", "Слишком большой запрос")
+        .with_detail("Размер тела запроса превышает допустимый предел.")
+}
+
+/// Parses JSON, naming the field where it went wrong.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = if path == "." { String::new() } else { path };
+        let message = describe_json_error(&inner);
+        let detail = if field.is_empty() {
+            format!("Некорректный JSON: {message}")
+        } else {
+            format!("Поле «{field}»: {message}")
+        };
+        let mut p = Problem::new(400, "request.invalid_json", "Некорректный JSON в запросе")
+            .with_detail(detail);
+        if !field.is_empty() {
+            p = p.with_field(field, "json.invalid", message);
+        }
+        p
+    })
+}
+
+fn describe_json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let raw = e.to_string();
+    match e.classify() {
+        Category::Syntax | Category::Eof => {
+            format!(
+                "синтаксическая ошибка в строке {}, позиция {}",
+                e.line(),
+                e.column()
+            )
+        }
+        Category::Data => {
+            if let Some(rest) = raw.strip_prefix("missing field `") {
+                let name = rest.split('`').next().unwrap_or("");
+                format!("отсутствует обязательное поле «{name}»")
+            } else if raw.starts_with("invalid type") {
+                "значение неверного типа".into()
+            } else if raw.starts_with("unknown field") {
+                "неизвестное поле".into()
+            } else if raw.starts_with("unknown variant") {
+                "недопустимое значение".into()
+            } else {
+                "недопустимое значение".into()
+            }
+        }
+        Category::Io => "ошибка чтения".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        address: Address,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Address {
+        house: u32,
+    }
+
+    #[test]
+    fn a_wrong_type_deep_in_the_body_names_its_field() {
+        let p = parse_json::<Body>(r#"{"name":"x","address":{"house":"пять"}}"#.as_bytes())
+            .unwrap_err();
+        assert_eq!(p.code, "request.invalid_json");
+        assert_eq!(p.errors[0].field, "address.house");
+    }
+
+    #[test]
+    fn a_missing_field_is_named_in_russian() {
+        let p = parse_json::<Body>(br#"{"address":{"house":5}}"#).unwrap_err();
+        assert!(p.detail.contains("«name»"), "{}", p.detail);
+    }
+
+    #[test]
+    fn broken_syntax_says_where() {
+        let p = parse_json::<Body>(b"{\"name\": ").unwrap_err();
+        assert!(p.detail.contains("строке 1"), "{}", p.detail);
+    }
+}

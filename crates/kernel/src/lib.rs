@@ -1,0 +1,28 @@
+//! The platform kernel: what every part shares — the database handle and migrations, errors in
+//! problem+json form, the acting user and permissions, the audit journal, the outbox, secrets.
+
+pub mod actor;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod ctx;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod migrate;
+pub mod outbox;
+pub mod page;
+pub mod pii;
+pub mod platform;
+
+pub use sqlx;
+
+pub use actor::{Actor, Permission, Role};
+pub use db::{Db, Tx};
+pub use error::{Error, Problem, Result};
+pub use platform::Platform;
+
+/// The kernel's own migrations.
+pub fn migrations() -> Vec<migrate::Migration> {
+    vec![migration!("kernel", 1, "0001_kernel")]
+}

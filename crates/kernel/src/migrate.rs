@@ -1,0 +1,132 @@
+//! The migrations runner: every crate ships numbered SQL files per engine (`migrations/sqlite`,
+//! `migrations/postgres`), and this applies the missing ones in order, each in its own transaction.
+//!
+//! Applied migrations are recorded in `okno_migrations` with a checksum; a file changed after it was
+//! applied is refused at start-up rather than silently ignored.
+
+use sha2::{Digest, Sha256};
+
+use crate::db::{exec_script, Db, Engine};
+use crate::{q_exec, q_opt};
+
+/// One migration of one crate, in both dialects.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The crate (or part) that owns it, e.g. `kernel`.
+    pub owner: &'static str,
+    /// Sequence within the owner, starting at 1.
+    pub version: i64,
+    pub name: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+/// Declares a migration whose files are `migrations/{sqlite,postgres}/NNNN_name.sql` in the calling crate.
+#[macro_export]
+macro_rules! migration {
+    ($owner:expr, $version:expr, $file:literal) => {
+        $crate::migrate::Migration {
+            owner: $owner,
+            version: $version,
+            name: $file,
+            sqlite: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/migrations/sqlite/",
+                $file,
+                ".sql"
+            )),
+            postgres: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/migrations/postgres/",
+                $file,
+                ".sql"
+            )),
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration {owner}/{version} ({name}) was changed after it was applied")]
+    ChecksumMismatch {
+        owner: String,
+        version: i64,
+        name: String,
+    },
+}
+
+#[derive(sqlx::FromRow)]
+struct Applied {
+    checksum: String,
+}
+
+const BOOTSTRAP: &str = "CREATE TABLE IF NOT EXISTS okno_migrations (
+    owner TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    applied_at BIGINT NOT NULL,
+    PRIMARY KEY (owner, version)
+)";
+
+/// Applies every migration not yet applied, in the order given (owners in dependency order).
+/// Returns how many were applied now. Safe to run from several nodes at once on PostgreSQL: the
+/// first takes an advisory lock, the others wait and then find nothing to do.
+pub async fn run(db: &Db, migrations: &[Migration]) -> Result<usize, MigrateError> {
+    let mut tx = db.begin().await?;
+    exec_script(&mut tx, BOOTSTRAP).await?;
+    tx.commit().await?;
+
+    let mut applied_now = 0;
+    for m in migrations {
+        let sql = match db.engine() {
+            Engine::Sqlite => m.sqlite,
+            Engine::Postgres => m.postgres,
+        };
+        let checksum = hex::encode(Sha256::digest(sql.as_bytes()));
+        let mut tx = db.begin().await?;
+        if db.engine() == Engine::Postgres {
+            // One node migrates at a time; released at commit.
+            exec_script(&mut tx, "SELECT pg_advisory_xact_lock(7410001)").await?;
+        }
+        let found = q_opt!(
+            &mut tx,
+            Applied,
+            "SELECT checksum FROM okno_migrations WHERE owner = $1 AND version = $2",
+            m.owner,
+            m.version
+        )?;
+        match found {
+            Some(a) if a.checksum == checksum => continue,
+            Some(_) => {
+                return Err(MigrateError::ChecksumMismatch {
+                    owner: m.owner.into(),
+                    version: m.version,
+                    name: m.name.into(),
+                })
+            }
+            None => {}
+        }
+        exec_script(&mut tx, sql).await?;
+        q_exec!(
+            &mut tx,
+            "INSERT INTO okno_migrations (owner, version, name, checksum, applied_at) VALUES ($1, $2, $3, $4, $5)",
+            m.owner,
+            m.version,
+            m.name,
+            checksum,
+            crate::clock::now_ms()
+        )?;
+        tx.commit().await?;
+        tracing::info!(
+            owner = m.owner,
+            version = m.version,
+            name = m.name,
+            "migration applied"
+        );
+        applied_now += 1;
+    }
+    Ok(applied_now)
+}

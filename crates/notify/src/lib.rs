@@ -1,0 +1,19 @@
+//! The notify part: events from the outbox become deliveries on channels (in-app inbox, e-mail over
+//! SMTP, SMS over an HTTP gateway), sent with retries and journalled attempt by attempt.
+
+pub mod api;
+pub mod channels;
+pub mod dispatcher;
+pub mod model;
+pub mod pages;
+pub mod service;
+pub mod store;
+
+pub use channels::{Channels, SmsSettings, SmtpSettings};
+pub use dispatcher::{Dispatcher, Router, Settings};
+pub use model::{Channel, Message, RetryPolicy};
+
+/// This part's migrations.
+pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
+    vec![okno_kernel::migration!("notify", 1, "0001_notify")]
+}

@@ -1,0 +1,220 @@
+//! Use cases of the notify part: queue messages (for other parts, inside their transaction, and by
+//! hand for administrators), read the delivery journal, retry a dead delivery.
+
+use okno_kernel::actor::{Actor, Permission};
+use okno_kernel::db::{Db, Tx};
+use okno_kernel::error::{FieldError, Problem, Result};
+use okno_kernel::{audit, outbox};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Channel, Message, Status};
+use crate::store::{self, Attempt, Backlog, Delivery, Filter};
+
+/// The outbox event kind whose payload carries ready messages.
+pub const MESSAGE_EVENT: &str = "notify.message";
+
+/// The payload of a [`MESSAGE_EVENT`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessageEvent {
+    pub messages: Vec<Message>,
+}
+
+/// Checks and normalises a message: a real e-mail address, a Russian mobile number in E.164, a
+/// non-empty text within the channel's limits. All problems of all messages are reported at once.
+pub fn validate(messages: Vec<Message>) -> std::result::Result<Vec<Message>, Problem> {
+    let mut errors = Vec::new();
+    let mut out = Vec::with_capacity(messages.len());
+    if messages.is_empty() {
+        return Err(Problem::invalid_field(
+            "messages",
+            "notify.no_messages",
+            "Добавьте хотя бы одно сообщение.",
+        ));
+    }
+    for (i, mut m) in messages.into_iter().enumerate() {
+        let field = |name: &str| format!("messages[{i}].{name}");
+        let mut err = |name: &str, code: &str, msg: &str| {
+            errors.push(FieldError {
+                field: field(name),
+                code: code.into(),
+                message: msg.into(),
+            })
+        };
+        match m.channel {
+            Channel::Email => {
+                if m.to.parse::<lettre::Address>().is_err() {
+                    err(
+                        "to",
+                        "notify.email_invalid",
+                        "Некорректный адрес электронной почты.",
+                    );
+                }
+            }
+            Channel::Sms => match okno_rules::Phone::parse(&m.to) {
+                Ok(p) => m.to = p.as_str().to_string(),
+                Err(e) => err("to", e.code(), &e.to_string()),
+            },
+            Channel::Inbox => {
+                if m.to.trim().is_empty() {
+                    err("to", "notify.recipient_empty", "Укажите получателя.");
+                }
+            }
+        }
+        if m.text.trim().is_empty() {
+            err(
+                "text",
+                "notify.text_empty",
+                "Текст сообщения не может быть пустым.",
+            );
+        }
+        let limit = if m.channel == Channel::Sms {
+            1000
+        } else {
+            20_000
+        };
+        if m.text.chars().count() > limit {
+            err(
+                "text",
+                "notify.text_too_long",
+                &format!("Текст длиннее {limit} символов."),
+            );
+        }
+        if m.subject.chars().count() > 300 {
+            err(
+                "subject",
+                "notify.subject_too_long",
+                "Тема длиннее 300 символов.",
+            );
+        }
+        out.push(m);
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Problem::invalid_fields(errors))
+    }
+}
+
+/// Queues messages inside another use case's transaction: they go out exactly when it commits.
+pub async fn queue(tx: &mut Tx, messages: Vec<Message>) -> Result<String> {
+    let messages = validate(messages)?;
+    outbox::enqueue(tx, MESSAGE_EVENT, &MessageEvent { messages }).await
+}
+
+/// An administrator sends messages by hand (a channel check, an announcement).
+pub async fn send_by_hand(db: &Db, actor: &Actor, messages: Vec<Message>) -> Result<String> {
+    actor.require(Permission::NotificationsSend)?;
+    let messages = validate(messages)?;
+    let channels: Vec<&str> = messages.iter().map(|m| m.channel.as_str()).collect();
+    let count = messages.len();
+    let mut tx = db.begin().await?;
+    let event_id = outbox::enqueue(&mut tx, MESSAGE_EVENT, &MessageEvent { messages }).await?;
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor,
+            action: "notify.message.queued",
+            subject_type: "outbox_event",
+            subject_id: &event_id,
+            details: serde_json::json!({ "messages": count, "channels": channels }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(event_id)
+}
+
+pub async fn list_deliveries(db: &Db, actor: &Actor, filter: &Filter) -> Result<Vec<Delivery>> {
+    actor.require(Permission::DeliveriesRead)?;
+    let mut c = db.read().await?;
+    Ok(store::list(&mut c, filter).await?)
+}
+
+/// A delivery with its journal of attempts.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeliveryDetail {
+    #[serde(flatten)]
+    pub delivery: Delivery,
+    pub attempts: Vec<Attempt>,
+}
+
+pub async fn get_delivery(db: &Db, actor: &Actor, id: &str) -> Result<DeliveryDetail> {
+    actor.require(Permission::DeliveriesRead)?;
+    let mut c = db.read().await?;
+    let delivery = store::get(&mut c, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("Отправка"))?;
+    let attempts = store::attempts(&mut c, id).await?;
+    Ok(DeliveryDetail { delivery, attempts })
+}
+
+/// Sends a dead delivery again (after the channel was fixed).
+pub async fn retry(db: &Db, actor: &Actor, id: &str) -> Result<()> {
+    actor.require(Permission::DeliveriesRetry)?;
+    let mut tx = db.begin().await?;
+    let Some(d) = store::get(&mut tx, id).await? else {
+        return Err(Problem::not_found("Отправка").into());
+    };
+    if !store::requeue(&mut tx, id, okno_kernel::clock::now_ms()).await? {
+        return Err(Problem::conflict(
+            "notify.not_dead",
+            format!(
+                "Повторить можно только недоставленное сообщение; статус этого — «{}».",
+                Status::parse(&d.status).map(|s| s.title()).unwrap_or("?")
+            ),
+        )
+        .into());
+    }
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor,
+            action: "notify.delivery.retried",
+            subject_type: "delivery",
+            subject_id: id,
+            details: serde_json::json!({ "channel": d.channel, "attempts_before": d.attempts }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn backlog(db: &Db) -> Result<Backlog> {
+    let mut c = db.read().await?;
+    Ok(store::backlog(&mut c).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(channel: Channel, to: &str, text: &str) -> Message {
+        Message {
+            channel,
+            to: to.into(),
+            subject: String::new(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn phones_are_normalised_to_e164() {
+        let out = validate(vec![msg(Channel::Sms, "8 (916) 123-45-67", "Код")]).unwrap();
+        assert_eq!(out[0].to, "+79161234567");
+    }
+
+    #[test]
+    fn every_bad_message_is_reported_at_once() {
+        let p = validate(vec![
+            msg(Channel::Email, "не адрес", "x"),
+            msg(Channel::Sms, "+7 916 123", ""),
+        ])
+        .unwrap_err();
+        let fields: Vec<_> = p.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["messages[0].to", "messages[1].to", "messages[1].text"]
+        );
+    }
+}

@@ -1,0 +1,729 @@
+//! `okno`: the one binary. Commands to serve the platform, migrate and load demo data, verify and
+//! export the audit journal, check identifiers, compute working days and manage access tokens.
+
+mod settings;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use base64::Engine as _;
+use clap::{Parser, Subcommand};
+use okno_kernel::db::{Db, PoolSettings};
+use okno_kernel::pii::Secrets;
+use okno_kernel::{audit, auth, Actor, Platform, Role};
+use tokio_util::sync::CancellationToken;
+
+use crate::settings::Settings;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "okno",
+    version,
+    about = "Окно — единое окно взаимодействия граждан с государством"
+)]
+struct Cli {
+    /// Settings file (TOML, keys as the long flags with underscores) [default: ./okno.toml if present]
+    #[arg(long, global = true, env = "OKNO_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start the platform: apply migrations, run the web server and the workers
+    Serve {
+        /// Load the Russian demo data first and print the demo credentials
+        #[arg(long)]
+        demo: bool,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Apply database migrations and exit
+    Migrate {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Load the Russian demo data (idempotent) and print the demo credentials
+    Demo {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// The audit journal
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Check an identifier: snils, inn, ogrn, ogrnip, kpp, bik, account, uin, passport, phone
+    Validate {
+        kind: String,
+        value: String,
+        /// BIK of the bank, to check an account number
+        #[arg(long)]
+        bik: Option<String>,
+    },
+    /// Working days on the production calendar of the Russian Federation
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// Administration
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Print docs/configuration.md, generated from the settings
+    #[command(hide = true)]
+    ConfigDoc,
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Recompute the hash chain; exit 0 with the record count when intact, 1 naming the first
+    /// broken record otherwise
+    Verify {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Export records of a period as JSON Lines with Ed25519-signed checkpoints
+    Export {
+        /// Start of the period (YYYY-MM-DD or RFC 3339), inclusive [default: the beginning]
+        #[arg(long)]
+        from: Option<String>,
+        /// End of the period (YYYY-MM-DD or RFC 3339), exclusive [default: now]
+        #[arg(long)]
+        to: Option<String>,
+        /// Write to this file instead of standard output
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Verify an export file offline with the public key of its signer
+    VerifyExport {
+        file: PathBuf,
+        /// Base64 Ed25519 public key (from `okno audit public-key`)
+        #[arg(long)]
+        public_key: String,
+    },
+    /// Print the public key that verifies this installation's exports
+    PublicKey {
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CalendarCommand {
+    /// The date N working days after DATE
+    AddWorkingDays { date: String, n: u32 },
+    /// `working` or `non-working`
+    IsWorking { date: String },
+    /// Working days after FROM up to and including TO
+    WorkingDaysBetween { from: String, to: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// API tokens for integrations and staff
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Issue a token and print its secret (shown only once)
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Role: administrator, auditor, operator, official, moderator, merchant_admin (repeatable)
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Lifetime in days [default: until revoked]
+        #[arg(long)]
+        ttl_days: Option<i64>,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// List tokens (never their secrets)
+    List {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Revoke a token
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("okno: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    let config = cli.config.clone();
+    let load = |s: Settings| s.with_file(config.as_deref());
+    match cli.command {
+        Command::Validate { kind, value, bik } => {
+            match okno_rules::validate(&kind, &value, bik.as_deref()) {
+                Ok(()) => {
+                    println!("valid");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("{e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Calendar { command } => calendar(command),
+        Command::ConfigDoc => {
+            print!("{}", config_doc());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::VerifyExport { file, public_key },
+        } => {
+            let key = audit::parse_public_key(&public_key).map_err(anyhow::Error::msg)?;
+            let f = std::fs::File::open(&file)
+                .with_context(|| format!("opening {}", file.display()))?;
+            match audit::verify_export(std::io::BufReader::new(f), &key) {
+                Ok(v) => {
+                    println!(
+                        "export intact: {} records covered by {} signed checkpoints",
+                        v.records, v.checkpoints
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("export broken: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Serve { demo, settings } => {
+            let s = load(settings)?;
+            init_logging(&s)?;
+            runtime()?.block_on(serve(s, demo))
+        }
+        Command::Migrate { settings } => {
+            let s = load(settings)?;
+            init_logging(&s)?;
+            runtime()?.block_on(async {
+                let (db, _) = open(&s).await?;
+                db.close().await;
+                println!("migrations applied");
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Command::Demo { settings } => {
+            let s = load(settings)?;
+            init_logging(&s)?;
+            runtime()?.block_on(async {
+                let (db, secrets) = open(&s).await?;
+                load_demo(&db, &secrets).await?;
+                db.close().await;
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Command::Audit { command } => runtime()?.block_on(audit_command(command, &load)),
+        Command::Admin {
+            command: AdminCommand::Token { command },
+        } => runtime()?.block_on(token_command(command, &load)),
+    }
+}
+
+fn init_logging(s: &Settings) -> anyhow::Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(s.log.as_deref().unwrap_or("info,sqlx=warn"))
+        .context("--log is not a valid filter")?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match s.log_format.as_deref().unwrap_or("text") {
+        "json" => builder.json().try_init().map_err(anyhow::Error::msg)?,
+        "text" => builder.try_init().map_err(anyhow::Error::msg)?,
+        other => bail!("--log-format must be text or json, not {other}"),
+    }
+    Ok(())
+}
+
+/// Reads the master secret from the settings or from `DATA_DIR/secret.key`, creating that file on
+/// first start (mode 0600).
+fn secrets(s: &Settings) -> anyhow::Result<Secrets> {
+    if let Some(k) = &s.secret_key {
+        return Secrets::from_base64(k).map_err(|e| anyhow::anyhow!("--secret-key: {e}"));
+    }
+    let dir = s.data_dir();
+    let path = dir.join("secret.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Secrets::from_base64(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let key = Secrets::generate_base64();
+    write_private(&path, &key)?;
+    tracing::warn!(
+        path = %path.display(),
+        "generated a new master secret; back it up (personal data cannot be decrypted without it) and give every node of a cluster the same OKNO_SECRET_KEY"
+    );
+    Secrets::from_base64(&key).map_err(anyhow::Error::msg)
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+fn signing_key(s: &Settings, secrets: &Secrets) -> anyhow::Result<ed25519_dalek::SigningKey> {
+    match &s.audit_signing_key {
+        None => Ok(secrets.audit_signing_key()),
+        Some(b64) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .context("--audit-signing-key is not base64")?;
+            let seed: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("--audit-signing-key must be 32 bytes"))?;
+            Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+        }
+    }
+}
+
+fn all_migrations() -> Vec<okno_kernel::migrate::Migration> {
+    let mut m = okno_kernel::migrations();
+    m.extend(okno_notify::migrations());
+    m.extend(okno_directory::migrations());
+    m
+}
+
+async fn open(s: &Settings) -> anyhow::Result<(Db, Secrets)> {
+    let secrets = secrets(s)?;
+    let location = s.db_location()?;
+    let pool = PoolSettings {
+        max_connections: s.db_max_connections.unwrap_or(16),
+        ..PoolSettings::default()
+    };
+    let db = Db::connect(&location, &pool)
+        .await
+        .with_context(|| format!("opening the database {location:?}"))?;
+    let applied = okno_kernel::migrate::run(&db, &all_migrations())
+        .await
+        .context("applying migrations")?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrated");
+    }
+    Ok((db, secrets))
+}
+
+async fn load_demo(db: &Db, secrets: &Secrets) -> anyhow::Result<()> {
+    let actor = Actor::system("демо-данные");
+    let loaded = okno_directory::demo::load(db, &actor).await?;
+    let admin = format!("okno_demo_admin_{}", secrets.demo_secret("administrator"));
+    let auditor = format!("okno_demo_auditor_{}", secrets.demo_secret("auditor"));
+    auth::ensure_token(
+        db,
+        &actor,
+        "Демо: администратор",
+        &[Role::Administrator],
+        &admin,
+    )
+    .await?;
+    auth::ensure_token(db, &actor, "Демо: аудитор", &[Role::Auditor], &auditor).await?;
+    println!(
+        "Демо-данные: добавлено ведомств {}, пунктов обслуживания {}, услуг {}, тем обращений {}.",
+        loaded.agencies, loaded.offices, loaded.services, loaded.categories
+    );
+    println!("Демо-доступ (вход для сотрудников: /admin/login):");
+    println!("  администратор: {admin}");
+    println!("  аудитор:       {auditor}");
+    println!("Не используйте демо-данные в рабочей системе.");
+    Ok(())
+}
+
+async fn shutdown_signal(stop: CancellationToken) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+    stop.cancel();
+}
+
+async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode> {
+    let started = Instant::now();
+    let (db, secrets) = open(&s).await?;
+    if demo {
+        load_demo(&db, &secrets).await?;
+    }
+    let tls = match (&s.tls_cert, &s.tls_key) {
+        (Some(c), Some(k)) => Some(okno_web::tls_acceptor(c, k)?),
+        (None, None) => None,
+        _ => bail!("--tls-cert and --tls-key go together"),
+    };
+    let platform = Platform {
+        db: db.clone(),
+        secrets: Arc::new(secrets),
+    };
+    let web = okno_web::WebSettings {
+        tls: tls.is_some(),
+        body_limit: s.body_limit.unwrap_or(2 * 1024 * 1024),
+        request_timeout: Duration::from_secs(s.request_timeout.unwrap_or(30)),
+        session_idle: Duration::from_secs(60 * s.session_idle_minutes.unwrap_or(30)),
+        session_absolute: Duration::from_secs(3600 * s.session_absolute_hours.unwrap_or(12)),
+    };
+    let metrics = Arc::new(okno_web::metrics::Metrics::new());
+    let app = okno_web::app(platform, web, metrics);
+
+    let stop = CancellationToken::new();
+    let mut workers = Vec::new();
+    if !s.no_workers.unwrap_or(false) {
+        let channels = okno_notify::Channels::new(smtp_settings(&s), sms_settings(&s)?)
+            .map_err(anyhow::Error::msg)?;
+        let timeout = s.channel_timeout();
+        let settings = okno_notify::Settings {
+            retry: okno_notify::RetryPolicy {
+                max_attempts: s.notify_max_attempts.unwrap_or(8).max(1),
+                base: Duration::from_millis(s.notify_retry_base_ms.unwrap_or(5000)),
+                max: Duration::from_millis(s.notify_retry_max_ms.unwrap_or(3_600_000)),
+            },
+            poll: Duration::from_millis(s.worker_poll_ms.unwrap_or(500).max(10)),
+            lease: timeout * 2 + Duration::from_secs(5),
+            ..okno_notify::Settings::default()
+        };
+        let dispatcher = okno_notify::Dispatcher::new(db.clone(), Arc::new(channels), settings);
+        workers.push(tokio::spawn(dispatcher.run(stop.clone())));
+    }
+
+    let addr = s.listen();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    let local = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("Окно работает: {scheme}://{local}/");
+    tracing::info!(
+        url = %format!("{scheme}://{local}/"),
+        database = db.engine().name(),
+        ready_ms = started.elapsed().as_millis() as u64,
+        "ready"
+    );
+    tokio::spawn(shutdown_signal(stop.clone()));
+    okno_web::serve(listener, tls, app, stop.clone(), Duration::from_secs(25)).await?;
+    for w in workers {
+        let _ = w.await;
+    }
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn smtp_settings(s: &Settings) -> Option<okno_notify::SmtpSettings> {
+    s.smtp_url.as_ref().map(|url| okno_notify::SmtpSettings {
+        url: url.clone(),
+        from: s
+            .smtp_from
+            .clone()
+            .unwrap_or_else(|| "Окно <noreply@localhost>".into()),
+        timeout: s.channel_timeout(),
+    })
+}
+
+fn sms_settings(s: &Settings) -> anyhow::Result<Option<okno_notify::SmsSettings>> {
+    let Some(url) = &s.sms_url else {
+        return Ok(None);
+    };
+    let mut headers = Vec::new();
+    for h in s
+        .sms_headers
+        .iter()
+        .flatten()
+        .filter(|h| !h.trim().is_empty())
+    {
+        let (k, v) = h
+            .split_once(':')
+            .ok_or_else(|| anyhow::anyhow!("--sms-header must be \"Name: value\""))?;
+        headers.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    Ok(Some(okno_notify::SmsSettings {
+        url: url.clone(),
+        method: s.sms_method.clone().unwrap_or_else(|| "POST".into()),
+        content_type: s
+            .sms_content_type
+            .clone()
+            .unwrap_or_else(|| "application/json".into()),
+        body_template: s
+            .sms_body_template
+            .clone()
+            .unwrap_or_else(|| okno_notify::channels::DEFAULT_SMS_TEMPLATE.into()),
+        headers,
+        timeout: s.channel_timeout(),
+    }))
+}
+
+async fn audit_command(
+    command: AuditCommand,
+    load: &dyn Fn(Settings) -> anyhow::Result<Settings>,
+) -> anyhow::Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    match command {
+        AuditCommand::Verify { settings } => {
+            let s = load(settings)?;
+            let (db, _) = open(&s).await?;
+            let verdict = audit::verify(&db).await?;
+            db.close().await;
+            match verdict {
+                audit::Verdict::Intact { count, last_hash } => {
+                    println!("audit journal intact: {count} records, last hash {last_hash}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                audit::Verdict::Broken { seq, reason } => {
+                    println!("audit journal BROKEN at record {seq}: {reason}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        AuditCommand::Export {
+            from,
+            to,
+            out,
+            settings,
+        } => {
+            let s = load(settings)?;
+            let parse = |v: &Option<String>, default: i64, name: &str| -> anyhow::Result<i64> {
+                match v {
+                    None => Ok(default),
+                    Some(t) => okno_kernel::clock::parse_instant(t).ok_or_else(|| {
+                        anyhow::anyhow!("--{name}: expected YYYY-MM-DD or RFC 3339, got {t}")
+                    }),
+                }
+            };
+            let from = parse(&from, 0, "from")?;
+            let to = parse(&to, okno_kernel::clock::now_ms() + 1, "to")?;
+            let (db, secrets) = open(&s).await?;
+            let key = signing_key(&s, &secrets)?;
+            let actor = Actor::system("экспорт журнала аудита");
+            let count = match &out {
+                Some(path) => {
+                    let mut f = std::io::BufWriter::new(
+                        std::fs::File::create(path)
+                            .with_context(|| format!("creating {}", path.display()))?,
+                    );
+                    audit::export(&db, &actor, from, to, &key, &mut f).await?
+                }
+                None => {
+                    let mut stdout = std::io::stdout().lock();
+                    audit::export(&db, &actor, from, to, &key, &mut stdout).await?
+                }
+            };
+            db.close().await;
+            eprintln!(
+                "exported {count} records; verify with: okno audit verify-export FILE --public-key {}",
+                base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes())
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::PublicKey { settings } => {
+            let s = load(settings)?;
+            let secrets = secrets(&s)?;
+            let key = signing_key(&s, &secrets)?;
+            println!(
+                "{}",
+                base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes())
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::VerifyExport { .. } => unreachable!("handled without a database"),
+    }
+}
+
+async fn token_command(
+    command: TokenCommand,
+    load: &dyn Fn(Settings) -> anyhow::Result<Settings>,
+) -> anyhow::Result<std::process::ExitCode> {
+    let actor = Actor::system("командная строка");
+    match command {
+        TokenCommand::Create {
+            name,
+            roles,
+            ttl_days,
+            settings,
+        } => {
+            let s = load(settings)?;
+            let mut parsed = Vec::new();
+            for r in &roles {
+                parsed.push(Role::parse(r).ok_or_else(|| anyhow::anyhow!("unknown role {r}"))?);
+            }
+            let (db, _) = open(&s).await?;
+            let (info, secret) = auth::issue_token(
+                &db,
+                &actor,
+                &name,
+                &parsed,
+                ttl_days.map(|d| d * 86_400_000),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.to_problem().detail))?;
+            db.close().await;
+            println!(
+                "token {} ({}) issued; its secret, shown only now:",
+                info.id, info.roles
+            );
+            println!("{secret}");
+        }
+        TokenCommand::List { settings } => {
+            let s = load(settings)?;
+            let (db, _) = open(&s).await?;
+            let mut c = db.read().await?;
+            for t in auth::list_tokens(&mut c, &actor).await? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!("{}\t{}\t{}\t{}", t.id, state, t.roles, t.name);
+            }
+            drop(c);
+            db.close().await;
+        }
+        TokenCommand::Revoke { id, settings } => {
+            let s = load(settings)?;
+            let (db, _) = open(&s).await?;
+            auth::revoke_token(&db, &actor, &id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.to_problem().detail))?;
+            db.close().await;
+            println!("token {id} revoked");
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn calendar(command: CalendarCommand) -> anyhow::Result<std::process::ExitCode> {
+    use okno_rules::calendar::ProductionCalendar;
+    let cal = ProductionCalendar::shared();
+    let date = |s: &str| -> anyhow::Result<time::Date> {
+        time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+            .with_context(|| format!("expected a date as YYYY-MM-DD, got {s}"))
+    };
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let warn_uncovered = |d: time::Date| {
+        if !cal.covers(d.year()) {
+            eprintln!(
+                "note: no decree data for {}; only the holidays of art. 112 of the Labour Code are applied",
+                d.year()
+            );
+        }
+    };
+    match command {
+        CalendarCommand::AddWorkingDays { date: d, n } => {
+            let d = date(&d)?;
+            let r = cal.add_working_days(d, n);
+            warn_uncovered(d);
+            warn_uncovered(r);
+            println!("{}", r.format(&fmt)?);
+        }
+        CalendarCommand::IsWorking { date: d } => {
+            let d = date(&d)?;
+            warn_uncovered(d);
+            println!(
+                "{}",
+                if cal.is_working_day(d) {
+                    "working"
+                } else {
+                    "non-working"
+                }
+            );
+        }
+        CalendarCommand::WorkingDaysBetween { from, to } => {
+            let (a, b) = (date(&from)?, date(&to)?);
+            println!("{}", cal.working_days_between(a, b));
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// docs/configuration.md, from the `serve` command's arguments.
+fn config_doc() -> String {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let serve = cmd
+        .get_subcommands()
+        .find(|c| c.get_name() == "serve")
+        .expect("serve exists");
+    let mut out = String::from(
+        "# Configuration\n\n\
+         Generated by `okno config-doc` from the settings struct; `okno serve --help` shows the same.\n\n\
+         Each setting is taken from the command-line flag, else the environment variable, else the\n\
+         settings file (`--config FILE`, or `./okno.toml` when present; keys are the flag names with\n\
+         underscores, e.g. `smtp_url = \"smtp://localhost:25\"`), else its default.\n\n\
+         | flag | environment | file key | meaning |\n|---|---|---|---|\n",
+    );
+    for arg in serve.get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        if matches!(long, "help" | "demo" | "config" | "version") {
+            continue;
+        }
+        let env = arg
+            .get_env()
+            .map(|e| format!("`{}`", e.to_string_lossy()))
+            .unwrap_or_default();
+        let help = arg
+            .get_help()
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+            .replace('\n', " ")
+            .replace('|', "\\|");
+        out.push_str(&format!(
+            "| `--{long}` | {env} | `{}` | {help} |\n",
+            arg.get_id()
+        ));
+    }
+    out
+}

@@ -1,0 +1,474 @@
+//! The shell's middleware: request id and tracing span, metrics, security headers, the actor of the
+//! request (bearer token or session cookie), CSRF protection of forms, and the rule that every error
+//! is problem+json under `/api` and a Russian page everywhere else.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, Mac};
+use okno_kernel::actor::ActorKind;
+use okno_kernel::http::{Chrome, CurrentActor, RenderErrorPage};
+use okno_kernel::{auth, Actor, Platform, Problem};
+use rand::RngCore;
+use sha2::Sha256;
+use tracing::Instrument;
+
+use crate::metrics::Metrics;
+use crate::WebSettings;
+
+/// What the middleware needs.
+#[derive(Clone)]
+pub struct Shell {
+    pub platform: Platform,
+    pub settings: Arc<WebSettings>,
+    pub metrics: Arc<Metrics>,
+}
+
+pub const SESSION_COOKIE: &str = "okno_session";
+pub const CSRF_COOKIE: &str = "okno_csrf";
+pub const KIOSK_COOKIE: &str = "okno_kiosk";
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/api" || path.starts_with("/open311/")
+}
+
+/// Request id (accepted from a proxy when sane, else new), one tracing span per request, metrics.
+pub async fn request_context(State(shell): State<Shell>, req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let span = tracing::info_span!("request", id = %id, method = %method, route = %route);
+    let started = Instant::now();
+    let mut resp =
+        okno_kernel::ctx::with_request_id(id.clone(), next.run(req).instrument(span.clone())).await;
+    let elapsed = started.elapsed();
+    let status = resp.status();
+    shell.metrics.observe(
+        method.as_str(),
+        &route,
+        status.as_u16(),
+        elapsed.as_secs_f64(),
+    );
+    span.in_scope(|| {
+        if status.is_server_error() {
+            tracing::error!(
+                status = status.as_u16(),
+                ms = elapsed.as_millis() as u64,
+                "request failed"
+            );
+        } else {
+            tracing::debug!(
+                status = status.as_u16(),
+                ms = elapsed.as_millis() as u64,
+                "request"
+            );
+        }
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(X_REQUEST_ID.clone(), v);
+    }
+    resp
+}
+
+/// Security headers on every response; HSTS only when served over TLS.
+pub async fn security_headers(State(shell): State<Shell>, req: Request, next: Next) -> Response {
+    let is_static = req.uri().path().starts_with("/static/");
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(self), payment=()"),
+    );
+    h.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    if !is_static && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if shell.settings.tls {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    resp
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    status: u16,
+    title: String,
+    detail: String,
+    errors: Vec<String>,
+    request_id: Option<String>,
+}
+
+/// The problem for a bare error status from a layer or the router (404, 405, 408, 413, 415, …).
+pub fn problem_for_status(status: StatusCode) -> Problem {
+    match status {
+        StatusCode::NOT_FOUND => Problem::new(404, "not_found", "Страница не найдена")
+            .with_detail("Такой страницы нет. Проверьте адрес или начните с главной страницы."),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            Problem::new(405, "request.method_not_allowed", "Метод не поддерживается")
+                .with_detail("Этот адрес не принимает такой метод запроса.")
+        }
+        StatusCode::REQUEST_TIMEOUT => {
+            Problem::new(408, "request.timeout", "Время ожидания истекло")
+                .with_detail("Запрос обрабатывался слишком долго. Повторите попытку.")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => okno_kernel::http::too_large(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::new(
+            415,
+            "request.unsupported_media_type",
+            "Неподдерживаемый формат запроса",
+        )
+        .with_detail("Тело запроса должно быть в формате JSON (Content-Type: application/json)."),
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => {
+            Problem::new(status.as_u16(), "request.invalid", "Некорректный запрос")
+                .with_detail("Запрос составлен неверно. Проверьте введённые данные.")
+        }
+        StatusCode::TOO_MANY_REQUESTS => {
+            Problem::new(429, "request.rate_limited", "Слишком много запросов")
+                .with_detail("Слишком много запросов подряд. Подождите немного и повторите.")
+        }
+        s if s.is_server_error() => Problem::internal(),
+        s => Problem::new(s.as_u16(), "request.failed", "Запрос не выполнен")
+            .with_detail("Запрос не может быть выполнен."),
+    }
+}
+
+fn is_problem_json(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"))
+}
+
+fn is_html(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
+/// Under `/api` every error becomes problem+json; elsewhere a Russian error page in the layout.
+pub async fn render_errors(req: Request, next: Next) -> Response {
+    let api = is_api(req.uri().path());
+    let chrome = req.extensions().get::<Chrome>().cloned();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if api {
+        if status.is_client_error() || status.is_server_error() {
+            if let Some(RenderErrorPage(p)) = resp.extensions().get::<RenderErrorPage>() {
+                return p.clone().into_response();
+            }
+            if !is_problem_json(&resp) {
+                return with_headers_of(problem_for_status(status).into_response(), &resp);
+            }
+        }
+        return resp;
+    }
+    let problem = match resp.extensions().get::<RenderErrorPage>() {
+        Some(RenderErrorPage(p)) => p.clone(),
+        None if (status.is_client_error() || status.is_server_error()) && !is_html(&resp) => {
+            problem_for_status(status)
+        }
+        None => return resp,
+    };
+    let page = ErrorPage {
+        chrome: chrome.unwrap_or_default(),
+        status: problem.status,
+        title: problem.title.to_string(),
+        detail: problem.detail.clone(),
+        errors: problem.errors.iter().map(|e| e.message.clone()).collect(),
+        request_id: problem
+            .request_id
+            .clone()
+            .or_else(okno_kernel::ctx::request_id),
+    };
+    let html = page.render().unwrap_or_else(|_| "Ошибка".into());
+    let mut out = (
+        problem.status_code(),
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response();
+    copy_header(&resp, &mut out, header::SET_COOKIE);
+    copy_header(&resp, &mut out, header::ALLOW);
+    out
+}
+
+fn copy_header(from: &Response, to: &mut Response, name: HeaderName) {
+    for v in from.headers().get_all(&name) {
+        to.headers_mut().append(name.clone(), v.clone());
+    }
+}
+
+fn with_headers_of(mut out: Response, from: &Response) -> Response {
+    copy_header(from, &mut out, header::SET_COOKIE);
+    copy_header(from, &mut out, header::ALLOW);
+    copy_header(from, &mut out, header::WWW_AUTHENTICATE);
+    out
+}
+
+/// A panic in a handler: logged with the request id, answered with a 500 problem (or page).
+pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into());
+    tracing::error!(panic = %what, request_id = ?okno_kernel::ctx::request_id(), "handler panicked");
+    Problem::internal().into_response()
+}
+
+/// The value of cookie `name`.
+pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value with the platform's defaults: HttpOnly, SameSite=Lax, Secure under TLS.
+pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
+    let mut s = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(a) = max_age {
+        s.push_str(&format!("; Max-Age={a}"));
+    }
+    if secure {
+        s.push_str("; Secure");
+    }
+    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The CSRF token that goes with a CSRF cookie value.
+pub fn csrf_token(key: &[u8; 32], cookie_value: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
+    mac.update(b"csrf:v1:");
+    mac.update(cookie_value.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn csrf_refused() -> Response {
+    okno_kernel::http::PageError(
+        Problem::new(403, "csrf.invalid", "Форма устарела")
+            .with_detail("Не удалось подтвердить, что форму отправили вы. Обновите страницу и отправьте форму ещё раз."),
+    )
+    .into_response()
+}
+
+const FORM_LIMIT: usize = 1024 * 1024;
+
+/// Resolves the actor (bearer token, else session cookie), checks CSRF on state-changing requests
+/// that a browser could forge, and puts [`CurrentActor`] and [`Chrome`] on the request.
+pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) -> Response {
+    let db = &shell.platform.db;
+    let path = req.uri().path().to_string();
+    let api = is_api(&path);
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|s| s.trim().to_string());
+    let mut actor = Actor::anonymous();
+    let mut via_cookie = false;
+    if let Some(token) = &bearer {
+        let found = match db.read().await {
+            Ok(mut c) => auth::authenticate_token(&mut c, token).await,
+            Err(e) => Err(e.into()),
+        };
+        match found {
+            Ok(Some(a)) => actor = a,
+            Ok(None) => {
+                let mut r = Problem::new(401, "auth.invalid_token", "Недействительный токен")
+                    .with_detail("Токен доступа не найден, отозван или истёк.")
+                    .into_response();
+                r.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                return r;
+            }
+            Err(e) => return e.into_response(),
+        }
+    } else if let Some(sid) = cookie(&req, SESSION_COOKIE) {
+        match auth::resume_session(db, sid).await {
+            Ok(Some(a)) => {
+                actor = a;
+                via_cookie = true;
+            }
+            Ok(None) => {}
+            Err(e) => return e.into_response(),
+        }
+    }
+
+    let existing = cookie(&req, CSRF_COOKIE)
+        .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_string);
+    let fresh = existing.is_none();
+    let csrf_value = existing.unwrap_or_else(|| {
+        let mut b = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut b);
+        hex::encode(b)
+    });
+    let token = csrf_token(shell.platform.secrets.csrf_key(), &csrf_value);
+    let kiosk = cookie(&req, KIOSK_COOKIE) == Some("1");
+
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut req = req;
+    if unsafe_method && (!api || via_cookie) {
+        if req
+            .headers()
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            == Some("cross-site")
+        {
+            return csrf_refused();
+        }
+        let header_token = req
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let ok = if fresh {
+            false
+        } else if let Some(h) = header_token {
+            constant_time_eq(&h, &token)
+        } else {
+            let is_form = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            if is_form {
+                let (parts, body) = req.into_parts();
+                let bytes = match axum::body::to_bytes(body, FORM_LIMIT).await {
+                    Ok(b) => b,
+                    Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+                };
+                let sent = form_field(&bytes, "csrf_token");
+                req = Request::from_parts(parts, Body::from(bytes));
+                sent.is_some_and(|s| constant_time_eq(&s, &token))
+            } else {
+                false
+            }
+        };
+        if !ok {
+            tracing::warn!(path = %path, "CSRF check failed");
+            return csrf_refused();
+        }
+    }
+
+    let chrome = Chrome {
+        csrf_token: token,
+        user: (actor.kind != ActorKind::Anonymous).then(|| actor.name.clone()),
+        path: path.clone(),
+        kiosk,
+    };
+    req.extensions_mut().insert(CurrentActor(actor));
+    req.extensions_mut().insert(chrome);
+    let mut resp = next.run(req).await;
+    if fresh && !api {
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(CSRF_COOKIE, &csrf_value, None, shell.settings.tls),
+        );
+    }
+    resp
+}
+
+/// One field of an urlencoded form body.
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_tokens_depend_on_key_and_cookie() {
+        let a = csrf_token(&[1; 32], "c1");
+        assert_eq!(a.len(), 32);
+        assert_eq!(a, csrf_token(&[1; 32], "c1"));
+        assert_ne!(a, csrf_token(&[2; 32], "c1"));
+        assert_ne!(a, csrf_token(&[1; 32], "c2"));
+    }
+
+    #[test]
+    fn form_fields_are_found_after_decoding() {
+        assert_eq!(
+            form_field(b"a=1&csrf_token=ab%2Bc&b=2", "csrf_token").as_deref(),
+            Some("ab+c")
+        );
+        assert_eq!(form_field(b"a=1", "csrf_token"), None);
+    }
+
+    #[test]
+    fn cookies_are_secure_under_tls_only() {
+        let v = set_cookie("okno_session", "x", Some(60), true);
+        let s = v.to_str().unwrap();
+        assert!(s.contains("HttpOnly") && s.contains("Secure") && s.contains("Max-Age=60"));
+        assert!(!set_cookie("a", "b", None, false)
+            .to_str()
+            .unwrap()
+            .contains("Secure"));
+    }
+}
