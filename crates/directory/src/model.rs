@@ -1,10 +1,21 @@
 //! Directory types: agencies, service points, catalogue services and appeal categories, as stored
 //! and as served by the API.
 
-use serde::{Deserialize, Serialize};
+use serde::{Serialize, Serializer};
+
+/// Stored as JSON text, served as JSON.
+fn json_text<S: Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+    v.serialize(s)
+}
+
+/// Stored as 0/1, served as a boolean.
+fn int_bool<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(*v != 0)
+}
 
 /// An agency (орган власти): federal, regional or municipal.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Agency {
     pub id: String,
     /// Stable short code, e.g. `fns`.
@@ -37,7 +48,7 @@ pub fn level_title(level: &str) -> &'static str {
 }
 
 /// A service point.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Office {
     pub id: String,
     pub code: String,
@@ -52,7 +63,9 @@ pub struct Office {
     pub lon_micro: i64,
     pub time_zone: String,
     pub phone: Option<String>,
-    /// Opening hours as JSON: `{"mon": ["08:00", "20:00"], …, "break": ["13:00", "13:30"]}`.
+    /// Opening hours: `{"mon": ["08:00", "20:00"], …, "sun": null, "break": ["13:00", "13:30"]}`.
+    #[serde(serialize_with = "json_text")]
+    #[schema(value_type = Object)]
     pub hours: String,
     pub created_at: i64,
 }
@@ -69,7 +82,7 @@ pub fn office_kind_title(kind: &str) -> &'static str {
 }
 
 /// A service of the catalogue.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Service {
     pub id: String,
     pub code: String,
@@ -82,9 +95,13 @@ pub struct Service {
     pub deadline_working_days: i64,
     /// Account level needed: `simplified`, `standard`, `confirmed`.
     pub level_required: String,
-    /// JSON array of required documents.
+    /// Required documents.
+    #[serde(serialize_with = "json_text")]
+    #[schema(value_type = Vec<String>)]
     pub documents: String,
-    /// 1 when the service can be applied for online.
+    /// Whether the service can be applied for online.
+    #[serde(serialize_with = "int_bool")]
+    #[schema(value_type = bool)]
     pub online: i64,
     pub created_at: i64,
 }
@@ -99,7 +116,7 @@ pub fn account_level_title(level: &str) -> &'static str {
 }
 
 /// A category of appeals, routed to the agency that answers them.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AppealCategory {
     pub id: String,
     pub code: String,

@@ -24,7 +24,7 @@ pub async fn agency(db: &Db, code: &str) -> Result<Agency> {
     let mut c = db.read().await?;
     store::agency(&mut c, code)
         .await?
-        .ok_or_else(|| Problem::not_found("Ведомство").into())
+        .ok_or_else(|| Problem::not_found("Ведомство не найдено.").into())
 }
 
 pub async fn offices(db: &Db, city: Option<&str>) -> Result<Vec<Office>> {
@@ -41,7 +41,7 @@ pub async fn service(db: &Db, code: &str) -> Result<Service> {
     let mut c = db.read().await?;
     store::service(&mut c, code)
         .await?
-        .ok_or_else(|| Problem::not_found("Услуга").into())
+        .ok_or_else(|| Problem::not_found("Услуга не найдена.").into())
 }
 
 pub async fn categories(db: &Db) -> Result<Vec<AppealCategory>> {

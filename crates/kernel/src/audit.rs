@@ -251,37 +251,63 @@ pub async fn list(
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ExportLine {
-    Header {
-        format: String,
-        from: i64,
-        to: i64,
-        exported_at: i64,
-    },
+    Header(ExportHeader),
     Record(Record),
     Checkpoint(Checkpoint),
 }
 
-/// A signed statement «the chain up to record `seq` ends in `hash`».
+/// The first line of an export: what was asked for and where the chain starts. Every checkpoint
+/// signs the SHA-256 of this line, so it cannot be edited.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportHeader {
+    pub format: String,
+    /// Requested period, milliseconds, `[from, to)`.
+    pub from: i64,
+    pub to: i64,
+    pub exported_at: i64,
+    /// The number of the first record in the file (0 when there is none).
+    pub first_seq: i64,
+    /// The hash the first record links to (the record before the period).
+    pub anchor_hash: String,
+}
+
+/// A signed statement «the chain up to record `seq` ends in `hash`, and this file so far holds
+/// `count` records after the header whose SHA-256 is `header_sha256`».
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Checkpoint {
     pub seq: i64,
     pub hash: String,
     pub at: i64,
+    /// Records in the file up to here.
+    pub count: i64,
+    /// The last checkpoint of the file: nothing may follow it.
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    pub header_sha256: String,
     /// Base64 of the 32-byte Ed25519 public key that signed.
     pub public_key: String,
-    /// Base64 of the Ed25519 signature over [`checkpoint_message`].
+    /// Base64 of the Ed25519 signature over [`Checkpoint::message`].
     pub signature: String,
 }
 
-pub fn checkpoint_message(seq: i64, hash: &str, at: i64) -> String {
-    format!("okno-audit-checkpoint:v1:{seq}:{hash}:{at}")
+impl Checkpoint {
+    /// The signed bytes.
+    pub fn message(&self) -> String {
+        format!(
+            "okno-audit-checkpoint:v2:{}:{}:{}:{}:{}:{}",
+            self.seq, self.hash, self.at, self.count, self.is_final, self.header_sha256
+        )
+    }
 }
 
 /// How many records between signed checkpoints in an export.
 pub const CHECKPOINT_EVERY: usize = 1000;
 
-/// Writes the records whose time is in `[from, to)` (milliseconds) as JSON Lines with signed
-/// checkpoints every [`CHECKPOINT_EVERY`] records and after the last. Returns the record count.
+const EXPORT_FORMAT: &str = "okno-audit-export/2";
+
+/// Writes the records whose time is in `[from, to)` (milliseconds) as JSON Lines: a header,
+/// the records, a signed checkpoint every [`CHECKPOINT_EVERY`] records and a final signed one.
+/// Returns the record count.
 pub async fn export(
     db: &Db,
     actor: &Actor,
@@ -292,46 +318,45 @@ pub async fn export(
 ) -> Result<i64> {
     actor.require(crate::actor::Permission::AuditExport)?;
     let io = |e: std::io::Error| crate::error::Error::internal(format!("writing the export: {e}"));
-    let public_key = B64.encode(key.verifying_key().as_bytes());
-    let line = |l: &ExportLine| serde_json::to_string(l).map(|s| s + "\n");
-    out.write_all(
-        line(&ExportLine::Header {
-            format: "okno-audit-export/1".into(),
-            from,
-            to,
-            exported_at: crate::clock::now_ms(),
-        })?
-        .as_bytes(),
-    )
-    .map_err(io)?;
     let mut c = db.read().await?;
-    let mut after = 0i64;
+    const FETCH: &str =
+        "SELECT * FROM audit_log WHERE seq > $1 AND at >= $2 AND at < $3 ORDER BY seq LIMIT $4";
+    let mut page = q_all!(&mut c, Record, FETCH, 0i64, from, to, PAGE)?;
+    let header = ExportHeader {
+        format: EXPORT_FORMAT.into(),
+        from,
+        to,
+        exported_at: crate::clock::now_ms(),
+        first_seq: page.first().map(|r| r.seq).unwrap_or(0),
+        anchor_hash: page
+            .first()
+            .map(|r| r.prev_hash.clone())
+            .unwrap_or_default(),
+    };
+    let header_line = serde_json::to_string(&ExportLine::Header(header))?;
+    let header_sha256 = hex::encode(Sha256::digest(header_line.as_bytes()));
+    out.write_all(header_line.as_bytes()).map_err(io)?;
+    out.write_all(b"\n").map_err(io)?;
+    let signer = CheckpointSigner {
+        key,
+        public_key: B64.encode(key.verifying_key().as_bytes()),
+        header_sha256,
+    };
     let mut count = 0i64;
     let mut since_checkpoint = 0usize;
     let mut last: Option<(i64, String)> = None;
     loop {
-        let page = q_all!(
-            &mut c,
-            Record,
-            "SELECT * FROM audit_log WHERE seq > $1 AND at >= $2 AND at < $3 ORDER BY seq LIMIT $4",
-            after,
-            from,
-            to,
-            PAGE
-        )?;
         let done = (page.len() as i64) < PAGE;
         for r in page {
-            after = r.seq;
             last = Some((r.seq, r.hash.clone()));
-            out.write_all(line(&ExportLine::Record(r))?.as_bytes())
+            out.write_all(serde_json::to_string(&ExportLine::Record(r))?.as_bytes())
                 .map_err(io)?;
+            out.write_all(b"\n").map_err(io)?;
             count += 1;
             since_checkpoint += 1;
             if since_checkpoint == CHECKPOINT_EVERY {
                 if let Some((seq, hash)) = &last {
-                    let cp = sign_checkpoint(key, &public_key, *seq, hash);
-                    out.write_all(line(&ExportLine::Checkpoint(cp))?.as_bytes())
-                        .map_err(io)?;
+                    signer.write(out, *seq, hash, count, false)?;
                 }
                 since_checkpoint = 0;
             }
@@ -339,27 +364,44 @@ pub async fn export(
         if done {
             break;
         }
+        let after = last.as_ref().map(|(s, _)| *s).unwrap_or(0);
+        page = q_all!(&mut c, Record, FETCH, after, from, to, PAGE)?;
     }
-    if since_checkpoint > 0 {
-        if let Some((seq, hash)) = &last {
-            let cp = sign_checkpoint(key, &public_key, *seq, hash);
-            out.write_all(line(&ExportLine::Checkpoint(cp))?.as_bytes())
-                .map_err(io)?;
-        }
-    }
+    let (seq, hash) = last.unwrap_or((0, String::new()));
+    signer.write(out, seq, &hash, count, true)?;
     out.flush().map_err(io)?;
     Ok(count)
 }
 
-fn sign_checkpoint(key: &SigningKey, public_key: &str, seq: i64, hash: &str) -> Checkpoint {
-    let at = crate::clock::now_ms();
-    let sig = key.sign(checkpoint_message(seq, hash, at).as_bytes());
-    Checkpoint {
-        seq,
-        hash: hash.to_string(),
-        at,
-        public_key: public_key.to_string(),
-        signature: B64.encode(sig.to_bytes()),
+struct CheckpointSigner<'a> {
+    key: &'a SigningKey,
+    public_key: String,
+    header_sha256: String,
+}
+
+impl CheckpointSigner<'_> {
+    fn write(
+        &self,
+        out: &mut impl Write,
+        seq: i64,
+        hash: &str,
+        count: i64,
+        is_final: bool,
+    ) -> Result<()> {
+        let mut cp = Checkpoint {
+            seq,
+            hash: hash.to_string(),
+            at: crate::clock::now_ms(),
+            count,
+            is_final,
+            header_sha256: self.header_sha256.clone(),
+            public_key: self.public_key.clone(),
+            signature: String::new(),
+        };
+        cp.signature = B64.encode(self.key.sign(cp.message().as_bytes()).to_bytes());
+        let line = serde_json::to_string(&ExportLine::Checkpoint(cp))? + "\n";
+        out.write_all(line.as_bytes())
+            .map_err(|e| crate::error::Error::internal(format!("writing the export: {e}")))
     }
 }
 
@@ -381,54 +423,66 @@ pub fn parse_public_key(b64: &str) -> Result<VerifyingKey, String> {
     VerifyingKey::from_bytes(&arr).map_err(|e| format!("not an Ed25519 public key: {e}"))
 }
 
-/// Checks an export file offline: every record's hash, every link, and that every record is covered
-/// by a checkpoint signed with `key`. The error names the line and what is wrong with it.
+/// Checks an export file offline: the header, every record's hash and link, that the first record
+/// is the one the header names, that checkpoints signed with `key` cover every record and the
+/// header, and that the file ends with the final checkpoint. The error names the line.
 pub fn verify_export(
     input: impl BufRead,
     key: &VerifyingKey,
 ) -> std::result::Result<ExportVerdict, String> {
+    let mut header: Option<(ExportHeader, String)> = None;
     let mut prev: Option<(i64, String)> = None;
     let mut records = 0;
     let mut checkpoints = 0;
     let mut unsigned_since: Option<usize> = None;
-    let mut saw_header = false;
+    let mut finished = false;
     for (i, line) in input.lines().enumerate() {
         let n = i + 1;
         let line = line.map_err(|e| format!("line {n}: cannot read: {e}"))?;
         if line.trim().is_empty() {
             continue;
         }
+        if finished {
+            return Err(format!("line {n}: nothing may follow the final checkpoint"));
+        }
         let parsed: ExportLine = serde_json::from_str(&line)
             .map_err(|e| format!("line {n}: not an export line: {e}"))?;
         match parsed {
-            ExportLine::Header { format, .. } => {
-                if saw_header || n != 1 {
+            ExportLine::Header(h) => {
+                if header.is_some() || n != 1 {
                     return Err(format!("line {n}: a header may only be the first line"));
                 }
-                if format != "okno-audit-export/1" {
-                    return Err(format!("line {n}: unknown format {format}"));
+                if h.format != EXPORT_FORMAT {
+                    return Err(format!("line {n}: unknown format {}", h.format));
                 }
-                saw_header = true;
+                header = Some((h, hex::encode(Sha256::digest(line.as_bytes()))));
             }
             ExportLine::Record(r) => {
-                if !saw_header {
+                let Some((h, _)) = &header else {
                     return Err(format!("line {n}: the file does not start with a header"));
-                }
+                };
                 if r.compute_hash() != r.hash {
                     return Err(format!(
                         "line {n}: record {} was changed: its hash does not match its content",
                         r.seq
                     ));
                 }
-                if let Some((pseq, phash)) = &prev {
-                    if r.seq != pseq + 1 {
-                        return Err(format!("line {n}: record {} follows record {pseq}: records are missing or reordered", r.seq));
+                match &prev {
+                    Some((pseq, phash)) => {
+                        if r.seq != pseq + 1 {
+                            return Err(format!("line {n}: record {} follows record {pseq}: records are missing or reordered", r.seq));
+                        }
+                        if &r.prev_hash != phash {
+                            return Err(format!(
+                                "line {n}: record {} does not link to record {pseq}",
+                                r.seq
+                            ));
+                        }
                     }
-                    if &r.prev_hash != phash {
-                        return Err(format!(
-                            "line {n}: record {} does not link to record {pseq}",
-                            r.seq
-                        ));
+                    None => {
+                        if r.seq != h.first_seq || r.prev_hash != h.anchor_hash {
+                            return Err(format!("line {n}: record {} is not the first record the header names ({}): records at the start are missing", r.seq, h.first_seq));
+                        }
                     }
                 }
                 prev = Some((r.seq, r.hash));
@@ -436,31 +490,41 @@ pub fn verify_export(
                 unsigned_since.get_or_insert(n);
             }
             ExportLine::Checkpoint(cp) => {
-                let Some((pseq, phash)) = &prev else {
-                    return Err(format!("line {n}: a checkpoint before any record"));
+                let Some((_, header_sha)) = &header else {
+                    return Err(format!("line {n}: the file does not start with a header"));
                 };
-                if cp.seq != *pseq || &cp.hash != phash {
-                    return Err(format!(
-                        "line {n}: the checkpoint does not cover the record before it ({pseq})"
-                    ));
+                if unsigned_since.is_none() && !(cp.is_final && records == 0) {
+                    return Err(format!("line {n}: a checkpoint with no records before it"));
+                }
+                let (pseq, phash) = prev.clone().unwrap_or((0, String::new()));
+                if cp.seq != pseq || cp.hash != phash || cp.count != records {
+                    return Err(format!("line {n}: the checkpoint does not cover the records before it (up to {pseq})"));
+                }
+                if &cp.header_sha256 != header_sha {
+                    return Err(format!("line {n}: the checkpoint was signed for another header: the header was changed"));
                 }
                 let sig_bytes = B64
                     .decode(&cp.signature)
                     .map_err(|_| format!("line {n}: the signature is not base64"))?;
                 let sig = Signature::from_slice(&sig_bytes)
                     .map_err(|_| format!("line {n}: the signature is malformed"))?;
-                key.verify(checkpoint_message(cp.seq, &cp.hash, cp.at).as_bytes(), &sig)
-                    .map_err(|_| format!("line {n}: the checkpoint's signature does not verify with the given public key"))?;
+                key.verify(cp.message().as_bytes(), &sig).map_err(|_| {
+                    format!("line {n}: the checkpoint's signature does not verify with the given public key")
+                })?;
                 checkpoints += 1;
                 unsigned_since = None;
+                finished = cp.is_final;
             }
         }
     }
-    if !saw_header {
+    if header.is_none() {
         return Err("the file is empty or has no header".into());
     }
     if let Some(line) = unsigned_since {
         return Err(format!("records from line {line} on are not covered by a signed checkpoint (the file was cut or extended)"));
+    }
+    if !finished {
+        return Err("the file does not end with the final signed checkpoint: it was cut".into());
     }
     Ok(ExportVerdict {
         records,

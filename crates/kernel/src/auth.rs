@@ -73,6 +73,26 @@ pub async fn issue_token(
             Problem::invalid_field("roles", "token.roles", "Укажите хотя бы одну роль.").into(),
         );
     }
+    if roles.contains(&Role::Citizen) {
+        return Err(Problem::invalid_field(
+            "roles",
+            "token.role_citizen",
+            "Токены выдаются только сотрудникам; граждане входят со своей учётной записью.",
+        )
+        .into());
+    }
+    // Least privilege: nobody grants a role they do not hold. Only the platform itself (the CLI on
+    // the server) issues the first administrator and the auditors.
+    if actor.kind != ActorKind::System {
+        if let Some(r) = roles.iter().find(|r| !actor.roles.contains(r)) {
+            return Err(Problem::new(403, "token.role_not_held", "Недостаточно прав")
+                .with_detail(format!(
+                    "Нельзя выдать роль «{}», которой у вас нет. Такой токен выпускается командой okno admin token create на сервере.",
+                    r.title()
+                ))
+                .into());
+        }
+    }
     let secret = random_secret("okno_");
     let now = crate::clock::now_ms();
     let info = TokenInfo {
@@ -159,7 +179,7 @@ pub async fn revoke_token(db: &Db, actor: &Actor, id: &str) -> Result<()> {
         id
     )?;
     if n == 0 {
-        return Err(Problem::not_found("Действующий токен").into());
+        return Err(Problem::not_found("Действующий токен не найден.").into());
     }
     // Sessions opened with the token end with it.
     q_exec!(
@@ -335,14 +355,27 @@ pub async fn resume_session(db: &Db, secret: &str) -> Result<Option<Actor>> {
 }
 
 /// Ends a session (sign-out).
-pub async fn close_session(db: &Db, secret: &str) -> Result<()> {
+pub async fn close_session(db: &Db, actor: &Actor, secret: &str) -> Result<()> {
     let mut tx = db.begin().await?;
-    q_exec!(
+    let n = q_exec!(
         &mut tx,
         "UPDATE web_sessions SET revoked_at = $1 WHERE id_hash = $2 AND revoked_at IS NULL",
         crate::clock::now_ms(),
         secret_hash(secret)
     )?;
+    if n == 1 {
+        audit::append(
+            &mut tx,
+            audit::Entry {
+                actor,
+                action: "kernel.session.closed",
+                subject_type: "web_session",
+                subject_id: actor.id.as_deref().unwrap_or(""),
+                details: serde_json::json!({ "channel": "web" }),
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }

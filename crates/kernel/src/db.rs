@@ -192,7 +192,7 @@ impl Db {
     /// `SELECT 1`: is the database reachable?
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         let mut c = self.read().await?;
-        let one: i64 = crate::q_scalar!(&mut c, i64, "SELECT 1")?;
+        let one: i64 = crate::q_scalar!(&mut c, i64, "SELECT CAST(1 AS BIGINT)")?;
         debug_assert_eq!(one, 1);
         Ok(())
     }

@@ -95,8 +95,9 @@ impl Problem {
         p
     }
 
-    pub fn not_found(what: &str) -> Problem {
-        Problem::new(404, "not_found", "Не найдено").with_detail(format!("{what} не найден(а)."))
+    /// 404 with a whole Russian sentence: `Problem::not_found("Услуга не найдена.")`.
+    pub fn not_found(detail: &str) -> Problem {
+        Problem::new(404, "not_found", "Не найдено").with_detail(detail)
     }
 
     pub fn unauthenticated() -> Problem {
@@ -138,6 +139,9 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        // On a page route the web shell shows the same problem as a Russian page.
+        resp.extensions_mut()
+            .insert(crate::http::RenderErrorPage(self));
         resp
     }
 }

@@ -189,8 +189,6 @@ fn describe_json_error(e: &serde_json::Error) -> String {
                 "значение неверного типа".into()
             } else if raw.starts_with("unknown field") {
                 "неизвестное поле".into()
-            } else if raw.starts_with("unknown variant") {
-                "недопустимое значение".into()
             } else {
                 "недопустимое значение".into()
             }

@@ -171,62 +171,97 @@ impl Dispatcher {
         Ok(events.len())
     }
 
+    /// Claims as many due deliveries as can be sent at once (so none waits for a slot while its
+    /// lease runs), sends them concurrently and journals each as soon as it is done.
     async fn send_due(&self) -> okno_kernel::Result<usize> {
         let now = now_ms();
+        let lease_until = now + self.settings.lease.as_millis() as i64;
         let mut tx = self.db.begin().await?;
         let due = store::claim_due(
             &mut tx,
             now,
-            self.settings.lease.as_millis() as i64,
-            self.settings.batch,
+            lease_until,
+            self.settings.concurrency.max(1) as i64,
         )
         .await?;
         tx.commit().await?;
         if due.is_empty() {
             return Ok(0);
         }
-        let results: Vec<(Delivery, i64, i64, Outcome)> = futures_util::stream::iter(due)
+        let results: Vec<okno_kernel::Result<()>> = futures_util::stream::iter(due)
             .map(|d| async move {
                 let started = now_ms();
                 let outcome = self.send(&d).await;
-                (d, started, now_ms(), outcome)
+                self.journal(&d, lease_until, started, now_ms(), outcome)
+                    .await
             })
             .buffer_unordered(self.settings.concurrency.max(1))
             .collect()
             .await;
         let count = results.len();
+        for r in results {
+            r?;
+        }
+        Ok(count)
+    }
+
+    async fn journal(
+        &self,
+        d: &Delivery,
+        lease_until: i64,
+        started: i64,
+        finished: i64,
+        outcome: Outcome,
+    ) -> okno_kernel::Result<()> {
+        let attempt = d.attempts + 1;
+        let status = self
+            .settings
+            .retry
+            .next_status((attempt - d.budget_start) as u32, &outcome);
+        let (name, detail) = match &outcome {
+            Outcome::Sent { detail } => ("sent", detail),
+            Outcome::Retry { detail } => ("retry", detail),
+            Outcome::Permanent { detail } => ("permanent", detail),
+        };
+        let delay = self
+            .settings
+            .retry
+            .delay_after((attempt - d.budget_start) as u32);
         let mut tx = self.db.begin().await?;
-        for (d, started, finished, outcome) in results {
-            let attempt = d.attempts + 1;
-            let status = self.settings.retry.next_status(attempt as u32, &outcome);
-            let (name, detail) = match &outcome {
-                Outcome::Sent { detail } => ("sent", detail),
-                Outcome::Retry { detail } => ("retry", detail),
-                Outcome::Permanent { detail } => ("permanent", detail),
-            };
-            if status == Status::Sent && d.channel == Channel::Inbox.as_str() {
-                store::insert_inbox(&mut tx, &d, finished).await?;
+        if status == Status::Sent && d.channel == Channel::Inbox.as_str() {
+            store::insert_inbox(&mut tx, d, finished).await?;
+        }
+        let ours = store::finish_attempt(
+            &mut tx,
+            d,
+            lease_until,
+            attempt,
+            started,
+            finished,
+            name,
+            detail,
+            status,
+            finished + delay.as_millis() as i64,
+        )
+        .await?;
+        // The attempt is journalled either way; its state is left to the worker holding the lease.
+        tx.commit().await?;
+        if !ours {
+            tracing::warn!(delivery = %d.id, "lease lost before the attempt was journalled; state left to its new holder");
+            return Ok(());
+        }
+        match status {
+            Status::Sent => {
+                tracing::info!(delivery = %d.id, channel = %d.channel, attempt, "delivered")
             }
-            let next =
-                finished + self.settings.retry.delay_after(attempt as u32).as_millis() as i64;
-            store::finish_attempt(
-                &mut tx, &d, attempt, started, finished, name, detail, status, next,
-            )
-            .await?;
-            match status {
-                Status::Sent => {
-                    tracing::info!(delivery = %d.id, channel = %d.channel, attempt, "delivered")
-                }
-                Status::Pending => {
-                    tracing::warn!(delivery = %d.id, channel = %d.channel, attempt, detail = %detail, "delivery failed, will retry")
-                }
-                Status::Dead => {
-                    tracing::error!(delivery = %d.id, channel = %d.channel, attempt, detail = %detail, "delivery given up")
-                }
+            Status::Pending => {
+                tracing::warn!(delivery = %d.id, channel = %d.channel, attempt, detail = %detail, "delivery failed, will retry")
+            }
+            Status::Dead => {
+                tracing::error!(delivery = %d.id, channel = %d.channel, attempt, detail = %detail, "delivery given up")
             }
         }
-        tx.commit().await?;
-        Ok(count)
+        Ok(())
     }
 
     async fn send(&self, d: &Delivery) -> Outcome {

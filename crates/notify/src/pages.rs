@@ -141,7 +141,8 @@ async fn detail(
         .collect();
     Ok(render(&DetailPage {
         chrome,
-        can_retry: delivery.status == "dead",
+        can_retry: delivery.status == "dead"
+            && actor.can(okno_kernel::actor::Permission::DeliveriesRetry),
         body: delivery.body.clone(),
         row: Row::from(&delivery),
         attempts,

@@ -133,7 +133,6 @@ pub async fn list_deliveries(db: &Db, actor: &Actor, filter: &Filter) -> Result<
 /// A delivery with its journal of attempts.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryDetail {
-    #[serde(flatten)]
     pub delivery: Delivery,
     pub attempts: Vec<Attempt>,
 }
@@ -143,7 +142,7 @@ pub async fn get_delivery(db: &Db, actor: &Actor, id: &str) -> Result<DeliveryDe
     let mut c = db.read().await?;
     let delivery = store::get(&mut c, id)
         .await?
-        .ok_or_else(|| Problem::not_found("Отправка"))?;
+        .ok_or_else(|| Problem::not_found("Отправка не найдена."))?;
     let attempts = store::attempts(&mut c, id).await?;
     Ok(DeliveryDetail { delivery, attempts })
 }
@@ -153,7 +152,7 @@ pub async fn retry(db: &Db, actor: &Actor, id: &str) -> Result<()> {
     actor.require(Permission::DeliveriesRetry)?;
     let mut tx = db.begin().await?;
     let Some(d) = store::get(&mut tx, id).await? else {
-        return Err(Problem::not_found("Отправка").into());
+        return Err(Problem::not_found("Отправка не найдена.").into());
     };
     if !store::requeue(&mut tx, id, okno_kernel::clock::now_ms()).await? {
         return Err(Problem::conflict(

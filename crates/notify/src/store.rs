@@ -20,6 +20,8 @@ pub struct Delivery {
     pub body: String,
     pub status: String,
     pub attempts: i64,
+    /// Attempts made before the last manual retry.
+    pub budget_start: i64,
     pub next_attempt_at: i64,
     pub created_at: i64,
     pub sent_at: Option<i64>,
@@ -37,7 +39,7 @@ pub struct Attempt {
     pub detail: String,
 }
 
-const DELIVERY_COLUMNS: &str = "id, event_id, channel, recipient, subject, body, status, attempts, next_attempt_at, created_at, sent_at, last_error";
+const DELIVERY_COLUMNS: &str = "id, event_id, channel, recipient, subject, body, status, attempts, budget_start, next_attempt_at, created_at, sent_at, last_error";
 
 /// Takes up to `limit` events not yet routed, locking them against other nodes.
 pub async fn claim_events(tx: &mut Tx, limit: i64) -> Result<Vec<Event>, sqlx::Error> {
@@ -81,12 +83,12 @@ pub async fn insert_delivery(
     Ok(n == 1)
 }
 
-/// Takes up to `limit` due deliveries and leases them for `lease_ms`, so no other worker sends them
-/// meanwhile. A lease left by a crashed worker simply runs out.
+/// Takes up to `limit` due deliveries and leases them until `lease_until`, so no other worker sends
+/// them meanwhile. A lease left by a crashed worker simply runs out.
 pub async fn claim_due(
     tx: &mut Tx,
     now: i64,
-    lease_ms: i64,
+    lease_until: i64,
     limit: i64,
 ) -> Result<Vec<Delivery>, sqlx::Error> {
     let sql = format!(
@@ -100,18 +102,20 @@ pub async fn claim_due(
         q_exec!(
             tx,
             "UPDATE deliveries SET locked_until = $1 WHERE id = $2",
-            now + lease_ms,
+            lease_until,
             &d.id
         )?;
     }
     Ok(due)
 }
 
-/// Journals an attempt and moves the delivery to its next state.
+/// Journals an attempt and moves the delivery to its next state — if this worker's lease (claimed
+/// until `lease_until`) still holds. Returns false when another worker took the delivery over.
 #[allow(clippy::too_many_arguments)]
 pub async fn finish_attempt(
     tx: &mut Tx,
     d: &Delivery,
+    lease_until: i64,
     attempt: i64,
     started_at: i64,
     finished_at: i64,
@@ -119,7 +123,7 @@ pub async fn finish_attempt(
     detail: &str,
     status: Status,
     next_attempt_at: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     q_exec!(
         tx,
         "INSERT INTO delivery_attempts (id, delivery_id, attempt, started_at, finished_at, outcome, detail)
@@ -134,19 +138,20 @@ pub async fn finish_attempt(
     )?;
     let sent_at = (status == Status::Sent).then_some(finished_at);
     let last_error = (status != Status::Sent).then_some(detail);
-    q_exec!(
+    let n = q_exec!(
         tx,
         "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, locked_until = NULL,
             sent_at = COALESCE($4, sent_at), last_error = $5
-         WHERE id = $6",
+         WHERE id = $6 AND status = 'pending' AND locked_until = $7",
         status.as_str(),
         attempt,
         next_attempt_at,
         sent_at,
         last_error,
-        &d.id
+        &d.id,
+        lease_until
     )?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Puts a message into the recipient's in-app inbox; idempotent by delivery id.
@@ -209,7 +214,8 @@ pub async fn attempts(c: &mut impl AsConn, id: &str) -> Result<Vec<Attempt>, sql
 pub async fn requeue(tx: &mut Tx, id: &str, now: i64) -> Result<bool, sqlx::Error> {
     let n = q_exec!(
         tx,
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, locked_until = NULL WHERE id = $2 AND status = 'dead'",
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, locked_until = NULL, budget_start = attempts
+         WHERE id = $2 AND status = 'dead'",
         now,
         id
     )?;

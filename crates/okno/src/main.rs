@@ -187,6 +187,15 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let load = |s: Settings| s.with_file(config.as_deref());
     match cli.command {
         Command::Validate { kind, value, bik } => {
+            if !okno_rules::KINDS.contains(&kind.as_str()) {
+                bail!(
+                    "unknown kind {kind}; one of: {}",
+                    okno_rules::KINDS.join(", ")
+                );
+            }
+            if bik.is_some() && kind != "account" {
+                bail!("--bik applies to account only");
+            }
             match okno_rules::validate(&kind, &value, bik.as_deref()) {
                 Ok(()) => {
                     println!("valid");
@@ -225,14 +234,14 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Serve { demo, settings } => {
             let s = load(settings)?;
-            init_logging(&s)?;
+            init_logging(&s, "info,sqlx=warn")?;
             runtime()?.block_on(serve(s, demo))
         }
         Command::Migrate { settings } => {
             let s = load(settings)?;
-            init_logging(&s)?;
+            init_logging(&s, "info,sqlx=warn")?;
             runtime()?.block_on(async {
-                let (db, _) = open(&s).await?;
+                let (db, _) = open(&s, Mode::Create).await?;
                 db.close().await;
                 println!("migrations applied");
                 Ok(ExitCode::SUCCESS)
@@ -240,9 +249,9 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Demo { settings } => {
             let s = load(settings)?;
-            init_logging(&s)?;
+            init_logging(&s, "info,sqlx=warn")?;
             runtime()?.block_on(async {
-                let (db, secrets) = open(&s).await?;
+                let (db, secrets) = open(&s, Mode::Create).await?;
                 load_demo(&db, &secrets).await?;
                 db.close().await;
                 Ok(ExitCode::SUCCESS)
@@ -255,12 +264,14 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     }
 }
 
-fn init_logging(s: &Settings) -> anyhow::Result<()> {
+fn init_logging(s: &Settings, default: &str) -> anyhow::Result<()> {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_new(s.log.as_deref().unwrap_or("info,sqlx=warn"))
+    let filter = EnvFilter::try_new(s.log.as_deref().unwrap_or(default))
         .context("--log is not a valid filter")?;
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match s.log_format.as_deref().unwrap_or("text") {
         "json" => builder.json().try_init().map_err(anyhow::Error::msg)?,
@@ -270,9 +281,17 @@ fn init_logging(s: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether a command may create what is missing (a new database, a new secret) or must find an
+/// existing installation (so a mistyped `--data-dir` fails instead of answering for an empty one).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Create,
+    Existing,
+}
+
 /// Reads the master secret from the settings or from `DATA_DIR/secret.key`, creating that file on
 /// first start (mode 0600).
-fn secrets(s: &Settings) -> anyhow::Result<Secrets> {
+fn secrets(s: &Settings, mode: Mode) -> anyhow::Result<Secrets> {
     if let Some(k) = &s.secret_key {
         return Secrets::from_base64(k).map_err(|e| anyhow::anyhow!("--secret-key: {e}"));
     }
@@ -280,6 +299,12 @@ fn secrets(s: &Settings) -> anyhow::Result<Secrets> {
     let path = dir.join("secret.key");
     if let Ok(text) = std::fs::read_to_string(&path) {
         return Secrets::from_base64(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    if mode == Mode::Existing {
+        bail!(
+            "no secret key: neither --secret-key (OKNO_SECRET_KEY) nor {} exists; check --data-dir",
+            path.display()
+        );
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let key = Secrets::generate_base64();
@@ -329,9 +354,17 @@ fn all_migrations() -> Vec<okno_kernel::migrate::Migration> {
     m
 }
 
-async fn open(s: &Settings) -> anyhow::Result<(Db, Secrets)> {
-    let secrets = secrets(s)?;
+async fn open(s: &Settings, mode: Mode) -> anyhow::Result<(Db, Secrets)> {
     let location = s.db_location()?;
+    if let (Mode::Existing, okno_kernel::db::DbLocation::SqliteFile(path)) = (mode, &location) {
+        if !path.exists() {
+            bail!(
+                "no database at {}: check --data-dir (okno serve or okno migrate creates one)",
+                path.display()
+            );
+        }
+    }
+    let secrets = secrets(s, mode)?;
     let pool = PoolSettings {
         max_connections: s.db_max_connections.unwrap_or(16),
         ..PoolSettings::default()
@@ -398,21 +431,22 @@ async fn shutdown_signal(stop: CancellationToken) {
 
 async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode> {
     let started = Instant::now();
-    let (db, secrets) = open(&s).await?;
-    if demo {
-        load_demo(&db, &secrets).await?;
-    }
     let tls = match (&s.tls_cert, &s.tls_key) {
         (Some(c), Some(k)) => Some(okno_web::tls_acceptor(c, k)?),
         (None, None) => None,
         _ => bail!("--tls-cert and --tls-key go together"),
     };
+    let (db, secrets) = open(&s, Mode::Create).await?;
+    if demo {
+        load_demo(&db, &secrets).await?;
+    }
     let platform = Platform {
         db: db.clone(),
         secrets: Arc::new(secrets),
     };
     let web = okno_web::WebSettings {
         tls: tls.is_some(),
+        secure_cookies: s.secure_cookies.unwrap_or(tls.is_some()),
         body_limit: s.body_limit.unwrap_or(2 * 1024 * 1024),
         request_timeout: Duration::from_secs(s.request_timeout.unwrap_or(30)),
         session_idle: Duration::from_secs(60 * s.session_idle_minutes.unwrap_or(30)),
@@ -515,7 +549,8 @@ async fn audit_command(
     match command {
         AuditCommand::Verify { settings } => {
             let s = load(settings)?;
-            let (db, _) = open(&s).await?;
+            init_logging(&s, "warn")?;
+            let (db, _) = open(&s, Mode::Existing).await?;
             let verdict = audit::verify(&db).await?;
             db.close().await;
             match verdict {
@@ -536,6 +571,7 @@ async fn audit_command(
             settings,
         } => {
             let s = load(settings)?;
+            init_logging(&s, "warn")?;
             let parse = |v: &Option<String>, default: i64, name: &str| -> anyhow::Result<i64> {
                 match v {
                     None => Ok(default),
@@ -546,7 +582,7 @@ async fn audit_command(
             };
             let from = parse(&from, 0, "from")?;
             let to = parse(&to, okno_kernel::clock::now_ms() + 1, "to")?;
-            let (db, secrets) = open(&s).await?;
+            let (db, secrets) = open(&s, Mode::Existing).await?;
             let key = signing_key(&s, &secrets)?;
             let actor = Actor::system("экспорт журнала аудита");
             let count = match &out {
@@ -571,7 +607,8 @@ async fn audit_command(
         }
         AuditCommand::PublicKey { settings } => {
             let s = load(settings)?;
-            let secrets = secrets(&s)?;
+            init_logging(&s, "warn")?;
+            let secrets = secrets(&s, Mode::Existing)?;
             let key = signing_key(&s, &secrets)?;
             println!(
                 "{}",
@@ -596,11 +633,12 @@ async fn token_command(
             settings,
         } => {
             let s = load(settings)?;
+            init_logging(&s, "warn")?;
             let mut parsed = Vec::new();
             for r in &roles {
                 parsed.push(Role::parse(r).ok_or_else(|| anyhow::anyhow!("unknown role {r}"))?);
             }
-            let (db, _) = open(&s).await?;
+            let (db, _) = open(&s, Mode::Existing).await?;
             let (info, secret) = auth::issue_token(
                 &db,
                 &actor,
@@ -619,7 +657,8 @@ async fn token_command(
         }
         TokenCommand::List { settings } => {
             let s = load(settings)?;
-            let (db, _) = open(&s).await?;
+            init_logging(&s, "warn")?;
+            let (db, _) = open(&s, Mode::Existing).await?;
             let mut c = db.read().await?;
             for t in auth::list_tokens(&mut c, &actor).await? {
                 let state = if t.revoked_at.is_some() {
@@ -634,7 +673,8 @@ async fn token_command(
         }
         TokenCommand::Revoke { id, settings } => {
             let s = load(settings)?;
-            let (db, _) = open(&s).await?;
+            init_logging(&s, "warn")?;
+            let (db, _) = open(&s, Mode::Existing).await?;
             auth::revoke_token(&db, &actor, &id)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.to_problem().detail))?;
@@ -653,11 +693,12 @@ fn calendar(command: CalendarCommand) -> anyhow::Result<std::process::ExitCode> 
             .with_context(|| format!("expected a date as YYYY-MM-DD, got {s}"))
     };
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let warn_uncovered = |d: time::Date| {
-        if !cal.covers(d.year()) {
+    let note = |years: &[i32]| {
+        let mut years: Vec<i32> = years.iter().copied().filter(|y| !cal.covers(*y)).collect();
+        years.dedup();
+        for y in years {
             eprintln!(
-                "note: no decree data for {}; only the holidays of art. 112 of the Labour Code are applied",
-                d.year()
+                "note: no decree data for {y}: weekends and the holidays of art. 112 of the Labour Code (moved off weekends as it prescribes) are applied; transfers set by a government decree are not known"
             );
         }
     };
@@ -665,13 +706,12 @@ fn calendar(command: CalendarCommand) -> anyhow::Result<std::process::ExitCode> 
         CalendarCommand::AddWorkingDays { date: d, n } => {
             let d = date(&d)?;
             let r = cal.add_working_days(d, n);
-            warn_uncovered(d);
-            warn_uncovered(r);
+            note(&[d.year(), r.year()]);
             println!("{}", r.format(&fmt)?);
         }
         CalendarCommand::IsWorking { date: d } => {
             let d = date(&d)?;
-            warn_uncovered(d);
+            note(&[d.year()]);
             println!(
                 "{}",
                 if cal.is_working_day(d) {
@@ -683,6 +723,7 @@ fn calendar(command: CalendarCommand) -> anyhow::Result<std::process::ExitCode> 
         }
         CalendarCommand::WorkingDaysBetween { from, to } => {
             let (a, b) = (date(&from)?, date(&to)?);
+            note(&(a.year()..=b.year()).collect::<Vec<_>>());
             println!("{}", cal.working_days_between(a, b));
         }
     }

@@ -59,6 +59,10 @@ pub struct Settings {
     #[arg(long, env = "OKNO_TLS_KEY", value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
 
+    /// Mark cookies Secure (set it behind a proxy that terminates TLS) [default: true under TLS]
+    #[arg(long, env = "OKNO_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub secure_cookies: Option<bool>,
+
     /// Largest request body in bytes [default: 2097152]
     #[arg(long, env = "OKNO_BODY_LIMIT", value_name = "BYTES")]
     pub body_limit: Option<usize>,
@@ -141,7 +145,7 @@ pub struct Settings {
     #[arg(long, env = "OKNO_NO_WORKERS", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub no_workers: Option<bool>,
 
-    /// Log filter, e.g. info or okno=debug,sqlx=warn [default: info]
+    /// Log filter, e.g. info or okno=debug,sqlx=warn [default: info,sqlx=warn]
     #[arg(long, env = "OKNO_LOG", value_name = "FILTER")]
     pub log: Option<String>,
 
@@ -163,7 +167,7 @@ impl Settings {
             .with_context(|| format!("reading {}", path.display()))?;
         let from_file: Settings =
             toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-        Ok(overlay(self, from_file)?)
+        overlay(self, from_file)
     }
 
     pub fn listen(&self) -> SocketAddr {

@@ -35,8 +35,10 @@ use crate::middleware::Shell;
 /// Settings of the HTTP side.
 #[derive(Debug, Clone)]
 pub struct WebSettings {
-    /// Served over TLS (cookies get `Secure`, responses get HSTS).
+    /// Served over TLS (responses get HSTS).
     pub tls: bool,
+    /// Cookies get `Secure`: under TLS, or behind a proxy that terminates TLS.
+    pub secure_cookies: bool,
     /// Largest request body accepted.
     pub body_limit: usize,
     /// A request taking longer is answered 408.
@@ -49,6 +51,7 @@ impl Default for WebSettings {
     fn default() -> Self {
         WebSettings {
             tls: false,
+            secure_cookies: false,
             body_limit: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             session_idle: Duration::from_secs(30 * 60),

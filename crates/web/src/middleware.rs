@@ -35,8 +35,12 @@ pub const CSRF_COOKIE: &str = "okno_csrf";
 pub const KIOSK_COOKIE: &str = "okno_kiosk";
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Machine endpoints: errors there are problem+json, never pages.
 fn is_api(path: &str) -> bool {
-    path.starts_with("/api/") || path == "/api" || path.starts_with("/open311/")
+    path.starts_with("/api/")
+        || path == "/api"
+        || path.starts_with("/open311/")
+        || matches!(path, "/healthz" | "/readyz" | "/metrics")
 }
 
 /// Request id (accepted from a proxy when sane, else new), one tracing span per request, metrics.
@@ -172,7 +176,11 @@ pub fn problem_for_status(status: StatusCode) -> Problem {
             Problem::new(429, "request.rate_limited", "Слишком много запросов")
                 .with_detail("Слишком много запросов подряд. Подождите немного и повторите.")
         }
-        s if s.is_server_error() => Problem::internal(),
+        s if s.is_server_error() => {
+            let mut p = Problem::internal();
+            p.status = s.as_u16();
+            p
+        }
         s => Problem::new(s.as_u16(), "request.failed", "Запрос не выполнен")
             .with_detail("Запрос не может быть выполнен."),
     }
@@ -195,8 +203,9 @@ fn is_html(resp: &Response) -> bool {
 /// Under `/api` every error becomes problem+json; elsewhere a Russian error page in the layout.
 pub async fn render_errors(req: Request, next: Next) -> Response {
     let api = is_api(req.uri().path());
-    let chrome = req.extensions().get::<Chrome>().cloned();
     let resp = next.run(req).await;
+    // Put there by `authenticate`, which runs inside this layer.
+    let chrome = resp.extensions().get::<Chrome>().cloned();
     let status = resp.status();
     if api {
         if status.is_client_error() || status.is_server_error() {
@@ -304,6 +313,7 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 fn csrf_refused() -> Response {
+    // A refused form is shown as a page; the shell adds the layout.
     okno_kernel::http::PageError(
         Problem::new(403, "csrf.invalid", "Форма устарела")
             .with_detail("Не удалось подтвердить, что форму отправили вы. Обновите страницу и отправьте форму ещё раз."),
@@ -422,14 +432,21 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
         kiosk,
     };
     req.extensions_mut().insert(CurrentActor(actor));
-    req.extensions_mut().insert(chrome);
+    req.extensions_mut().insert(chrome.clone());
     let mut resp = next.run(req).await;
-    if fresh && !api {
+    // Pages (and error pages) carry the token, so the cookie goes with them only.
+    if fresh && !api && (is_html(&resp) || resp.extensions().get::<RenderErrorPage>().is_some()) {
         resp.headers_mut().append(
             header::SET_COOKIE,
-            set_cookie(CSRF_COOKIE, &csrf_value, None, shell.settings.tls),
+            set_cookie(
+                CSRF_COOKIE,
+                &csrf_value,
+                None,
+                shell.settings.secure_cookies,
+            ),
         );
     }
+    resp.extensions_mut().insert(chrome);
     resp
 }
 

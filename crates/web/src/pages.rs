@@ -108,22 +108,23 @@ pub async fn login(
     let mut r = Redirect::to("/admin").into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, &secret, None, shell.settings.tls),
+        set_cookie(SESSION_COOKIE, &secret, None, shell.settings.secure_cookies),
     );
     Ok(r)
 }
 
 pub async fn logout(
     State(shell): State<Shell>,
+    CurrentActor(actor): CurrentActor,
     req: axum::extract::Request,
 ) -> Result<Response, PageError> {
     if let Some(sid) = cookie(&req, SESSION_COOKIE) {
-        auth::close_session(&shell.platform.db, sid).await?;
+        auth::close_session(&shell.platform.db, &actor, sid).await?;
     }
     let mut r = Redirect::to("/").into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, "", Some(0), shell.settings.tls),
+        set_cookie(SESSION_COOKIE, "", Some(0), shell.settings.secure_cookies),
     );
     Ok(r)
 }
@@ -257,7 +258,7 @@ pub async fn kiosk(State(shell): State<Shell>, Query(q): Query<KioskQuery>) -> R
             KIOSK_COOKIE,
             if on { "1" } else { "" },
             Some(if on { 31_536_000 } else { 0 }),
-            shell.settings.tls,
+            shell.settings.secure_cookies,
         ),
     );
     r

@@ -8,6 +8,8 @@ CREATE TABLE deliveries (
     body TEXT NOT NULL,
     status TEXT NOT NULL,
     attempts BIGINT NOT NULL DEFAULT 0,
+    -- Attempts made before the last manual retry; the retry budget counts from here.
+    budget_start BIGINT NOT NULL DEFAULT 0,
     next_attempt_at BIGINT NOT NULL,
     locked_until BIGINT,
     created_at BIGINT NOT NULL,

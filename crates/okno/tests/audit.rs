@@ -1,0 +1,334 @@
+//! End-to-end tests of the audit journal: every audited write extends one hash chain, also under
+//! concurrency; `okno audit verify` names the first record changed, deleted or reordered behind the
+//! platform's back; exports verify offline with the public key alone.
+
+use okno_testkit::{engines, tamper, Engine, Options, TestApp};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_okno");
+
+async fn app_with_records(engine: Engine, n: usize) -> TestApp {
+    let app = TestApp::start(
+        BIN,
+        engine,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    for i in 0..n {
+        let r = app
+            .post_json(
+                "/api/v1/agencies",
+                app.admin_token.as_deref(),
+                &json!({"code": format!("agency-{i}"), "name": format!("Ведомство {i}"), "short_name": format!("В{i}"),
+                        "level": "municipal", "region": "Тульская область", "time_zone": "Europe/Moscow"}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    app
+}
+
+fn verify(app: &TestApp) -> (i32, String) {
+    let (code, out, err) = app.okno(&["audit", "verify"]);
+    (code, format!("{out}{err}"))
+}
+
+#[tokio::test]
+async fn an_untouched_journal_verifies_with_its_record_count() {
+    for engine in engines("an_untouched_journal_verifies_with_its_record_count").await {
+        let app = app_with_records(engine, 5).await;
+        let (code, out) = verify(&app);
+        assert_eq!(code, 0, "{out}");
+        // Demo load (1) + two demo tokens (2) + five agencies.
+        assert!(out.contains("intact: 8 records"), "{out}");
+        let status: Value = app
+            .get_as_admin("/api/v1/audit/verify")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            status["code"], "auth.forbidden",
+            "the administrator is not an auditor"
+        );
+        let r = app
+            .client
+            .get(app.url("/api/v1/audit/verify"))
+            .bearer_auth(app.auditor_token.as_deref().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let status: Value = r.json().await.unwrap();
+        assert_eq!(status["intact"], true);
+        assert_eq!(status["records"], 8);
+    }
+}
+
+#[tokio::test]
+async fn records_show_who_did_what_in_the_same_transaction_as_the_change() {
+    for engine in engines("records_show_who_did_what_in_the_same_transaction_as_the_change").await {
+        let app = app_with_records(engine, 1).await;
+        let records: Vec<Value> = app
+            .client
+            .get(app.url("/api/v1/audit?limit=1"))
+            .bearer_auth(app.auditor_token.as_deref().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let r = &records[0];
+        assert_eq!(r["action"], "directory.agency.created");
+        assert_eq!(r["actor_name"], "токен «Демо: администратор»");
+        assert_eq!(r["actor_kind"], "token");
+        assert!(r["request_id"].is_string(), "the request is named");
+        let agency: Value = app
+            .get("/api/v1/agencies/agency-0")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["subject_id"], agency["id"]);
+        // A refused write leaves no record.
+        let before: Vec<Value> = app
+            .client
+            .get(app.url("/api/v1/audit?limit=500"))
+            .bearer_auth(app.auditor_token.as_deref().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let dup = app
+            .post_json("/api/v1/agencies", app.admin_token.as_deref(),
+                &json!({"code": "agency-0", "name": "Дубль", "short_name": "Д", "level": "municipal", "region": "Р", "time_zone": "Europe/Moscow"}))
+            .await;
+        assert_eq!(dup.status(), 409);
+        let after: Vec<Value> = app
+            .client
+            .get(app.url("/api/v1/audit?limit=500"))
+            .bearer_auth(app.auditor_token.as_deref().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(before.len(), after.len());
+    }
+}
+
+#[tokio::test]
+async fn concurrent_audited_writes_keep_one_unbroken_chain() {
+    for engine in engines("concurrent_audited_writes_keep_one_unbroken_chain").await {
+        let app = app_with_records(engine, 0).await;
+        let mut tasks = Vec::new();
+        for i in 0..120 {
+            let client = app.client.clone();
+            let url = app.url("/api/v1/agencies");
+            let token = app.admin_token.clone().unwrap();
+            tasks.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({"code": format!("c-{i}"), "name": "Параллельное", "short_name": "П", "level": "municipal", "region": "Р", "time_zone": "Europe/Moscow"}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 201);
+        }
+        let (code, out) = verify(&app);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("intact: 123 records"), "{out}");
+    }
+}
+
+#[tokio::test]
+async fn a_changed_record_is_named() {
+    for engine in engines("a_changed_record_is_named").await {
+        let app = app_with_records(engine, 4).await;
+        tamper(
+            &app,
+            "UPDATE audit_log SET details = '{\"code\":\"forged\"}' WHERE seq = 5",
+        )
+        .await
+        .unwrap();
+        let (code, out) = verify(&app);
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains("BROKEN at record 5") && out.contains("was changed"),
+            "{out}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_changed_and_rehashed_record_breaks_the_next_link() {
+    for engine in engines("a_changed_and_rehashed_record_breaks_the_next_link").await {
+        let app = app_with_records(engine, 4).await;
+        // The forger recomputes nothing but the record's own hash field: still caught by the link.
+        tamper(
+            &app,
+            "UPDATE audit_log SET hash = '00' || substr(hash, 3) WHERE seq = 4",
+        )
+        .await
+        .unwrap();
+        let (code, out) = verify(&app);
+        assert_eq!(code, 1);
+        assert!(out.contains("BROKEN at record 4"), "{out}");
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_record_is_named() {
+    for engine in engines("a_deleted_record_is_named").await {
+        let app = app_with_records(engine, 4).await;
+        tamper(&app, "DELETE FROM audit_log WHERE seq = 3")
+            .await
+            .unwrap();
+        let (code, out) = verify(&app);
+        assert_eq!(code, 1);
+        assert!(
+            out.contains("BROKEN at record 3") && out.contains("missing"),
+            "{out}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn deleting_the_newest_records_is_caught_by_the_head() {
+    for engine in engines("deleting_the_newest_records_is_caught_by_the_head").await {
+        let app = app_with_records(engine, 4).await;
+        tamper(&app, "DELETE FROM audit_log WHERE seq >= 6")
+            .await
+            .unwrap();
+        let (code, out) = verify(&app);
+        assert_eq!(code, 1);
+        assert!(
+            out.contains("BROKEN at record 6") && out.contains("deleted"),
+            "{out}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn reordered_records_are_named() {
+    for engine in engines("reordered_records_are_named").await {
+        let app = app_with_records(engine, 4).await;
+        tamper(
+            &app,
+            "UPDATE audit_log SET seq = -1 WHERE seq = 4; UPDATE audit_log SET seq = 4 WHERE seq = 5; UPDATE audit_log SET seq = 5 WHERE seq = -1;",
+        )
+        .await
+        .unwrap();
+        let (code, out) = verify(&app);
+        assert_eq!(code, 1);
+        assert!(out.contains("BROKEN at record 4"), "{out}");
+    }
+}
+
+#[tokio::test]
+async fn an_export_verifies_offline_and_any_edit_to_it_is_caught() {
+    for engine in engines("an_export_verifies_offline_and_any_edit_to_it_is_caught").await {
+        let app = app_with_records(engine, 3).await;
+        let file = app.data_dir.join("export.jsonl");
+        let file_s = file.display().to_string();
+        let (code, _, err) = app.okno(&[
+            "audit",
+            "export",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2100-01-01",
+            "-o",
+            &file_s,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let (_, key, _) = app.okno(&["audit", "public-key"]);
+        let key = key.trim().to_string();
+
+        let (code, out, _) =
+            app.okno_plain(&["audit", "verify-export", &file_s, "--public-key", &key]);
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.contains("6 records covered by 1 signed checkpoints"),
+            "{out}"
+        );
+
+        let text = std::fs::read_to_string(&file).unwrap();
+        let forged = text.replacen("agency-1", "agency-X", 1);
+        let forged_path = app.data_dir.join("forged.jsonl");
+        std::fs::write(&forged_path, forged).unwrap();
+        let (code, out, _) = app.okno_plain(&[
+            "audit",
+            "verify-export",
+            forged_path.to_str().unwrap(),
+            "--public-key",
+            &key,
+        ]);
+        assert_eq!(code, 1);
+        assert!(out.contains("line") && out.contains("was changed"), "{out}");
+
+        // Cutting off the checkpoint leaves records unsigned.
+        let cut: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.contains("\"checkpoint\""))
+            .collect();
+        std::fs::write(&forged_path, cut.join("\n")).unwrap();
+        let (code, out, _) = app.okno_plain(&[
+            "audit",
+            "verify-export",
+            forged_path.to_str().unwrap(),
+            "--public-key",
+            &key,
+        ]);
+        assert_eq!(code, 1);
+        assert!(out.contains("not covered by a signed checkpoint"), "{out}");
+
+        // Dropping the first records, editing the header, repeating a checkpoint: all caught.
+        let lines: Vec<&str> = text.lines().collect();
+        let check = |content: String, expect: &str| {
+            std::fs::write(&forged_path, content).unwrap();
+            let (code, out, _) = app.okno_plain(&[
+                "audit",
+                "verify-export",
+                forged_path.to_str().unwrap(),
+                "--public-key",
+                &key,
+            ]);
+            assert_eq!(code, 1, "{expect}: {out}");
+            assert!(out.contains(expect), "{expect}: {out}");
+        };
+        let mut without_first = lines.clone();
+        without_first.remove(1);
+        check(without_first.join("\n"), "records at the start are missing");
+        let mut header_edited = lines.clone();
+        let edited = header_edited[0].replace("\"from\":", "\"from\":1");
+        header_edited[0] = &edited;
+        check(header_edited.join("\n"), "the header was changed");
+        let mut repeated = lines.clone();
+        repeated.push(lines[lines.len() - 1]);
+        check(
+            repeated.join("\n"),
+            "nothing may follow the final checkpoint",
+        );
+
+        // Another installation's key does not verify it.
+        let other = "ELdweW09cvT/XZupiXG+/ez5olkMk8HQm1RDrLXCAV4=";
+        let (code, out, _) =
+            app.okno_plain(&["audit", "verify-export", &file_s, "--public-key", other]);
+        assert_eq!(code, 1);
+        assert!(out.contains("signature does not verify"), "{out}");
+    }
+}

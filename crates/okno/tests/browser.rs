@@ -1,0 +1,249 @@
+//! The browser test: real headless Chromium, driven over WebDriver (chromedriver), opens the home
+//! page of the release binary, follows the navigation and signs a staff member in with the form.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+use okno_testkit::{free_port, Engine, Options, TestApp};
+
+const BIN: &str = env!("CARGO_BIN_EXE_okno");
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn find(names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| {
+        let out = Command::new("which").arg(n).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    })
+}
+
+async fn browser() -> Option<(Driver, fantoccini::Client)> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (Some(chrome), Some(driver)) = (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) else {
+        if std::env::var("OKNO_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!(
+                "Chromium and chromedriver are required (OKNO_REQUIRE_BROWSER=1) but not installed"
+            );
+        }
+        eprintln!("\n*** SKIPPED: the browser test needs chromium and chromedriver (./test.sh installs them) ***\n");
+        return None;
+    };
+    let port = free_port();
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let driver = Driver(child);
+    let profile = tempfile::tempdir().unwrap().keep();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chrome,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1280,1024", format!("--user-data-dir={}", profile.display()), "--lang=ru"]
+        }),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match ClientBuilder::rustls()
+            .expect("a WebDriver client")
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => return Some((driver, c)),
+            Err(e) if Instant::now() > deadline => panic!("cannot start a Chromium session: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_person_opens_the_home_page_finds_a_service_and_staff_sign_in() {
+    let app = TestApp::start(
+        BIN,
+        Engine::Sqlite,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+
+    c.goto(&app.url("/")).await.unwrap();
+    assert_eq!(c.title().await.unwrap(), "Главная — Окно");
+    let h1 = c
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(h1, "Государственные услуги в одном окне");
+    let cards = c.find_all(Locator::Css(".cards .card h3")).await.unwrap();
+    let mut titles = Vec::new();
+    for card in cards {
+        titles.push(card.text().await.unwrap());
+    }
+    assert_eq!(
+        titles,
+        [
+            "Государственные услуги",
+            "Центры обслуживания",
+            "Обращения и жалобы",
+            "Органы власти"
+        ]
+    );
+    // The stylesheet is applied (CSP allows our own files only): the header is the brand blue.
+    let bg = c
+        .execute(
+            "return getComputedStyle(document.querySelector('.site-header')).backgroundColor",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(bg, serde_json::json!("rgb(11, 77, 199)"));
+    save_screenshot(&c, "home").await;
+
+    // Navigation to the catalogue and a service's card.
+    c.find(Locator::LinkText("Услуги"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css("h1")).await.unwrap();
+    assert_eq!(
+        c.find(Locator::Css("h1"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "Каталог государственных услуг"
+    );
+    c.find(Locator::LinkText(
+        "Выдача (замена) паспорта гражданина Российской Федерации",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let facts = c
+        .wait()
+        .for_element(Locator::Css("dl.facts"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(facts.contains("600,00"), "{facts}");
+
+    // A staff member signs in through the form (CSRF token included by the page itself).
+    c.goto(&app.url("/admin/login")).await.unwrap();
+    c.find(Locator::Id("token"))
+        .await
+        .unwrap()
+        .send_keys("неверный")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let alert = c
+        .wait()
+        .for_element(Locator::Css(".alert.danger"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(alert.contains("Токен не подошёл"), "{alert}");
+    let focused = c
+        .execute("return document.activeElement.id", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        focused,
+        serde_json::json!("token"),
+        "focus lands on the field with the error"
+    );
+    c.find(Locator::Id("token"))
+        .await
+        .unwrap()
+        .send_keys(app.admin_token.as_deref().unwrap())
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_url(url::Url::parse(&app.url("/admin")).unwrap())
+        .await
+        .unwrap();
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("Демо: администратор") && body.contains("Журнал доставки уведомлений"),
+        "{body}"
+    );
+
+    // Phone width: the navigation still fits, nothing overflows sideways.
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&app.url("/")).await.unwrap();
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        overflow,
+        serde_json::json!(false),
+        "no horizontal scrolling on a phone"
+    );
+    save_screenshot(&c, "home-phone").await;
+    c.close().await.unwrap();
+}
+
+async fn save_screenshot(c: &fantoccini::Client, name: &str) {
+    if let Ok(png) = c.screenshot().await {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+    }
+}
