@@ -2,8 +2,8 @@
 //! transaction; `verify` recomputes the chain; `export` writes JSON Lines with Ed25519-signed
 //! checkpoints that `verify_export` checks offline with only the public key.
 //!
-//! Each record's hash is SHA-256 over a canonical JSON array of its fields, ending with the previous
-//! record's hash, so changing, deleting or reordering any record breaks every link after it. The
+//! Each record's hash covers its number, a digest of its content and the previous record's hash, so
+//! changing, deleting or reordering any record breaks every link after it. The
 //! head of the chain (`audit_head`) is one row: appending updates it first, which takes its row lock
 //! on PostgreSQL (SQLite has one writer anyway), so concurrent transactions append in commit order.
 
@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::actor::{Actor, ActorKind};
 use crate::db::{AsConn, Db, Tx};
 use crate::error::{Problem, Result};
-use crate::{q_all, q_exec, q_one, q_opt};
+use crate::{q_all, q_opt};
 
 /// The hash before the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -58,11 +58,11 @@ pub struct Record {
 }
 
 impl Record {
-    /// The SHA-256 of the record's canonical form (every field but `hash`, in a fixed order).
-    pub fn compute_hash(&self) -> String {
+    /// SHA-256 (hex) of the record's content: every field but `seq`, `prev_hash` and `hash`, as a
+    /// canonical JSON array in a fixed order.
+    pub fn content_digest(&self) -> String {
         let canonical = serde_json::json!([
-            "okno-audit-v1",
-            self.seq,
+            "okno-audit-v2",
             self.id,
             self.at,
             self.actor_kind,
@@ -75,10 +75,21 @@ impl Record {
             self.subject_id,
             self.details,
             self.request_id,
-            self.prev_hash,
         ]);
         hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
     }
+
+    /// The record's hash: `sha256_hex("{prev_hash}:{seq}:{content_digest}")`, so the number, the
+    /// content and the link to the previous record are all covered. PostgreSQL computes the same
+    /// expression in SQL when it appends (see `journal.rs`).
+    pub fn compute_hash(&self) -> String {
+        link_hash(&self.prev_hash, self.seq, &self.content_digest())
+    }
+}
+
+/// `sha256_hex("{prev}:{seq}:{digest}")`.
+pub fn link_hash(prev: &str, seq: i64, digest: &str) -> String {
+    hex::encode(Sha256::digest(format!("{prev}:{seq}:{digest}").as_bytes()))
 }
 
 fn kind_name(k: ActorKind) -> &'static str {
@@ -96,18 +107,11 @@ struct Head {
     hash: String,
 }
 
-/// Appends a record to the journal inside the use case's transaction and returns its number.
-///
-/// Call it as the last statement before commit: from here until commit the journal's head is
-/// locked, and every other audited write waits.
-pub async fn append(tx: &mut Tx, e: Entry<'_>) -> Result<i64> {
-    let head = q_one!(
-        tx,
-        Head,
-        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
-    )?;
-    let mut r = Record {
-        seq: head.seq,
+/// Adds a record to the journal of the use case's transaction. It is hashed onto the chain and
+/// written when the transaction commits, in the same transaction as the change it records.
+pub async fn append(tx: &mut Tx, e: Entry<'_>) -> Result<()> {
+    tx.journal.audit.push(Record {
+        seq: 0,
         id: crate::clock::new_id(),
         at: crate::clock::now_ms(),
         actor_kind: kind_name(e.actor.kind).into(),
@@ -120,33 +124,10 @@ pub async fn append(tx: &mut Tx, e: Entry<'_>) -> Result<i64> {
         subject_id: e.subject_id.into(),
         details: e.details.to_string(),
         request_id: crate::ctx::request_id(),
-        prev_hash: head.hash,
+        prev_hash: String::new(),
         hash: String::new(),
-    };
-    r.hash = r.compute_hash();
-    q_exec!(
-        tx,
-        "INSERT INTO audit_log (seq, id, at, actor_kind, actor_id, actor_name, on_behalf_of_id,
-            on_behalf_of_name, action, subject_type, subject_id, details, request_id, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        r.seq,
-        &r.id,
-        r.at,
-        &r.actor_kind,
-        &r.actor_id,
-        &r.actor_name,
-        &r.on_behalf_of_id,
-        &r.on_behalf_of_name,
-        &r.action,
-        &r.subject_type,
-        &r.subject_id,
-        &r.details,
-        &r.request_id,
-        &r.prev_hash,
-        &r.hash
-    )?;
-    q_exec!(tx, "UPDATE audit_head SET hash = $1 WHERE id = 1", &r.hash)?;
-    Ok(r.seq)
+    });
+    Ok(())
 }
 
 /// The result of checking the journal in the database.

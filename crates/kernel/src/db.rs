@@ -114,8 +114,11 @@ impl Db {
                 let opts = PgConnectOptions::from_str(url)?
                     .application_name("okno")
                     .log_statements(tracing::log::LevelFilter::Trace);
+                // No ping before every acquire: it costs a round trip per use case, and a broken
+                // connection surfaces as an error on first use and is replaced.
                 let pg = PgPoolOptions::new()
                     .max_connections(pool.max_connections)
+                    .test_before_acquire(false)
                     .acquire_timeout(pool.acquire_timeout)
                     .connect_with(opts)
                     .await?;
@@ -144,12 +147,14 @@ impl Db {
             .log_statements(tracing::log::LevelFilter::Trace);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .min_connections(1)
             .acquire_timeout(pool.acquire_timeout.max(Duration::from_secs(30)))
             .connect_with(opts.clone())
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(pool.max_connections.clamp(1, 8))
+            .test_before_acquire(false)
             .acquire_timeout(pool.acquire_timeout)
             .connect_with(opts.read_only(true))
             .await?;
@@ -174,10 +179,14 @@ impl Db {
     /// the start and never fails half-way with `SQLITE_BUSY_SNAPSHOT`.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self {
-            Db::Sqlite { writer, .. } => {
-                Ok(Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?))
-            }
-            Db::Postgres(pg) => Ok(Tx::Postgres(pg.begin().await?)),
+            Db::Sqlite { writer, .. } => Ok(Tx {
+                inner: TxInner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+                journal: Default::default(),
+            }),
+            Db::Postgres(pg) => Ok(Tx {
+                inner: TxInner::Postgres(pg.begin().await?),
+                journal: Default::default(),
+            }),
         }
     }
 
@@ -220,23 +229,35 @@ impl Db {
 }
 
 /// An open write transaction. Dropping it without [`Tx::commit`] rolls it back.
-pub enum Tx {
+///
+/// Audit records and outbox events a use case adds are held here and written by [`Tx::commit`] in
+/// one statement right before `COMMIT`: the change, its journal entries and its events still commit
+/// together, and the journal's head is locked only for that last step.
+pub struct Tx {
+    inner: TxInner,
+    pub(crate) journal: crate::journal::Pending,
+}
+
+enum TxInner {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+    /// Writes what the use case journalled, then commits.
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let pending = std::mem::take(&mut self.journal);
+        crate::journal::flush(&mut self, pending).await?;
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await,
+            TxInner::Postgres(t) => t.commit().await,
         }
     }
 
     pub fn engine(&self) -> Engine {
-        match self {
-            Tx::Sqlite(_) => Engine::Sqlite,
-            Tx::Postgres(_) => Engine::Postgres,
+        match self.inner {
+            TxInner::Sqlite(_) => Engine::Sqlite,
+            TxInner::Postgres(_) => Engine::Postgres,
         }
     }
 
@@ -267,9 +288,9 @@ pub trait AsConn {
 
 impl AsConn for Tx {
     fn as_conn(&mut self) -> ConnRef<'_> {
-        match self {
-            Tx::Sqlite(t) => ConnRef::Sqlite(t),
-            Tx::Postgres(t) => ConnRef::Postgres(t),
+        match &mut self.inner {
+            TxInner::Sqlite(t) => ConnRef::Sqlite(t),
+            TxInner::Postgres(t) => ConnRef::Postgres(t),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod ctx;
 pub mod db;
 pub mod error;
 pub mod http;
+mod journal;
 pub mod migrate;
 pub mod outbox;
 pub mod page;

@@ -6,7 +6,6 @@ use serde::Serialize;
 
 use crate::db::Tx;
 use crate::error::Result;
-use crate::q_exec;
 
 /// An event as stored in the outbox.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -19,17 +18,15 @@ pub struct Event {
     pub payload: String,
 }
 
-/// Enqueues an event inside the use case's transaction; returns its id.
+/// Enqueues an event in the use case's transaction; it is written when the transaction commits
+/// and exists exactly if the transaction did. Returns the event's id.
 pub async fn enqueue(tx: &mut Tx, kind: &str, payload: &impl Serialize) -> Result<String> {
     let id = crate::clock::new_id();
-    let payload = serde_json::to_string(payload)?;
-    q_exec!(
-        tx,
-        "INSERT INTO outbox (id, created_at, kind, payload) VALUES ($1, $2, $3, $4)",
-        &id,
-        crate::clock::now_ms(),
-        kind,
-        &payload
-    )?;
+    tx.journal.outbox.push(crate::journal::PendingEvent {
+        id: id.clone(),
+        created_at: crate::clock::now_ms(),
+        kind: kind.to_string(),
+        payload: serde_json::to_string(payload)?,
+    });
     Ok(id)
 }

@@ -165,8 +165,9 @@ impl Dispatcher {
             for m in messages.unwrap_or_default() {
                 store::insert_delivery(&mut tx, &event.id, &m, now).await?;
             }
-            store::mark_routed(&mut tx, &event.id, now).await?;
         }
+        let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+        store::mark_routed(&mut tx, &ids, now).await?;
         tx.commit().await?;
         Ok(events.len())
     }

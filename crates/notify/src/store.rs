@@ -50,13 +50,32 @@ pub async fn claim_events(tx: &mut Tx, limit: i64) -> Result<Vec<Event>, sqlx::E
     q_all!(tx, Event, &sql, limit)
 }
 
-pub async fn mark_routed(tx: &mut Tx, event_id: &str, now: i64) -> Result<(), sqlx::Error> {
-    q_exec!(
-        tx,
-        "UPDATE outbox SET routed_at = $1 WHERE id = $2",
-        now,
-        event_id
-    )?;
+/// Marks events routed, all in one statement.
+pub async fn mark_routed(tx: &mut Tx, event_ids: &[String], now: i64) -> Result<(), sqlx::Error> {
+    if event_ids.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = (2..event_ids.len() + 2).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "UPDATE outbox SET routed_at = $1 WHERE id IN ({})",
+        list.join(", ")
+    );
+    match okno_kernel::db::AsConn::as_conn(tx) {
+        okno_kernel::db::ConnRef::Sqlite(c) => {
+            let mut q = sqlx::query(&sql).bind(now);
+            for id in event_ids {
+                q = q.bind(id);
+            }
+            q.execute(&mut *c).await?;
+        }
+        okno_kernel::db::ConnRef::Postgres(c) => {
+            let mut q = sqlx::query(&sql).bind(now);
+            for id in event_ids {
+                q = q.bind(id);
+            }
+            q.execute(&mut *c).await?;
+        }
+    }
     Ok(())
 }
 
