@@ -431,12 +431,16 @@ mod tests {
     }
 
     #[test]
-    fn embedded_data_parses_and_covers_2024_to_2026() {
+    fn embedded_data_parses_and_covers_2024_to_2027() {
         let mut c = ProductionCalendar::default();
-        assert_eq!(c.load_str(EMBEDDED_DATA).unwrap(), vec![2024, 2025, 2026]);
+        assert_eq!(
+            c.load_str(EMBEDDED_DATA).unwrap(),
+            vec![2024, 2025, 2026, 2027]
+        );
         assert_eq!(&c, cal());
-        assert!(cal().covers(2024) && cal().covers(2025) && cal().covers(2026));
-        assert!(!cal().covers(2027) && !cal().covers(2023));
+        assert!((2024..=2027).all(|y| cal().covers(y)));
+        assert!(!cal().covers(2028) && !cal().covers(2023));
+        assert!(cal().source(2027).unwrap().contains("№ 1187"));
         assert!(cal().source(2024).unwrap().contains("№ 1314"));
         assert!(cal().source(2025).unwrap().contains("№ 1335"));
     }
@@ -446,8 +450,14 @@ mod tests {
         assert_eq!(working_days_in(2024), 248);
         assert_eq!(working_days_in(2025), 247);
         assert_eq!(working_days_in(2026), 247);
-        // 2027 from ТК РФ alone (no confirmed decree): 249, see data/calendar.txt.
-        assert_eq!(working_days_in(2027), 249);
+        // 2027 with its transfers; from ТК РФ alone it would be 249 (see data/calendar.txt).
+        assert_eq!(working_days_in(2027), 247);
+        let statutory = ProductionCalendar::statutory_only();
+        let statutory_2027 = (1..=365)
+            .filter_map(|d| Date::from_ordinal_date(2027, d).ok())
+            .filter(|d| statutory.is_working_day(*d))
+            .count();
+        assert_eq!(statutory_2027, 249);
     }
 
     #[test]
@@ -569,7 +579,7 @@ mod tests {
 
     #[test]
     fn fallback_follows_article_112() {
-        let c = cal();
+        let c = ProductionCalendar::statutory_only();
         // 2027: 1 May Sat → 3 May; 9 May Sun → 10 May; 12 Jun Sat → 14 Jun.
         assert_eq!(c.day_kind(date!(2027 - 05 - 03)), DayKind::DayOff);
         assert_eq!(c.day_kind(date!(2027 - 05 - 10)), DayKind::DayOff);
@@ -589,7 +599,7 @@ mod tests {
 
     #[test]
     fn load_str_adds_a_year_at_run_time() {
-        let mut c = ProductionCalendar::embedded();
+        let mut c = ProductionCalendar::default();
         let text = "year 2027\nsource test\nholidays 01-01 01-02\ndays-off 02-22 # c\nworking 02-20\nshortened 02-20\n";
         assert_eq!(c.load_str(text).unwrap(), vec![2027]);
         assert!(c.covers(2027));
