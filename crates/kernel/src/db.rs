@@ -316,18 +316,14 @@ pub struct Dialect {
     /// Locks rows of a `SELECT` for the transaction (workers claiming jobs). Empty on SQLite, whose
     /// write transaction already excludes every other writer.
     pub for_update_skip_locked: &'static str,
-    /// Case-insensitive `LIKE`.
-    pub ilike: &'static str,
 }
 
 pub static SQLITE: Dialect = Dialect {
     for_update_skip_locked: "",
-    ilike: "LIKE",
 };
 
 pub static POSTGRES: Dialect = Dialect {
     for_update_skip_locked: "FOR UPDATE SKIP LOCKED",
-    ilike: "ILIKE",
 };
 
 /// Executes a statement; gives the number of rows affected.

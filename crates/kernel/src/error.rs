@@ -182,11 +182,6 @@ impl Error {
             }
         }
     }
-
-    /// Is this the given problem code?
-    pub fn is(&self, code: &str) -> bool {
-        matches!(self, Error::Problem(p) if p.code == code)
-    }
 }
 
 impl From<Problem> for Error {

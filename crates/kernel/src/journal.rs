@@ -27,6 +27,24 @@ pub(crate) struct Pending {
     pub outbox: Vec<PendingEvent>,
 }
 
+/// The record's content columns, `id` to `request_id`, in table order.
+fn content_args(r: Record) -> [Arg; 12] {
+    [
+        Arg::Text(r.id),
+        Arg::Int(r.at),
+        Arg::Text(r.actor_kind),
+        Arg::OptText(r.actor_id),
+        Arg::Text(r.actor_name),
+        Arg::OptText(r.on_behalf_of_id),
+        Arg::OptText(r.on_behalf_of_name),
+        Arg::Text(r.action),
+        Arg::Text(r.subject_type),
+        Arg::Text(r.subject_id),
+        Arg::Text(r.details),
+        Arg::OptText(r.request_id),
+    ]
+}
+
 enum Arg {
     Int(i64),
     Text(String),
@@ -73,23 +91,10 @@ pub(crate) async fn flush(tx: &mut Tx, p: Pending) -> Result<(), sqlx::Error> {
             r.hash = r.compute_hash();
             prev = r.hash.clone();
             rows.push(row(args.len(), 15));
-            args.extend([
-                Arg::Int(r.seq),
-                Arg::Text(r.id),
-                Arg::Int(r.at),
-                Arg::Text(r.actor_kind),
-                Arg::OptText(r.actor_id),
-                Arg::Text(r.actor_name),
-                Arg::OptText(r.on_behalf_of_id),
-                Arg::OptText(r.on_behalf_of_name),
-                Arg::Text(r.action),
-                Arg::Text(r.subject_type),
-                Arg::Text(r.subject_id),
-                Arg::Text(r.details),
-                Arg::OptText(r.request_id),
-                Arg::Text(r.prev_hash),
-                Arg::Text(r.hash),
-            ]);
+            args.push(Arg::Int(r.seq));
+            let (prev_hash, hash) = (r.prev_hash.clone(), r.hash.clone());
+            args.extend(content_args(r));
+            args.extend([Arg::Text(prev_hash), Arg::Text(hash)]);
         }
         statements.push(format!(
             "INSERT INTO audit_log (seq, id, at, actor_kind, actor_id, actor_name, on_behalf_of_id, \
@@ -166,21 +171,8 @@ async fn append_one_postgres(tx: &mut Tx, p: Pending) -> Result<(), sqlx::Error>
             RETURNING 1
         )",
     );
-    let mut args = vec![
-        Arg::Text(digest),
-        Arg::Text(r.id),
-        Arg::Int(r.at),
-        Arg::Text(r.actor_kind),
-        Arg::OptText(r.actor_id),
-        Arg::Text(r.actor_name),
-        Arg::OptText(r.on_behalf_of_id),
-        Arg::OptText(r.on_behalf_of_name),
-        Arg::Text(r.action),
-        Arg::Text(r.subject_type),
-        Arg::Text(r.subject_id),
-        Arg::Text(r.details),
-        Arg::OptText(r.request_id),
-    ];
+    let mut args = vec![Arg::Text(digest)];
+    args.extend(content_args(r));
     if !p.outbox.is_empty() {
         let mut rows = Vec::with_capacity(p.outbox.len());
         for e in p.outbox {

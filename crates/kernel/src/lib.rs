@@ -12,7 +12,6 @@ pub mod http;
 mod journal;
 pub mod migrate;
 pub mod outbox;
-pub mod page;
 pub mod pii;
 pub mod platform;
 

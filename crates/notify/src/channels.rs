@@ -114,14 +114,6 @@ impl Channels {
         Ok(Channels { smtp, sms })
     }
 
-    pub fn email_configured(&self) -> bool {
-        self.smtp.is_some()
-    }
-
-    pub fn sms_configured(&self) -> bool {
-        self.sms.is_some()
-    }
-
     /// Sends an e-mail whose Message-ID is derived from the delivery id, so a receiver can drop the
     /// duplicate of a message re-sent after a crash between the send and its journal entry.
     pub async fn send_email(
