@@ -46,7 +46,7 @@ bench_engine() {
   local h_rps w_rps
   h_rps=$(echo "$health" | rps); w_rps=$(echo "$write" | rps)
   printf '| %s | %s | %s | %s | %s | %s | %.3f | %s |\n' "$name" "$h_rps" "$(echo "$health" | p99)" \
-    "$w_rps" "$(echo "$write" | p99)" "$(echo "$write" | non2xx | sed 's/^$/0/')" \
+    "$w_rps" "$(echo "$write" | p99)" "$(echo "$write" | non2xx | grep . || echo 0)" \
     "$(echo "$w_rps $h_rps" | awk '{print $1/$2}')" "$verify" | tee -a "$OUT/summary.md"
   # Ready time on the existing database, and idle memory.
   printf '| %s | %s |\n' "$name" "$(python3 bench/ready.py "$BIN" $port -- --data-dir "$data" --log warn "$@")" | tee -a "$OUT/startup.md"
@@ -62,6 +62,6 @@ else
   echo "*** PostgreSQL unreachable: its row is SKIPPED ***" | tee -a "$OUT/summary.md"
 fi
 echo
-echo "| engine | startup on an existing database |" | tee "$OUT/startup.md.tmp"
+printf '| engine | startup on an existing database |\n|---|---|\n' | tee "$OUT/startup.md.tmp"
 cat "$OUT/startup.md" >>"$OUT/startup.md.tmp"; mv "$OUT/startup.md.tmp" "$OUT/startup.md"
 echo "connections: $CONNS, $DURATION s per run, wrk and okno on the same $(nproc)-core machine" | tee -a "$OUT/summary.md"

@@ -3,9 +3,10 @@
 //! checkpoints that `verify_export` checks offline with only the public key.
 //!
 //! Each record's hash covers its number, a digest of its content and the previous record's hash, so
-//! changing, deleting or reordering any record breaks every link after it. The
-//! head of the chain (`audit_head`) is one row: appending updates it first, which takes its row lock
-//! on PostgreSQL (SQLite has one writer anyway), so concurrent transactions append in commit order.
+//! changing, deleting or reordering any record breaks every link after it. Records are appended
+//! when their transaction commits (see `journal.rs`); the head of the chain (`audit_head`, one row)
+//! is read and moved in the same transaction, under its row lock on PostgreSQL (SQLite has one
+//! writer anyway), so appends are serialised in commit order.
 
 use std::io::{BufRead, Write};
 
@@ -18,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::actor::{Actor, ActorKind};
 use crate::db::{AsConn, Db, Tx};
 use crate::error::{Problem, Result};
-use crate::{q_all, q_opt};
+use crate::{q_all, q_one, q_opt};
 
 /// The hash before the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -99,6 +100,12 @@ fn kind_name(k: ActorKind) -> &'static str {
         ActorKind::Account => "account",
         ActorKind::Token => "token",
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct SeqRange {
+    first: Option<i64>,
+    last: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -286,7 +293,8 @@ pub const CHECKPOINT_EVERY: usize = 1000;
 
 const EXPORT_FORMAT: &str = "okno-audit-export/2";
 
-/// Writes the records whose time is in `[from, to)` (milliseconds) as JSON Lines: a header,
+/// Writes the records of the period `[from, to)` (milliseconds; the contiguous run from the first
+/// to the last record whose time is in it) as JSON Lines: a header,
 /// the records, a signed checkpoint every [`CHECKPOINT_EVERY`] records and a final signed one.
 /// Returns the record count.
 pub async fn export(
@@ -300,9 +308,20 @@ pub async fn export(
     actor.require(crate::actor::Permission::AuditExport)?;
     let io = |e: std::io::Error| crate::error::Error::internal(format!("writing the export: {e}"));
     let mut c = db.read().await?;
+    // Records get their number at commit but their time when the use case ran, so under concurrent
+    // writes time is not quite monotonic in `seq`. The export takes the contiguous run from the first
+    // to the last record of the period, so it is always a verifiable piece of the chain.
+    let range = q_one!(
+        &mut c,
+        SeqRange,
+        "SELECT CAST(MIN(seq) AS BIGINT) AS first, CAST(MAX(seq) AS BIGINT) AS last FROM audit_log WHERE at >= $1 AND at < $2",
+        from,
+        to
+    )?;
+    let (first_seq, last_seq) = (range.first.unwrap_or(1), range.last.unwrap_or(0));
     const FETCH: &str =
-        "SELECT * FROM audit_log WHERE seq > $1 AND at >= $2 AND at < $3 ORDER BY seq LIMIT $4";
-    let mut page = q_all!(&mut c, Record, FETCH, 0i64, from, to, PAGE)?;
+        "SELECT * FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3";
+    let mut page = q_all!(&mut c, Record, FETCH, first_seq - 1, last_seq, PAGE)?;
     let header = ExportHeader {
         format: EXPORT_FORMAT.into(),
         from,
@@ -346,7 +365,7 @@ pub async fn export(
             break;
         }
         let after = last.as_ref().map(|(s, _)| *s).unwrap_or(0);
-        page = q_all!(&mut c, Record, FETCH, after, from, to, PAGE)?;
+        page = q_all!(&mut c, Record, FETCH, after, last_seq, PAGE)?;
     }
     let (seq, hash) = last.unwrap_or((0, String::new()));
     signer.write(out, seq, &hash, count, true)?;
@@ -474,7 +493,7 @@ pub fn verify_export(
                 let Some((_, header_sha)) = &header else {
                     return Err(format!("line {n}: the file does not start with a header"));
                 };
-                if unsigned_since.is_none() && !(cp.is_final && records == 0) {
+                if unsigned_since.is_none() && !cp.is_final {
                     return Err(format!("line {n}: a checkpoint with no records before it"));
                 }
                 let (pseq, phash) = prev.clone().unwrap_or((0, String::new()));

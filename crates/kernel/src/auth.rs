@@ -369,7 +369,7 @@ pub async fn close_session(db: &Db, actor: &Actor, secret: &str) -> Result<()> {
             audit::Entry {
                 actor,
                 action: "kernel.session.closed",
-                subject_type: "web_session",
+                subject_type: "api_token",
                 subject_id: actor.id.as_deref().unwrap_or(""),
                 details: serde_json::json!({ "channel": "web" }),
             },

@@ -332,3 +332,92 @@ async fn an_export_verifies_offline_and_any_edit_to_it_is_caught() {
         assert!(out.contains("signature does not verify"), "{out}");
     }
 }
+
+#[tokio::test]
+async fn an_export_of_a_whole_number_of_checkpoint_intervals_verifies() {
+    // The demo writes 3 records; 997 agencies make exactly 1000, so the final checkpoint directly
+    // follows the one signed after the 1000th record.
+    let app = app_with_records(Engine::Sqlite, 997).await;
+    let file = app.data_dir.join("export.jsonl");
+    let file_s = file.display().to_string();
+    let (code, _, err) = app.okno(&["audit", "export", "-o", &file_s]);
+    assert_eq!(code, 0, "{err}");
+    let (_, key, _) = app.okno(&["audit", "public-key"]);
+    let (code, out, _) = app.okno_plain(&[
+        "audit",
+        "verify-export",
+        &file_s,
+        "--public-key",
+        key.trim(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("1000 records covered by 2 signed checkpoints"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_period_export_is_a_contiguous_verifiable_piece_of_the_chain() {
+    for engine in engines("a_period_export_is_a_contiguous_verifiable_piece_of_the_chain").await {
+        let app = app_with_records(engine, 5).await;
+        let records: Vec<Value> = app
+            .client
+            .get(app.url("/api/v1/audit?limit=500"))
+            .bearer_auth(app.auditor_token.as_deref().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        // From the time of the fourth record on: the export starts at a record no later than it and
+        // runs to the newest, every link intact.
+        let fourth = records.iter().find(|r| r["seq"] == 4).unwrap()["at"]
+            .as_i64()
+            .unwrap();
+        let file = app.data_dir.join("period.jsonl");
+        let file_s = file.display().to_string();
+        let (code, _, err) =
+            app.okno(&["audit", "export", "--from", &rfc3339(fourth), "-o", &file_s]);
+        assert_eq!(code, 0, "{err}");
+        let (_, key, _) = app.okno(&["audit", "public-key"]);
+        let (code, out, _) = app.okno_plain(&[
+            "audit",
+            "verify-export",
+            &file_s,
+            "--public-key",
+            key.trim(),
+        ]);
+        assert_eq!(code, 0, "{out}");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let first: Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+        assert!(first["seq"].as_i64().unwrap() <= 4, "{first}");
+        assert!(
+            out.contains(&format!("{} records", 9 - first["seq"].as_i64().unwrap())),
+            "{out}"
+        );
+    }
+}
+
+/// RFC 3339 (UTC, milliseconds) of milliseconds since the epoch.
+fn rfc3339(ms: i64) -> String {
+    let (secs, millis) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // The civil date of a day number (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}

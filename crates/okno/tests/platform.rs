@@ -154,6 +154,7 @@ async fn api_errors_are_problem_json_with_a_stable_code_and_russian_title() {
             .post_json("/api/v1/agencies", Some("okno_wrong"), &body)
             .await;
         assert_eq!(r.status(), 401);
+        assert_eq!(r.headers()["www-authenticate"], "Bearer");
         assert_eq!(
             r.json::<Value>().await.unwrap()["code"],
             "auth.invalid_token"

@@ -1,5 +1,5 @@
 //! The Russian production calendar: `ProductionCalendar` built from the embedded decree data in
-//! `data/calendar.txt` (2024–2026), extendable at run time, with a ст. 112 ТК РФ fallback.
+//! `data/calendar.txt` (2024–2027), extendable at run time, with a ст. 112 ТК РФ fallback.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -175,7 +175,7 @@ impl ProductionCalendar {
         Self::default()
     }
 
-    /// The calendar built from the embedded `data/calendar.txt` (2024, 2025, 2026). The embedded
+    /// The calendar built from the embedded `data/calendar.txt` (2024 to 2027). The embedded
     /// file is checked by the tests; were it ever unreadable, the statutory-only calendar is used.
     pub fn embedded() -> Self {
         let mut cal = Self::default();

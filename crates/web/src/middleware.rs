@@ -208,13 +208,12 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     let chrome = resp.extensions().get::<Chrome>().cloned();
     let status = resp.status();
     if api {
-        if status.is_client_error() || status.is_server_error() {
-            if let Some(RenderErrorPage(p)) = resp.extensions().get::<RenderErrorPage>() {
-                return p.clone().into_response();
-            }
-            if !is_problem_json(&resp) {
-                return with_headers_of(problem_for_status(status).into_response(), &resp);
-            }
+        if (status.is_client_error() || status.is_server_error()) && !is_problem_json(&resp) {
+            let problem = match resp.extensions().get::<RenderErrorPage>() {
+                Some(RenderErrorPage(p)) => p.clone(),
+                None => problem_for_status(status),
+            };
+            return with_headers_of(problem.into_response(), &resp);
         }
         return resp;
     }
