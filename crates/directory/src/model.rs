@@ -15,7 +15,7 @@ fn int_bool<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// An agency (орган власти): federal, regional or municipal.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Agency {
     pub id: String,
     /// Stable short code, e.g. `fns`.
@@ -48,7 +48,7 @@ pub fn level_title(level: &str) -> &'static str {
 }
 
 /// A service point.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Office {
     pub id: String,
     pub code: String,
@@ -82,7 +82,7 @@ pub fn office_kind_title(kind: &str) -> &'static str {
 }
 
 /// A service of the catalogue.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Service {
     pub id: String,
     pub code: String,
@@ -116,7 +116,7 @@ pub fn account_level_title(level: &str) -> &'static str {
 }
 
 /// A category of appeals, routed to the agency that answers them.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AppealCategory {
     pub id: String,
     pub code: String,

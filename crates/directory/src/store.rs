@@ -92,7 +92,9 @@ pub async fn insert_category(tx: &mut Tx, a: &AppealCategory) -> Result<bool, sq
 }
 
 /// How much the directory holds.
-#[derive(Debug, Clone, Copy, Default, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema,
+)]
 pub struct Summary {
     pub agencies: i64,
     pub offices: i64,

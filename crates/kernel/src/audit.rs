@@ -102,13 +102,13 @@ fn kind_name(k: ActorKind) -> &'static str {
     }
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(serde::Deserialize, sqlx::FromRow)]
 struct SeqRange {
     first: Option<i64>,
     last: Option<i64>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(serde::Deserialize, sqlx::FromRow)]
 struct Head {
     seq: i64,
     hash: String,

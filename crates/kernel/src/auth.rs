@@ -27,7 +27,7 @@ pub fn secret_hash(secret: &str) -> String {
 }
 
 /// An issued API token, as listed to administrators (never the secret).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TokenInfo {
     pub id: String,
     pub name: String,
@@ -212,7 +212,7 @@ pub async fn list_tokens(c: &mut impl AsConn, actor: &Actor) -> Result<Vec<Token
     )?)
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(serde::Deserialize, sqlx::FromRow)]
 struct TokenRow {
     id: String,
     name: String,
@@ -252,7 +252,7 @@ pub struct SessionPolicy {
     pub absolute_ms: i64,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(serde::Deserialize, sqlx::FromRow)]
 struct SessionRow {
     subject_kind: String,
     subject_id: String,

@@ -93,7 +93,7 @@ impl Default for PoolSettings {
 #[derive(Clone)]
 pub enum Db {
     Sqlite {
-        writer: SqlitePool,
+        writer: SqliteWriter,
         reader: SqlitePool,
     },
     Postgres(PgPool),
@@ -145,13 +145,13 @@ impl Db {
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-16000")
             .log_statements(tracing::log::LevelFilter::Trace);
-        let writer = SqlitePoolOptions::new()
+        // The reader pool opens the file first: it sets WAL mode and creates the file.
+        let first = SqlitePoolOptions::new()
             .max_connections(1)
-            .test_before_acquire(false)
-            .min_connections(1)
-            .acquire_timeout(pool.acquire_timeout.max(Duration::from_secs(30)))
             .connect_with(opts.clone())
             .await?;
+        first.close().await;
+        let writer = SqliteWriter::open(path)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(pool.max_connections.clamp(1, 8))
             .test_before_acquire(false)
@@ -179,12 +179,17 @@ impl Db {
     /// the start and never fails half-way with `SQLITE_BUSY_SNAPSHOT`.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self {
-            Db::Sqlite { writer, .. } => Ok(Tx {
-                inner: TxInner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
-                journal: Default::default(),
-            }),
+            Db::Sqlite { writer, .. } => {
+                let mut conn = writer.0.clone().lock_owned().await;
+                sync_batch(&mut conn, "BEGIN IMMEDIATE")?;
+                Ok(Tx {
+                    inner: Some(TxInner::Sqlite(conn)),
+                    journal: Default::default(),
+                })
+            }
+
             Db::Postgres(pg) => Ok(Tx {
-                inner: TxInner::Postgres(pg.begin().await?),
+                inner: Some(TxInner::Postgres(pg.begin().await?)),
                 journal: Default::default(),
             }),
         }
@@ -209,9 +214,9 @@ impl Db {
     /// Connections in use and idle, for `/metrics`.
     pub fn pool_state(&self) -> (u32, u32) {
         match self {
-            Db::Sqlite { writer, reader } => (
-                writer.size() + reader.size() - writer.num_idle() as u32 - reader.num_idle() as u32,
-                writer.num_idle() as u32 + reader.num_idle() as u32,
+            Db::Sqlite { reader, .. } => (
+                reader.size() - reader.num_idle() as u32,
+                reader.num_idle() as u32,
             ),
             Db::Postgres(pg) => (pg.size() - pg.num_idle() as u32, pg.num_idle() as u32),
         }
@@ -219,10 +224,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { writer, reader } => {
-                reader.close().await;
-                writer.close().await;
-            }
+            Db::Sqlite { reader, .. } => reader.close().await,
             Db::Postgres(pg) => pg.close().await,
         }
     }
@@ -234,12 +236,13 @@ impl Db {
 /// one statement right before `COMMIT`: the change, its journal entries and its events still commit
 /// together, and the journal's head is locked only for that last step.
 pub struct Tx {
-    inner: TxInner,
+    inner: Option<TxInner>,
     pub(crate) journal: crate::journal::Pending,
 }
 
 enum TxInner {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    /// The writer connection, held for the whole transaction.
+    Sqlite(tokio::sync::OwnedMutexGuard<rusqlite::Connection>),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
@@ -248,16 +251,23 @@ impl Tx {
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         let pending = std::mem::take(&mut self.journal);
         crate::journal::flush(&mut self, pending).await?;
-        match self.inner {
-            TxInner::Sqlite(t) => t.commit().await,
-            TxInner::Postgres(t) => t.commit().await,
+        match self.inner.take() {
+            Some(TxInner::Sqlite(mut conn)) => match sync_batch(&mut conn, "COMMIT") {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    let _ = sync_batch(&mut conn, "ROLLBACK");
+                    Err(e)
+                }
+            },
+            Some(TxInner::Postgres(t)) => t.commit().await,
+            None => Err(sqlx::Error::Protocol("transaction already finished".into())),
         }
     }
 
     pub fn engine(&self) -> Engine {
         match self.inner {
-            TxInner::Sqlite(_) => Engine::Sqlite,
-            TxInner::Postgres(_) => Engine::Postgres,
+            Some(TxInner::Postgres(_)) => Engine::Postgres,
+            _ => Engine::Sqlite,
         }
     }
 
@@ -266,6 +276,118 @@ impl Tx {
             Engine::Sqlite => &SQLITE,
             Engine::Postgres => &POSTGRES,
         }
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        // SQLite: a transaction dropped without commit is rolled back before the writer is released
+        // (sqlx does the same for PostgreSQL).
+        if let Some(TxInner::Sqlite(conn)) = self.inner.as_mut() {
+            let _ = sync_batch(conn, "ROLLBACK");
+        }
+    }
+}
+
+/// The SQLite writer: one connection, used synchronously by the task that holds it. SQLite admits one
+/// writer at a time anyway, and its statements take microseconds (WAL, no fsync at commit), so they
+/// run on the caller's thread instead of hopping to a driver thread and back for every statement.
+#[derive(Clone)]
+pub struct SqliteWriter(std::sync::Arc<tokio::sync::Mutex<rusqlite::Connection>>);
+
+impl SqliteWriter {
+    fn open(path: &Path) -> Result<SqliteWriter, sqlx::Error> {
+        let c = rusqlite::Connection::open(path).map_err(sqlite_err)?;
+        c.busy_timeout(Duration::from_secs(10))
+            .map_err(sqlite_err)?;
+        c.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+             PRAGMA temp_store = memory; PRAGMA cache_size = -16000;",
+        )
+        .map_err(sqlite_err)?;
+        c.set_prepared_statement_cache_capacity(256);
+        Ok(SqliteWriter(std::sync::Arc::new(tokio::sync::Mutex::new(
+            c,
+        ))))
+    }
+}
+
+/// A rusqlite error as the sqlx error the rest of the kernel handles.
+pub fn sqlite_err(e: rusqlite::Error) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("sqlite: {e}"))
+}
+
+fn sync_batch(c: &mut rusqlite::Connection, sql: &str) -> Result<(), sqlx::Error> {
+    c.execute_batch(sql).map_err(sqlite_err)
+}
+
+/// Prepares `sql` (cached) and binds `args` by their `$N` names, so a statement may use a parameter
+/// twice or out of order, as the portable SQL does.
+fn sync_prepare<'c>(
+    c: &'c rusqlite::Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<rusqlite::CachedStatement<'c>, sqlx::Error> {
+    let mut stmt = c.prepare_cached(sql).map_err(sqlite_err)?;
+    for i in 1..=stmt.parameter_count() {
+        let name = stmt.parameter_name(i).map(str::to_string);
+        let n: usize = match name.as_deref().and_then(|n| n.strip_prefix('$')) {
+            Some(num) => num
+                .parse()
+                .map_err(|_| sqlx::Error::Protocol(format!("parameter {name:?} is not $N")))?,
+            None => i,
+        };
+        match args.get(n - 1) {
+            Some(a) => stmt.raw_bind_parameter(i, *a).map_err(sqlite_err)?,
+            None => stmt
+                .raw_bind_parameter(i, rusqlite::types::Null)
+                .map_err(sqlite_err)?,
+        }
+    }
+    Ok(stmt)
+}
+
+/// `q_exec!` on the SQLite writer.
+pub fn sync_exec(
+    c: &mut rusqlite::Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<u64, sqlx::Error> {
+    let mut stmt = sync_prepare(c, sql, args)?;
+    let n = stmt.raw_execute().map_err(sqlite_err)?;
+    Ok(n as u64)
+}
+
+/// `q_all!` on the SQLite writer: rows by column name into `T`.
+pub fn sync_all<T: serde::de::DeserializeOwned>(
+    c: &mut rusqlite::Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<T>, sqlx::Error> {
+    let mut stmt = sync_prepare(c, sql, args)?;
+    let columns = serde_rusqlite::columns_from_statement(&stmt);
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sqlite_err)? {
+        out.push(
+            serde_rusqlite::from_row_with_columns::<T>(row, &columns)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        );
+    }
+    Ok(out)
+}
+
+/// `q_scalar!` on the SQLite writer: the first column of the only row.
+pub fn sync_scalar<T: rusqlite::types::FromSql>(
+    c: &mut rusqlite::Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<T, sqlx::Error> {
+    let mut stmt = sync_prepare(c, sql, args)?;
+    let mut rows = stmt.raw_query();
+    match rows.next().map_err(sqlite_err)? {
+        Some(row) => row.get(0).map_err(sqlite_err),
+        None => Err(sqlx::Error::RowNotFound),
     }
 }
 
@@ -279,6 +401,8 @@ pub enum Conn {
 pub enum ConnRef<'c> {
     Sqlite(&'c mut sqlx::SqliteConnection),
     Postgres(&'c mut sqlx::PgConnection),
+    /// The SQLite writer inside a [`Tx`].
+    SqliteWriter(&'c mut rusqlite::Connection),
 }
 
 /// Anything the `q_*!` macros can run a statement on: a [`Tx`] or a [`Conn`].
@@ -288,8 +412,8 @@ pub trait AsConn {
 
 impl AsConn for Tx {
     fn as_conn(&mut self) -> ConnRef<'_> {
-        match &mut self.inner {
-            TxInner::Sqlite(t) => ConnRef::Sqlite(t),
+        match self.inner.as_mut().expect("an open transaction") {
+            TxInner::Sqlite(c) => ConnRef::SqliteWriter(c),
             TxInner::Postgres(t) => ConnRef::Postgres(t),
         }
     }
@@ -336,6 +460,7 @@ macro_rules! q_exec {
                 .execute(&mut *c).await.map(|r| r.rows_affected()),
             $crate::db::ConnRef::Postgres(c) => $crate::sqlx::query($sql)$(.bind($arg))*
                 .execute(&mut *c).await.map(|r| r.rows_affected()),
+            $crate::db::ConnRef::SqliteWriter(c) => $crate::db::sync_exec(c, $sql, &[$(&$arg as &dyn $crate::db::rusqlite::ToSql),*]),
         }
     }};
 }
@@ -349,6 +474,7 @@ macro_rules! q_all {
                 .fetch_all(&mut *c).await,
             $crate::db::ConnRef::Postgres(c) => $crate::sqlx::query_as::<_, $t>($sql)$(.bind($arg))*
                 .fetch_all(&mut *c).await,
+            $crate::db::ConnRef::SqliteWriter(c) => $crate::db::sync_all::<$t>(c, $sql, &[$(&$arg as &dyn $crate::db::rusqlite::ToSql),*]),
         }
     }};
 }
@@ -362,6 +488,7 @@ macro_rules! q_opt {
                 .fetch_optional(&mut *c).await,
             $crate::db::ConnRef::Postgres(c) => $crate::sqlx::query_as::<_, $t>($sql)$(.bind($arg))*
                 .fetch_optional(&mut *c).await,
+            $crate::db::ConnRef::SqliteWriter(c) => $crate::db::sync_all::<$t>(c, $sql, &[$(&$arg as &dyn $crate::db::rusqlite::ToSql),*]).map(|v| v.into_iter().next()),
         }
     }};
 }
@@ -375,6 +502,8 @@ macro_rules! q_one {
                 .fetch_one(&mut *c).await,
             $crate::db::ConnRef::Postgres(c) => $crate::sqlx::query_as::<_, $t>($sql)$(.bind($arg))*
                 .fetch_one(&mut *c).await,
+            $crate::db::ConnRef::SqliteWriter(c) => $crate::db::sync_all::<$t>(c, $sql, &[$(&$arg as &dyn $crate::db::rusqlite::ToSql),*])
+                .and_then(|v| v.into_iter().next().ok_or($crate::sqlx::Error::RowNotFound)),
         }
     }};
 }
@@ -388,6 +517,7 @@ macro_rules! q_scalar {
                 .fetch_one(&mut *c).await,
             $crate::db::ConnRef::Postgres(c) => $crate::sqlx::query_scalar::<_, $t>($sql)$(.bind($arg))*
                 .fetch_one(&mut *c).await,
+            $crate::db::ConnRef::SqliteWriter(c) => $crate::db::sync_scalar::<$t>(c, $sql, &[$(&$arg as &dyn $crate::db::rusqlite::ToSql),*]),
         }
     }};
 }
@@ -398,8 +528,11 @@ pub async fn exec_script(c: &mut impl AsConn, sql: &str) -> Result<(), sqlx::Err
     match c.as_conn() {
         ConnRef::Sqlite(c) => c.execute(sql).await.map(|_| ()),
         ConnRef::Postgres(c) => c.execute(sql).await.map(|_| ()),
+        ConnRef::SqliteWriter(c) => sync_batch(c, sql),
     }
 }
+
+pub use rusqlite;
 
 #[cfg(test)]
 mod tests {

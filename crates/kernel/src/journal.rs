@@ -7,6 +7,7 @@
 //! are what limits audited writes per second.
 
 use crate::audit::Record;
+use crate::db::rusqlite;
 use crate::db::{Engine, Tx};
 use crate::{q_one, sqlx};
 
@@ -51,7 +52,7 @@ enum Arg {
     OptText(Option<String>),
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(serde::Deserialize, sqlx::FromRow)]
 struct Head {
     seq: i64,
     hash: String,
@@ -216,6 +217,20 @@ async fn execute(tx: &mut Tx, sql: &str, args: Vec<Arg>) -> Result<(), sqlx::Err
                 };
             }
             q.execute(&mut *c).await?;
+        }
+        crate::db::ConnRef::SqliteWriter(c) => {
+            let refs: Vec<&dyn rusqlite::ToSql> = args
+                .iter()
+                .map(|a| match a {
+                    Arg::Int(v) => v as &dyn rusqlite::ToSql,
+                    Arg::Text(v) => v as &dyn rusqlite::ToSql,
+                    Arg::OptText(v) => v as &dyn rusqlite::ToSql,
+                })
+                .collect();
+            // Statements one by one, each binding the numbered arguments it names.
+            for statement in sql.split(";\n") {
+                crate::db::sync_exec(c, statement, &refs)?;
+            }
         }
     }
     Ok(())

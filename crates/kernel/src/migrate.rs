@@ -57,7 +57,7 @@ pub enum MigrateError {
     },
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(serde::Deserialize, sqlx::FromRow)]
 struct Applied {
     checksum: String,
 }

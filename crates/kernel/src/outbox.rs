@@ -8,7 +8,7 @@ use crate::db::Tx;
 use crate::error::Result;
 
 /// An event as stored in the outbox.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Deserialize, sqlx::FromRow)]
 pub struct Event {
     pub id: String,
     pub created_at: i64,

@@ -9,14 +9,14 @@ use serde::Serialize;
 use crate::model::{Message, Status};
 
 /// A delivery as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Delivery {
     pub id: String,
     pub event_id: String,
     pub channel: String,
     pub recipient: String,
     pub subject: String,
-    #[serde(skip)]
+    #[serde(skip_serializing)]
     pub body: String,
     pub status: String,
     pub attempts: i64,
@@ -29,7 +29,7 @@ pub struct Delivery {
 }
 
 /// One attempt of a delivery, as journalled.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Attempt {
     pub attempt: i64,
     pub started_at: i64,
@@ -74,6 +74,15 @@ pub async fn mark_routed(tx: &mut Tx, event_ids: &[String], now: i64) -> Result<
                 q = q.bind(id);
             }
             q.execute(&mut *c).await?;
+        }
+        okno_kernel::db::ConnRef::SqliteWriter(c) => {
+            let mut args: Vec<&dyn okno_kernel::db::rusqlite::ToSql> = vec![&now];
+            args.extend(
+                event_ids
+                    .iter()
+                    .map(|id| id as &dyn okno_kernel::db::rusqlite::ToSql),
+            );
+            okno_kernel::db::sync_exec(c, &sql, &args)?;
         }
     }
     Ok(())
@@ -242,7 +251,9 @@ pub async fn requeue(tx: &mut Tx, id: &str, now: i64) -> Result<bool, sqlx::Erro
 }
 
 /// Work not yet done: events not routed and deliveries pending.
-#[derive(Debug, Clone, Copy, Default, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema,
+)]
 pub struct Backlog {
     pub events: i64,
     pub deliveries: i64,
