@@ -1,5 +1,6 @@
-//! The database handle: one code path over two engines (embedded SQLite, PostgreSQL) through sqlx's
-//! native drivers, with the `q_*!` macros that run the same portable SQL on whichever engine is open.
+//! The database handle: one code path over two engines (embedded SQLite, PostgreSQL), with the
+//! `q_*!` macros that run the same portable SQL on whichever connection is at hand: sqlx's native
+//! drivers for PostgreSQL and SQLite reads, and a synchronous rusqlite connection for SQLite writes.
 //!
 //! Portable SQL rules (see ARCHITECTURE §4): `$1` placeholders, `RETURNING`, `ON CONFLICT … DO
 //! NOTHING`, `TEXT`/`BIGINT` columns, booleans as integers, `CAST(SUM(x) AS BIGINT)` for sums. The few
@@ -88,8 +89,8 @@ impl Default for PoolSettings {
 /// The shared database handle. Cheap to clone.
 ///
 /// On SQLite, writes go through a single writer connection (SQLite admits one writer at a time;
-/// queuing in the pool is cheaper and fairer than spinning on `SQLITE_BUSY`) and reads through a
-/// pool of readers that see committed data (WAL).
+/// queuing for it is cheaper and fairer than spinning on `SQLITE_BUSY`) and reads through a pool of
+/// readers that see committed data (WAL). Never open a second write transaction while holding one.
 #[derive(Clone)]
 pub enum Db {
     Sqlite {
