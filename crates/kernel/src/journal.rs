@@ -196,16 +196,11 @@ async fn append_one_postgres(tx: &mut Tx, p: Pending) -> Result<(), sqlx::Error>
 
 async fn execute(tx: &mut Tx, sql: &str, args: Vec<Arg>) -> Result<(), sqlx::Error> {
     match crate::db::AsConn::as_conn(tx) {
-        crate::db::ConnRef::Sqlite(c) => {
-            let mut q = sqlx::query(sql);
-            for a in args {
-                q = match a {
-                    Arg::Int(v) => q.bind(v),
-                    Arg::Text(v) => q.bind(v),
-                    Arg::OptText(v) => q.bind(v),
-                };
-            }
-            q.execute(&mut *c).await?;
+        // A transaction on SQLite is always the writer connection; readers never write.
+        crate::db::ConnRef::Sqlite(_) => {
+            return Err(sqlx::Error::Protocol(
+                "journal entries are written on the writer connection only".into(),
+            ))
         }
         crate::db::ConnRef::Postgres(c) => {
             let mut q = sqlx::query(sql);

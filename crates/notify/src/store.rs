@@ -61,12 +61,11 @@ pub async fn mark_routed(tx: &mut Tx, event_ids: &[String], now: i64) -> Result<
         list.join(", ")
     );
     match okno_kernel::db::AsConn::as_conn(tx) {
-        okno_kernel::db::ConnRef::Sqlite(c) => {
-            let mut q = sqlx::query(&sql).bind(now);
-            for id in event_ids {
-                q = q.bind(id);
-            }
-            q.execute(&mut *c).await?;
+        // A transaction on SQLite is always the writer connection.
+        okno_kernel::db::ConnRef::Sqlite(_) => {
+            return Err(sqlx::Error::Protocol(
+                "outbox routing writes on the writer connection only".into(),
+            ))
         }
         okno_kernel::db::ConnRef::Postgres(c) => {
             let mut q = sqlx::query(&sql).bind(now);
