@@ -366,7 +366,10 @@ async fn open(s: &Settings, mode: Mode) -> anyhow::Result<(Db, Secrets)> {
     }
     let secrets = secrets(s, mode)?;
     let pool = PoolSettings {
-        max_connections: s.db_max_connections.unwrap_or(16),
+        // The PostgreSQL wiki's rule of thumb: about two connections per core (plus one).
+        max_connections: s.db_max_connections.unwrap_or_else(|| {
+            2 * std::thread::available_parallelism().map_or(4, |n| n.get() as u32) + 1
+        }),
         ..PoolSettings::default()
     };
     let db = Db::connect(&location, &pool)

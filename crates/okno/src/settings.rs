@@ -26,7 +26,8 @@ pub struct Settings {
     #[arg(long, env = "OKNO_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
 
-    /// Largest database connection pool [default: 16]
+    /// Largest database connection pool; more connections than the database's cores can use only
+    /// contend for its locks [default: 2 × CPU cores + 1]
     #[arg(long, env = "OKNO_DB_MAX_CONNECTIONS", value_name = "N")]
     pub db_max_connections: Option<u32>,
 
