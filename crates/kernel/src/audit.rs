@@ -137,11 +137,46 @@ pub async fn append(tx: &mut Tx, e: Entry<'_>) -> Result<()> {
     Ok(())
 }
 
+/// How the chain is broken at the first bad record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakKind {
+    /// A record is missing from the sequence.
+    Missing,
+    /// A record does not link to the one before it.
+    Unlinked,
+    /// A record's content does not match its hash.
+    Changed,
+    /// Records at the end were deleted.
+    TailDeleted,
+}
+
+impl BreakKind {
+    /// Russian wording for pages and problems.
+    pub fn title(self) -> &'static str {
+        match self {
+            BreakKind::Missing => "запись удалена",
+            BreakKind::Unlinked => {
+                "запись не ссылается на предыдущую (записи переставлены или заменены)"
+            }
+            BreakKind::Changed => "содержимое записи изменено",
+            BreakKind::TailDeleted => "удалены последние записи журнала",
+        }
+    }
+}
+
 /// The result of checking the journal in the database.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
-    Intact { count: i64, last_hash: String },
-    Broken { seq: i64, reason: String },
+    Intact {
+        count: i64,
+        last_hash: String,
+    },
+    /// `reason` is English for operators' logs and the CLI; `kind` says it in Russian for pages.
+    Broken {
+        seq: i64,
+        kind: BreakKind,
+        reason: String,
+    },
 }
 
 const PAGE: i64 = 5000;
@@ -163,6 +198,7 @@ pub async fn verify(db: &Db) -> Result<Verdict> {
         for r in page {
             if r.seq != expected_seq {
                 return Ok(Verdict::Broken {
+                    kind: BreakKind::Missing,
                     seq: expected_seq,
                     reason: format!(
                         "record {expected_seq} is missing (deleted); the next present is {}",
@@ -172,6 +208,7 @@ pub async fn verify(db: &Db) -> Result<Verdict> {
             }
             if r.prev_hash != prev {
                 return Ok(Verdict::Broken {
+                kind: BreakKind::Unlinked,
                     seq: r.seq,
                     reason: format!(
                         "record {} ({}) does not link to the record before it (reordered or a record before it was replaced)",
@@ -181,6 +218,7 @@ pub async fn verify(db: &Db) -> Result<Verdict> {
             }
             if r.compute_hash() != r.hash {
                 return Ok(Verdict::Broken {
+                    kind: BreakKind::Changed,
                     seq: r.seq,
                     reason: format!(
                         "record {} ({}) was changed: its hash does not match its content",
@@ -204,6 +242,7 @@ pub async fn verify(db: &Db) -> Result<Verdict> {
     let count = expected_seq - 1;
     if head.seq != count || head.hash != prev {
         return Ok(Verdict::Broken {
+                kind: BreakKind::TailDeleted,
             seq: count + 1,
             reason: format!(
                 "the journal ends at record {count}, but its head says {}: records after {count} were deleted",
@@ -533,7 +572,7 @@ pub fn verify_export(
 }
 
 /// Turns a verdict into a problem for the API.
-pub fn broken_problem(seq: i64, reason: &str) -> Problem {
+pub fn broken_problem(seq: i64, kind: BreakKind) -> Problem {
     Problem::new(409, "audit.chain_broken", "Цепочка журнала аудита нарушена")
-        .with_detail(format!("Запись {seq}: {reason}"))
+        .with_detail(format!("Запись {seq}: {}.", kind.title()))
 }

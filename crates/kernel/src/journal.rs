@@ -28,6 +28,24 @@ pub(crate) struct Pending {
     pub outbox: Vec<PendingEvent>,
 }
 
+/// `INSERT INTO outbox …` for the events, their values appended to `args`.
+fn outbox_insert(args: &mut Vec<Arg>, events: Vec<PendingEvent>) -> String {
+    let mut rows = Vec::with_capacity(events.len());
+    for e in events {
+        rows.push(row(args.len(), 4));
+        args.extend([
+            Arg::Text(e.id),
+            Arg::Int(e.created_at),
+            Arg::Text(e.kind),
+            Arg::Text(e.payload),
+        ]);
+    }
+    format!(
+        "INSERT INTO outbox (id, created_at, kind, payload) VALUES {}",
+        rows.join(", ")
+    )
+}
+
 /// The record's content columns, `id` to `request_id`, in table order.
 fn content_args(r: Record) -> [Arg; 12] {
     [
@@ -105,20 +123,7 @@ pub(crate) async fn flush(tx: &mut Tx, p: Pending) -> Result<(), sqlx::Error> {
         head_after = Some((seq, prev));
     }
     if !p.outbox.is_empty() {
-        let mut rows = Vec::with_capacity(p.outbox.len());
-        for e in p.outbox {
-            rows.push(row(args.len(), 4));
-            args.extend([
-                Arg::Text(e.id),
-                Arg::Int(e.created_at),
-                Arg::Text(e.kind),
-                Arg::Text(e.payload),
-            ]);
-        }
-        statements.push(format!(
-            "INSERT INTO outbox (id, created_at, kind, payload) VALUES {}",
-            rows.join(", ")
-        ));
+        statements.push(outbox_insert(&mut args, p.outbox));
     }
     if let Some((seq, hash)) = head_after {
         let n = args.len();
@@ -175,19 +180,9 @@ async fn append_one_postgres(tx: &mut Tx, p: Pending) -> Result<(), sqlx::Error>
     let mut args = vec![Arg::Text(digest)];
     args.extend(content_args(r));
     if !p.outbox.is_empty() {
-        let mut rows = Vec::with_capacity(p.outbox.len());
-        for e in p.outbox {
-            rows.push(row(args.len(), 4));
-            args.extend([
-                Arg::Text(e.id),
-                Arg::Int(e.created_at),
-                Arg::Text(e.kind),
-                Arg::Text(e.payload),
-            ]);
-        }
         sql.push_str(&format!(
-            ", o AS (INSERT INTO outbox (id, created_at, kind, payload) VALUES {} RETURNING 1)",
-            rows.join(", ")
+            ", o AS ({} RETURNING 1)",
+            outbox_insert(&mut args, p.outbox)
         ));
     }
     sql.push_str(" SELECT seq FROM h");

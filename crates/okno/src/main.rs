@@ -561,7 +561,7 @@ async fn audit_command(
                     println!("audit journal intact: {count} records, last hash {last_hash}");
                     Ok(ExitCode::SUCCESS)
                 }
-                audit::Verdict::Broken { seq, reason } => {
+                audit::Verdict::Broken { seq, reason, .. } => {
                     println!("audit journal BROKEN at record {seq}: {reason}");
                     Ok(ExitCode::from(1))
                 }

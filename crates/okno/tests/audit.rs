@@ -2,6 +2,8 @@
 //! concurrency; `okno audit verify` names the first record changed, deleted or reordered behind the
 //! platform's back; exports verify offline with the public key alone.
 
+use std::path::{Path, PathBuf};
+
 use okno_testkit::{engines, tamper, Engine, Options, TestApp};
 use serde_json::{json, Value};
 
@@ -238,28 +240,36 @@ async fn reordered_records_are_named() {
     }
 }
 
+/// Exports into `DATA_DIR/name` with the extra arguments; gives the file and the public key.
+fn export(app: &TestApp, name: &str, extra: &[&str]) -> (PathBuf, String) {
+    let file = app.data_dir.join(name);
+    let file_s = file.display().to_string();
+    let mut args = vec!["audit", "export"];
+    args.extend_from_slice(extra);
+    args.extend(["-o", file_s.as_str()]);
+    let (code, _, err) = app.okno(&args);
+    assert_eq!(code, 0, "{err}");
+    let (_, key, _) = app.okno(&["audit", "public-key"]);
+    (file, key.trim().to_string())
+}
+
+/// `okno audit verify-export FILE --public-key KEY`: the exit code and what it printed.
+fn verify_export(app: &TestApp, file: &Path, key: &str) -> (i32, String) {
+    let file = file.display().to_string();
+    let (code, out, _) = app.okno_plain(&["audit", "verify-export", &file, "--public-key", key]);
+    (code, out)
+}
+
 #[tokio::test]
 async fn an_export_verifies_offline_and_any_edit_to_it_is_caught() {
     for engine in engines("an_export_verifies_offline_and_any_edit_to_it_is_caught").await {
         let app = app_with_records(engine, 3).await;
-        let file = app.data_dir.join("export.jsonl");
-        let file_s = file.display().to_string();
-        let (code, _, err) = app.okno(&[
-            "audit",
-            "export",
-            "--from",
-            "2020-01-01",
-            "--to",
-            "2100-01-01",
-            "-o",
-            &file_s,
-        ]);
-        assert_eq!(code, 0, "{err}");
-        let (_, key, _) = app.okno(&["audit", "public-key"]);
-        let key = key.trim().to_string();
-
-        let (code, out, _) =
-            app.okno_plain(&["audit", "verify-export", &file_s, "--public-key", &key]);
+        let (file, key) = export(
+            &app,
+            "export.jsonl",
+            &["--from", "2020-01-01", "--to", "2100-01-01"],
+        );
+        let (code, out) = verify_export(&app, &file, &key);
         assert_eq!(code, 0, "{out}");
         assert!(
             out.contains("6 records covered by 1 signed checkpoints"),
@@ -267,49 +277,26 @@ async fn an_export_verifies_offline_and_any_edit_to_it_is_caught() {
         );
 
         let text = std::fs::read_to_string(&file).unwrap();
-        let forged = text.replacen("agency-1", "agency-X", 1);
-        let forged_path = app.data_dir.join("forged.jsonl");
-        std::fs::write(&forged_path, forged).unwrap();
-        let (code, out, _) = app.okno_plain(&[
-            "audit",
-            "verify-export",
-            forged_path.to_str().unwrap(),
-            "--public-key",
-            &key,
-        ]);
-        assert_eq!(code, 1);
-        assert!(out.contains("line") && out.contains("was changed"), "{out}");
-
-        // Cutting off the checkpoint leaves records unsigned.
-        let cut: Vec<&str> = text
-            .lines()
-            .filter(|l| !l.contains("\"checkpoint\""))
-            .collect();
-        std::fs::write(&forged_path, cut.join("\n")).unwrap();
-        let (code, out, _) = app.okno_plain(&[
-            "audit",
-            "verify-export",
-            forged_path.to_str().unwrap(),
-            "--public-key",
-            &key,
-        ]);
-        assert_eq!(code, 1);
-        assert!(out.contains("not covered by a signed checkpoint"), "{out}");
-
-        // Dropping the first records, editing the header, repeating a checkpoint: all caught.
         let lines: Vec<&str> = text.lines().collect();
+        let forged_path = app.data_dir.join("forged.jsonl");
         let check = |content: String, expect: &str| {
             std::fs::write(&forged_path, content).unwrap();
-            let (code, out, _) = app.okno_plain(&[
-                "audit",
-                "verify-export",
-                forged_path.to_str().unwrap(),
-                "--public-key",
-                &key,
-            ]);
+            let (code, out) = verify_export(&app, &forged_path, &key);
             assert_eq!(code, 1, "{expect}: {out}");
-            assert!(out.contains(expect), "{expect}: {out}");
+            assert!(
+                out.contains("line") && out.contains(expect),
+                "{expect}: {out}"
+            );
         };
+        check(text.replacen("agency-1", "agency-X", 1), "was changed");
+        // Cutting off the checkpoint leaves records unsigned.
+        let cut: Vec<&str> = lines
+            .iter()
+            .copied()
+            .filter(|l| !l.contains("\"checkpoint\""))
+            .collect();
+        check(cut.join("\n"), "not covered by a signed checkpoint");
+        // Dropping the first records, editing the header, repeating a checkpoint: all caught.
         let mut without_first = lines.clone();
         without_first.remove(1);
         check(without_first.join("\n"), "records at the start are missing");
@@ -325,9 +312,8 @@ async fn an_export_verifies_offline_and_any_edit_to_it_is_caught() {
         );
 
         // Another installation's key does not verify it.
-        let other = "ELdweW09cvT/XZupiXG+/ez5olkMk8HQm1RDrLXCAV4=";
-        let (code, out, _) =
-            app.okno_plain(&["audit", "verify-export", &file_s, "--public-key", other]);
+        let (code, out) =
+            verify_export(&app, &file, "ELdweW09cvT/XZupiXG+/ez5olkMk8HQm1RDrLXCAV4=");
         assert_eq!(code, 1);
         assert!(out.contains("signature does not verify"), "{out}");
     }
@@ -338,18 +324,8 @@ async fn an_export_of_a_whole_number_of_checkpoint_intervals_verifies() {
     // The demo writes 3 records; 997 agencies make exactly 1000, so the final checkpoint directly
     // follows the one signed after the 1000th record.
     let app = app_with_records(Engine::Sqlite, 997).await;
-    let file = app.data_dir.join("export.jsonl");
-    let file_s = file.display().to_string();
-    let (code, _, err) = app.okno(&["audit", "export", "-o", &file_s]);
-    assert_eq!(code, 0, "{err}");
-    let (_, key, _) = app.okno(&["audit", "public-key"]);
-    let (code, out, _) = app.okno_plain(&[
-        "audit",
-        "verify-export",
-        &file_s,
-        "--public-key",
-        key.trim(),
-    ]);
+    let (file, key) = export(&app, "export.jsonl", &[]);
+    let (code, out) = verify_export(&app, &file, &key);
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("1000 records covered by 2 signed checkpoints"),
@@ -376,19 +352,8 @@ async fn a_period_export_is_a_contiguous_verifiable_piece_of_the_chain() {
         let fourth = records.iter().find(|r| r["seq"] == 4).unwrap()["at"]
             .as_i64()
             .unwrap();
-        let file = app.data_dir.join("period.jsonl");
-        let file_s = file.display().to_string();
-        let (code, _, err) =
-            app.okno(&["audit", "export", "--from", &rfc3339(fourth), "-o", &file_s]);
-        assert_eq!(code, 0, "{err}");
-        let (_, key, _) = app.okno(&["audit", "public-key"]);
-        let (code, out, _) = app.okno_plain(&[
-            "audit",
-            "verify-export",
-            &file_s,
-            "--public-key",
-            key.trim(),
-        ]);
+        let (file, key) = export(&app, "period.jsonl", &["--from", &rfc3339(fourth)]);
+        let (code, out) = verify_export(&app, &file, &key);
         assert_eq!(code, 0, "{out}");
         let text = std::fs::read_to_string(&file).unwrap();
         let first: Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();

@@ -67,7 +67,7 @@ pub async fn audit_verify(
             records: count,
             last_hash,
         })),
-        audit::Verdict::Broken { seq, reason } => Err(audit::broken_problem(seq, &reason).into()),
+        audit::Verdict::Broken { seq, kind, .. } => Err(audit::broken_problem(seq, kind).into()),
     }
 }
 

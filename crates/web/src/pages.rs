@@ -209,9 +209,9 @@ pub async fn audit_page(
                 ok: true,
                 text: format!("Цепочка цела: записей {count}, ни одна не изменена, не удалена и не переставлена."),
             },
-            audit::Verdict::Broken { seq, reason } => VerdictView {
+            audit::Verdict::Broken { seq, kind, .. } => VerdictView {
                 ok: false,
-                text: format!("Цепочка нарушена начиная с записи {seq}: {reason}"),
+                text: format!("Цепочка нарушена начиная с записи {seq}: {}.", kind.title()),
             },
         })
     } else {
