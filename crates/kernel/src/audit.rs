@@ -3,10 +3,10 @@
 //! checkpoints that `verify_export` checks offline with only the public key.
 //!
 //! Each record's hash covers its number, a digest of its content and the previous record's hash, so
-//! changing, deleting or reordering any record breaks every link after it. Records are appended
-//! when their transaction commits (see `journal.rs`); the head of the chain (`audit_head`, one row)
-//! is read and moved in the same transaction, under its row lock on PostgreSQL (SQLite has one
-//! writer anyway), so appends are serialised in commit order.
+//! changing, deleting or reordering any record breaks every link after it. Records are written
+//! when their transaction commits (see `journal.rs`): on SQLite they are linked onto the head
+//! (`audit_head`, one row) right there; on PostgreSQL they commit into `audit_pending` and the
+//! sealer ([`run_sealer`], [`seal`]) links them in batches right after, under the head's row lock.
 
 use std::io::{BufRead, Write};
 
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::actor::{Actor, ActorKind};
-use crate::db::{AsConn, Db, Tx};
+use crate::db::{Db, Tx};
 use crate::error::{Problem, Result};
 use crate::{q_all, q_one, q_opt};
 
@@ -137,6 +137,45 @@ pub async fn append(tx: &mut Tx, e: Entry<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Records linked per sealing transaction.
+const SEAL_BATCH: i64 = 1000;
+
+/// Links every committed record still waiting for its place in the chain (PostgreSQL; a no-op on
+/// SQLite, which links at commit). Readers of the journal call it first, so what they read is the
+/// whole journal up to now. Returns how many records it linked.
+pub async fn seal(db: &Db) -> Result<usize> {
+    Ok(crate::journal::seal(db, SEAL_BATCH).await?)
+}
+
+/// How many committed records wait for their link (`/metrics`).
+pub async fn unsealed(db: &Db) -> Result<i64> {
+    let mut c = db.read().await?;
+    Ok(crate::q_scalar!(
+        &mut c,
+        i64,
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_pending"
+    )?)
+}
+
+/// The sealer worker: seals after every audited commit of this node (woken at once) and every
+/// second (records of other nodes, or left over by a crash), and once more when stopped. Any
+/// number of nodes may run it.
+pub async fn run_sealer(db: Db, stop: tokio_util::sync::CancellationToken) {
+    loop {
+        if let Err(e) = seal(&db).await {
+            tracing::warn!(error = %e, "sealing audit records failed; retrying");
+        }
+        tokio::select! {
+            _ = crate::journal::SEALER.notified() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            _ = stop.cancelled() => break,
+        }
+    }
+    if let Err(e) = seal(&db).await {
+        tracing::warn!(error = %e, "sealing audit records at shutdown failed; the next start seals them");
+    }
+}
+
 /// How the chain is broken at the first bad record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BreakKind {
@@ -181,8 +220,9 @@ pub enum Verdict {
 
 const PAGE: i64 = 5000;
 
-/// Recomputes the whole chain and names the first broken record.
+/// Seals what waits, then recomputes the whole chain and names the first broken record.
 pub async fn verify(db: &Db) -> Result<Verdict> {
+    seal(db).await?;
     let mut c = db.read().await?;
     let mut expected_seq = 1;
     let mut prev = GENESIS.to_string();
@@ -256,17 +296,19 @@ pub async fn verify(db: &Db) -> Result<Verdict> {
     })
 }
 
-/// A page of records for the auditor's API, newest first.
+/// A page of records for the auditor's API, newest first (sealed first, so none is left out).
 pub async fn list(
-    c: &mut impl AsConn,
+    db: &Db,
     actor: &Actor,
     before_seq: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Record>> {
     actor.require(crate::actor::Permission::AuditRead)?;
+    seal(db).await?;
     let before = before_seq.unwrap_or(i64::MAX);
+    let mut c = db.read().await?;
     Ok(q_all!(
-        c,
+        &mut c,
         Record,
         "SELECT * FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
         before,
@@ -345,6 +387,7 @@ pub async fn export(
     out: &mut impl Write,
 ) -> Result<i64> {
     actor.require(crate::actor::Permission::AuditExport)?;
+    seal(db).await?;
     let io = |e: std::io::Error| crate::error::Error::internal(format!("writing the export: {e}"));
     let mut c = db.read().await?;
     // Records get their number at commit but their time when the use case ran, so under concurrent

@@ -234,8 +234,8 @@ impl Db {
 /// An open write transaction. Dropping it without [`Tx::commit`] rolls it back.
 ///
 /// Audit records and outbox events a use case adds are held here and written by [`Tx::commit`] in
-/// one statement right before `COMMIT`: the change, its journal entries and its events still commit
-/// together, and the journal's head is locked only for that last step.
+/// one statement right before `COMMIT`: the change, its journal entries and its events commit
+/// together (on PostgreSQL the records are linked into the chain by the sealer right after).
 pub struct Tx {
     inner: Option<TxInner>,
     pub(crate) journal: crate::journal::Pending,
@@ -251,6 +251,7 @@ impl Tx {
     /// Writes what the use case journalled, then commits.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         let pending = std::mem::take(&mut self.journal);
+        let audited = !pending.audit.is_empty();
         crate::journal::flush(&mut self, pending).await?;
         match self.inner.take() {
             Some(TxInner::Sqlite(mut conn)) => match sync_batch(&mut conn, "COMMIT") {
@@ -260,7 +261,13 @@ impl Tx {
                     Err(e)
                 }
             },
-            Some(TxInner::Postgres(t)) => t.commit().await,
+            Some(TxInner::Postgres(t)) => {
+                t.commit().await?;
+                if audited {
+                    crate::journal::SEALER.notify_one();
+                }
+                Ok(())
+            }
             None => Err(sqlx::Error::Protocol("transaction already finished".into())),
         }
     }

@@ -1,15 +1,18 @@
 //! What a transaction journals — its audit records and outbox events — held until commit and then
-//! written in one round trip: the chain's head is read (and on PostgreSQL locked), the records are
-//! hashed onto it, and one statement inserts them, the events, and moves the head.
+//! written in one statement. On SQLite (one writer at a time) the records are hashed onto the
+//! chain's head right there. On PostgreSQL they go to `audit_pending` without any lock and the
+//! sealer links them into the chain just after commit, in batches.
 //!
-//! One round trip instead of one per row matters: every statement is a hop to the database, and on
-//! the journal's critical section (one writer on SQLite, the head's row lock on PostgreSQL) hops
-//! are what limits audited writes per second.
+//! Why two ways: a single chain has a single head. Holding its row lock from the append through
+//! `COMMIT` and its WAL flush serialises every audited transaction on PostgreSQL (about 1 000/s
+//! here); sealing after commit takes the lock once per batch, so commits proceed in parallel and
+//! share their flushes. The record still commits with its change: only its link waits, for
+//! milliseconds, and `audit::verify`/`export` seal before they read.
 
 use crate::audit::Record;
 use crate::db::rusqlite;
-use crate::db::{Engine, Tx};
-use crate::{q_one, sqlx};
+use crate::db::{Db, Engine, Tx};
+use crate::{q_all, q_one, q_scalar, sqlx};
 
 /// An outbox event waiting for commit.
 #[derive(Debug)]
@@ -89,55 +92,76 @@ pub(crate) async fn flush(tx: &mut Tx, p: Pending) -> Result<(), sqlx::Error> {
     let engine = tx.engine();
     let mut args: Vec<Arg> = Vec::new();
     let mut statements: Vec<String> = Vec::new();
-    let mut head_after = None;
-
-    if engine == Engine::Postgres && p.audit.len() == 1 {
-        return append_one_postgres(tx, p).await;
-    }
     if !p.audit.is_empty() {
-        let sql = match engine {
-            Engine::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
-            // The row lock serialises appends across nodes, in commit order.
-            Engine::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
-        };
-        let head = q_one!(tx, Head, sql)?;
-        let (mut seq, mut prev) = (head.seq, head.hash);
-        let mut rows = Vec::with_capacity(p.audit.len());
-        for mut r in p.audit {
-            seq += 1;
-            r.seq = seq;
-            r.prev_hash = prev;
-            r.hash = r.compute_hash();
-            prev = r.hash.clone();
-            rows.push(row(args.len(), 15));
-            args.push(Arg::Int(r.seq));
-            let (prev_hash, hash) = (r.prev_hash.clone(), r.hash.clone());
-            args.extend(content_args(r));
-            args.extend([Arg::Text(prev_hash), Arg::Text(hash)]);
+        match engine {
+            // One writer at a time anyway: the records are linked now, under the write lock.
+            Engine::Sqlite => {
+                let head = q_one!(tx, Head, "SELECT seq, hash FROM audit_head WHERE id = 1")?;
+                statements.extend(link(&mut args, head, p.audit));
+            }
+            // No lock: the records wait in `audit_pending` and the sealer links them after
+            // commit, so concurrent transactions commit (and share their WAL flushes) in parallel.
+            Engine::Postgres => statements.push(pending_insert(&mut args, p.audit)),
         }
-        statements.push(format!(
-            "INSERT INTO audit_log (seq, id, at, actor_kind, actor_id, actor_name, on_behalf_of_id, \
-             on_behalf_of_name, action, subject_type, subject_id, details, request_id, prev_hash, hash) VALUES {}",
-            rows.join(", ")
-        ));
-        head_after = Some((seq, prev));
     }
     if !p.outbox.is_empty() {
         statements.push(outbox_insert(&mut args, p.outbox));
     }
-    if let Some((seq, hash)) = head_after {
-        let n = args.len();
-        statements.push(format!(
+    execute(tx, &one_statement(engine, statements), args).await
+}
+
+/// The statements that hash `records` onto `head` in order, insert them into `audit_log` and move
+/// the head; their values appended to `args`.
+fn link(args: &mut Vec<Arg>, head: Head, records: Vec<Record>) -> [String; 2] {
+    let (mut seq, mut prev) = (head.seq, head.hash);
+    let mut rows = Vec::with_capacity(records.len());
+    for mut r in records {
+        seq += 1;
+        r.seq = seq;
+        r.prev_hash = prev;
+        r.hash = r.compute_hash();
+        prev = r.hash.clone();
+        rows.push(row(args.len(), 15));
+        args.push(Arg::Int(r.seq));
+        let (prev_hash, hash) = (r.prev_hash.clone(), r.hash.clone());
+        args.extend(content_args(r));
+        args.extend([Arg::Text(prev_hash), Arg::Text(hash)]);
+    }
+    let insert = format!(
+        "INSERT INTO audit_log (seq, id, at, actor_kind, actor_id, actor_name, on_behalf_of_id, \
+         on_behalf_of_name, action, subject_type, subject_id, details, request_id, prev_hash, hash) VALUES {}",
+        rows.join(", ")
+    );
+    let n = args.len();
+    args.extend([Arg::Int(seq), Arg::Text(prev)]);
+    [
+        insert,
+        format!(
             "UPDATE audit_head SET seq = ${}, hash = ${} WHERE id = 1",
             n + 1,
             n + 2
-        ));
-        args.extend([Arg::Int(seq), Arg::Text(hash)]);
-    }
+        ),
+    ]
+}
 
-    // SQLite runs several statements of one string with shared numbered parameters; PostgreSQL takes
-    // one statement, so the inserts become data-modifying CTEs of the last.
-    let sql = match engine {
+/// `INSERT INTO audit_pending …` for records not yet linked.
+fn pending_insert(args: &mut Vec<Arg>, records: Vec<Record>) -> String {
+    let mut rows = Vec::with_capacity(records.len());
+    for r in records {
+        rows.push(row(args.len(), 12));
+        args.extend(content_args(r));
+    }
+    format!(
+        "INSERT INTO audit_pending (id, at, actor_kind, actor_id, actor_name, on_behalf_of_id, \
+         on_behalf_of_name, action, subject_type, subject_id, details, request_id) VALUES {}",
+        rows.join(", ")
+    )
+}
+
+/// SQLite runs several statements of one string with shared numbered parameters; PostgreSQL takes
+/// one statement, so all but the last become data-modifying CTEs of the last.
+fn one_statement(engine: Engine, statements: Vec<String>) -> String {
+    match engine {
         Engine::Sqlite => statements.join(";\n"),
         Engine::Postgres => {
             let (last, before) = statements.split_last().expect("at least one statement");
@@ -152,41 +176,72 @@ pub(crate) async fn flush(tx: &mut Tx, p: Pending) -> Result<(), sqlx::Error> {
                 format!("WITH {} {last}", ctes.join(", "))
             }
         }
-    };
-    execute(tx, &sql, args).await
+    }
 }
 
-/// PostgreSQL, one record (the common case): a single statement locks the head, hashes the record
-/// onto it in SQL, inserts it and the events, and moves the head. The head's row lock is then held
-/// for one statement and the commit, not for several round trips.
-async fn append_one_postgres(tx: &mut Tx, p: Pending) -> Result<(), sqlx::Error> {
-    let r = p.audit.into_iter().next().expect("one record");
-    let digest = r.content_digest();
-    let mut sql = String::from(
-        "WITH h AS (
-            UPDATE audit_head AS t
-               SET seq = o.seq + 1,
-                   hash = encode(sha256(convert_to(o.hash || ':' || (o.seq + 1)::text || ':' || $1, 'UTF8')), 'hex')
-              FROM (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE) AS o
-             WHERE t.id = 1
-            RETURNING t.seq, t.hash, o.hash AS prev
-        ), a AS (
-            INSERT INTO audit_log (seq, id, at, actor_kind, actor_id, actor_name, on_behalf_of_id,
-                on_behalf_of_name, action, subject_type, subject_id, details, request_id, prev_hash, hash)
-            SELECT h.seq, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, h.prev, h.hash FROM h
-            RETURNING 1
-        )",
-    );
-    let mut args = vec![Arg::Text(digest)];
-    args.extend(content_args(r));
-    if !p.outbox.is_empty() {
-        sql.push_str(&format!(
-            ", o AS ({} RETURNING 1)",
-            outbox_insert(&mut args, p.outbox)
-        ));
+/// Wakes the sealer after a commit that left records in `audit_pending`.
+pub(crate) static SEALER: std::sync::LazyLock<tokio::sync::Notify> =
+    std::sync::LazyLock::new(tokio::sync::Notify::new);
+
+/// Links committed records waiting in `audit_pending` into the chain, oldest first, `batch` per
+/// transaction, until none wait. The head's row lock makes sealers on several nodes take turns.
+/// Returns how many records were sealed. Nothing to do on SQLite.
+pub(crate) async fn seal(db: &Db, batch: i64) -> Result<usize, sqlx::Error> {
+    if db.engine() == Engine::Sqlite {
+        return Ok(0);
     }
-    sql.push_str(" SELECT seq FROM h");
-    execute(tx, &sql, args).await
+    let mut total = 0;
+    loop {
+        // A look without a lock first, so an idle sealer never takes the head.
+        let waiting = {
+            let mut c = db.read().await?;
+            q_scalar!(
+                &mut c,
+                i64,
+                "SELECT COUNT(*) FROM (SELECT 1 FROM audit_pending LIMIT 1) AS p"
+            )?
+        };
+        if waiting == 0 {
+            return Ok(total);
+        }
+        let mut tx = db.begin().await?;
+        let head = q_one!(
+            &mut tx,
+            Head,
+            "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+        )?;
+        // Read after the head is locked: every record committed before another sealer let go of
+        // the head is either linked already (and deleted here) or seen now.
+        let records = q_all!(
+            &mut tx,
+            Record,
+            "SELECT CAST(0 AS BIGINT) AS seq, id, at, actor_kind, actor_id, actor_name, on_behalf_of_id, \
+             on_behalf_of_name, action, subject_type, subject_id, details, request_id, \
+             '' AS prev_hash, '' AS hash FROM audit_pending ORDER BY at, id LIMIT $1",
+            batch
+        )?;
+        let n = records.len();
+        if n == 0 {
+            return Ok(total);
+        }
+        let mut args = Vec::with_capacity(n * 16 + 2);
+        let ids: Vec<String> = records
+            .iter()
+            .map(|r| {
+                args.push(Arg::Text(r.id.clone()));
+                format!("${}", args.len())
+            })
+            .collect();
+        let delete = format!("DELETE FROM audit_pending WHERE id IN ({})", ids.join(", "));
+        let mut statements = vec![delete];
+        statements.extend(link(&mut args, head, records));
+        execute(&mut tx, &one_statement(Engine::Postgres, statements), args).await?;
+        tx.commit().await?;
+        total += n;
+        if (n as i64) < batch {
+            return Ok(total);
+        }
+    }
 }
 
 async fn execute(tx: &mut Tx, sql: &str, args: Vec<Arg>) -> Result<(), sqlx::Error> {

@@ -24,5 +24,8 @@ pub use platform::Platform;
 
 /// The kernel's own migrations.
 pub fn migrations() -> Vec<migrate::Migration> {
-    vec![migration!("kernel", 1, "0001_kernel")]
+    vec![
+        migration!("kernel", 1, "0001_kernel"),
+        migration!("kernel", 2, "0002_audit_pending"),
+    ]
 }

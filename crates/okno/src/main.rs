@@ -459,7 +459,11 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
     let app = okno_web::app(platform, web, metrics);
 
     let stop = CancellationToken::new();
-    let mut workers = Vec::new();
+    // The audit sealer runs on every node, workers or not: it completes what use cases commit.
+    let mut workers = vec![tokio::spawn(okno_kernel::audit::run_sealer(
+        db.clone(),
+        stop.clone(),
+    ))];
     if !s.no_workers.unwrap_or(false) {
         let channels = okno_notify::Channels::new(smtp_settings(&s), sms_settings(&s)?)
             .map_err(anyhow::Error::msg)?;

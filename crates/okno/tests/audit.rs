@@ -157,6 +157,56 @@ async fn concurrent_audited_writes_keep_one_unbroken_chain() {
 }
 
 #[tokio::test]
+async fn records_committed_but_not_yet_linked_when_the_node_died_are_linked_after_restart() {
+    // PostgreSQL links records after commit: a node killed between its COMMIT and the sealer's
+    // round leaves committed records in `audit_pending`. The next node links them on its own.
+    let test = "records_committed_but_not_yet_linked_when_the_node_died_are_linked_after_restart";
+    for engine in engines(test).await {
+        if engine != Engine::Postgres {
+            continue; // SQLite links at commit: there is no such window.
+        }
+        let mut app = app_with_records(engine, 3).await;
+        app.kill_9();
+        use sqlx::Connection;
+        let url = app.db.url.clone().unwrap();
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO audit_pending (id, at, actor_kind, actor_name, action, subject_type, subject_id, details)
+             VALUES ('0190a000-0000-7000-8000-000000000001', 1, 'system', 'система: тест', 'test.committed_before_crash', 'test', 't1', '{}')",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        app.restart(Vec::new()).await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_pending")
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+            if waiting == 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the restarted node never sealed"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let linked: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'test.committed_before_crash'",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        assert_eq!(linked, 1);
+        let (code, out) = verify(&app);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("intact: 7 records"), "{out}");
+    }
+}
+
+#[tokio::test]
 async fn a_changed_record_is_named() {
     for engine in engines("a_changed_record_is_named").await {
         let app = app_with_records(engine, 4).await;

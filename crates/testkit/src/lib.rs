@@ -415,6 +415,21 @@ pub async fn tamper(app: &TestApp, sql: &str) -> anyhow::Result<()> {
     match &app.db.url {
         Some(url) => {
             let mut c = sqlx::PgConnection::connect(url).await?;
+            // The tamperer edits the chain: wait until the sealer has linked every record.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_pending")
+                    .fetch_one(&mut c)
+                    .await?;
+                if waiting == 0 {
+                    break;
+                }
+                anyhow::ensure!(
+                    std::time::Instant::now() < deadline,
+                    "{waiting} audit records were never sealed"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
             sqlx::raw_sql(sql).execute(&mut c).await?;
         }
         None => {

@@ -39,9 +39,8 @@ pub async fn audit_list(
     CurrentActor(actor): CurrentActor,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Vec<Record>>> {
-    let mut c = shell.platform.db.read().await?;
     Ok(Json(
-        audit::list(&mut c, &actor, q.before, q.limit.unwrap_or(100)).await?,
+        audit::list(&shell.platform.db, &actor, q.before, q.limit.unwrap_or(100)).await?,
     ))
 }
 

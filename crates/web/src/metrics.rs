@@ -35,6 +35,7 @@ pub struct Metrics {
     pub latency: Family<RouteLabels, Histogram>,
     pub outbox_events: Gauge<i64, AtomicI64>,
     pub outbox_deliveries: Gauge<i64, AtomicI64>,
+    pub audit_unsealed: Gauge<i64, AtomicI64>,
     pub pool: Family<PoolLabels, Gauge<i64, AtomicI64>>,
     pub memory: Gauge<i64, AtomicI64>,
 }
@@ -80,6 +81,12 @@ impl Metrics {
             "Deliveries waiting to be sent (pending)",
             outbox_deliveries.clone(),
         );
+        let audit_unsealed = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "audit_unsealed_records",
+            "Audit records committed but not yet linked into the hash chain",
+            audit_unsealed.clone(),
+        );
         let pool = Family::<PoolLabels, Gauge<i64, AtomicI64>>::default();
         registry.register(
             "db_pool_connections",
@@ -98,6 +105,7 @@ impl Metrics {
             latency,
             outbox_events,
             outbox_deliveries,
+            audit_unsealed,
             pool,
             memory,
         }

@@ -198,10 +198,7 @@ pub async fn audit_page(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, PageError> {
     let db = &shell.platform.db;
-    let records = {
-        let mut c = db.read().await?;
-        audit::list(&mut c, &actor, q.before, 50).await?
-    };
+    let records = audit::list(db, &actor, q.before, 50).await?;
     let verdict = if q.verify.is_some() {
         actor.require(Permission::AuditRead)?;
         Some(match audit::verify(db).await? {
@@ -290,6 +287,9 @@ pub async fn metrics(State(shell): State<Shell>) -> Response {
     if let Ok(b) = okno_notify::service::backlog(&shell.platform.db).await {
         m.outbox_events.set(b.events);
         m.outbox_deliveries.set(b.deliveries);
+    }
+    if let Ok(n) = okno_kernel::audit::unsealed(&shell.platform.db).await {
+        m.audit_unsealed.set(n);
     }
     let (in_use, idle) = shell.platform.db.pool_state();
     m.pool
