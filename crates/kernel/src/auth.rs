@@ -310,38 +310,35 @@ pub async fn open_token_session(
     Ok(Some((secret, actor)))
 }
 
-/// The actor of a session cookie, or `None` when the session is unknown, revoked or timed out.
+/// A live session: who it belongs to. `kind` is `token` (staff signed in with an API token) or
+/// `account` (a person signed in through the identity part, which resolves the account).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSubject {
+    pub kind: String,
+    pub id: String,
+}
+
+/// The subject of a session secret, or `None` when the session is unknown, revoked or timed out.
 /// Records activity at most once a minute, so reads stay reads.
-pub async fn resume_session(db: &Db, secret: &str) -> Result<Option<Actor>> {
+pub async fn resume_session(db: &Db, secret: &str) -> Result<Option<SessionSubject>> {
     let hash = secret_hash(secret);
-    let mut c = db.read().await?;
-    let Some(s) = q_opt!(
-        &mut c,
-        SessionRow,
-        "SELECT subject_kind, subject_id, last_seen_at, idle_timeout_ms, expires_at, revoked_at FROM web_sessions WHERE id_hash = $1",
-        &hash
-    )?
-    else {
+    let s = {
+        let mut c = db.read().await?;
+        q_opt!(
+            &mut c,
+            SessionRow,
+            "SELECT subject_kind, subject_id, last_seen_at, idle_timeout_ms, expires_at, revoked_at FROM web_sessions WHERE id_hash = $1",
+            &hash
+        )?
+    };
+    let Some(s) = s else {
         return Ok(None);
     };
     let now = crate::clock::now_ms();
     if s.revoked_at.is_some() || s.expires_at <= now || s.last_seen_at + s.idle_timeout_ms <= now {
         return Ok(None);
     }
-    let actor = match s.subject_kind.as_str() {
-        "token" => {
-            let row = q_opt!(
-                &mut c,
-                TokenRow,
-                "SELECT id, name, roles, expires_at, revoked_at FROM api_tokens WHERE id = $1",
-                &s.subject_id
-            )?;
-            row.and_then(|r| token_actor(r, now))
-        }
-        _ => None,
-    };
-    drop(c);
-    if actor.is_some() && now - s.last_seen_at > 60_000 {
+    if now - s.last_seen_at > 60_000 {
         let mut tx = db.begin().await?;
         q_exec!(
             &mut tx,
@@ -351,7 +348,48 @@ pub async fn resume_session(db: &Db, secret: &str) -> Result<Option<Actor>> {
         )?;
         tx.commit().await?;
     }
-    Ok(actor)
+    Ok(Some(SessionSubject {
+        kind: s.subject_kind,
+        id: s.subject_id,
+    }))
+}
+
+/// The actor of a token session's token, unless it was revoked or expired since.
+pub async fn token_session_actor(c: &mut impl AsConn, token_id: &str) -> Result<Option<Actor>> {
+    let row = q_opt!(
+        c,
+        TokenRow,
+        "SELECT id, name, roles, expires_at, revoked_at FROM api_tokens WHERE id = $1",
+        token_id
+    )?;
+    Ok(row.and_then(|r| token_actor(r, crate::clock::now_ms())))
+}
+
+/// Opens a session for a subject signed in by another part (identity); returns the cookie secret.
+/// Call inside the use case's transaction, which audits the sign-in.
+pub async fn open_session(
+    tx: &mut crate::db::Tx,
+    subject: &SessionSubject,
+    policy: SessionPolicy,
+    user_agent: Option<&str>,
+    ip: Option<&str>,
+) -> Result<String> {
+    let secret = random_secret("");
+    let now = crate::clock::now_ms();
+    q_exec!(
+        tx,
+        "INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at, user_agent, ip)
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)",
+        secret_hash(&secret),
+        &subject.kind,
+        &subject.id,
+        now,
+        policy.idle_ms,
+        now + policy.absolute_ms,
+        user_agent.map(|s| s.chars().take(300).collect::<String>()),
+        ip
+    )?;
+    Ok(secret)
 }
 
 /// Ends a session (sign-out).
@@ -364,12 +402,16 @@ pub async fn close_session(db: &Db, actor: &Actor, secret: &str) -> Result<()> {
         secret_hash(secret)
     )?;
     if n == 1 {
+        let subject_type = match actor.kind {
+            ActorKind::Account => "account",
+            _ => "api_token",
+        };
         audit::append(
             &mut tx,
             audit::Entry {
                 actor,
                 action: "kernel.session.closed",
-                subject_type: "api_token",
+                subject_type,
                 subject_id: actor.id.as_deref().unwrap_or(""),
                 details: serde_json::json!({ "channel": "web" }),
             },

@@ -34,6 +34,8 @@ pub struct Chrome {
     pub csrf_token: String,
     /// The signed-in actor's display name, if any.
     pub user: Option<String>,
+    /// The signed-in actor is a person's account (its cabinet is `/account`), not a staff token.
+    pub account: bool,
     /// The current path, for navigation highlighting.
     pub path: String,
     /// Kiosk (public terminal) mode: larger targets, no «remember me».
@@ -195,6 +197,36 @@ fn describe_json_error(e: &serde_json::Error) -> String {
         }
         Category::Io => "ошибка чтения".into(),
     }
+}
+
+/// The value of cookie `name` among the request's headers.
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value with the platform's defaults: HttpOnly, SameSite=Lax, Secure under TLS.
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+    secure: bool,
+) -> axum::http::HeaderValue {
+    let mut s = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(a) = max_age {
+        s.push_str(&format!("; Max-Age={a}"));
+    }
+    if secure {
+        s.push_str("; Secure");
+    }
+    axum::http::HeaderValue::from_str(&s)
+        .unwrap_or_else(|_| axum::http::HeaderValue::from_static(""))
 }
 
 #[cfg(test)]

@@ -350,6 +350,7 @@ fn signing_key(s: &Settings, secrets: &Secrets) -> anyhow::Result<ed25519_dalek:
 fn all_migrations() -> Vec<okno_kernel::migrate::Migration> {
     let mut m = okno_kernel::migrations();
     m.extend(okno_notify::migrations());
+    m.extend(okno_identity::migrations());
     m.extend(okno_directory::migrations());
     m
 }
@@ -455,8 +456,9 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
         session_idle: Duration::from_secs(60 * s.session_idle_minutes.unwrap_or(30)),
         session_absolute: Duration::from_secs(3600 * s.session_absolute_hours.unwrap_or(12)),
     };
+    let identity = Arc::new(identity(&s, &web)?);
     let metrics = Arc::new(okno_web::metrics::Metrics::new());
-    let app = okno_web::app(platform, web, metrics);
+    let app = okno_web::app(platform, web, metrics, identity, sign_in_limits(&s));
 
     let stop = CancellationToken::new();
     // The audit sealer runs on every node, workers or not: it completes what use cases commit.
@@ -503,6 +505,44 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
     db.close().await;
     tracing::info!("stopped");
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn identity(s: &Settings, web: &okno_web::WebSettings) -> anyhow::Result<okno_identity::Identity> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let defaults = okno_identity::password::HashParams::default();
+    let params = okno_identity::password::HashParams {
+        memory_kib: s.argon2_memory_kib.unwrap_or(defaults.memory_kib),
+        iterations: s.argon2_iterations.unwrap_or(defaults.iterations),
+        ..defaults
+    };
+    let hasher = okno_identity::password::Hasher::new(params, s.hash_workers.unwrap_or(cores))
+        .map_err(|e| anyhow::anyhow!("password hashing settings: {e}"))?;
+    let d = okno_identity::Settings::default();
+    Ok(okno_identity::Identity {
+        hasher,
+        policy: okno_identity::password::Policy {
+            min_length: s.password_min_length.unwrap_or(8).max(8),
+        },
+        settings: Arc::new(okno_identity::Settings {
+            lockout_after: s.lockout_after.unwrap_or(d.lockout_after).max(1),
+            lockout_ms: s
+                .lockout_minutes
+                .map_or(d.lockout_ms, |m| m.max(1) * 60_000),
+            session: okno_kernel::auth::SessionPolicy {
+                idle_ms: web.session_idle.as_millis() as i64,
+                absolute_ms: web.session_absolute.as_millis() as i64,
+            },
+            secure_cookies: web.secure_cookies,
+            ..d
+        }),
+    })
+}
+
+fn sign_in_limits(s: &Settings) -> okno_identity::limits::Limits {
+    okno_identity::limits::Limits {
+        sign_in: s.sign_in_rate.unwrap_or(30),
+        ..Default::default()
+    }
 }
 
 fn smtp_settings(s: &Settings) -> Option<okno_notify::SmtpSettings> {

@@ -142,6 +142,35 @@ pub struct Settings {
     #[arg(long, env = "OKNO_WORKER_POLL_MS", value_name = "MS")]
     pub worker_poll_ms: Option<u64>,
 
+    /// Argon2id memory per password hash in KiB (OWASP: 19456) [default: 19456]
+    #[arg(long, env = "OKNO_ARGON2_MEMORY_KIB", value_name = "KIB")]
+    pub argon2_memory_kib: Option<u32>,
+
+    /// Argon2id iterations per password hash [default: 2]
+    #[arg(long, env = "OKNO_ARGON2_ITERATIONS", value_name = "N")]
+    pub argon2_iterations: Option<u32>,
+
+    /// Password hashes computed at once; further sign-ins wait, so hashing never starves other
+    /// requests [default: CPU cores]
+    #[arg(long, env = "OKNO_HASH_WORKERS", value_name = "N")]
+    pub hash_workers: Option<usize>,
+
+    /// Shortest password accepted [default: 8]
+    #[arg(long, env = "OKNO_PASSWORD_MIN_LENGTH", value_name = "CHARS")]
+    pub password_min_length: Option<usize>,
+
+    /// Failed sign-ins in a row that lock an account [default: 5]
+    #[arg(long, env = "OKNO_LOCKOUT_AFTER", value_name = "N")]
+    pub lockout_after: Option<i64>,
+
+    /// Minutes of the first lockout; each next one lasts twice as long, at most a day [default: 15]
+    #[arg(long, env = "OKNO_LOCKOUT_MINUTES", value_name = "MINUTES")]
+    pub lockout_minutes: Option<i64>,
+
+    /// Sign-in attempts per minute from one address (0: no limit) [default: 30]
+    #[arg(long, env = "OKNO_SIGN_IN_RATE", value_name = "PER_MINUTE")]
+    pub sign_in_rate: Option<u32>,
+
     /// Run no background workers on this node (another node runs them)
     #[arg(long, env = "OKNO_NO_WORKERS", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub no_workers: Option<bool>,

@@ -61,7 +61,14 @@ impl Default for WebSettings {
 }
 
 /// The whole application as one router.
-pub fn app(platform: Platform, settings: WebSettings, metrics: Arc<Metrics>) -> Router {
+pub fn app(
+    platform: Platform,
+    settings: WebSettings,
+    metrics: Arc<Metrics>,
+    identity: Arc<okno_identity::Identity>,
+    limits: okno_identity::limits::Limits,
+) -> Router {
+    let limiter = Arc::new(okno_identity::limits::Limiter::new(limits));
     let shell = Shell {
         platform: platform.clone(),
         settings: Arc::new(settings.clone()),
@@ -107,6 +114,11 @@ pub fn app(platform: Platform, settings: WebSettings, metrics: Arc<Metrics>) -> 
         );
 
     let parts: Router<Platform> = Router::new()
+        .merge(okno_identity::api::routes(
+            identity.clone(),
+            limiter.clone(),
+        ))
+        .merge(okno_identity::pages::routes(identity, limiter))
         .merge(okno_notify::api::routes())
         .merge(okno_notify::pages::routes())
         .merge(okno_directory::api::routes())

@@ -273,27 +273,10 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response 
 
 /// The value of cookie `name`.
 pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+    okno_kernel::http::cookie(req.headers(), name)
 }
 
-/// A `Set-Cookie` value with the platform's defaults: HttpOnly, SameSite=Lax, Secure under TLS.
-pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
-    let mut s = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
-    if let Some(a) = max_age {
-        s.push_str(&format!("; Max-Age={a}"));
-    }
-    if secure {
-        s.push_str("; Secure");
-    }
-    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
+pub use okno_kernel::http::set_cookie;
 
 /// The CSRF token that goes with a CSRF cookie value.
 pub fn csrf_token(key: &[u8; 32], cookie_value: &str) -> String {
@@ -339,7 +322,22 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
         .map(|s| s.trim().to_string());
     let mut actor = Actor::anonymous();
     let mut via_cookie = false;
-    if let Some(token) = &bearer {
+    // A bearer that is no API token (`okno_…`) is a session secret given to an API client at
+    // sign-in; it is not sent by browsers on their own, so it needs no CSRF check.
+    if let Some(sid) = bearer.as_deref().filter(|b| !b.starts_with("okno_")) {
+        match session_actor(&shell, sid).await {
+            Ok(Some(a)) => actor = a,
+            Ok(None) => {
+                let mut r = Problem::new(401, "auth.invalid_token", "Недействительный токен")
+                    .with_detail("Сессия не найдена, завершена или истекла. Войдите снова.")
+                    .into_response();
+                r.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                return r;
+            }
+            Err(e) => return e.into_response(),
+        }
+    } else if let Some(token) = &bearer {
         let found = match db.read().await {
             Ok(mut c) => auth::authenticate_token(&mut c, token).await,
             Err(e) => Err(e.into()),
@@ -357,7 +355,7 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
             Err(e) => return e.into_response(),
         }
     } else if let Some(sid) = cookie(&req, SESSION_COOKIE) {
-        match auth::resume_session(db, sid).await {
+        match session_actor(&shell, sid).await {
             Ok(Some(a)) => {
                 actor = a;
                 via_cookie = true;
@@ -427,6 +425,7 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
     let chrome = Chrome {
         csrf_token: token,
         user: (actor.kind != ActorKind::Anonymous).then(|| actor.name.clone()),
+        account: actor.kind == ActorKind::Account,
         path: path.clone(),
         kiosk,
     };
@@ -447,6 +446,22 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
     }
     resp.extensions_mut().insert(chrome);
     resp
+}
+
+/// The actor of a live session: a token holder's or a person's account.
+async fn session_actor(shell: &Shell, secret: &str) -> okno_kernel::Result<Option<Actor>> {
+    let db = &shell.platform.db;
+    let Some(subject) = auth::resume_session(db, secret).await? else {
+        return Ok(None);
+    };
+    match subject.kind.as_str() {
+        "token" => {
+            let mut c = db.read().await?;
+            auth::token_session_actor(&mut c, &subject.id).await
+        }
+        "account" => okno_identity::service::session_actor(db, &subject.id).await,
+        _ => Ok(None),
+    }
 }
 
 /// One field of an urlencoded form body.

@@ -1,0 +1,433 @@
+//! JSON API of the identity part under `/api/v1/identity`: registration, contact confirmation,
+//! sign-in with a second factor, the account, TOTP, password, sessions. Thin: parse, call, answer.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::routing::{get, post, put};
+use axum::{Extension, Json, Router};
+use okno_kernel::error::{Problem, Result};
+use okno_kernel::http::{ApiJson, CurrentActor};
+use okno_kernel::Platform;
+use serde::{Deserialize, Serialize};
+
+use crate::limits::{Action, Limiter};
+use crate::model::{Level, SecondFactor};
+use crate::service::{
+    self, AccountView, Client, Contact, Identity, Method, Registration, SessionInfo, SignIn,
+    SignedIn, TotpEnrolment,
+};
+
+pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform> {
+    Router::new()
+        .route("/api/v1/identity/register", post(register))
+        .route("/api/v1/identity/codes", post(resend))
+        .route("/api/v1/identity/confirm", post(confirm))
+        .route("/api/v1/identity/sign-in", post(sign_in))
+        .route("/api/v1/identity/sign-in/sms", post(sign_in_sms))
+        .route(
+            "/api/v1/identity/sign-in/second-factor",
+            post(second_factor),
+        )
+        .route("/api/v1/identity/me", get(me))
+        .route("/api/v1/identity/totp", post(totp_begin))
+        .route("/api/v1/identity/totp/confirm", post(totp_confirm))
+        .route("/api/v1/identity/second-factor", put(set_second_factor))
+        .route("/api/v1/identity/password", post(change_password))
+        .route("/api/v1/identity/sessions", get(sessions))
+        .route("/api/v1/identity/sessions/revoke-all", post(revoke_all))
+        .layer(Extension(identity))
+        .layer(Extension(limiter))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(register, resend, confirm, sign_in, sign_in_sms, second_factor, me, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
+    components(schemas(Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
+    tags((name = "identity", description = "Учётные записи: регистрация, вход, второй фактор, сеансы"))
+)]
+pub struct IdentityApi;
+
+/// Who is calling: the peer's address (as the server accepted the connection; a forwarded-for
+/// header is not trusted) and the user agent.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Caller {
+    pub fn client(&self, device: Option<String>, terminal: bool) -> Client {
+        Client {
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+            device,
+            terminal,
+        }
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> std::result::Result<Self, Self::Rejection> {
+        Ok(Caller {
+            ip: parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(300).collect()),
+        })
+    }
+}
+
+/// A session opened: use `session` as a bearer token (`Authorization: Bearer …`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Session {
+    pub account_id: String,
+    pub session: String,
+    /// Keep it and send it back as `device` at the next sign-in, so the device is recognised.
+    pub device: String,
+    pub must_change_password: bool,
+}
+
+impl From<SignedIn> for Session {
+    fn from(s: SignedIn) -> Session {
+        Session {
+            account_id: s.account_id,
+            session: s.session,
+            device: s.device,
+            must_change_password: s.must_change_password,
+        }
+    }
+}
+
+/// The password was right; send a code of one of `methods` with `challenge`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Challenge {
+    pub challenge: String,
+    pub methods: Vec<&'static str>,
+    /// Where an SMS code went, masked, when one was sent.
+    pub sms_sent_to: Option<String>,
+}
+
+/// Register a person: codes go to the phone and e-mail; the answer is a session.
+#[utoipa::path(post, path = "/api/v1/identity/register", tag = "identity", request_body = Registration,
+    responses((status = 201, body = Session), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json")))]
+async fn register(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    caller: Caller,
+    ApiJson(body): ApiJson<Registration>,
+) -> Result<(StatusCode, Json<Session>)> {
+    let client = caller.client(None, false);
+    limiter.check(Action::Register, client.ip.as_deref())?;
+    let s = service::register(&p.db, &p.secrets, &idn, body, &client).await?;
+    Ok((StatusCode::CREATED, Json(s.into())))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactRequest {
+    pub contact: Contact,
+}
+
+/// Send a new confirmation code to the phone or e-mail.
+#[utoipa::path(post, path = "/api/v1/identity/codes", tag = "identity", request_body = ContactRequest,
+    responses((status = 202), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn resend(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    caller: Caller,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<ContactRequest>,
+) -> Result<StatusCode> {
+    limiter.check(Action::Code, caller.ip.as_deref())?;
+    service::resend_code(&p.db, &p.secrets, &idn, &actor, body.contact).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    pub contact: Contact,
+    pub code: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LevelAnswer {
+    pub level: Level,
+    pub level_title: &'static str,
+}
+
+/// Confirm the phone or e-mail with its code.
+#[utoipa::path(post, path = "/api/v1/identity/confirm", tag = "identity", request_body = CodeRequest,
+    responses((status = 200, body = LevelAnswer), (status = 400, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn confirm(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<CodeRequest>,
+) -> Result<Json<LevelAnswer>> {
+    let level =
+        service::confirm_contact(&p.db, &p.secrets, &idn, &actor, body.contact, &body.code).await?;
+    Ok(Json(LevelAnswer {
+        level,
+        level_title: level.title(),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    /// Phone, e-mail, СНИЛС or ИНН.
+    pub login: String,
+    pub password: String,
+    #[serde(default)]
+    pub remember: bool,
+    /// The `device` of an earlier session on this device.
+    #[serde(default)]
+    pub device: Option<String>,
+}
+
+/// Sign in: 200 with a session, or 202 with a challenge for the second factor.
+#[utoipa::path(post, path = "/api/v1/identity/sign-in", tag = "identity", request_body = SignInRequest,
+    responses((status = 200, body = Session), (status = 202, body = Challenge),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json")))]
+async fn sign_in(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    caller: Caller,
+    ApiJson(body): ApiJson<SignInRequest>,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let client = caller.client(body.device.clone(), false);
+    limiter.check(Action::SignIn, client.ip.as_deref())?;
+    match service::sign_in(
+        &p.db,
+        &p.secrets,
+        &idn,
+        &body.login,
+        &body.password,
+        body.remember,
+        &client,
+    )
+    .await?
+    {
+        SignIn::Done(s) => Ok(Json(Session::from(s)).into_response()),
+        SignIn::SecondFactor {
+            challenge,
+            methods,
+            sms_sent_to,
+        } => Ok((
+            StatusCode::ACCEPTED,
+            Json(Challenge {
+                challenge,
+                methods,
+                sms_sent_to,
+            }),
+        )
+            .into_response()),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmsRequest {
+    pub challenge: String,
+}
+
+/// Send the sign-in code by SMS instead of using the app.
+#[utoipa::path(post, path = "/api/v1/identity/sign-in/sms", tag = "identity", request_body = SmsRequest,
+    responses((status = 202), (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn sign_in_sms(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    caller: Caller,
+    ApiJson(body): ApiJson<SmsRequest>,
+) -> Result<StatusCode> {
+    limiter.check(Action::Code, caller.ip.as_deref())?;
+    service::send_sign_in_sms(&p.db, &p.secrets, &idn, &body.challenge).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorRequest {
+    pub challenge: String,
+    pub method: Method,
+    pub code: String,
+}
+
+/// Complete the sign-in with a TOTP, SMS or recovery code.
+#[utoipa::path(post, path = "/api/v1/identity/sign-in/second-factor", tag = "identity", request_body = SecondFactorRequest,
+    responses((status = 200, body = Session), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn second_factor(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    caller: Caller,
+    ApiJson(body): ApiJson<SecondFactorRequest>,
+) -> Result<Json<Session>> {
+    let client = caller.client(None, false);
+    limiter.check(Action::SignIn, client.ip.as_deref())?;
+    let s = service::complete_second_factor(
+        &p.db,
+        &p.secrets,
+        &idn,
+        &body.challenge,
+        body.method,
+        &body.code,
+        &client,
+    )
+    .await?;
+    Ok(Json(s.into()))
+}
+
+/// The signed-in person's account: level, contacts, second factor.
+#[utoipa::path(get, path = "/api/v1/identity/me", tag = "identity",
+    responses((status = 200, body = AccountView), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn me(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<AccountView>> {
+    Ok(Json(service::account(&p.db, &actor).await?))
+}
+
+/// Start adding an authenticator app: the secret and its QR code.
+#[utoipa::path(post, path = "/api/v1/identity/totp", tag = "identity",
+    responses((status = 200, body = TotpEnrolment), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn totp_begin(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<TotpEnrolment>> {
+    Ok(Json(
+        service::totp_begin(&p.db, &p.secrets, &idn, &actor).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpCode {
+    pub code: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecoveryCodes {
+    /// Ten single-use codes, shown only now.
+    pub recovery_codes: Vec<String>,
+}
+
+/// Confirm the app with a code it shows; the answer holds the recovery codes.
+#[utoipa::path(post, path = "/api/v1/identity/totp/confirm", tag = "identity", request_body = TotpCode,
+    responses((status = 200, body = RecoveryCodes), (status = 400, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn totp_confirm(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<TotpCode>,
+) -> Result<Json<RecoveryCodes>> {
+    Ok(Json(RecoveryCodes {
+        recovery_codes: service::totp_confirm(&p.db, &p.secrets, &actor, &body.code).await?,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModeRequest {
+    pub mode: SecondFactor,
+}
+
+/// When the second factor is asked for: `off`, `always`, `new_device`.
+#[utoipa::path(put, path = "/api/v1/identity/second-factor", tag = "identity", request_body = ModeRequest,
+    responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn set_second_factor(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<ModeRequest>,
+) -> Result<StatusCode> {
+    service::set_second_factor(&p.db, &actor, body.mode).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    pub current: String,
+    pub password: String,
+}
+
+/// Change the password; every other session ends.
+#[utoipa::path(post, path = "/api/v1/identity/password", tag = "identity", request_body = PasswordRequest,
+    responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn change_password(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PasswordRequest>,
+) -> Result<StatusCode> {
+    let current = bearer(&headers);
+    service::change_password(&p.db, &idn, &actor, &body.current, &body.password, current).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// The account's live sessions.
+#[utoipa::path(get, path = "/api/v1/identity/sessions", tag = "identity",
+    responses((status = 200, body = Vec<SessionInfo>)), security(("bearer" = [])))]
+async fn sessions(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+) -> Result<Json<Vec<SessionInfo>>> {
+    Ok(Json(
+        service::sessions(&p.db, &actor, bearer(&headers)).await?,
+    ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Revoked {
+    pub sessions: u64,
+}
+
+/// Sign out on every device, this one too.
+#[utoipa::path(post, path = "/api/v1/identity/sessions/revoke-all", tag = "identity",
+    responses((status = 200, body = Revoked)), security(("bearer" = [])))]
+async fn revoke_all(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<Revoked>> {
+    Ok(Json(Revoked {
+        sessions: service::sign_out_everywhere(&p.db, &actor).await?,
+    }))
+}

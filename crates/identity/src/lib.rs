@@ -1,0 +1,18 @@
+//! The identity part: accounts of people and their levels, registration with confirmed contacts,
+//! sign-in with a password and a second factor, one-time codes, lockout, and account sessions.
+
+pub mod api;
+pub mod codes;
+pub mod limits;
+pub mod model;
+pub mod pages;
+pub mod password;
+pub mod service;
+pub mod totp;
+
+pub use service::{Identity, Settings};
+
+/// This part's migrations.
+pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
+    vec![okno_kernel::migration!("identity", 1, "0001_identity")]
+}

@@ -1,0 +1,802 @@
+//! Russian pages of the identity part: registration, sign-in and its second step, the account with
+//! contact confirmation, and security (password, authenticator app, second factor, sessions).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use okno_kernel::auth;
+use okno_kernel::error::{Error, FieldError, Problem};
+use okno_kernel::http::{cookie, render, set_cookie, Chrome, CurrentActor, PageError};
+use okno_kernel::Platform;
+use serde::Deserialize;
+
+use crate::api::Caller;
+use crate::limits::{Action, Limiter};
+use crate::model::SecondFactor;
+use crate::service::{
+    self, AccountView, Contact, Identity, Method, Registration, SessionInfo, SignIn, SignedIn,
+    TotpEnrolment,
+};
+
+/// The session cookie the web shell reads.
+pub const SESSION_COOKIE: &str = "okno_session";
+/// A long-lived random device id, so a known device is recognised.
+pub const DEVICE_COOKIE: &str = "okno_device";
+/// The pending second step of a sign-in.
+const CHALLENGE_COOKIE: &str = "okno_challenge";
+
+pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform> {
+    Router::new()
+        .route("/register", get(register_form).post(register))
+        .route("/login", get(login_form).post(login))
+        .route("/login/code", get(code_form).post(code))
+        .route("/login/code/sms", post(code_sms))
+        .route("/logout", post(logout))
+        .route("/account", get(account))
+        .route("/account/confirm", post(confirm))
+        .route("/account/resend", post(resend))
+        .route("/account/security", get(security))
+        .route("/account/security/password", post(password))
+        .route("/account/security/totp", post(totp_begin))
+        .route("/account/security/totp/confirm", post(totp_confirm))
+        .route("/account/security/second-factor", post(second_factor))
+        .route(
+            "/account/security/sign-out-everywhere",
+            post(sign_out_everywhere),
+        )
+        .layer(Extension(identity))
+        .layer(Extension(limiter))
+}
+
+/// Field errors by name, for the templates.
+#[derive(Debug, Default)]
+pub struct Errors(Vec<FieldError>);
+
+impl Errors {
+    fn of(e: &Error) -> (Errors, Option<String>) {
+        let p = e.to_problem();
+        if p.errors.is_empty() {
+            (Errors::default(), Some(p.detail))
+        } else {
+            (Errors(p.errors), None)
+        }
+    }
+
+    /// Every message for `field`.
+    pub fn on(&self, field: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.as_str())
+            .collect()
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+}
+
+fn with_status(mut r: Response, s: StatusCode) -> Response {
+    *r.status_mut() = s;
+    r
+}
+
+fn status_of(e: &Error) -> StatusCode {
+    e.to_problem().status_code()
+}
+
+fn signed_in_response(idn: &Identity, s: SignedIn, to: &str) -> Response {
+    let secure = idn.settings.secure_cookies;
+    let mut r = Redirect::to(if s.must_change_password {
+        "/account/security"
+    } else {
+        to
+    })
+    .into_response();
+    let h = r.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(
+            SESSION_COOKIE,
+            &s.session,
+            s.persistent_ms.map(|ms| ms / 1000),
+            secure,
+        ),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(DEVICE_COOKIE, &s.device, Some(400 * 86_400), secure),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(CHALLENGE_COOKIE, "", Some(0), secure),
+    );
+    r
+}
+
+#[derive(Template)]
+#[template(path = "identity_register.html")]
+struct RegisterPage {
+    chrome: Chrome,
+    full_name: String,
+    phone: String,
+    email: String,
+    consent: bool,
+    consent_version: &'static str,
+    errors: Errors,
+    error: Option<String>,
+    min_length: usize,
+}
+
+async fn register_form(chrome: Chrome, Extension(idn): Extension<Arc<Identity>>) -> Response {
+    render(&RegisterPage {
+        chrome,
+        full_name: String::new(),
+        phone: String::new(),
+        email: String::new(),
+        consent: false,
+        consent_version: service::CONSENT_VERSION,
+        errors: Errors::default(),
+        error: None,
+        min_length: idn.policy.min_length,
+    })
+}
+
+#[derive(Deserialize)]
+struct RegisterForm {
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_repeat: String,
+    #[serde(default)]
+    consent: Option<String>,
+}
+
+async fn register(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    chrome: Chrome,
+    caller: Caller,
+    Form(f): Form<RegisterForm>,
+) -> Result<Response, PageError> {
+    let again = |errors: Errors, error: Option<String>, status: StatusCode| {
+        with_status(
+            render(&RegisterPage {
+                chrome: chrome.clone(),
+                full_name: f.full_name.clone(),
+                phone: f.phone.clone(),
+                email: f.email.clone(),
+                consent: f.consent.is_some(),
+                consent_version: service::CONSENT_VERSION,
+                errors,
+                error,
+                min_length: idn.policy.min_length,
+            }),
+            status,
+        )
+    };
+    if f.password != f.password_repeat {
+        return Ok(again(
+            Errors(vec![FieldError {
+                field: "password_repeat".into(),
+                code: "password.mismatch".into(),
+                message: "Пароли не совпадают.".into(),
+            }]),
+            None,
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    if let Err(p) = limiter.check(Action::Register, caller.ip.as_deref()) {
+        return Ok(again(
+            Errors::default(),
+            Some(p.detail),
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
+    let r = Registration {
+        full_name: f.full_name.clone(),
+        phone: f.phone.clone(),
+        email: f.email.clone(),
+        password: f.password.clone(),
+        consent: f.consent.is_some(),
+    };
+    let client = caller.client(None, chrome.kiosk);
+    match service::register(&p.db, &p.secrets, &idn, r, &client).await {
+        Ok(s) => Ok(signed_in_response(&idn, s, "/account")),
+        Err(e @ Error::Problem(_)) => {
+            let (errors, error) = Errors::of(&e);
+            Ok(again(errors, error, status_of(&e)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "identity_login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    login: String,
+    error: Option<String>,
+}
+
+async fn login_form(chrome: Chrome) -> Response {
+    render(&LoginPage {
+        chrome,
+        login: String::new(),
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    remember: Option<String>,
+}
+
+async fn login(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    chrome: Chrome,
+    caller: Caller,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let again = |error: String, status: StatusCode| {
+        with_status(
+            render(&LoginPage {
+                chrome: chrome.clone(),
+                login: f.login.clone(),
+                error: Some(error),
+            }),
+            status,
+        )
+    };
+    if let Err(p) = limiter.check(Action::SignIn, caller.ip.as_deref()) {
+        return Ok(again(p.detail, StatusCode::TOO_MANY_REQUESTS));
+    }
+    let device = cookie(&headers, DEVICE_COOKIE).map(str::to_string);
+    let client = caller.client(device, chrome.kiosk);
+    let remember = f.remember.is_some() && !chrome.kiosk;
+    match service::sign_in(
+        &p.db,
+        &p.secrets,
+        &idn,
+        &f.login,
+        &f.password,
+        remember,
+        &client,
+    )
+    .await
+    {
+        Ok(SignIn::Done(s)) => Ok(signed_in_response(&idn, s, "/account")),
+        Ok(SignIn::SecondFactor { challenge, .. }) => {
+            let mut r = Redirect::to("/login/code").into_response();
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(
+                    CHALLENGE_COOKIE,
+                    &challenge,
+                    Some(idn.settings.challenge_ttl_ms / 1000),
+                    idn.settings.secure_cookies,
+                ),
+            );
+            Ok(r)
+        }
+        Err(e @ Error::Problem(_)) => Ok(again(e.to_problem().detail, status_of(&e))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "identity_code.html")]
+struct CodePage {
+    chrome: Chrome,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn code_form(chrome: Chrome, headers: HeaderMap) -> Response {
+    if cookie(&headers, CHALLENGE_COOKIE).is_none_or(str::is_empty) {
+        return Redirect::to("/login").into_response();
+    }
+    render(&CodePage {
+        chrome,
+        error: None,
+        notice: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    code: String,
+}
+
+async fn code(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    chrome: Chrome,
+    caller: Caller,
+    headers: HeaderMap,
+    Form(f): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    let Some(challenge) = cookie(&headers, CHALLENGE_COOKIE).filter(|c| !c.is_empty()) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let again = |error: String, status: StatusCode| {
+        with_status(
+            render(&CodePage {
+                chrome: chrome.clone(),
+                error: Some(error),
+                notice: None,
+            }),
+            status,
+        )
+    };
+    if let Err(p) = limiter.check(Action::SignIn, caller.ip.as_deref()) {
+        return Ok(again(p.detail, StatusCode::TOO_MANY_REQUESTS));
+    }
+    let method = match f.method.as_str() {
+        "sms" => Method::Sms,
+        "recovery" => Method::Recovery,
+        _ => Method::Totp,
+    };
+    let device = cookie(&headers, DEVICE_COOKIE).map(str::to_string);
+    let client = caller.client(device, chrome.kiosk);
+    match service::complete_second_factor(
+        &p.db, &p.secrets, &idn, challenge, method, &f.code, &client,
+    )
+    .await
+    {
+        Ok(s) => Ok(signed_in_response(&idn, s, "/account")),
+        Err(e @ Error::Problem(_)) => Ok(again(e.to_problem().detail, status_of(&e))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn code_sms(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    chrome: Chrome,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let Some(challenge) = cookie(&headers, CHALLENGE_COOKIE).filter(|c| !c.is_empty()) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let outcome = match limiter.check(Action::Code, caller.ip.as_deref()) {
+        Err(p) => Err(Error::from(p)),
+        Ok(()) => service::send_sign_in_sms(&p.db, &p.secrets, &idn, challenge).await,
+    };
+    let (error, notice) = match outcome {
+        Ok(to) => (None, Some(format!("Код отправлен на номер {to}."))),
+        Err(e @ Error::Problem(_)) => (Some(e.to_problem().detail), None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(render(&CodePage {
+        chrome,
+        error,
+        notice,
+    }))
+}
+
+async fn logout(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    if let Some(sid) = cookie(&headers, SESSION_COOKIE) {
+        auth::close_session(&p.db, &actor, sid).await?;
+    }
+    let mut r = Redirect::to("/").into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), idn.settings.secure_cookies),
+    );
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "identity_account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    a: AccountView,
+    /// The contact whose form shows `error` or `notice`.
+    about: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn account_page(
+    p: &Platform,
+    actor: &okno_kernel::Actor,
+    chrome: Chrome,
+    about: &str,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let a = service::account(&p.db, actor).await?;
+    Ok(render(&AccountPage {
+        chrome,
+        a,
+        about: about.into(),
+        error,
+        notice,
+    }))
+}
+
+async fn account(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    account_page(&p, &actor, chrome, "", None, None).await
+}
+
+#[derive(Deserialize)]
+struct ConfirmForm {
+    #[serde(default)]
+    contact: String,
+    #[serde(default)]
+    code: String,
+}
+
+fn contact_of(s: &str) -> Contact {
+    if s == "email" {
+        Contact::Email
+    } else {
+        Contact::Phone
+    }
+}
+
+async fn confirm(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Form(f): Form<ConfirmForm>,
+) -> Result<Response, PageError> {
+    let contact = contact_of(&f.contact);
+    match service::confirm_contact(&p.db, &p.secrets, &idn, &actor, contact, &f.code).await {
+        Ok(_) => Ok(Redirect::to("/account").into_response()),
+        Err(e @ Error::Problem(_)) => {
+            let status = status_of(&e);
+            let r = account_page(
+                &p,
+                &actor,
+                chrome,
+                &f.contact,
+                Some(e.to_problem().detail),
+                None,
+            )
+            .await?;
+            Ok(with_status(r, status))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn resend(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    caller: Caller,
+    Form(f): Form<ConfirmForm>,
+) -> Result<Response, PageError> {
+    let contact = contact_of(&f.contact);
+    let outcome = match limiter.check(Action::Code, caller.ip.as_deref()) {
+        Err(p) => Err(Error::from(p)),
+        Ok(()) => service::resend_code(&p.db, &p.secrets, &idn, &actor, contact).await,
+    };
+    match outcome {
+        Ok(()) => {
+            account_page(
+                &p,
+                &actor,
+                chrome,
+                &f.contact,
+                None,
+                Some("Новый код отправлен.".into()),
+            )
+            .await
+        }
+        Err(e @ Error::Problem(_)) => {
+            account_page(
+                &p,
+                &actor,
+                chrome,
+                &f.contact,
+                Some(e.to_problem().detail),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "identity_security.html")]
+struct SecurityPage {
+    chrome: Chrome,
+    a: AccountView,
+    sessions: Vec<SessionRow>,
+    errors: Errors,
+    error: Option<String>,
+    notice: Option<String>,
+    enrolment: Option<TotpEnrolment>,
+    recovery_codes: Vec<String>,
+    min_length: usize,
+}
+
+pub struct SessionRow {
+    pub device: String,
+    pub ip: String,
+    pub since: String,
+    pub current: bool,
+}
+
+fn session_rows(s: Vec<SessionInfo>) -> Vec<SessionRow> {
+    s.into_iter()
+        .map(|s| SessionRow {
+            device: s
+                .user_agent
+                .as_deref()
+                .map(service::short_agent)
+                .unwrap_or("неизвестное устройство")
+                .to_string(),
+            ip: s.ip.unwrap_or_default(),
+            since: okno_notify::pages::short_time(s.created_at),
+            current: s.current,
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct SecurityExtras {
+    errors: Errors,
+    error: Option<String>,
+    notice: Option<String>,
+    enrolment: Option<TotpEnrolment>,
+    recovery_codes: Vec<String>,
+}
+
+async fn security_page(
+    p: &Platform,
+    idn: &Identity,
+    actor: &okno_kernel::Actor,
+    chrome: Chrome,
+    headers: &HeaderMap,
+    x: SecurityExtras,
+) -> Result<Response, PageError> {
+    let a = service::account(&p.db, actor).await?;
+    let sessions =
+        session_rows(service::sessions(&p.db, actor, cookie(headers, SESSION_COOKIE)).await?);
+    Ok(render(&SecurityPage {
+        chrome,
+        a,
+        sessions,
+        errors: x.errors,
+        error: x.error,
+        notice: x.notice,
+        enrolment: x.enrolment,
+        recovery_codes: x.recovery_codes,
+        min_length: idn.policy.min_length,
+    }))
+}
+
+async fn security(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    security_page(
+        &p,
+        &idn,
+        &actor,
+        chrome,
+        &headers,
+        SecurityExtras::default(),
+    )
+    .await
+}
+
+/// Renders the security page with the outcome of an action.
+async fn outcome(
+    p: &Platform,
+    idn: &Identity,
+    actor: &okno_kernel::Actor,
+    chrome: Chrome,
+    headers: &HeaderMap,
+    r: Result<SecurityExtras, Error>,
+) -> Result<Response, PageError> {
+    match r {
+        Ok(x) => security_page(p, idn, actor, chrome, headers, x).await,
+        Err(e @ Error::Problem(_)) => {
+            let status = status_of(&e);
+            let (errors, error) = Errors::of(&e);
+            let page = security_page(
+                p,
+                idn,
+                actor,
+                chrome,
+                headers,
+                SecurityExtras {
+                    errors,
+                    error,
+                    ..Default::default()
+                },
+            )
+            .await?;
+            Ok(with_status(page, status))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_repeat: String,
+}
+
+async fn password(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    headers: HeaderMap,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    let r = if f.password != f.password_repeat {
+        Err(Problem::invalid_field(
+            "password_repeat",
+            "password.mismatch",
+            "Пароли не совпадают.",
+        )
+        .into())
+    } else {
+        service::change_password(
+            &p.db,
+            &idn,
+            &actor,
+            &f.current,
+            &f.password,
+            cookie(&headers, SESSION_COOKIE),
+        )
+        .await
+        .map(|()| SecurityExtras {
+            notice: Some("Пароль изменён. Сеансы на других устройствах завершены.".into()),
+            ..Default::default()
+        })
+    };
+    outcome(&p, &idn, &actor, chrome, &headers, r).await
+}
+
+async fn totp_begin(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let r = service::totp_begin(&p.db, &p.secrets, &idn, &actor)
+        .await
+        .map(|e| SecurityExtras {
+            enrolment: Some(e),
+            ..Default::default()
+        });
+    outcome(&p, &idn, &actor, chrome, &headers, r).await
+}
+
+#[derive(Deserialize)]
+struct TotpForm {
+    #[serde(default)]
+    code: String,
+}
+
+async fn totp_confirm(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    headers: HeaderMap,
+    Form(f): Form<TotpForm>,
+) -> Result<Response, PageError> {
+    let r = service::totp_confirm(&p.db, &p.secrets, &actor, &f.code)
+        .await
+        .map(|codes| SecurityExtras {
+            notice: Some(
+                "Приложение-аутентификатор подключено. Теперь при входе понадобится код из него."
+                    .into(),
+            ),
+            recovery_codes: codes,
+            ..Default::default()
+        });
+    outcome(&p, &idn, &actor, chrome, &headers, r).await
+}
+
+#[derive(Deserialize)]
+struct ModeForm {
+    #[serde(default)]
+    mode: String,
+}
+
+async fn second_factor(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    headers: HeaderMap,
+    Form(f): Form<ModeForm>,
+) -> Result<Response, PageError> {
+    let r = match SecondFactor::parse(&f.mode) {
+        None => Err(Problem::invalid_field(
+            "mode",
+            "second_factor.unknown",
+            "Выберите один из вариантов.",
+        )
+        .into()),
+        Some(mode) => service::set_second_factor(&p.db, &actor, mode)
+            .await
+            .map(|()| SecurityExtras {
+                notice: Some("Настройка сохранена.".into()),
+                ..Default::default()
+            }),
+    };
+    outcome(&p, &idn, &actor, chrome, &headers, r).await
+}
+
+async fn sign_out_everywhere(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Response, PageError> {
+    service::sign_out_everywhere(&p.db, &actor).await?;
+    let mut r = Redirect::to("/login").into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), idn.settings.secure_cookies),
+    );
+    Ok(r)
+}

@@ -1,0 +1,512 @@
+//! End-to-end tests of identity over HTTP on both engines: registration with codes that really
+//! travel by SMS gateway and SMTP, the password policy, sign-in errors that never tell whether a
+//! login exists, lockout under concurrent wrong passwords, TOTP, and signing out everywhere.
+
+use okno_testkit::{engines, Engine, Options, SmsGateway, SmtpServer, TestApp};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_okno");
+const PASSWORD: &str = "Лиса-На-Крыше7";
+
+struct World {
+    app: TestApp,
+    gw: SmsGateway,
+    smtp: SmtpServer,
+}
+
+async fn world(engine: Engine, extra: &[&str]) -> World {
+    let gw = SmsGateway::start(&[]).await.unwrap();
+    let smtp = SmtpServer::start(None).unwrap();
+    let mut args: Vec<String> = vec![
+        "--sms-url".into(),
+        gw.url(),
+        "--smtp-url".into(),
+        smtp.url(),
+        "--worker-poll-ms".into(),
+        "50".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let app = TestApp::start(BIN, engine, Options { demo: false, args })
+        .await
+        .unwrap();
+    World { app, gw, smtp }
+}
+
+async fn post(app: &TestApp, path: &str, bearer: Option<&str>, body: Value) -> (u16, Value) {
+    let r = app.post_json(path, bearer, &body).await;
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn get(app: &TestApp, path: &str, bearer: &str) -> (u16, Value) {
+    let r = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The six digits in the last message that reached `to`.
+fn code_in(text: &str) -> String {
+    let digits: Vec<char> = text.chars().collect();
+    for w in digits.windows(6) {
+        if w.iter().all(|c| c.is_ascii_digit()) {
+            return w.iter().collect();
+        }
+    }
+    panic!("no code in {text}")
+}
+
+async fn sms_code(w: &World, n: usize) -> String {
+    let reqs = w.gw.wait_for(n, 20).await;
+    code_in(reqs[n - 1].json()["text"].as_str().unwrap())
+}
+
+async fn mail_code(w: &World, n: usize) -> String {
+    let mails = w.smtp.wait_for(n, 20).await;
+    code_in(mails[n - 1]["text"].as_str().unwrap())
+}
+
+async fn register(app: &TestApp, phone: &str, email: &str) -> (u16, Value) {
+    post(
+        app,
+        "/api/v1/identity/register",
+        None,
+        json!({"full_name": "Смирнова Анна Петровна", "phone": phone, "email": email, "password": PASSWORD, "consent": true}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_person_registers_and_reaches_the_simplified_level_with_codes_sent_by_sms_and_mail() {
+    let test =
+        "a_person_registers_and_reaches_the_simplified_level_with_codes_sent_by_sms_and_mail";
+    for engine in engines(test).await {
+        let w = world(engine, &[]).await;
+        let (status, s) = register(&w.app, "8 916 555-44-33", "Anna@Example.RU").await;
+        assert_eq!(status, 201, "{s}");
+        let session = s["session"].as_str().unwrap().to_string();
+        let (_, me) = get(&w.app, "/api/v1/identity/me", &session).await;
+        assert_eq!(me["level"], "registered");
+        assert_eq!(me["phone"], "+79165554433");
+        assert_eq!(me["email"], "anna@example.ru");
+
+        // A wrong code uses a try and says how many are left.
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/confirm",
+            Some(&session),
+            json!({"contact": "phone", "code": "000000"}),
+        )
+        .await;
+        let right = sms_code(&w, 1).await;
+        if right != "000000" {
+            assert_eq!(status, 400, "{p}");
+            assert_eq!(p["code"], "code.wrong");
+            assert!(
+                p["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Осталось попыток: 2"),
+                "{p}"
+            );
+        }
+        let (status, l) = post(
+            &w.app,
+            "/api/v1/identity/confirm",
+            Some(&session),
+            json!({"contact": "phone", "code": right}),
+        )
+        .await;
+        assert_eq!(status, 200, "{l}");
+        assert_eq!(l["level"], "registered", "the e-mail is still unconfirmed");
+        // A code works once.
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/confirm",
+            Some(&session),
+            json!({"contact": "phone", "code": right}),
+        )
+        .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("account.already_confirmed"))
+        );
+
+        let mail = mail_code(&w, 1).await;
+        let (status, l) = post(
+            &w.app,
+            "/api/v1/identity/confirm",
+            Some(&session),
+            json!({"contact": "email", "code": mail}),
+        )
+        .await;
+        assert_eq!(status, 200, "{l}");
+        assert_eq!(l["level"], "simplified");
+        assert_eq!(l["level_title"], "Упрощённая");
+
+        // The same phone cannot register twice.
+        let (status, p) = register(&w.app, "+79165554433", "other@example.ru").await;
+        assert_eq!(status, 400);
+        assert_eq!(p["errors"][0]["code"], "account.phone_taken");
+    }
+}
+
+#[tokio::test]
+async fn codes_expire_after_three_wrong_tries_and_cannot_be_resent_at_once() {
+    let test = "codes_expire_after_three_wrong_tries_and_cannot_be_resent_at_once";
+    for engine in engines(test).await {
+        let w = world(engine, &[]).await;
+        let (_, s) = register(&w.app, "+79160000001", "a1@example.ru").await;
+        let session = s["session"].as_str().unwrap();
+        let right = sms_code(&w, 1).await;
+        let wrong = if right == "111111" {
+            "222222"
+        } else {
+            "111111"
+        };
+        for _ in 0..3 {
+            let (status, _) = post(
+                &w.app,
+                "/api/v1/identity/confirm",
+                Some(session),
+                json!({"contact": "phone", "code": wrong}),
+            )
+            .await;
+            assert_eq!(status, 400);
+        }
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/confirm",
+            Some(session),
+            json!({"contact": "phone", "code": right}),
+        )
+        .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (400, Some("code.attempts_exhausted")),
+            "{p}"
+        );
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/codes",
+            Some(session),
+            json!({"contact": "phone"}),
+        )
+        .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (429, Some("code.resend_too_soon")),
+            "{p}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_weak_password_is_refused_with_every_failed_rule_at_once() {
+    let w = world(Engine::Sqlite, &[]).await;
+    let (status, p) = post(
+        &w.app,
+        "/api/v1/identity/register",
+        None,
+        json!({"full_name": "Иванов Иван", "phone": "+79160000002", "email": "ivanov@example.ru", "password": "qwerty", "consent": false}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let codes: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    for c in [
+        "password.too_short",
+        "password.no_uppercase",
+        "password.no_digit",
+        "password.no_special",
+        "password.keyboard_sequence",
+        "account.consent_required",
+    ] {
+        assert!(codes.contains(&c), "{c} missing in {codes:?}");
+    }
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .any(|c| ('а'..='я').contains(&c)),
+        "Russian messages"
+    );
+    // The person's own name is no password.
+    let (_, p) = post(
+        &w.app,
+        "/api/v1/identity/register",
+        None,
+        json!({"full_name": "Иванов Иван", "phone": "+79160000002", "email": "ivanov@example.ru", "password": "Иванов1985!x", "consent": true}),
+    )
+    .await;
+    let codes: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"password.contains_personal_data"),
+        "{codes:?}"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_errors_never_tell_whether_the_login_exists() {
+    let test = "sign_in_errors_never_tell_whether_the_login_exists";
+    for engine in engines(test).await {
+        let w = world(engine, &[]).await;
+        register(&w.app, "+79160000003", "b@example.ru").await;
+        let (s1, wrong_password) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "b@example.ru", "password": "Неверный-Пароль1"}),
+        )
+        .await;
+        let (s2, no_such_login) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "nobody@example.ru", "password": "Неверный-Пароль1"}),
+        )
+        .await;
+        assert_eq!((s1, s2), (401, 401));
+        assert_eq!(wrong_password["code"], no_such_login["code"]);
+        assert_eq!(wrong_password["detail"], no_such_login["detail"]);
+        // The right password signs in with the phone in any spelling; passwords are case-sensitive.
+        let (status, _) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "8 (916) 000-00-03", "password": PASSWORD.to_uppercase()}),
+        )
+        .await;
+        assert_eq!(status, 401);
+        let (status, s) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "8 (916) 000-00-03", "password": PASSWORD}),
+        )
+        .await;
+        assert_eq!(status, 200, "{s}");
+        assert!(s["session"].as_str().unwrap().len() > 20);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_are_all_counted_and_lock_the_account() {
+    let test = "concurrent_wrong_passwords_are_all_counted_and_lock_the_account";
+    for engine in engines(test).await {
+        let w = world(engine, &["--sign-in-rate", "0"]).await;
+        register(&w.app, "+79160000004", "c@example.ru").await;
+        let mut tasks = Vec::new();
+        for i in 0..4 {
+            let client = w.app.client.clone();
+            let url = w.app.url("/api/v1/identity/sign-in");
+            tasks.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .json(&json!({"login": "c@example.ru", "password": format!("Неверный-{i}!Aa")}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 401, "four failures do not lock yet");
+        }
+        // The fifth failure in a row locks, and then even the right password is refused.
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "c@example.ru", "password": "Неверный-5!Aa"}),
+        )
+        .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (429, Some("auth.locked")),
+            "{p}"
+        );
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "c@example.ru", "password": PASSWORD}),
+        )
+        .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (429, Some("auth.locked")),
+            "{p}"
+        );
+        assert!(p["detail"].as_str().unwrap().contains("15 мин"), "{p}");
+        // An unknown login is throttled the same way: nothing tells the two apart.
+        for _ in 0..5 {
+            post(
+                &w.app,
+                "/api/v1/identity/sign-in",
+                None,
+                json!({"login": "ghost@example.ru", "password": "Неверный-1!Aa"}),
+            )
+            .await;
+        }
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "ghost@example.ru", "password": "Неверный-1!Aa"}),
+        )
+        .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (429, Some("auth.locked")),
+            "{p}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn with_an_authenticator_app_the_sign_in_needs_its_code_once() {
+    let test = "with_an_authenticator_app_the_sign_in_needs_its_code_once";
+    for engine in engines(test).await {
+        let w = world(engine, &[]).await;
+        let (_, s) = register(&w.app, "+79160000005", "d@example.ru").await;
+        let session = s["session"].as_str().unwrap();
+        let (status, e) = post(&w.app, "/api/v1/identity/totp", Some(session), json!({})).await;
+        assert_eq!(status, 200, "{e}");
+        assert!(e["uri"].as_str().unwrap().starts_with("otpauth://totp/"));
+        assert!(e["qr_svg"].as_str().unwrap().contains("<svg"));
+        let secret =
+            okno_identity::totp::secret_from_base32(e["secret"].as_str().unwrap()).unwrap();
+        let now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        };
+        let (status, r) = post(
+            &w.app,
+            "/api/v1/identity/totp/confirm",
+            Some(session),
+            json!({"code": okno_identity::totp::code_at(&secret, now())}),
+        )
+        .await;
+        assert_eq!(status, 200, "{r}");
+        assert_eq!(r["recovery_codes"].as_array().unwrap().len(), 10);
+        let recovery = r["recovery_codes"][0].as_str().unwrap().to_string();
+
+        let (status, c) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "d@example.ru", "password": PASSWORD}),
+        )
+        .await;
+        assert_eq!(status, 202, "{c}");
+        assert_eq!(c["methods"][0], "totp");
+        let challenge = c["challenge"].as_str().unwrap();
+        // The code of the step already used at enrolment is refused (no replay).
+        let used = okno_identity::totp::code_at(&secret, now());
+        let (status, _) = post(
+            &w.app,
+            "/api/v1/identity/sign-in/second-factor",
+            None,
+            json!({"challenge": challenge, "method": "totp", "code": used}),
+        )
+        .await;
+        assert_eq!(status, 400);
+        let (status, s) = post(
+            &w.app,
+            "/api/v1/identity/sign-in/second-factor",
+            None,
+            json!({"challenge": challenge, "method": "recovery", "code": recovery}),
+        )
+        .await;
+        assert_eq!(status, 200, "{s}");
+        // The challenge and the recovery code are spent.
+        let (status, _) = post(
+            &w.app,
+            "/api/v1/identity/sign-in/second-factor",
+            None,
+            json!({"challenge": challenge, "method": "recovery", "code": recovery}),
+        )
+        .await;
+        assert_eq!(status, 401);
+        let (_, me) = get(
+            &w.app,
+            "/api/v1/identity/me",
+            s["session"].as_str().unwrap(),
+        )
+        .await;
+        assert_eq!(me["totp_enabled"], true);
+        assert_eq!(me["recovery_codes_left"], 9);
+    }
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_ends_every_session_and_a_password_change_ends_the_others() {
+    let test = "signing_out_everywhere_ends_every_session_and_a_password_change_ends_the_others";
+    for engine in engines(test).await {
+        let w = world(engine, &[]).await;
+        let (_, s) = register(&w.app, "+79160000006", "e@example.ru").await;
+        let first = s["session"].as_str().unwrap().to_string();
+        let (_, s) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "e@example.ru", "password": PASSWORD}),
+        )
+        .await;
+        let second = s["session"].as_str().unwrap().to_string();
+        let (_, list) = get(&w.app, "/api/v1/identity/sessions", &second).await;
+        assert_eq!(list.as_array().unwrap().len(), 2);
+        // A reused password is refused; a new one ends the other session.
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/password",
+            Some(&second),
+            json!({"current": PASSWORD, "password": PASSWORD}),
+        )
+        .await;
+        assert_eq!(
+            (status, p["errors"][0]["code"].as_str()),
+            (400, Some("password.reused")),
+            "{p}"
+        );
+        let (status, _) = post(
+            &w.app,
+            "/api/v1/identity/password",
+            Some(&second),
+            json!({"current": PASSWORD, "password": "Корова-Пьёт-Чай9"}),
+        )
+        .await;
+        assert_eq!(status, 204);
+        assert_eq!(get(&w.app, "/api/v1/identity/me", &first).await.0, 401);
+        assert_eq!(get(&w.app, "/api/v1/identity/me", &second).await.0, 200);
+        let (status, r) = post(
+            &w.app,
+            "/api/v1/identity/sessions/revoke-all",
+            Some(&second),
+            json!({}),
+        )
+        .await;
+        assert_eq!((status, r["sessions"].as_u64()), (200, Some(1)));
+        assert_eq!(get(&w.app, "/api/v1/identity/me", &second).await.0, 401);
+    }
+}
