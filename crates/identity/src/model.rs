@@ -185,17 +185,6 @@ pub fn mask_phone(e164: &str) -> String {
     format!("+7 {}{}{} ***-**-{}{}", d[2], d[3], d[4], d[10], d[11])
 }
 
-/// `iv***@example.ru`.
-pub fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            let head: String = local.chars().take(2).collect();
-            format!("{head}***@{domain}")
-        }
-        None => "***".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,7 +223,6 @@ mod tests {
     #[test]
     fn masks_hide_the_middle() {
         assert_eq!(mask_phone("+79161234567"), "+7 916 ***-**-67");
-        assert_eq!(mask_email("ivan@example.ru"), "iv***@example.ru");
     }
 
     #[test]

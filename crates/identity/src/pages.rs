@@ -11,7 +11,9 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use okno_kernel::auth;
 use okno_kernel::error::{Error, FieldError, Problem};
-use okno_kernel::http::{cookie, render, set_cookie, Chrome, CurrentActor, PageError};
+use okno_kernel::http::{
+    cookie, render, set_cookie, Chrome, CurrentActor, PageError, SESSION_COOKIE,
+};
 use okno_kernel::Platform;
 use serde::Deserialize;
 
@@ -23,8 +25,6 @@ use crate::service::{
     TotpEnrolment,
 };
 
-/// The session cookie the web shell reads.
-pub const SESSION_COOKIE: &str = "okno_session";
 /// A long-lived random device id, so a known device is recognised.
 pub const DEVICE_COOKIE: &str = "okno_device";
 /// The pending second step of a sign-in.

@@ -199,6 +199,9 @@ fn describe_json_error(e: &serde_json::Error) -> String {
     }
 }
 
+/// The cookie that carries a web session's secret (staff and people alike).
+pub const SESSION_COOKIE: &str = "okno_session";
+
 /// The value of cookie `name` among the request's headers.
 pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
     headers

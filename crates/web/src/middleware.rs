@@ -30,7 +30,7 @@ pub struct Shell {
     pub metrics: Arc<Metrics>,
 }
 
-pub const SESSION_COOKIE: &str = "okno_session";
+pub use okno_kernel::http::SESSION_COOKIE;
 pub const CSRF_COOKIE: &str = "okno_csrf";
 pub const KIOSK_COOKIE: &str = "okno_kiosk";
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
