@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use okno_kernel::error::{Problem, Result};
-use okno_kernel::http::{ApiJson, CurrentActor};
+use okno_kernel::http::{bearer, ApiJson, CurrentActor};
 use okno_kernel::Platform;
 use serde::{Deserialize, Serialize};
 
@@ -392,14 +392,6 @@ async fn change_password(
     let current = bearer(&headers);
     service::change_password(&p.db, &idn, &actor, &body.current, &body.password, current).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
 }
 
 /// The account's live sessions.

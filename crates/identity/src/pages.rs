@@ -9,7 +9,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
-use okno_kernel::auth;
 use okno_kernel::error::{Error, FieldError, Problem};
 use okno_kernel::http::{
     cookie, render, set_cookie, Chrome, CurrentActor, PageError, SESSION_COOKIE,
@@ -36,7 +35,6 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
         .route("/login", get(login_form).post(login))
         .route("/login/code", get(code_form).post(code))
         .route("/login/code/sms", post(code_sms))
-        .route("/logout", post(logout))
         .route("/account", get(account))
         .route("/account/confirm", post(confirm))
         .route("/account/resend", post(resend))
@@ -403,23 +401,6 @@ async fn code_sms(
         error,
         notice,
     }))
-}
-
-async fn logout(
-    State(p): State<Platform>,
-    Extension(idn): Extension<Arc<Identity>>,
-    CurrentActor(actor): CurrentActor,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    if let Some(sid) = cookie(&headers, SESSION_COOKIE) {
-        auth::close_session(&p.db, &actor, sid).await?;
-    }
-    let mut r = Redirect::to("/").into_response();
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, "", Some(0), idn.settings.secure_cookies),
-    );
-    Ok(r)
 }
 
 #[derive(Template)]

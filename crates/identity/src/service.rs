@@ -763,40 +763,11 @@ pub async fn sign_in(
         }
     };
     let mut tx = db.begin().await?;
-    let Some(account) = account.filter(|_| ok) else {
-        let locked = count_failure(&mut tx, s, &subject).await?;
-        if let Some(a) = load_opt(&mut tx, &subject).await? {
-            audit::append(
-                &mut tx,
-                audit::Entry {
-                    actor: &a.actor(),
-                    action: if locked.is_some() {
-                        "identity.account.locked"
-                    } else {
-                        "identity.sign_in.failed"
-                    },
-                    subject_type: "account",
-                    subject_id: &a.id,
-                    details: serde_json::json!({ "ip": client.ip, "locked_until": locked }),
-                },
-            )
-            .await?;
-            if locked.is_some() {
-                alert(
-                    &mut tx,
-                    &a,
-                    "Вход заблокирован",
-                    "После нескольких неверных паролей вход в вашу учётную запись временно заблокирован. Если это были не вы, смените пароль после разблокировки.",
-                )
-                .await?;
-            }
+    let account = match account {
+        Some(a) if ok => a,
+        known => {
+            return failed_sign_in(tx, s, &subject, known.as_ref(), client).await;
         }
-        tx.commit().await?;
-        return Err(match locked {
-            Some(until) => locked_problem(until, now_ms()),
-            None => bad_credentials(),
-        }
-        .into());
     };
     if account.status == "blocked" {
         return Err(
@@ -896,13 +867,48 @@ pub async fn sign_in(
     Ok(SignIn::Done(signed))
 }
 
-async fn load_opt(tx: &mut Tx, id: &str) -> Result<Option<AccountRow>> {
-    Ok(q_opt!(
-        tx,
-        AccountRow,
-        &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"),
-        id
-    )?)
+/// A wrong password (or an unknown login): counted, audited and, on lockout, told to the owner,
+/// in one transaction; the answer is the same whether the login exists or not.
+async fn failed_sign_in(
+    mut tx: Tx,
+    s: &Settings,
+    subject: &str,
+    known: Option<&AccountRow>,
+    client: &Client,
+) -> Result<SignIn> {
+    let locked = count_failure(&mut tx, s, subject).await?;
+    if let Some(a) = known {
+        audit::append(
+            &mut tx,
+            audit::Entry {
+                actor: &a.actor(),
+                action: if locked.is_some() {
+                    "identity.account.locked"
+                } else {
+                    "identity.sign_in.failed"
+                },
+                subject_type: "account",
+                subject_id: &a.id,
+                details: serde_json::json!({ "ip": client.ip, "locked_until": locked }),
+            },
+        )
+        .await?;
+        if locked.is_some() {
+            alert(
+                &mut tx,
+                a,
+                "Вход заблокирован",
+                "После нескольких неверных паролей вход в вашу учётную запись временно заблокирован. Если это были не вы, смените пароль после разблокировки.",
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Err(match locked {
+        Some(until) => locked_problem(until, now_ms()),
+        None => bad_credentials(),
+    }
+    .into())
 }
 
 #[derive(serde::Deserialize, sqlx::FromRow)]

@@ -281,20 +281,12 @@ pub async fn open_token_session(
     let Some(actor) = row.and_then(|r| token_actor(r, now)) else {
         return Ok(None);
     };
-    let secret = random_secret("");
     let subject_id = actor.id.clone().unwrap_or_default();
-    q_exec!(
-        &mut tx,
-        "INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at, user_agent, ip)
-         VALUES ($1, 'token', $2, $3, $3, $4, $5, $6, $7)",
-        secret_hash(&secret),
-        &subject_id,
-        now,
-        policy.idle_ms,
-        now + policy.absolute_ms,
-        user_agent.map(|s| s.chars().take(300).collect::<String>()),
-        ip
-    )?;
+    let subject = SessionSubject {
+        kind: "token".into(),
+        id: subject_id.clone(),
+    };
+    let secret = open_session(&mut tx, &subject, policy, user_agent, ip).await?;
     audit::append(
         &mut tx,
         audit::Entry {
@@ -365,8 +357,8 @@ pub async fn token_session_actor(c: &mut impl AsConn, token_id: &str) -> Result<
     Ok(row.and_then(|r| token_actor(r, crate::clock::now_ms())))
 }
 
-/// Opens a session for a subject signed in by another part (identity); returns the cookie secret.
-/// Call inside the use case's transaction, which audits the sign-in.
+/// Opens a session for a subject (a token holder here, a person's account in identity); returns
+/// the cookie secret. Call inside the use case's transaction, which audits the sign-in.
 pub async fn open_session(
     tx: &mut crate::db::Tx,
     subject: &SessionSubject,

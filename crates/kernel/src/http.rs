@@ -202,6 +202,18 @@ fn describe_json_error(e: &serde_json::Error) -> String {
 /// The cookie that carries a web session's secret (staff and people alike).
 pub const SESSION_COOKIE: &str = "okno_session";
 
+/// The secret of an `Authorization: Bearer …` header.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+}
+
 /// The value of cookie `name` among the request's headers.
 pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
     headers

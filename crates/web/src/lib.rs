@@ -81,6 +81,7 @@ pub fn app(
         .route("/", get(pages::home))
         .route("/admin", get(pages::admin))
         .route("/admin/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
         .route("/admin/logout", post(pages::logout))
         .route("/admin/audit", get(pages::audit_page))
         .route("/kiosk", get(pages::kiosk))

@@ -311,15 +311,7 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
     let db = &shell.platform.db;
     let path = req.uri().path().to_string();
     let api = is_api(&path);
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(|s| s.trim().to_string());
+    let bearer = okno_kernel::http::bearer(req.headers()).map(str::to_string);
     let mut actor = Actor::anonymous();
     let mut via_cookie = false;
     // A bearer that is no API token (`okno_…`) is a session secret given to an API client at
