@@ -34,8 +34,24 @@ pub fn secret_base32(secret: &[u8]) -> String {
 }
 
 /// The secret back from its base32 form (upper case, without padding); `None` if it is not base32.
+/// Spaces (as the key is shown, in groups of four) and lower case are accepted.
 pub fn secret_from_base32(encoded: &str) -> Option<Vec<u8>> {
-    Secret::Encoded(encoded.to_owned()).to_bytes().ok()
+    let compact: String = encoded
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    Secret::Encoded(compact).to_bytes().ok()
+}
+
+/// The base32 key in groups of four (`3YH7 SAFJ …`), for typing by hand into an app.
+pub fn grouped(base32: &str) -> String {
+    base32
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The `otpauth://totp/…` URI that an authenticator app reads from a QR code (Google's Key URI
@@ -195,6 +211,15 @@ mod tests {
             "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
         );
         assert_eq!(secret_from_base32("not base32!"), None);
+    }
+
+    #[test]
+    fn the_key_shown_in_groups_of_four_reads_back() {
+        let secret = new_secret();
+        let shown = grouped(&secret_base32(&secret));
+        assert_eq!(shown.len(), 32 + 7);
+        assert_eq!(shown.split(' ').count(), 8);
+        assert_eq!(secret_from_base32(&shown.to_lowercase()), Some(secret));
     }
 
     #[test]
