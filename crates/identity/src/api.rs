@@ -30,7 +30,16 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
             "/api/v1/identity/sign-in/second-factor",
             post(second_factor),
         )
+        .route("/api/v1/identity/recovery", post(recovery_start))
+        .route(
+            "/api/v1/identity/recovery/complete",
+            post(recovery_complete),
+        )
         .route("/api/v1/identity/me", get(me))
+        .route(
+            "/api/v1/identity/profile",
+            get(profile_get).put(profile_put),
+        )
         .route("/api/v1/identity/totp", post(totp_begin))
         .route("/api/v1/identity/totp/confirm", post(totp_confirm))
         .route("/api/v1/identity/second-factor", put(set_second_factor))
@@ -43,8 +52,8 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(register, resend, confirm, sign_in, sign_in_sms, second_factor, me, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
-    components(schemas(Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
+    paths(register, resend, confirm, sign_in, sign_in_sms, second_factor, recovery_start, recovery_complete, me, profile_get, profile_put, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
+    components(schemas(RecoveryRequest, crate::recovery::Ticket, crate::recovery::Completion, crate::profile::Profile, crate::profile::ProfileOutcome, crate::profile::ProfileView, Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
     tags((name = "identity", description = "Учётные записи: регистрация, вход, второй фактор, сеансы"))
 )]
 pub struct IdentityApi;
@@ -422,4 +431,71 @@ async fn revoke_all(
     Ok(Json(Revoked {
         sessions: service::sign_out_everywhere(&p.db, &actor).await?,
     }))
+}
+
+/// The person's profile; documents are masked.
+#[utoipa::path(get, path = "/api/v1/identity/profile", tag = "identity",
+    responses((status = 200, body = crate::profile::ProfileView), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn profile_get(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<crate::profile::ProfileView>> {
+    Ok(Json(crate::profile::view(&p.db, &p.secrets, &actor).await?))
+}
+
+/// Save the profile and check it against the state registries: a match raises «упрощённая» to
+/// «стандартная»; a mismatch names the field.
+#[utoipa::path(put, path = "/api/v1/identity/profile", tag = "identity", request_body = crate::profile::Profile,
+    responses((status = 200, body = crate::profile::ProfileOutcome), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn profile_put(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<crate::profile::Profile>,
+) -> Result<Json<crate::profile::ProfileOutcome>> {
+    Ok(Json(
+        crate::profile::update(&p.db, &p.secrets, &idn, &actor, body).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryRequest {
+    /// The phone or e-mail of the account.
+    pub login: String,
+}
+
+/// Start recovering access: a code goes to the confirmed phone or e-mail. The answer is the same
+/// whether the account exists or not.
+#[utoipa::path(post, path = "/api/v1/identity/recovery", tag = "identity", request_body = RecoveryRequest,
+    responses((status = 202, body = crate::recovery::Ticket), (status = 429, body = Problem, content_type = "application/problem+json")))]
+async fn recovery_start(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    caller: Caller,
+    ApiJson(body): ApiJson<RecoveryRequest>,
+) -> Result<(StatusCode, Json<crate::recovery::Ticket>)> {
+    limiter.check(Action::Code, caller.ip.as_deref())?;
+    let t = crate::recovery::start(&p.db, &p.secrets, &idn, &body.login).await?;
+    Ok((StatusCode::ACCEPTED, Json(t)))
+}
+
+/// Finish recovering access with the code, the СНИЛС or passport number of the profile and a new
+/// password. Every session ends; the person is told.
+#[utoipa::path(post, path = "/api/v1/identity/recovery/complete", tag = "identity", request_body = crate::recovery::Completion,
+    responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json")))]
+async fn recovery_complete(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    caller: Caller,
+    ApiJson(body): ApiJson<crate::recovery::Completion>,
+) -> Result<StatusCode> {
+    limiter.check(Action::SignIn, caller.ip.as_deref())?;
+    crate::recovery::complete(&p.db, &p.secrets, &idn, body).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

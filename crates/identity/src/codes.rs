@@ -17,6 +17,8 @@ pub enum Purpose {
     ConfirmPhone,
     ConfirmEmail,
     SignIn,
+    /// Access recovery: to the confirmed phone or e-mail the person named.
+    Recovery,
 }
 
 impl Purpose {
@@ -25,12 +27,14 @@ impl Purpose {
             Purpose::ConfirmPhone => "confirm_phone",
             Purpose::ConfirmEmail => "confirm_email",
             Purpose::SignIn => "sign_in",
+            Purpose::Recovery => "recovery",
         }
     }
 
-    fn channel(self) -> Channel {
+    fn channel(self, target: &str) -> Channel {
         match self {
             Purpose::ConfirmEmail => Channel::Email,
+            Purpose::Recovery if target.contains('@') => Channel::Email,
             _ => Channel::Sms,
         }
     }
@@ -50,6 +54,10 @@ impl Purpose {
             Purpose::SignIn => (
                 String::new(),
                 format!("Код для входа: {code}. Никому не сообщайте его, даже сотрудникам. Окно"),
+            ),
+            Purpose::Recovery => (
+                "Восстановление доступа".into(),
+                format!("Код для восстановления доступа: {code}. Код действует 5 минут. Никому не сообщайте его. Если вы не восстанавливали доступ, ничего не делайте: без кода и ваших документов пароль не сменить. Окно"),
             ),
         }
     }
@@ -128,7 +136,7 @@ pub async fn issue(
     okno_notify::service::queue(
         tx,
         vec![Message {
-            channel: purpose.channel(),
+            channel: purpose.channel(target),
             to: target.to_string(),
             subject,
             text,

@@ -7,6 +7,9 @@ pub mod limits;
 pub mod model;
 pub mod pages;
 pub mod password;
+pub mod profile;
+pub mod recovery;
+pub mod registry;
 pub mod service;
 pub mod totp;
 
@@ -14,5 +17,9 @@ pub use service::{Identity, Settings};
 
 /// This part's migrations.
 pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
-    vec![okno_kernel::migration!("identity", 1, "0001_identity")]
+    vec![
+        okno_kernel::migration!("identity", 1, "0001_identity"),
+        okno_kernel::migration!("identity", 2, "0002_profile"),
+        okno_kernel::migration!("identity", 3, "0003_recovery"),
+    ]
 }

@@ -34,10 +34,13 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
         .route("/register", get(register_form).post(register))
         .route("/login", get(login_form).post(login))
         .route("/login/code", get(code_form).post(code))
+        .route("/recover", get(recover_form).post(recover_start))
+        .route("/recover/complete", post(recover_complete))
         .route("/login/code/sms", post(code_sms))
         .route("/account", get(account))
         .route("/account/confirm", post(confirm))
         .route("/account/resend", post(resend))
+        .route("/account/profile", get(profile_form).post(profile_save))
         .route("/account/security", get(security))
         .route("/account/security/password", post(password))
         .route("/account/security/totp", post(totp_begin))
@@ -231,6 +234,7 @@ struct LoginPage {
     chrome: Chrome,
     login: String,
     error: Option<String>,
+    notice: Option<String>,
 }
 
 async fn login_form(chrome: Chrome) -> Response {
@@ -238,6 +242,7 @@ async fn login_form(chrome: Chrome) -> Response {
         chrome,
         login: String::new(),
         error: None,
+        notice: None,
     })
 }
 
@@ -266,6 +271,7 @@ async fn login(
                 chrome: chrome.clone(),
                 login: f.login.clone(),
                 error: Some(error),
+                notice: None,
             }),
             status,
         )
@@ -780,4 +786,250 @@ async fn sign_out_everywhere(
         set_cookie(SESSION_COOKIE, "", Some(0), idn.settings.secure_cookies),
     );
     Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "identity_profile.html")]
+struct ProfilePage {
+    chrome: Chrome,
+    /// What is stored (documents masked), shown as hints.
+    stored: crate::profile::ProfileView,
+    /// What the form shows in its fields.
+    form: ProfileForm,
+    errors: Errors,
+    error: Option<String>,
+    outcome: Option<crate::profile::ProfileOutcome>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ProfileForm {
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    middle_name: String,
+    #[serde(default)]
+    birth_date: String,
+    #[serde(default)]
+    sex: String,
+    #[serde(default)]
+    passport: String,
+    #[serde(default)]
+    snils: String,
+    #[serde(default)]
+    inn: String,
+}
+
+async fn profile_form(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let stored = crate::profile::view(&p.db, &p.secrets, &actor).await?;
+    // Names and dates are filled in again; documents are typed anew (only masked forms are kept).
+    let form = ProfileForm {
+        last_name: stored.last_name.clone(),
+        first_name: stored.first_name.clone(),
+        middle_name: stored.middle_name.clone(),
+        birth_date: stored.birth_date.clone(),
+        sex: stored.sex.clone(),
+        ..Default::default()
+    };
+    Ok(render(&ProfilePage {
+        chrome,
+        stored,
+        form,
+        errors: Errors::default(),
+        error: None,
+        outcome: None,
+    }))
+}
+
+async fn profile_save(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Form(f): Form<ProfileForm>,
+) -> Result<Response, PageError> {
+    let profile = crate::profile::Profile {
+        last_name: f.last_name.clone(),
+        first_name: f.first_name.clone(),
+        middle_name: Some(f.middle_name.clone()),
+        birth_date: f.birth_date.clone(),
+        sex: f.sex.clone(),
+        passport: f.passport.clone(),
+        snils: f.snils.clone(),
+        inn: Some(f.inn.clone()),
+    };
+    let r = crate::profile::update(&p.db, &p.secrets, &idn, &actor, profile).await;
+    let stored = crate::profile::view(&p.db, &p.secrets, &actor).await?;
+    match r {
+        Ok(outcome) => Ok(render(&ProfilePage {
+            chrome,
+            stored,
+            form: f,
+            errors: Errors::default(),
+            error: None,
+            outcome: Some(outcome),
+        })),
+        Err(e @ Error::Problem(_)) => {
+            let status = status_of(&e);
+            let (errors, error) = Errors::of(&e);
+            Ok(with_status(
+                render(&ProfilePage {
+                    chrome,
+                    stored,
+                    form: f,
+                    errors,
+                    error,
+                    outcome: None,
+                }),
+                status,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "identity_recover.html")]
+struct RecoverPage {
+    chrome: Chrome,
+    /// Step 2 when set.
+    ticket: Option<String>,
+    login: String,
+    notice: Option<String>,
+    errors: Errors,
+    error: Option<String>,
+    min_length: usize,
+}
+
+async fn recover_form(chrome: Chrome, Extension(idn): Extension<Arc<Identity>>) -> Response {
+    render(&RecoverPage {
+        chrome,
+        ticket: None,
+        login: String::new(),
+        notice: None,
+        errors: Errors::default(),
+        error: None,
+        min_length: idn.policy.min_length,
+    })
+}
+
+#[derive(Deserialize)]
+struct RecoverStartForm {
+    #[serde(default)]
+    login: String,
+}
+
+async fn recover_start(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    chrome: Chrome,
+    caller: Caller,
+    Form(f): Form<RecoverStartForm>,
+) -> Result<Response, PageError> {
+    let outcome = match limiter.check(Action::Code, caller.ip.as_deref()) {
+        Err(p) => Err(Error::from(p)),
+        Ok(()) => crate::recovery::start(&p.db, &p.secrets, &idn, &f.login).await,
+    };
+    let page = |ticket, notice, error| RecoverPage {
+        chrome: chrome.clone(),
+        ticket,
+        login: f.login.clone(),
+        notice,
+        errors: Errors::default(),
+        error,
+        min_length: idn.policy.min_length,
+    };
+    match outcome {
+        Ok(t) => Ok(render(&page(
+            Some(t.ticket),
+            Some(t.message.to_string()),
+            None,
+        ))),
+        Err(e @ Error::Problem(_)) => Ok(with_status(
+            render(&page(None, None, Some(e.to_problem().detail))),
+            status_of(&e),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct RecoverCompleteForm {
+    #[serde(default)]
+    ticket: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    document: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_repeat: String,
+}
+
+async fn recover_complete(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    chrome: Chrome,
+    caller: Caller,
+    Form(f): Form<RecoverCompleteForm>,
+) -> Result<Response, PageError> {
+    let outcome = if f.password != f.password_repeat {
+        Err(Problem::invalid_field(
+            "password_repeat",
+            "password.mismatch",
+            "Пароли не совпадают.",
+        )
+        .into())
+    } else if let Err(p) = limiter.check(Action::SignIn, caller.ip.as_deref()) {
+        Err(Error::from(p))
+    } else {
+        crate::recovery::complete(
+            &p.db,
+            &p.secrets,
+            &idn,
+            crate::recovery::Completion {
+                ticket: f.ticket.clone(),
+                code: f.code.clone(),
+                document: f.document.clone(),
+                password: f.password.clone(),
+            },
+        )
+        .await
+    };
+    match outcome {
+        Ok(()) => Ok(render(&LoginPage {
+            chrome,
+            login: String::new(),
+            error: None,
+            notice: Some("Пароль изменён, все сеансы завершены. Войдите с новым паролем.".into()),
+        })),
+        Err(e @ Error::Problem(_)) => {
+            let status = status_of(&e);
+            let (errors, error) = Errors::of(&e);
+            Ok(with_status(
+                render(&RecoverPage {
+                    chrome,
+                    ticket: Some(f.ticket.clone()),
+                    login: String::new(),
+                    notice: None,
+                    errors,
+                    error,
+                    min_length: idn.policy.min_length,
+                }),
+                status,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

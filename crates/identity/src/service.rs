@@ -72,6 +72,8 @@ pub struct Identity {
     pub hasher: Hasher,
     pub policy: Policy,
     pub settings: Arc<Settings>,
+    /// The adapter to the state registries that checks profiles.
+    pub registry: Arc<dyn crate::registry::Registry>,
 }
 
 /// Where a request comes from.
@@ -108,7 +110,7 @@ pub enum SignIn {
     },
 }
 
-const ACCOUNT_COLS: &str = "id, kind, status, level, display_name, phone, email, phone_confirmed_at, \
+pub(crate) const ACCOUNT_COLS: &str = "id, kind, status, level, display_name, phone, email, phone_confirmed_at, \
     email_confirmed_at, password_hash, must_change_password, password_expires_at, second_factor, roles, created_at";
 
 #[derive(Debug, Clone, serde::Deserialize, sqlx::FromRow)]
@@ -131,7 +133,7 @@ pub struct AccountRow {
 }
 
 impl AccountRow {
-    fn level(&self) -> Level {
+    pub(crate) fn level(&self) -> Level {
         Level::parse(&self.level).unwrap_or(Level::Registered)
     }
 
@@ -139,7 +141,7 @@ impl AccountRow {
         self.roles.split(',').filter_map(Role::parse).collect()
     }
 
-    fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         Actor {
             kind: ActorKind::Account,
             id: Some(self.id.clone()),
@@ -158,7 +160,7 @@ fn invalid(errors: Vec<FieldError>) -> Error {
     Problem::invalid_fields(errors).into()
 }
 
-fn field(field: &str, code: &str, message: impl Into<String>) -> FieldError {
+pub(crate) fn field(field: &str, code: &str, message: impl Into<String>) -> FieldError {
     FieldError {
         field: field.into(),
         code: code.into(),
@@ -180,14 +182,14 @@ fn password_errors(
 }
 
 /// The account id of a signed-in person, or 401.
-fn own_account(actor: &Actor) -> Result<&str> {
+pub(crate) fn own_account(actor: &Actor) -> Result<&str> {
     match (&actor.kind, &actor.id) {
         (ActorKind::Account, Some(id)) => Ok(id),
         _ => Err(Problem::unauthenticated().into()),
     }
 }
 
-async fn load(tx: &mut Tx, id: &str) -> Result<AccountRow> {
+pub(crate) async fn load(tx: &mut Tx, id: &str) -> Result<AccountRow> {
     q_opt!(
         tx,
         AccountRow,
@@ -493,7 +495,12 @@ pub fn short_agent(ua: &str) -> &'static str {
 }
 
 /// Tells the account's owner about a security event through every confirmed contact.
-async fn alert(tx: &mut Tx, account: &AccountRow, subject: &str, text: &str) -> Result<()> {
+pub(crate) async fn alert(
+    tx: &mut Tx,
+    account: &AccountRow,
+    subject: &str,
+    text: &str,
+) -> Result<()> {
     let mut messages = vec![Message {
         channel: Channel::Inbox,
         to: account.id.clone(),
@@ -675,7 +682,7 @@ fn bad_credentials() -> Problem {
 
 /// Counts a failed sign-in for `subject` (every one, also when they come at once) and locks it
 /// after `lockout_after` in a row. Returns the lock's end when this failure locked it.
-async fn count_failure(tx: &mut Tx, s: &Settings, subject: &str) -> Result<Option<i64>> {
+pub(crate) async fn count_failure(tx: &mut Tx, s: &Settings, subject: &str) -> Result<Option<i64>> {
     let t = q_one!(
         tx,
         Throttle,
@@ -1300,6 +1307,88 @@ struct HistoryRow {
     password_hash: String,
 }
 
+/// Checks a new password against the policy (with the person's own data) and the last 5, and
+/// hashes it. Every failed rule is reported at once.
+pub(crate) async fn new_password_hash(
+    db: &Db,
+    idn: &Identity,
+    a: &AccountRow,
+    new: &str,
+) -> Result<String> {
+    let mut personal: Vec<&str> = a.display_name.split_whitespace().collect();
+    if let Some(p) = &a.phone {
+        personal.push(p);
+    }
+    if let Some(e) = &a.email {
+        personal.push(e);
+    }
+    let errors = password_errors(&idn.policy, "password", new, &personal);
+    if !errors.is_empty() {
+        return Err(invalid(errors));
+    }
+    let history = {
+        let mut c = db.read().await?;
+        q_all!(
+            &mut c,
+            HistoryRow,
+            "SELECT password_hash FROM password_history WHERE account_id = $1 ORDER BY created_at DESC LIMIT 5",
+            &a.id
+        )?
+    };
+    for h in &history {
+        if idn
+            .hasher
+            .verify(&h.password_hash, new)
+            .await
+            .map_err(Error::internal)?
+        {
+            return Err(Problem::invalid_field("password", "password.reused", "Этот пароль уже использовался. Придумайте пароль, которого не было среди пяти последних.").into());
+        }
+    }
+    idn.hasher.hash(new).await.map_err(Error::internal)
+}
+
+/// Stores a new password hash in the transaction, ends every session of the account but
+/// `keep_session`, and tells the person. Returns how many sessions ended.
+pub(crate) async fn store_password(
+    tx: &mut Tx,
+    a: &AccountRow,
+    hash: &str,
+    keep_session: Option<&str>,
+) -> Result<u64> {
+    let now = now_ms();
+    q_exec!(
+        tx,
+        "UPDATE accounts SET password_hash = $1, password_changed_at = $2, must_change_password = 0, password_expires_at = NULL WHERE id = $3",
+        hash,
+        now,
+        &a.id
+    )?;
+    q_exec!(
+        tx,
+        "INSERT INTO password_history (account_id, password_hash, created_at) VALUES ($1, $2, $3)",
+        &a.id,
+        hash,
+        now
+    )?;
+    let keep = keep_session.map(auth::secret_hash).unwrap_or_default();
+    let ended = q_exec!(
+        tx,
+        "UPDATE web_sessions SET revoked_at = $1 WHERE subject_kind = 'account' AND subject_id = $2 AND revoked_at IS NULL AND id_hash <> $3",
+        now,
+        &a.id,
+        &keep
+    )?;
+    alert(
+        tx,
+        a,
+        "Пароль изменён",
+        "Пароль от вашей учётной записи изменён. Если это были не вы, срочно восстановите доступ.",
+    )
+    .await?;
+    Ok(ended)
+}
+
 /// Changes the password: the current one is checked, the new one must pass the policy and differ
 /// from the last 5. Every other session of the account is ended, and the person is told.
 pub async fn change_password(
@@ -1328,68 +1417,9 @@ pub async fn change_password(
         )
         .into());
     }
-    let mut personal: Vec<&str> = a.display_name.split_whitespace().collect();
-    if let Some(p) = &a.phone {
-        personal.push(p);
-    }
-    if let Some(e) = &a.email {
-        personal.push(e);
-    }
-    let errors = password_errors(&idn.policy, "password", new, &personal);
-    if !errors.is_empty() {
-        return Err(invalid(errors));
-    }
-    let history = {
-        let mut c = db.read().await?;
-        q_all!(
-            &mut c,
-            HistoryRow,
-            "SELECT password_hash FROM password_history WHERE account_id = $1 ORDER BY created_at DESC LIMIT 5",
-            id
-        )?
-    };
-    for h in &history {
-        if idn
-            .hasher
-            .verify(&h.password_hash, new)
-            .await
-            .map_err(Error::internal)?
-        {
-            return Err(Problem::invalid_field("password", "password.reused", "Этот пароль уже использовался. Придумайте пароль, которого не было среди пяти последних.").into());
-        }
-    }
-    let hash = idn.hasher.hash(new).await.map_err(Error::internal)?;
-    let now = now_ms();
+    let hash = new_password_hash(db, idn, &a, new).await?;
     let mut tx = db.begin().await?;
-    q_exec!(
-        &mut tx,
-        "UPDATE accounts SET password_hash = $1, password_changed_at = $2, must_change_password = 0, password_expires_at = NULL WHERE id = $3",
-        &hash,
-        now,
-        id
-    )?;
-    q_exec!(
-        &mut tx,
-        "INSERT INTO password_history (account_id, password_hash, created_at) VALUES ($1, $2, $3)",
-        id,
-        &hash,
-        now
-    )?;
-    let keep = keep_session.map(auth::secret_hash).unwrap_or_default();
-    let ended = q_exec!(
-        &mut tx,
-        "UPDATE web_sessions SET revoked_at = $1 WHERE subject_kind = 'account' AND subject_id = $2 AND revoked_at IS NULL AND id_hash <> $3",
-        now,
-        id,
-        &keep
-    )?;
-    alert(
-        &mut tx,
-        &a,
-        "Пароль изменён",
-        "Пароль от вашей учётной записи изменён. Если это были не вы, срочно восстановите доступ.",
-    )
-    .await?;
+    let ended = store_password(&mut tx, &a, &hash, keep_session).await?;
     audit::append(
         &mut tx,
         audit::Entry {

@@ -456,7 +456,7 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
         session_idle: Duration::from_secs(60 * s.session_idle_minutes.unwrap_or(30)),
         session_absolute: Duration::from_secs(3600 * s.session_absolute_hours.unwrap_or(12)),
     };
-    let identity = Arc::new(identity(&s, &web)?);
+    let identity = Arc::new(identity(&s, &web, demo)?);
     let metrics = Arc::new(okno_web::metrics::Metrics::new());
     let app = okno_web::app(platform, web, metrics, identity, sign_in_limits(&s));
 
@@ -507,7 +507,31 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-fn identity(s: &Settings, web: &okno_web::WebSettings) -> anyhow::Result<okno_identity::Identity> {
+fn registry(
+    s: &Settings,
+    demo: bool,
+) -> anyhow::Result<Arc<dyn okno_identity::registry::Registry>> {
+    use okno_identity::registry::{CsvRegistry, HttpRegistry, NoRegistry, DEMO_CSV};
+    Ok(match (&s.registry_url, &s.registry_csv) {
+        (Some(_), Some(_)) => bail!("--registry-url and --registry-csv exclude each other"),
+        (Some(url), None) => {
+            Arc::new(HttpRegistry::new(url, s.channel_timeout()).map_err(anyhow::Error::msg)?)
+        }
+        (None, Some(file)) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            Arc::new(CsvRegistry::parse(&text).map_err(anyhow::Error::msg)?)
+        }
+        (None, None) if demo => Arc::new(CsvRegistry::parse(DEMO_CSV).map_err(anyhow::Error::msg)?),
+        (None, None) => Arc::new(NoRegistry),
+    })
+}
+
+fn identity(
+    s: &Settings,
+    web: &okno_web::WebSettings,
+    demo: bool,
+) -> anyhow::Result<okno_identity::Identity> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let defaults = okno_identity::password::HashParams::default();
     let params = okno_identity::password::HashParams {
@@ -535,6 +559,7 @@ fn identity(s: &Settings, web: &okno_web::WebSettings) -> anyhow::Result<okno_id
             secure_cookies: web.secure_cookies,
             ..d
         }),
+        registry: registry(s, demo)?,
     })
 }
 

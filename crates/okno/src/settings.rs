@@ -171,6 +171,21 @@ pub struct Settings {
     #[arg(long, env = "OKNO_SIGN_IN_RATE", value_name = "PER_MINUTE")]
     pub sign_in_rate: Option<u32>,
 
+    /// State-registry adapter for profile checks: POST the profile as JSON to this URL (see
+    /// docs/identity.md); unset: the CSV reference registry, or none
+    #[arg(
+        long,
+        env = "OKNO_REGISTRY_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub registry_url: Option<String>,
+
+    /// Reference registry loaded from a CSV file (last_name,first_name,middle_name,birth_date,sex,
+    /// passport,snils,inn) [default with --demo: the demo's own registry; otherwise none]
+    #[arg(long, env = "OKNO_REGISTRY_CSV", value_name = "FILE")]
+    pub registry_csv: Option<PathBuf>,
+
     /// Run no background workers on this node (another node runs them)
     #[arg(long, env = "OKNO_NO_WORKERS", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub no_workers: Option<bool>,

@@ -510,3 +510,226 @@ async fn signing_out_everywhere_ends_every_session_and_a_password_change_ends_th
         assert_eq!(get(&w.app, "/api/v1/identity/me", &second).await.0, 401);
     }
 }
+
+/// Confirms both contacts of a freshly registered person with the codes that really arrived.
+async fn confirm_contacts(w: &World, session: &str, nth: usize) {
+    let sms = sms_code(w, nth).await;
+    let (status, p) = post(
+        &w.app,
+        "/api/v1/identity/confirm",
+        Some(session),
+        json!({"contact": "phone", "code": sms}),
+    )
+    .await;
+    assert_eq!(status, 200, "{p}");
+    let mail = mail_code(w, nth).await;
+    let (status, p) = post(
+        &w.app,
+        "/api/v1/identity/confirm",
+        Some(session),
+        json!({"contact": "email", "code": mail}),
+    )
+    .await;
+    assert_eq!(status, 200, "{p}");
+}
+
+async fn put_profile(app: &TestApp, session: &str, body: Value) -> (u16, Value) {
+    let r = app
+        .client
+        .put(app.url("/api/v1/identity/profile"))
+        .bearer_auth(session)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn anna(birth_date: &str) -> Value {
+    // A person of the demo's reference registry (crates/identity/data/registry-demo.csv).
+    json!({"last_name": "Смирнова", "first_name": "Анна", "middle_name": "Петровна", "birth_date": birth_date,
+           "sex": "female", "passport": "42 04 514002", "snils": "018-159-083 49", "inn": "776613186006"})
+}
+
+#[tokio::test]
+async fn a_profile_that_matches_the_registry_raises_the_account_to_standard_and_a_mismatch_names_the_field(
+) {
+    let test = "a_profile_that_matches_the_registry_raises_the_account_to_standard_and_a_mismatch_names_the_field";
+    for engine in engines(test).await {
+        // --demo: the demo's reference registry is the adapter.
+        let gw = SmsGateway::start(&[]).await.unwrap();
+        let smtp = SmtpServer::start(None).unwrap();
+        let app = TestApp::start(
+            BIN,
+            engine,
+            Options {
+                demo: true,
+                args: vec![
+                    "--sms-url".into(),
+                    gw.url(),
+                    "--smtp-url".into(),
+                    smtp.url(),
+                    "--worker-poll-ms".into(),
+                    "50".into(),
+                ],
+            },
+        )
+        .await
+        .unwrap();
+        let w = World { app, gw, smtp };
+        let (_, s) = register(&w.app, "+79160000007", "anna.s@example.ru").await;
+        let session = s["session"].as_str().unwrap().to_string();
+        confirm_contacts(&w, &session, 1).await;
+
+        // Invalid documents are refused field by field before any registry is asked.
+        let (status, p) = put_profile(&w.app, &session, json!({"last_name": "Смирнова", "first_name": "Анна",
+            "birth_date": "1985-03-14", "sex": "female", "passport": "42 04", "snils": "018-159-083 48"})).await;
+        assert_eq!(status, 400, "{p}");
+        let fields: Vec<&str> = p["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["passport", "snils"]);
+
+        // A date of birth that differs from the registry's is named, and the level stays.
+        let (status, o) = put_profile(&w.app, &session, anna("1985-03-15")).await;
+        assert_eq!(status, 200, "{o}");
+        assert_eq!(o["check"], "mismatch");
+        assert_eq!(o["mismatch_field"], "birth_date");
+        assert!(
+            o["message"].as_str().unwrap().contains("дата рождения"),
+            "{o}"
+        );
+        assert_eq!(o["level"], "simplified");
+
+        let (status, o) = put_profile(&w.app, &session, anna("1985-03-14")).await;
+        assert_eq!(status, 200, "{o}");
+        assert_eq!(
+            (o["check"].as_str(), o["level"].as_str()),
+            (Some("match"), Some("standard")),
+            "{o}"
+        );
+        let (_, me) = get(&w.app, "/api/v1/identity/me", &session).await;
+        assert_eq!(me["level_title"], "Стандартная");
+        // Documents come back masked, and are stored encrypted: the database never holds them in clear.
+        let (_, view) = get(&w.app, "/api/v1/identity/profile", &session).await;
+        assert_eq!(view["passport"], "42*****002");
+        assert_eq!(view["snils"], "*********49");
+        let dump = okno_testkit::query_text(&w.app, "SELECT COALESCE(passport_enc, '') || COALESCE(snils_enc, '') || COALESCE(inn_enc, '') FROM accounts").await.unwrap();
+        assert!(
+            !dump.contains("4204514002")
+                && !dump.contains("01815908349")
+                && !dump.contains("776613186006"),
+            "{dump}"
+        );
+        // СНИЛС now signs in, as a login.
+        let (status, _) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "018-159-083 49", "password": PASSWORD}),
+        )
+        .await;
+        assert_eq!(status, 200);
+
+        // Another account cannot take the same СНИЛС.
+        let (_, s2) = register(&w.app, "+79160000008", "other.s@example.ru").await;
+        let (status, p) =
+            put_profile(&w.app, s2["session"].as_str().unwrap(), anna("1985-03-14")).await;
+        assert_eq!(status, 400, "{p}");
+        assert_eq!(p["errors"][0]["code"], "profile.taken");
+    }
+}
+
+#[tokio::test]
+async fn access_is_recovered_with_a_code_and_a_document_and_every_session_ends() {
+    let test = "access_is_recovered_with_a_code_and_a_document_and_every_session_ends";
+    for engine in engines(test).await {
+        let gw = SmsGateway::start(&[]).await.unwrap();
+        let smtp = SmtpServer::start(None).unwrap();
+        let app = TestApp::start(
+            BIN,
+            engine,
+            Options {
+                demo: true,
+                args: vec![
+                    "--sms-url".into(),
+                    gw.url(),
+                    "--smtp-url".into(),
+                    smtp.url(),
+                    "--worker-poll-ms".into(),
+                    "50".into(),
+                ],
+            },
+        )
+        .await
+        .unwrap();
+        let w = World { app, gw, smtp };
+        let (_, s) = register(&w.app, "+79160000009", "anna.r@example.ru").await;
+        let session = s["session"].as_str().unwrap().to_string();
+        confirm_contacts(&w, &session, 1).await;
+        let (status, _) = put_profile(&w.app, &session, anna("1985-03-14")).await;
+        assert_eq!(status, 200);
+
+        // Unknown and known logins get the same answer.
+        let (s1, unknown) = post(
+            &w.app,
+            "/api/v1/identity/recovery",
+            None,
+            json!({"login": "nobody@example.ru"}),
+        )
+        .await;
+        let (s2, known) = post(
+            &w.app,
+            "/api/v1/identity/recovery",
+            None,
+            json!({"login": "+7 916 000-00-09"}),
+        )
+        .await;
+        assert_eq!((s1, s2), (202, 202));
+        assert_eq!(unknown["message"], known["message"]);
+        let ticket = known["ticket"].as_str().unwrap();
+        let code = sms_code(&w, 2).await;
+
+        // The right code with a document that is not the profile's is refused, and so is a ticket of
+        // an unknown login.
+        let (status, p) = post(&w.app, "/api/v1/identity/recovery/complete", None,
+            json!({"ticket": unknown["ticket"], "code": code, "document": "018-159-083 49", "password": "Корова-Пьёт-Чай9"})).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (400, Some("recovery.refused")),
+            "{p}"
+        );
+        let (status, p) = post(&w.app, "/api/v1/identity/recovery/complete", None,
+            json!({"ticket": ticket, "code": code, "document": "112-233-445 95", "password": "Корова-Пьёт-Чай9"})).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (400, Some("recovery.refused")),
+            "{p}"
+        );
+        // A wrong document does not use up the code: with the right one it works.
+        let (status, p) = post(&w.app, "/api/v1/identity/recovery/complete", None,
+            json!({"ticket": ticket, "code": code, "document": "42 04 514002", "password": "Корова-Пьёт-Чай9"})).await;
+        assert_eq!(status, 204, "{p}");
+        assert_eq!(
+            get(&w.app, "/api/v1/identity/me", &session).await.0,
+            401,
+            "every session ended"
+        );
+        let (status, _) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "anna.r@example.ru", "password": "Корова-Пьёт-Чай9"}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        // The ticket is spent.
+        let (status, _) = post(&w.app, "/api/v1/identity/recovery/complete", None,
+            json!({"ticket": ticket, "code": code, "document": "42 04 514002", "password": "Лиса-Под-Кустом8"})).await;
+        assert_eq!(status, 400);
+    }
+}

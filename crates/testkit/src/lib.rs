@@ -442,6 +442,25 @@ pub async fn tamper(app: &TestApp, sql: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Reads one text value (every row's first column, joined by newlines) from the app's database
+/// behind the platform's back: what an intruder with a copy of the database would see.
+pub async fn query_text(app: &TestApp, sql: &str) -> anyhow::Result<String> {
+    use sqlx::Connection;
+    let rows: Vec<String> = match &app.db.url {
+        Some(url) => {
+            let mut c = sqlx::PgConnection::connect(url).await?;
+            sqlx::query_scalar(sql).fetch_all(&mut c).await?
+        }
+        None => {
+            let path = app.data_dir.join("okno.db");
+            let mut c =
+                sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await?;
+            sqlx::query_scalar(sql).fetch_all(&mut c).await?
+        }
+    };
+    Ok(rows.join("\n"))
+}
+
 /// The path of a helper script shipped with the tests.
 pub fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,0 +1,436 @@
+//! The person's profile (ФИО, date of birth, sex, passport, СНИЛС, ИНН), validated with `rules`,
+//! stored with the passport, СНИЛС and ИНН encrypted and indexed, and checked against the state
+//! registries: a match raises a «упрощённая» account to «стандартная».
+
+use okno_kernel::actor::Actor;
+use okno_kernel::clock::now_ms;
+use okno_kernel::db::Db;
+use okno_kernel::error::{Error, FieldError, Problem, Result};
+use okno_kernel::pii::Secrets;
+use okno_kernel::{audit, q_exec, q_opt, q_scalar};
+use okno_rules::{Inn, InnKind, PassportRf, Snils};
+use serde::{Deserialize, Serialize};
+use time::macros::format_description;
+use time::Date;
+
+use crate::model::Level;
+use crate::registry::{field_title, Answer, PersonData};
+use crate::service::{field, load, own_account, Identity};
+
+/// What the person fills in.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub last_name: String,
+    pub first_name: String,
+    #[serde(default)]
+    pub middle_name: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// `male` or `female`.
+    pub sex: String,
+    /// Series and number, «45 08 123456» or «4508123456».
+    pub passport: String,
+    pub snils: String,
+    /// The person's ИНН (12 digits), optional.
+    #[serde(default)]
+    pub inn: Option<String>,
+}
+
+/// The outcome of saving the profile.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProfileOutcome {
+    pub level: Level,
+    pub level_title: &'static str,
+    /// `match`, `mismatch`, `not_found` or `unavailable`.
+    pub check: &'static str,
+    /// The field the registry holds differently, on a mismatch.
+    pub mismatch_field: Option<String>,
+    /// What happened, in Russian.
+    pub message: String,
+}
+
+fn name_ok(s: &str) -> bool {
+    let s = s.trim();
+    let n = s.chars().count();
+    (1..=60).contains(&n)
+        && s.chars()
+            .all(|c| c.is_alphabetic() || c == '-' || c == ' ' || c == '\'')
+        && s.chars().any(char::is_alphabetic)
+}
+
+/// The date of birth when it is a real date, in the past, of a person 14 to 130 years old on
+/// `today` (a passport of a citizen of the Russian Federation is issued from 14).
+fn birth_date(s: &str, today: Date) -> std::result::Result<Date, &'static str> {
+    let d = Date::parse(s.trim(), format_description!("[year]-[month]-[day]"))
+        .map_err(|_| "Укажите дату рождения в формате ГГГГ-ММ-ДД.")?;
+    let years = today.year()
+        - d.year()
+        - i32::from((today.month() as u8, today.day()) < (d.month() as u8, d.day()));
+    if d > today {
+        return Err("Дата рождения не может быть в будущем.");
+    }
+    if years < 14 {
+        return Err("Учётную запись с паспортом можно завести с 14 лет.");
+    }
+    if years > 130 {
+        return Err("Проверьте год рождения.");
+    }
+    Ok(d)
+}
+
+/// The profile checked field by field; every problem is reported at once.
+fn validate(p: &Profile, today: Date) -> std::result::Result<PersonData, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    for (name, value, required) in [
+        ("last_name", p.last_name.as_str(), true),
+        ("first_name", p.first_name.as_str(), true),
+        ("middle_name", p.middle_name.as_deref().unwrap_or(""), false),
+    ] {
+        if (required || !value.trim().is_empty()) && !name_ok(value) {
+            errors.push(field(
+                name,
+                "profile.name_invalid",
+                "Только буквы, дефис, пробел и апостроф, до 60 символов.",
+            ));
+        }
+    }
+    if let Err(m) = birth_date(&p.birth_date, today) {
+        errors.push(field("birth_date", "profile.birth_date_invalid", m));
+    }
+    if p.sex != "male" && p.sex != "female" {
+        errors.push(field("sex", "profile.sex_invalid", "Укажите пол."));
+    }
+    let passport = PassportRf::parse(&p.passport)
+        .map_err(|e| errors.push(field("passport", e.code(), e.to_string())))
+        .ok();
+    let snils = Snils::parse(&p.snils)
+        .map_err(|e| errors.push(field("snils", e.code(), e.to_string())))
+        .ok();
+    let inn = match p.inn.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(v) => match Inn::parse(v) {
+            Ok(i) if i.kind() == InnKind::Person => Some(i),
+            Ok(_) => {
+                errors.push(field(
+                    "inn",
+                    "profile.inn_not_personal",
+                    "Укажите ИНН физического лица (12 цифр), а не организации.",
+                ));
+                None
+            }
+            Err(e) => {
+                errors.push(field("inn", e.code(), e.to_string()));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (Some(passport), Some(snils)) = (passport, snils) else {
+        return Err(errors);
+    };
+    Ok(PersonData {
+        last_name: p.last_name.trim().to_string(),
+        first_name: p.first_name.trim().to_string(),
+        middle_name: p.middle_name.as_deref().unwrap_or("").trim().to_string(),
+        birth_date: p.birth_date.trim().to_string(),
+        sex: p.sex.clone(),
+        passport: format!("{}{}", passport.series(), passport.number()),
+        snils: snils.as_str().to_string(),
+        inn: inn.map(|i| i.as_str().to_string()),
+    })
+}
+
+fn today() -> Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// Saves the profile and checks it against the registries. A match raises «упрощённая» to
+/// «стандартная»; a mismatch (or a new profile of a «стандартная» account that no longer matches)
+/// leaves or puts the account at «упрощённая» and names the field. A confirmed account's data are
+/// changed only at a service point.
+pub async fn update(
+    db: &Db,
+    secrets: &Secrets,
+    idn: &Identity,
+    actor: &Actor,
+    p: Profile,
+) -> Result<ProfileOutcome> {
+    let id = own_account(actor)?.to_string();
+    let person = validate(&p, today()).map_err(|e| Error::from(Problem::invalid_fields(e)))?;
+    let level_before = {
+        let mut tx = db.begin().await?;
+        load(&mut tx, &id).await?.level()
+    };
+    if level_before == Level::Confirmed {
+        return Err(Problem::conflict(
+            "profile.confirmed",
+            "Данные подтверждённой учётной записи меняются только в центре обслуживания, по паспорту.",
+        )
+        .into());
+    }
+    let snils_idx = secrets.index("snils", &person.snils);
+    let passport_idx = secrets.index("passport", &person.passport);
+    let inn_idx = person.inn.as_ref().map(|i| secrets.index("inn", i));
+    // Asked before the transaction: a slow registry must not hold the writer.
+    let answer = idn.registry.check(&person).await;
+    let (check, mismatch_field) = match &answer {
+        Ok(Answer::Match) => ("match", None),
+        Ok(Answer::Mismatch { field }) => ("mismatch", Some(field.clone())),
+        Ok(Answer::NotFound) => ("not_found", None),
+        Err(e) => {
+            tracing::warn!(error = %e, "registry check failed");
+            ("unavailable", None)
+        }
+    };
+    let mut tx = db.begin().await?;
+    let a = load(&mut tx, &id).await?;
+    let mut taken = Vec::new();
+    for (name, column, idx) in [
+        ("snils", "snils_idx", Some(snils_idx.as_str())),
+        ("passport", "passport_idx", Some(passport_idx.as_str())),
+        ("inn", "inn_idx", inn_idx.as_deref()),
+    ] {
+        let Some(idx) = idx else { continue };
+        let others = q_scalar!(
+            &mut tx,
+            i64,
+            &format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM accounts WHERE {column} = $1 AND id <> $2"
+            ),
+            idx,
+            &id
+        )?;
+        if others > 0 {
+            taken.push(field(
+                name,
+                "profile.taken",
+                format!(
+                    "{} уже указан в другой учётной записи. Если это ваш документ, обратитесь в центр обслуживания.",
+                    field_title(name)
+                ),
+            ));
+        }
+    }
+    if !taken.is_empty() {
+        return Err(Problem::invalid_fields(taken).into());
+    }
+    let contacts_confirmed = a.phone_confirmed_at.is_some() && a.email_confirmed_at.is_some();
+    let level = match (check, a.level()) {
+        ("match", Level::Simplified | Level::Standard) => Level::Standard,
+        ("match", l) => l,
+        (_, Level::Standard) => Level::Simplified,
+        (_, l) => l,
+    };
+    let now = now_ms();
+    let full_name = [&person.last_name, &person.first_name, &person.middle_name]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    q_exec!(
+        &mut tx,
+        "UPDATE accounts SET last_name = $1, first_name = $2, middle_name = $3, birth_date = $4, sex = $5,
+            passport_enc = $6, passport_idx = $7, snils_enc = $8, snils_idx = $9, inn_enc = $10, inn_idx = $11,
+            display_name = $12, level = $13, registry_check = $14, registry_checked_at = $15
+          WHERE id = $16",
+        &person.last_name,
+        &person.first_name,
+        Some(person.middle_name.as_str()).filter(|s| !s.is_empty()),
+        &person.birth_date,
+        &person.sex,
+        secrets.encrypt(&person.passport),
+        &passport_idx,
+        secrets.encrypt(&person.snils),
+        &snils_idx,
+        person.inn.as_deref().map(|i| secrets.encrypt(i)),
+        inn_idx.as_deref(),
+        &full_name,
+        level.as_str(),
+        check,
+        now,
+        &id
+    )?;
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor,
+            action: "identity.profile.updated",
+            subject_type: "account",
+            subject_id: &id,
+            // Field names and outcomes only: never the values.
+            details: serde_json::json!({
+                "registry_check": check,
+                "mismatch_field": mismatch_field,
+                "level_before": a.level().as_str(),
+                "level": level.as_str(),
+                "inn_given": person.inn.is_some(),
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let message = match (check, &mismatch_field) {
+        ("match", _) if level == Level::Standard => {
+            "Данные подтверждены в государственных реестрах. Учётная запись стала стандартной.".to_string()
+        }
+        ("match", _) if !contacts_confirmed => {
+            "Данные подтверждены в реестрах. Подтвердите телефон и почту, затем сохраните профиль ещё раз, чтобы учётная запись стала стандартной.".to_string()
+        }
+        ("match", _) => "Данные подтверждены в государственных реестрах.".to_string(),
+        ("mismatch", Some(f)) => format!(
+            "Данные сохранены, но не совпали с государственными реестрами: отличается поле «{}». Проверьте его по документу.",
+            field_title(f)
+        ),
+        ("not_found", _) => {
+            "Данные сохранены, но СНИЛС не найден в реестре. Проверьте номер по документу.".to_string()
+        }
+        _ => "Данные сохранены. Реестры сейчас недоступны — проверка будет выполнена, когда вы сохраните профиль позже.".to_string(),
+    };
+    Ok(ProfileOutcome {
+        level,
+        level_title: level.title(),
+        check,
+        mismatch_field,
+        message,
+    })
+}
+
+/// The profile as its owner sees it: names and dates in full, documents masked.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct ProfileView {
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: String,
+    pub birth_date: String,
+    pub sex: String,
+    /// «42*****002».
+    pub passport: String,
+    /// «*********49».
+    pub snils: String,
+    /// «7766******06» (empty when not given).
+    pub inn: String,
+    pub registry_check: Option<String>,
+}
+
+#[derive(serde::Deserialize, sqlx::FromRow)]
+struct ProfileRow {
+    last_name: Option<String>,
+    first_name: Option<String>,
+    middle_name: Option<String>,
+    birth_date: Option<String>,
+    sex: Option<String>,
+    passport_enc: Option<String>,
+    snils_enc: Option<String>,
+    inn_enc: Option<String>,
+    registry_check: Option<String>,
+}
+
+pub async fn view(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<ProfileView> {
+    let id = own_account(actor)?;
+    let mut c = db.read().await?;
+    let r = q_opt!(
+        &mut c,
+        ProfileRow,
+        "SELECT last_name, first_name, middle_name, birth_date, sex, passport_enc, snils_enc, inn_enc, registry_check FROM accounts WHERE id = $1",
+        id
+    )?
+    .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
+    let open = |v: &Option<String>| -> Result<String> {
+        match v {
+            Some(e) => secrets.decrypt(e).map_err(Error::internal),
+            None => Ok(String::new()),
+        }
+    };
+    let passport = open(&r.passport_enc)?;
+    let snils = open(&r.snils_enc)?;
+    let inn = open(&r.inn_enc)?;
+    Ok(ProfileView {
+        last_name: r.last_name.unwrap_or_default(),
+        first_name: r.first_name.unwrap_or_default(),
+        middle_name: r.middle_name.unwrap_or_default(),
+        birth_date: r.birth_date.unwrap_or_default(),
+        sex: r.sex.unwrap_or_default(),
+        passport: mask(&passport, 2, 3),
+        snils: mask(&snils, 0, 2),
+        inn: mask(&inn, 4, 2),
+        registry_check: r.registry_check,
+    })
+}
+
+/// Keeps `head` and `tail` characters, hides the rest.
+fn mask(s: &str, head: usize, tail: usize) -> String {
+    let n = s.chars().count();
+    if n == 0 {
+        return String::new();
+    }
+    if n <= head + tail {
+        return "*".repeat(n);
+    }
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| if i < head || i >= n - tail { c } else { '*' })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn anna() -> Profile {
+        Profile {
+            last_name: "Смирнова".into(),
+            first_name: "Анна".into(),
+            middle_name: Some("Петровна".into()),
+            birth_date: "1985-03-14".into(),
+            sex: "female".into(),
+            passport: "42 04 514002".into(),
+            snils: "018-159-083 49".into(),
+            inn: None,
+        }
+    }
+
+    #[test]
+    fn a_valid_profile_is_normalised() {
+        let p = validate(&anna(), date!(2026 - 11 - 24)).unwrap();
+        assert_eq!(p.passport, "4204514002");
+        assert_eq!(p.snils, "01815908349");
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let mut p = anna();
+        p.last_name = "Smith1".into();
+        p.birth_date = "2020-01-01".into();
+        p.sex = "x".into();
+        p.snils = "018-159-083 48".into();
+        p.inn = Some("7707083893".into());
+        let e = validate(&p, date!(2026 - 11 - 24)).unwrap_err();
+        let fields: Vec<&str> = e.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["last_name", "birth_date", "sex", "snils", "inn"]);
+        assert_eq!(
+            e[1].message,
+            "Учётную запись с паспортом можно завести с 14 лет."
+        );
+    }
+
+    #[test]
+    fn age_counts_whole_years_to_the_day() {
+        let today = date!(2026 - 11 - 24);
+        assert!(birth_date("2012-11-24", today).is_ok(), "14 today");
+        assert!(birth_date("2012-11-25", today).is_err(), "14 tomorrow");
+        assert!(birth_date("2027-01-01", today).is_err());
+        assert!(birth_date("24.11.2000", today).is_err());
+    }
+
+    #[test]
+    fn documents_are_masked() {
+        assert_eq!(mask("4204514002", 2, 3), "42*****002");
+        assert_eq!(mask("01815908349", 0, 2), "*********49");
+        assert_eq!(mask("", 2, 2), "");
+    }
+}

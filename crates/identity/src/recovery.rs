@@ -1,0 +1,256 @@
+//! Access recovery online: a code to the person's confirmed phone or e-mail, plus the number of a
+//! document held in the profile (СНИЛС or passport). Then a new password, every session ended and
+//! an alert. Neither step tells whether an account exists. (At a service point: the offices part.)
+
+use okno_kernel::actor::Actor;
+use okno_kernel::auth;
+use okno_kernel::clock::now_ms;
+use okno_kernel::db::Db;
+use okno_kernel::error::{Problem, Result};
+use okno_kernel::pii::Secrets;
+use okno_kernel::{audit, q_exec, q_opt};
+use okno_rules::{PassportRf, Snils};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::codes::{self, Checked, Purpose};
+use crate::model::Login;
+use crate::service::{load, new_password_hash, store_password, AccountRow, Identity, ACCOUNT_COLS};
+
+/// Wrong codes or documents a ticket allows before it is spent.
+const TICKET_ATTEMPTS: i64 = 3;
+
+/// The first step's answer: the same whether the login exists or not.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Ticket {
+    /// Send it back with the code, the document and the new password.
+    pub ticket: String,
+    pub message: &'static str,
+}
+
+const SENT: &str = "Если учётная запись с таким телефоном или почтой есть и контакт подтверждён, на него отправлен код. Введите его вместе с номером СНИЛС или паспорта и новым паролем.";
+
+/// Step 1: a phone or e-mail. A code goes to it when it is a confirmed contact of an account.
+pub async fn start(db: &Db, secrets: &Secrets, idn: &Identity, login: &str) -> Result<Ticket> {
+    let parsed = Login::parse(login).filter(|l| l.email.is_some() || l.phone.is_some());
+    let account = match &parsed {
+        Some(l) => {
+            let mut c = db.read().await?;
+            q_opt!(
+                &mut c,
+                AccountRow,
+                &format!(
+                    "SELECT {ACCOUNT_COLS} FROM accounts WHERE (email = $1 AND email_confirmed_at IS NOT NULL) \
+                     OR (phone = $2 AND phone_confirmed_at IS NOT NULL) LIMIT 1"
+                ),
+                l.email.as_deref(),
+                l.phone.as_ref().map(|p| p.as_str())
+            )?
+        }
+        None => None,
+    };
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    let ticket = hex::encode(b);
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    q_exec!(
+        &mut tx,
+        "INSERT INTO recovery_tickets (id_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        auth::secret_hash(&ticket),
+        account.as_ref().map(|a| a.id.as_str()),
+        now,
+        now + idn.settings.code_ttl_ms
+    )?;
+    if let (Some(a), Some(l)) = (&account, &parsed) {
+        let target = match (&l.email, &a.email) {
+            (Some(_), Some(e)) => e.clone(),
+            _ => a.phone.clone().unwrap_or_default(),
+        };
+        match codes::issue(
+            &mut tx,
+            secrets,
+            &idn.settings,
+            &a.id,
+            Purpose::Recovery,
+            &target,
+        )
+        .await
+        {
+            Ok(()) => {}
+            // Too many codes: the ticket stays, but nothing is sent; the answer must not differ.
+            Err(okno_kernel::Error::Problem(p)) if p.status == 429 => {}
+            Err(e) => return Err(e),
+        }
+        audit::append(
+            &mut tx,
+            audit::Entry {
+                actor: &a.actor(),
+                action: "identity.recovery.started",
+                subject_type: "account",
+                subject_id: &a.id,
+                details: serde_json::json!({ "channel": if target.contains('@') { "email" } else { "sms" } }),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Ticket {
+        ticket,
+        message: SENT,
+    })
+}
+
+/// Step 2.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Completion {
+    pub ticket: String,
+    pub code: String,
+    /// The СНИЛС or the passport's series and number, as in the profile.
+    pub document: String,
+    pub password: String,
+}
+
+#[derive(serde::Deserialize, sqlx::FromRow)]
+struct TicketRow {
+    account_id: Option<String>,
+    expires_at: i64,
+    attempts: i64,
+    used_at: Option<i64>,
+}
+
+fn refused() -> Problem {
+    Problem::new(400, "recovery.refused", "Восстановить доступ не удалось").with_detail(
+        "Код, номер документа или срок действия не подошли. Проверьте их или начните заново. Если документы в профиль не внесены, восстановите доступ в центре обслуживания с паспортом.",
+    )
+}
+
+/// Step 2: the code, a document of the profile and a new password. On success every session is
+/// ended, the lockout is lifted and the person is told.
+pub async fn complete(db: &Db, secrets: &Secrets, idn: &Identity, c: Completion) -> Result<()> {
+    let hash = auth::secret_hash(&c.ticket);
+    let t = {
+        let mut conn = db.read().await?;
+        q_opt!(
+            &mut conn,
+            TicketRow,
+            "SELECT account_id, expires_at, attempts, used_at FROM recovery_tickets WHERE id_hash = $1",
+            &hash
+        )?
+    };
+    let live = t.as_ref().is_some_and(|t| {
+        t.used_at.is_none() && t.expires_at > now_ms() && t.attempts < TICKET_ATTEMPTS
+    });
+    let Some(account_id) = t.and_then(|t| t.account_id).filter(|_| live) else {
+        if live {
+            // A ticket of an unknown login: count the try like any other.
+            let mut tx = db.begin().await?;
+            q_exec!(
+                &mut tx,
+                "UPDATE recovery_tickets SET attempts = attempts + 1 WHERE id_hash = $1",
+                &hash
+            )?;
+            tx.commit().await?;
+        }
+        return Err(refused().into());
+    };
+    let a = {
+        let mut tx = db.begin().await?;
+        load(&mut tx, &account_id).await?
+    };
+    // The new password is checked first: its problems are the person's to fix, and tell nothing.
+    let new_hash = new_password_hash(db, idn, &a, &c.password).await?;
+    let mut tx = db.begin().await?;
+    // The document first: a wrong one must not use up the code.
+    let document_ok = document_matches(&mut tx, secrets, &a.id, &c.document).await?;
+    let code_ok = document_ok
+        && matches!(
+            codes::check(
+                &mut tx,
+                secrets,
+                &idn.settings,
+                &a.id,
+                Purpose::Recovery,
+                &c.code
+            )
+            .await?,
+            Checked::Accepted
+        );
+    if !(code_ok && document_ok) {
+        q_exec!(
+            &mut tx,
+            "UPDATE recovery_tickets SET attempts = attempts + 1 WHERE id_hash = $1",
+            &hash
+        )?;
+        audit::append(
+            &mut tx,
+            audit::Entry {
+                actor: &a.actor(),
+                action: "identity.recovery.failed",
+                subject_type: "account",
+                subject_id: &a.id,
+                details: serde_json::json!({ "code_ok": code_ok, "document_ok": document_ok }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(refused().into());
+    }
+    q_exec!(
+        &mut tx,
+        "UPDATE recovery_tickets SET used_at = $1 WHERE id_hash = $2",
+        now_ms(),
+        &hash
+    )?;
+    let ended = store_password(&mut tx, &a, &new_hash, None).await?;
+    q_exec!(
+        &mut tx,
+        "DELETE FROM sign_in_throttle WHERE subject = $1",
+        &a.id
+    )?;
+    let actor: Actor = a.actor();
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor: &actor,
+            action: "identity.recovery.completed",
+            subject_type: "account",
+            subject_id: &a.id,
+            details: serde_json::json!({ "sessions_ended": ended }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(serde::Deserialize, sqlx::FromRow)]
+struct Docs {
+    snils_idx: Option<String>,
+    passport_idx: Option<String>,
+}
+
+/// Whether `typed` is the СНИЛС or the passport number stored in the account's profile.
+async fn document_matches(
+    tx: &mut okno_kernel::Tx,
+    secrets: &Secrets,
+    account_id: &str,
+    typed: &str,
+) -> Result<bool> {
+    let d = q_opt!(
+        tx,
+        Docs,
+        "SELECT snils_idx, passport_idx FROM accounts WHERE id = $1",
+        account_id
+    )?;
+    let Some(d) = d else { return Ok(false) };
+    let snils = Snils::parse(typed)
+        .ok()
+        .map(|s| secrets.index("snils", s.as_str()));
+    let passport = PassportRf::parse(typed)
+        .ok()
+        .map(|p| secrets.index("passport", &format!("{}{}", p.series(), p.number())));
+    Ok((snils.is_some() && snils == d.snils_idx)
+        || (passport.is_some() && passport == d.passport_idx))
+}
