@@ -133,7 +133,7 @@ pub async fn issue(
         now + settings.code_ttl_ms
     )?;
     let (subject, text) = purpose.text(&code);
-    okno_notify::service::queue(
+    okno_notify::service::queue_sensitive(
         tx,
         vec![Message {
             channel: purpose.channel(target),

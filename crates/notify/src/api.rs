@@ -134,10 +134,10 @@ async fn detail(
     Ok(Json(service::get_delivery(&p.db, &actor, &id).await?))
 }
 
-/// Send a dead delivery again.
+/// Send a dead delivery again. A delivery that carried a one-time code cannot be: its text is gone.
 #[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "notify",
     params(("id" = String, Path, description = "Delivery id")),
-    responses((status = 204, description = "Поставлено в очередь"), (status = 409, body = Problem, content_type = "application/problem+json")),
+    responses((status = 204, description = "Поставлено в очередь"), (status = 409, description = "Отправка не в статусе «не доставлено» (notify.not_dead) или содержала одноразовый код (notify.delivery_sensitive)", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn retry(
     State(p): State<Platform>,

@@ -10,10 +10,13 @@ pub mod service;
 pub mod store;
 
 pub use channels::{Channels, SmsSettings, SmtpSettings};
-pub use dispatcher::{Dispatcher, Router, Settings};
+pub use dispatcher::{Dispatcher, Routed, Router, Settings};
 pub use model::{Channel, Message, RetryPolicy};
 
 /// This part's migrations.
 pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
-    vec![okno_kernel::migration!("notify", 1, "0001_notify")]
+    vec![
+        okno_kernel::migration!("notify", 1, "0001_notify"),
+        okno_kernel::migration!("notify", 2, "0002_sensitive"),
+    ]
 }

@@ -1,5 +1,6 @@
 //! Notification types: channels, the message a router produces for one recipient, the delivery
-//! state machine (pending → sent | dead, dead → pending on a manual retry) and retry back-off.
+//! state machine (pending → sent | dead, dead → pending on a manual retry), retry back-off, and the
+//! markers that stand for the text of sensitive messages (one-time codes).
 
 use std::time::Duration;
 
@@ -51,6 +52,41 @@ pub struct Message {
     #[serde(default)]
     pub subject: String,
     pub text: String,
+}
+
+/// What the stored text (and subject) of a sensitive delivery becomes once it is sent or dead, and
+/// what its outbox event keeps once routed: the text itself is gone.
+pub const REDACTED: &str = "[скрыто: одноразовый код]";
+
+/// What the delivery journal shows instead of the text of a sensitive delivery still pending (the
+/// dispatcher reads the real text to send it).
+pub const MASKED: &str = "[скрыто]";
+
+/// The channel's answer to a sensitive message, with every run of four or more digits of the
+/// message itself (the code) starred out: a gateway that echoes the text back must not put the code
+/// into the journal.
+pub fn scrub_detail(detail: &str, subject: &str, text: &str) -> String {
+    let mut runs: Vec<String> = Vec::new();
+    for source in [subject, text] {
+        let mut run = String::new();
+        for c in source.chars().chain(std::iter::once(' ')) {
+            if c.is_ascii_digit() {
+                run.push(c);
+            } else {
+                if run.len() >= 4 && !runs.contains(&run) {
+                    runs.push(run.clone());
+                }
+                run.clear();
+            }
+        }
+    }
+    // Longest first, so a code that contains a shorter run is starred out whole.
+    runs.sort_by_key(|r| std::cmp::Reverse(r.len()));
+    let mut out = detail.to_string();
+    for r in runs {
+        out = out.replace(&r, &"*".repeat(r.len()));
+    }
+    out
 }
 
 /// Where a delivery stands.
@@ -171,6 +207,24 @@ mod tests {
                 }
             ),
             Status::Dead
+        );
+    }
+
+    #[test]
+    fn the_code_a_gateway_echoes_back_is_starred_out_and_nothing_else() {
+        let text = "Код для входа: 482910. Никому не сообщайте его. Окно";
+        assert_eq!(
+            scrub_detail(
+                r#"HTTP 200: {"id": 7731, "text": "Код для входа: 482910."}"#,
+                "",
+                text
+            ),
+            r#"HTTP 200: {"id": 7731, "text": "Код для входа: ******."}"#
+        );
+        assert_eq!(scrub_detail("HTTP 503: busy", "", text), "HTTP 503: busy");
+        assert_eq!(
+            scrub_detail("SMTP 250: 2.0.0 Ok", "", "Код 12"),
+            "SMTP 250: 2.0.0 Ok"
         );
     }
 

@@ -1,4 +1,5 @@
-//! Russian pages of the notify part: the delivery journal for administrators and auditors.
+//! Russian pages of the notify part: the delivery journal for administrators and auditors. The text
+//! of a sensitive delivery (a one-time code) is never shown, and such a delivery has no retry button.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -109,6 +110,7 @@ struct DetailPage {
     chrome: Chrome,
     row: Row,
     body: String,
+    sensitive: bool,
     can_retry: bool,
     attempts: Vec<AttemptRow>,
 }
@@ -142,8 +144,10 @@ async fn detail(
     Ok(render(&DetailPage {
         chrome,
         can_retry: delivery.status == "dead"
+            && !delivery.sensitive
             && actor.can(okno_kernel::actor::Permission::DeliveriesRetry),
-        body: delivery.body.clone(),
+        body: delivery.text.clone(),
+        sensitive: delivery.sensitive,
         row: Row::from(&delivery),
         attempts,
     }))

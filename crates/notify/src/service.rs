@@ -1,5 +1,6 @@
 //! Use cases of the notify part: queue messages (for other parts, inside their transaction, and by
-//! hand for administrators), read the delivery journal, retry a dead delivery.
+//! hand for administrators), queue sensitive messages (one-time codes) whose text is never shown and
+//! not kept once sent, read the delivery journal, retry a dead delivery.
 
 use okno_kernel::actor::{Actor, Permission};
 use okno_kernel::db::{Db, Tx};
@@ -7,7 +8,7 @@ use okno_kernel::error::{FieldError, Problem, Result};
 use okno_kernel::{audit, outbox};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Channel, Message, Status};
+use crate::model::{Channel, Message, Status, REDACTED};
 use crate::store::{self, Attempt, Backlog, Delivery, Filter};
 
 /// The outbox event kind whose payload carries ready messages.
@@ -17,6 +18,31 @@ pub const MESSAGE_EVENT: &str = "notify.message";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MessageEvent {
     pub messages: Vec<Message>,
+    /// The messages carry secrets (one-time codes): their deliveries are marked sensitive, and the
+    /// text is kept neither in this payload once routed nor in a delivery once it is sent or dead.
+    /// Left out of ordinary payloads, which stay `{"messages": […]}`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
+}
+
+/// The payload a routed sensitive event keeps: the same JSON with every message's text (and
+/// non-empty subject) replaced by [`REDACTED`]. A payload that is not a [`MessageEvent`] (from
+/// another router) is replaced whole.
+pub fn redacted_payload(payload: &str) -> String {
+    match serde_json::from_str::<MessageEvent>(payload) {
+        Ok(mut e) => {
+            for m in &mut e.messages {
+                m.text = REDACTED.into();
+                if !m.subject.is_empty() {
+                    m.subject = REDACTED.into();
+                }
+            }
+            e.sensitive = true;
+            serde_json::to_string(&e)
+                .unwrap_or_else(|_| serde_json::json!({ "redacted": REDACTED }).to_string())
+        }
+        Err(_) => serde_json::json!({ "redacted": REDACTED }).to_string(),
+    }
 }
 
 /// Checks and normalises a message: a real e-mail address, a Russian mobile number in E.164, a
@@ -98,7 +124,32 @@ pub fn validate(messages: Vec<Message>) -> std::result::Result<Vec<Message>, Pro
 /// Queues messages inside another use case's transaction: they go out exactly when it commits.
 pub async fn queue(tx: &mut Tx, messages: Vec<Message>) -> Result<String> {
     let messages = validate(messages)?;
-    outbox::enqueue(tx, MESSAGE_EVENT, &MessageEvent { messages }).await
+    outbox::enqueue(
+        tx,
+        MESSAGE_EVENT,
+        &MessageEvent {
+            messages,
+            sensitive: false,
+        },
+    )
+    .await
+}
+
+/// Queues messages that carry a secret (a one-time code) like [`queue`], marked sensitive: the
+/// channel gets the real text, but the delivery journal never shows it, the outbox event keeps it
+/// only until it is routed, and a delivery only until it is sent or dead. A dead one cannot be
+/// retried by hand; the person asks for a new code.
+pub async fn queue_sensitive(tx: &mut Tx, messages: Vec<Message>) -> Result<String> {
+    let messages = validate(messages)?;
+    outbox::enqueue(
+        tx,
+        MESSAGE_EVENT,
+        &MessageEvent {
+            messages,
+            sensitive: true,
+        },
+    )
+    .await
 }
 
 /// An administrator sends messages by hand (a channel check, an announcement).
@@ -108,7 +159,15 @@ pub async fn send_by_hand(db: &Db, actor: &Actor, messages: Vec<Message>) -> Res
     let channels: Vec<&str> = messages.iter().map(|m| m.channel.as_str()).collect();
     let count = messages.len();
     let mut tx = db.begin().await?;
-    let event_id = outbox::enqueue(&mut tx, MESSAGE_EVENT, &MessageEvent { messages }).await?;
+    let event_id = outbox::enqueue(
+        &mut tx,
+        MESSAGE_EVENT,
+        &MessageEvent {
+            messages,
+            sensitive: false,
+        },
+    )
+    .await?;
     audit::append(
         &mut tx,
         audit::Entry {
@@ -147,13 +206,17 @@ pub async fn get_delivery(db: &Db, actor: &Actor, id: &str) -> Result<DeliveryDe
     Ok(DeliveryDetail { delivery, attempts })
 }
 
-/// Sends a dead delivery again (after the channel was fixed).
+/// Sends a dead delivery again (after the channel was fixed). A dead sensitive delivery is refused:
+/// its text (the code) is gone, and the code would have expired anyway.
 pub async fn retry(db: &Db, actor: &Actor, id: &str) -> Result<()> {
     actor.require(Permission::DeliveriesRetry)?;
     let mut tx = db.begin().await?;
     let Some(d) = store::get(&mut tx, id).await? else {
         return Err(Problem::not_found("Отправка не найдена.").into());
     };
+    if d.sensitive && d.status == Status::Dead.as_str() {
+        return Err(sensitive_retry_refused().into());
+    }
     if !store::requeue(&mut tx, id, okno_kernel::clock::now_ms()).await? {
         return Err(Problem::conflict(
             "notify.not_dead",
@@ -179,6 +242,15 @@ pub async fn retry(db: &Db, actor: &Actor, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Why a dead sensitive delivery cannot be sent again.
+pub fn sensitive_retry_refused() -> Problem {
+    Problem::conflict(
+        "notify.delivery_sensitive",
+        "Это сообщение содержало одноразовый код. Его текст удалён, а сам код больше не действует, \
+         поэтому отправить его ещё раз нельзя. Человеку нужно запросить новый код.",
+    )
+}
+
 pub async fn backlog(db: &Db) -> Result<Backlog> {
     let mut c = db.read().await?;
     Ok(store::backlog(&mut c).await?)
@@ -195,6 +267,40 @@ mod tests {
             subject: String::new(),
             text: text.into(),
         }
+    }
+
+    #[test]
+    fn an_ordinary_payload_stays_as_it_was_and_an_old_one_reads_as_not_sensitive() {
+        let e = MessageEvent {
+            messages: vec![msg(Channel::Sms, "+79161234567", "Код")],
+            sensitive: false,
+        };
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(!json.contains("sensitive"), "{json}");
+        let back: MessageEvent = serde_json::from_str(&json).unwrap();
+        assert!(!back.sensitive);
+    }
+
+    #[test]
+    fn a_redacted_payload_keeps_recipients_and_loses_every_text() {
+        let mut mail = msg(Channel::Email, "anna@example.ru", "Код: 482910");
+        mail.subject = "Подтверждение электронной почты".into();
+        let e = MessageEvent {
+            messages: vec![msg(Channel::Sms, "+79161234567", "Код: 730185"), mail],
+            sensitive: true,
+        };
+        let out = redacted_payload(&serde_json::to_string(&e).unwrap());
+        assert!(!out.contains("730185") && !out.contains("482910"), "{out}");
+        let back: MessageEvent = serde_json::from_str(&out).unwrap();
+        assert!(back.sensitive);
+        assert_eq!(back.messages[0].to, "+79161234567");
+        assert_eq!(back.messages[0].subject, "");
+        assert!(back.messages.iter().all(|m| m.text == REDACTED));
+        assert_eq!(back.messages[1].subject, REDACTED);
+        assert_eq!(
+            redacted_payload("not json 730185"),
+            format!(r#"{{"redacted":"{REDACTED}"}}"#)
+        );
     }
 
     #[test]

@@ -6,18 +6,23 @@ use okno_kernel::outbox::Event;
 use okno_kernel::{q_all, q_exec, q_one, q_opt};
 use serde::Serialize;
 
-use crate::model::{Message, Status};
+use crate::model::{Message, Status, MASKED, REDACTED};
 
-/// A delivery as stored.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+/// A delivery. From [`claim_due`] it carries the real text, to be sent; from the journal queries
+/// ([`list`], [`get`]) the text of a sensitive delivery is never the real one: [`MASKED`] while it is
+/// pending, [`REDACTED`] (what is stored) once it is sent or dead.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Delivery {
     pub id: String,
     pub event_id: String,
     pub channel: String,
     pub recipient: String,
     pub subject: String,
-    #[serde(skip_serializing)]
-    pub body: String,
+    /// The message text; for a sensitive delivery, a marker instead.
+    pub text: String,
+    /// The message carries a secret (a one-time code): its text is never shown, and it is replaced
+    /// by a marker once the delivery is sent or dead.
+    pub sensitive: bool,
     pub status: String,
     pub attempts: i64,
     /// Attempts made before the last manual retry.
@@ -26,6 +31,62 @@ pub struct Delivery {
     pub created_at: i64,
     pub sent_at: Option<i64>,
     pub last_error: Option<String>,
+}
+
+/// A delivery as stored (booleans are integers in portable SQL).
+#[derive(Debug, serde::Deserialize, sqlx::FromRow)]
+struct DeliveryRow {
+    id: String,
+    event_id: String,
+    channel: String,
+    recipient: String,
+    subject: String,
+    body: String,
+    sensitive: i64,
+    status: String,
+    attempts: i64,
+    budget_start: i64,
+    next_attempt_at: i64,
+    created_at: i64,
+    sent_at: Option<i64>,
+    last_error: Option<String>,
+}
+
+impl DeliveryRow {
+    /// The delivery with its real text, for the dispatcher only.
+    fn for_sending(self) -> Delivery {
+        Delivery {
+            id: self.id,
+            event_id: self.event_id,
+            channel: self.channel,
+            recipient: self.recipient,
+            subject: self.subject,
+            text: self.body,
+            sensitive: self.sensitive != 0,
+            status: self.status,
+            attempts: self.attempts,
+            budget_start: self.budget_start,
+            next_attempt_at: self.next_attempt_at,
+            created_at: self.created_at,
+            sent_at: self.sent_at,
+            last_error: self.last_error,
+        }
+    }
+
+    /// The delivery as the journal may show it: a sensitive text that is still stored (pending) is
+    /// masked, and so is its subject.
+    fn for_journal(self) -> Delivery {
+        let mut d = self.for_sending();
+        if d.sensitive {
+            if d.text != REDACTED {
+                d.text = MASKED.into();
+            }
+            if !d.subject.is_empty() && d.subject != REDACTED {
+                d.subject = MASKED.into();
+            }
+        }
+        d
+    }
 }
 
 /// One attempt of a delivery, as journalled.
@@ -39,7 +100,7 @@ pub struct Attempt {
     pub detail: String,
 }
 
-const DELIVERY_COLUMNS: &str = "id, event_id, channel, recipient, subject, body, status, attempts, budget_start, next_attempt_at, created_at, sent_at, last_error";
+const DELIVERY_COLUMNS: &str = "id, event_id, channel, recipient, subject, body, sensitive, status, attempts, budget_start, next_attempt_at, created_at, sent_at, last_error";
 
 /// Takes up to `limit` events not yet routed, locking them against other nodes.
 pub async fn claim_events(tx: &mut Tx, limit: i64) -> Result<Vec<Event>, sqlx::Error> {
@@ -88,16 +149,18 @@ pub async fn mark_routed(tx: &mut Tx, event_ids: &[String], now: i64) -> Result<
 }
 
 /// Creates the delivery of a message unless the same (event, channel, recipient) exists already.
+/// A `sensitive` one (from a sensitive event) keeps its text only until it is sent or dead.
 pub async fn insert_delivery(
     tx: &mut Tx,
     event_id: &str,
     m: &Message,
+    sensitive: bool,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let n = q_exec!(
         tx,
-        "INSERT INTO deliveries (id, event_id, channel, recipient, subject, body, status, attempts, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)
+        "INSERT INTO deliveries (id, event_id, channel, recipient, subject, body, sensitive, status, attempts, next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8)
          ON CONFLICT (event_id, channel, recipient) DO NOTHING",
         okno_kernel::clock::new_id(),
         event_id,
@@ -105,9 +168,26 @@ pub async fn insert_delivery(
         &m.to,
         &m.subject,
         &m.text,
+        i64::from(sensitive),
         now
     )?;
     Ok(n == 1)
+}
+
+/// Replaces the payload of a routed sensitive event by its redacted form, in the routing
+/// transaction, so the outbox does not keep the clear text once the deliveries hold it.
+///
+/// The `outbox` table belongs to the kernel; this one `UPDATE` from notify's routing transaction is
+/// the agreed exception (the kernel has no use case for rewriting a payload, and the event has
+/// already been delivered to its only consumer).
+pub async fn redact_event(tx: &mut Tx, event_id: &str, payload: &str) -> Result<(), sqlx::Error> {
+    q_exec!(
+        tx,
+        "UPDATE outbox SET payload = $1 WHERE id = $2",
+        payload,
+        event_id
+    )?;
+    Ok(())
 }
 
 /// Takes up to `limit` due deliveries and leases them until `lease_until`, so no other worker sends
@@ -124,7 +204,10 @@ pub async fn claim_due(
          ORDER BY next_attempt_at LIMIT $2 {}",
         tx.dialect().for_update_skip_locked
     );
-    let due = q_all!(tx, Delivery, &sql, now, limit)?;
+    let due: Vec<Delivery> = q_all!(tx, DeliveryRow, &sql, now, limit)?
+        .into_iter()
+        .map(DeliveryRow::for_sending)
+        .collect();
     for d in &due {
         q_exec!(
             tx,
@@ -138,6 +221,9 @@ pub async fn claim_due(
 
 /// Journals an attempt and moves the delivery to its next state — if this worker's lease (claimed
 /// until `lease_until`) still holds. Returns false when another worker took the delivery over.
+///
+/// When a sensitive delivery reaches a final state (sent or dead), its text and subject are replaced
+/// by [`REDACTED`] by the same statement; the caller passes a `detail` already scrubbed of the code.
 #[allow(clippy::too_many_arguments)]
 pub async fn finish_attempt(
     tx: &mut Tx,
@@ -165,10 +251,12 @@ pub async fn finish_attempt(
     )?;
     let sent_at = (status == Status::Sent).then_some(finished_at);
     let last_error = (status != Status::Sent).then_some(detail);
+    let redact = (d.sensitive && status != Status::Pending).then_some(REDACTED);
     let n = q_exec!(
         tx,
         "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, locked_until = NULL,
-            sent_at = COALESCE($4, sent_at), last_error = $5
+            sent_at = COALESCE($4, sent_at), last_error = $5,
+            body = COALESCE($8, body), subject = CASE WHEN subject = '' THEN subject ELSE COALESCE($8, subject) END
          WHERE id = $6 AND status = 'pending' AND locked_until = $7",
         status.as_str(),
         attempt,
@@ -176,7 +264,8 @@ pub async fn finish_attempt(
         sent_at,
         last_error,
         &d.id,
-        lease_until
+        lease_until,
+        redact
     )?;
     Ok(n == 1)
 }
@@ -190,7 +279,7 @@ pub async fn insert_inbox(tx: &mut Tx, d: &Delivery, now: i64) -> Result<(), sql
         &d.id,
         &d.recipient,
         &d.subject,
-        &d.body,
+        &d.text,
         now
     )?;
     Ok(())
@@ -206,26 +295,31 @@ pub struct Filter {
     pub limit: i64,
 }
 
+/// The journal, newest first; sensitive texts masked (see [`Delivery`]).
 pub async fn list(c: &mut impl AsConn, f: &Filter) -> Result<Vec<Delivery>, sqlx::Error> {
     let sql = format!(
         "SELECT {DELIVERY_COLUMNS} FROM deliveries
          WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR channel = $2) AND ($3 IS NULL OR id < $3)
          ORDER BY id DESC LIMIT $4"
     );
-    q_all!(
+    Ok(q_all!(
         c,
-        Delivery,
+        DeliveryRow,
         &sql,
         f.status.map(|s| s.as_str()),
         f.channel.as_deref(),
         f.before_id.as_deref(),
         f.limit
-    )
+    )?
+    .into_iter()
+    .map(DeliveryRow::for_journal)
+    .collect())
 }
 
+/// One delivery for the journal; a sensitive text masked (see [`Delivery`]).
 pub async fn get(c: &mut impl AsConn, id: &str) -> Result<Option<Delivery>, sqlx::Error> {
     let sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1");
-    q_opt!(c, Delivery, &sql, id)
+    Ok(q_opt!(c, DeliveryRow, &sql, id)?.map(DeliveryRow::for_journal))
 }
 
 pub async fn attempts(c: &mut impl AsConn, id: &str) -> Result<Vec<Attempt>, sqlx::Error> {
@@ -237,12 +331,13 @@ pub async fn attempts(c: &mut impl AsConn, id: &str) -> Result<Vec<Attempt>, sql
     )
 }
 
-/// Puts a dead delivery back in the queue. False when it was not dead.
+/// Puts a dead delivery back in the queue. False when it was not dead, or is sensitive (its text is
+/// gone).
 pub async fn requeue(tx: &mut Tx, id: &str, now: i64) -> Result<bool, sqlx::Error> {
     let n = q_exec!(
         tx,
         "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, locked_until = NULL, budget_start = attempts
-         WHERE id = $2 AND status = 'dead'",
+         WHERE id = $2 AND status = 'dead' AND sensitive = 0",
         now,
         id
     )?;
