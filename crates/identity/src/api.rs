@@ -37,6 +37,11 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
         )
         .route("/api/v1/identity/me", get(me))
         .route(
+            "/api/v1/identity/preferences",
+            get(prefs_get).put(prefs_put),
+        )
+        .route("/api/v1/identity/export", get(export))
+        .route(
             "/api/v1/identity/profile",
             get(profile_get).put(profile_put),
         )
@@ -52,8 +57,8 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(register, resend, confirm, sign_in, sign_in_sms, second_factor, recovery_start, recovery_complete, me, profile_get, profile_put, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
-    components(schemas(RecoveryRequest, crate::recovery::Ticket, crate::recovery::Completion, crate::profile::Profile, crate::profile::ProfileOutcome, crate::profile::ProfileView, Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
+    paths(register, resend, confirm, sign_in, sign_in_sms, second_factor, recovery_start, recovery_complete, me, prefs_get, prefs_put, export, profile_get, profile_put, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
+    components(schemas(crate::privacy::Preference, crate::privacy::Topic, RecoveryRequest, crate::recovery::Ticket, crate::recovery::Completion, crate::profile::Profile, crate::profile::ProfileOutcome, crate::profile::ProfileView, Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
     tags((name = "identity", description = "Учётные записи: регистрация, вход, второй фактор, сеансы"))
 )]
 pub struct IdentityApi;
@@ -498,4 +503,46 @@ async fn recovery_complete(
     limiter.check(Action::SignIn, caller.ip.as_deref())?;
     crate::recovery::complete(&p.db, &p.secrets, &idn, body).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Notification preferences: every topic × channel (the inbox is always on).
+#[utoipa::path(get, path = "/api/v1/identity/preferences", tag = "identity",
+    responses((status = 200, body = Vec<crate::privacy::Preference>)), security(("bearer" = [])))]
+async fn prefs_get(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<Vec<crate::privacy::Preference>>> {
+    Ok(Json(crate::privacy::preferences(&p.db, &actor).await?))
+}
+
+/// Change notification preferences; the answer is every switch as it applies now.
+#[utoipa::path(put, path = "/api/v1/identity/preferences", tag = "identity", request_body = Vec<crate::privacy::Preference>,
+    responses((status = 200, body = Vec<crate::privacy::Preference>), (status = 400, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn prefs_put(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<Vec<crate::privacy::Preference>>,
+) -> Result<Json<Vec<crate::privacy::Preference>>> {
+    crate::privacy::set_preferences(&p.db, &actor, body).await?;
+    Ok(Json(crate::privacy::preferences(&p.db, &actor).await?))
+}
+
+/// All data the platform holds about the signed-in person, as one JSON document (152-ФЗ).
+#[utoipa::path(get, path = "/api/v1/identity/export", tag = "identity",
+    responses((status = 200, description = "okno-personal-data/1")), security(("bearer" = [])))]
+async fn export(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let doc = crate::privacy::export(&p.db, &p.secrets, &actor).await?;
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"okno-personal-data.json\"",
+        )],
+        Json(doc),
+    )
+        .into_response())
 }

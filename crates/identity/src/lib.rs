@@ -7,6 +7,7 @@ pub mod limits;
 pub mod model;
 pub mod pages;
 pub mod password;
+pub mod privacy;
 pub mod profile;
 pub mod recovery;
 pub mod registry;
@@ -21,5 +22,6 @@ pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
         okno_kernel::migration!("identity", 1, "0001_identity"),
         okno_kernel::migration!("identity", 2, "0002_profile"),
         okno_kernel::migration!("identity", 3, "0003_recovery"),
+        okno_kernel::migration!("identity", 4, "0004_preferences"),
     ]
 }

@@ -41,6 +41,11 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
         .route("/account/confirm", post(confirm))
         .route("/account/resend", post(resend))
         .route("/account/profile", get(profile_form).post(profile_save))
+        .route(
+            "/account/notifications",
+            get(notifications_form).post(notifications_save),
+        )
+        .route("/account/export", get(export_download))
         .route("/account/security", get(security))
         .route("/account/security/password", post(password))
         .route("/account/security/totp", post(totp_begin))
@@ -1032,4 +1037,106 @@ async fn recover_complete(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "identity_notifications.html")]
+struct NotificationsPage {
+    chrome: Chrome,
+    rows: Vec<TopicRow>,
+    notice: Option<String>,
+}
+
+pub struct TopicRow {
+    pub topic: &'static str,
+    pub title: &'static str,
+    pub email: bool,
+    pub sms: bool,
+}
+
+fn topic_rows(prefs: &[crate::privacy::Preference]) -> Vec<TopicRow> {
+    use okno_notify::Channel;
+    crate::privacy::Topic::ALL
+        .into_iter()
+        .map(|t| {
+            let on = |c: Channel| {
+                prefs
+                    .iter()
+                    .any(|p| p.topic == t && p.channel == c && p.enabled)
+            };
+            TopicRow {
+                topic: t.as_str(),
+                title: t.title(),
+                email: on(Channel::Email),
+                sms: on(Channel::Sms),
+            }
+        })
+        .collect()
+}
+
+async fn notifications_form(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let prefs = crate::privacy::preferences(&p.db, &actor).await?;
+    Ok(render(&NotificationsPage {
+        chrome,
+        rows: topic_rows(&prefs),
+        notice: None,
+    }))
+}
+
+async fn notifications_save(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    use okno_notify::Channel;
+    // Checkboxes: `email.security=on`, `sms.appeals=on`, …; an absent box is off.
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let checked = |c: &str, t: &str| pairs.iter().any(|(k, _)| k == &format!("{c}.{t}"));
+    let mut prefs = Vec::new();
+    for t in crate::privacy::Topic::ALL {
+        for c in [Channel::Email, Channel::Sms] {
+            prefs.push(crate::privacy::Preference {
+                topic: t,
+                channel: c,
+                enabled: checked(c.as_str(), t.as_str()),
+            });
+        }
+    }
+    crate::privacy::set_preferences(&p.db, &actor, prefs).await?;
+    let prefs = crate::privacy::preferences(&p.db, &actor).await?;
+    Ok(render(&NotificationsPage {
+        chrome,
+        rows: topic_rows(&prefs),
+        notice: Some("Настройки уведомлений сохранены.".into()),
+    }))
+}
+
+async fn export_download(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let doc = crate::privacy::export(&p.db, &p.secrets, &actor).await?;
+    let body = serde_json::to_vec_pretty(&doc).map_err(Error::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"okno-personal-data.json\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -11,7 +11,6 @@ use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Error, FieldError, Problem, Result};
 use okno_kernel::pii::Secrets;
 use okno_kernel::{audit, q_all, q_exec, q_one, q_opt, q_scalar};
-use okno_notify::{Channel, Message};
 use rand::RngCore;
 use serde::Serialize;
 
@@ -494,37 +493,14 @@ pub fn short_agent(ua: &str) -> &'static str {
     }
 }
 
-/// Tells the account's owner about a security event through every confirmed contact.
+/// Tells the account's owner about a security event, on the channels they keep for security.
 pub(crate) async fn alert(
     tx: &mut Tx,
     account: &AccountRow,
     subject: &str,
     text: &str,
 ) -> Result<()> {
-    let mut messages = vec![Message {
-        channel: Channel::Inbox,
-        to: account.id.clone(),
-        subject: subject.into(),
-        text: text.into(),
-    }];
-    if let (Some(p), Some(_)) = (&account.phone, account.phone_confirmed_at) {
-        messages.push(Message {
-            channel: Channel::Sms,
-            to: p.clone(),
-            subject: String::new(),
-            text: format!("Окно: {text}"),
-        });
-    }
-    if let (Some(e), Some(_)) = (&account.email, account.email_confirmed_at) {
-        messages.push(Message {
-            channel: Channel::Email,
-            to: e.clone(),
-            subject: subject.into(),
-            text: text.into(),
-        });
-    }
-    okno_notify::service::queue(tx, messages).await?;
-    Ok(())
+    crate::privacy::notify_person(tx, account, crate::privacy::Topic::Security, subject, text).await
 }
 
 /// Which contact a code confirms.

@@ -316,6 +316,27 @@ pub async fn list(
     )?)
 }
 
+/// The records about one subject or made by it as the actor (`subject_id` is then its id), oldest
+/// first, at most `limit`. No permission is checked here: the caller answers for the reader being
+/// the subject itself (a person downloading the data held about them).
+pub async fn records_about(
+    db: &Db,
+    subject_type: &str,
+    subject_id: &str,
+    limit: i64,
+) -> Result<Vec<Record>> {
+    seal(db).await?;
+    let mut c = db.read().await?;
+    Ok(q_all!(
+        &mut c,
+        Record,
+        "SELECT * FROM audit_log WHERE (subject_type = $1 AND subject_id = $2) OR actor_id = $2 ORDER BY seq LIMIT $3",
+        subject_type,
+        subject_id,
+        limit
+    )?)
+}
+
 /// A line of an export file.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

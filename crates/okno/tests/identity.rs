@@ -733,3 +733,93 @@ async fn access_is_recovered_with_a_code_and_a_document_and_every_session_ends()
         assert_eq!(status, 400);
     }
 }
+
+async fn put_json(app: &TestApp, path: &str, session: &str, body: Value) -> (u16, Value) {
+    let r = app
+        .client
+        .put(app.url(path))
+        .bearer_auth(session)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn security_alerts_follow_the_persons_channel_preferences_and_the_inbox_cannot_be_turned_off() {
+    let test = "security_alerts_follow_the_persons_channel_preferences_and_the_inbox_cannot_be_turned_off";
+    for engine in engines(test).await {
+        let w = world(engine, &[]).await;
+        let (_, s) = register(&w.app, "+79160000010", "prefs@example.ru").await;
+        let session = s["session"].as_str().unwrap().to_string();
+        confirm_contacts(&w, &session, 1).await;
+        let (_, prefs) = get(&w.app, "/api/v1/identity/preferences", &session).await;
+        let on = |prefs: &Value, topic: &str, channel: &str| {
+            prefs.as_array().unwrap().iter().any(|p| p["topic"] == topic && p["channel"] == channel && p["enabled"] == true)
+        };
+        assert!(on(&prefs, "security", "sms") && on(&prefs, "security", "email"));
+        assert!(!on(&prefs, "appeals", "sms"), "SMS for appeals is off by default");
+        let (status, p) = put_json(&w.app, "/api/v1/identity/preferences", &session,
+            json!([{"topic": "security", "channel": "inbox", "enabled": false}])).await;
+        assert_eq!((status, p["errors"][0]["code"].as_str()), (400, Some("preferences.inbox_required")));
+        let (status, prefs) = put_json(&w.app, "/api/v1/identity/preferences", &session,
+            json!([{"topic": "security", "channel": "sms", "enabled": false}])).await;
+        assert_eq!(status, 200);
+        assert!(!on(&prefs, "security", "sms") && on(&prefs, "security", "email"));
+
+        // A sign-in from a new device alerts by e-mail only now.
+        let sms_before = w.gw.requests().len();
+        let mails_before = w.smtp.messages().len();
+        let (status, _) = post(&w.app, "/api/v1/identity/sign-in", None,
+            json!({"login": "prefs@example.ru", "password": PASSWORD})).await;
+        assert_eq!(status, 200);
+        let mails = w.smtp.wait_for(mails_before + 1, 20).await;
+        assert!(mails.last().unwrap()["subject"].as_str().unwrap().contains("нового устройства"), "{mails:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(w.gw.requests().len(), sms_before, "no SMS for security any more");
+    }
+}
+
+#[tokio::test]
+async fn a_person_downloads_everything_held_about_them() {
+    let test = "a_person_downloads_everything_held_about_them";
+    for engine in engines(test).await {
+        let gw = SmsGateway::start(&[]).await.unwrap();
+        let smtp = SmtpServer::start(None).unwrap();
+        let app = TestApp::start(
+            BIN,
+            engine,
+            Options {
+                demo: true,
+                args: vec!["--sms-url".into(), gw.url(), "--smtp-url".into(), smtp.url(), "--worker-poll-ms".into(), "50".into()],
+            },
+        )
+        .await
+        .unwrap();
+        let w = World { app, gw, smtp };
+        let (_, s) = register(&w.app, "+79160000011", "export@example.ru").await;
+        let session = s["session"].as_str().unwrap().to_string();
+        confirm_contacts(&w, &session, 1).await;
+        put_profile(&w.app, &session, anna("1985-03-14")).await;
+        let r = w.app.client.get(w.app.url("/api/v1/identity/export")).bearer_auth(&session).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+        let doc: Value = r.json().await.unwrap();
+        assert_eq!(doc["format"], "okno-personal-data/1");
+        assert_eq!(doc["account"]["email"], "export@example.ru");
+        assert_eq!(doc["profile"]["snils"], "01815908349", "the person's own documents, in clear");
+        assert_eq!(doc["consent"]["version"], "2026-11-1");
+        assert!(!doc["sessions"].as_array().unwrap().is_empty());
+        let actions: Vec<&str> = doc["audit_records"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+        for a in ["identity.account.registered", "identity.contact.confirmed", "identity.profile.updated"] {
+            assert!(actions.contains(&a), "{a} in {actions:?}");
+        }
+        // Nobody else's records: the demo's own are not there.
+        assert!(!actions.iter().any(|a| a.starts_with("directory.")), "{actions:?}");
+        // Anonymous: refused.
+        let r = w.app.client.get(w.app.url("/api/v1/identity/export")).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+    }
+}
