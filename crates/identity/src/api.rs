@@ -37,6 +37,13 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
         )
         .route("/api/v1/identity/me", get(me))
         .route(
+            "/api/v1/identity/powers",
+            get(powers_list).post(powers_grant),
+        )
+        .route("/api/v1/identity/powers/{id}/revoke", post(powers_revoke))
+        .route("/api/v1/identity/acting", post(acting))
+        .route("/api/v1/identity/acting/scope/{topic}", get(acting_scope))
+        .route(
             "/api/v1/identity/preferences",
             get(prefs_get).put(prefs_put),
         )
@@ -57,8 +64,8 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(register, resend, confirm, sign_in, sign_in_sms, second_factor, recovery_start, recovery_complete, me, prefs_get, prefs_put, export, profile_get, profile_put, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
-    components(schemas(crate::privacy::Preference, crate::privacy::Topic, RecoveryRequest, crate::recovery::Ticket, crate::recovery::Completion, crate::profile::Profile, crate::profile::ProfileOutcome, crate::profile::ProfileView, Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
+    paths(register, resend, confirm, sign_in, sign_in_sms, second_factor, recovery_start, recovery_complete, me, powers_list, powers_grant, powers_revoke, acting, acting_scope, prefs_get, prefs_put, export, profile_get, profile_put, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
+    components(schemas(crate::representation::Grant, crate::representation::PowerView, Powers, ActingRequest, crate::privacy::Preference, crate::privacy::Topic, RecoveryRequest, crate::recovery::Ticket, crate::recovery::Completion, crate::profile::Profile, crate::profile::ProfileOutcome, crate::profile::ProfileView, Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
     tags((name = "identity", description = "Учётные записи: регистрация, вход, второй фактор, сеансы"))
 )]
 pub struct IdentityApi;
@@ -545,4 +552,91 @@ async fn export(
         Json(doc),
     )
         .into_response())
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Powers {
+    /// Granted by the signed-in person.
+    pub granted: Vec<crate::representation::PowerView>,
+    /// Granted to the signed-in person.
+    pub received: Vec<crate::representation::PowerView>,
+}
+
+/// Powers of attorney granted and received.
+#[utoipa::path(get, path = "/api/v1/identity/powers", tag = "identity",
+    responses((status = 200, body = Powers)), security(("bearer" = [])))]
+async fn powers_list(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<Powers>> {
+    let (granted, received) = crate::representation::list(&p.db, &actor).await?;
+    Ok(Json(Powers { granted, received }))
+}
+
+/// Grant a power of attorney (the principal's account must be «подтверждённая»).
+#[utoipa::path(post, path = "/api/v1/identity/powers", tag = "identity", request_body = crate::representation::Grant,
+    responses((status = 201, body = crate::representation::PowerView), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn powers_grant(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<crate::representation::Grant>,
+) -> Result<(StatusCode, Json<crate::representation::PowerView>)> {
+    let v = crate::representation::grant(&p.db, &p.secrets, &actor, body).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// Revoke (principal) or renounce (representative) a power of attorney.
+#[utoipa::path(post, path = "/api/v1/identity/powers/{id}/revoke", tag = "identity",
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn powers_revoke(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<StatusCode> {
+    crate::representation::revoke(&p.db, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActingRequest {
+    /// The principal to act for; `null` to act for oneself again.
+    pub principal_id: Option<String>,
+}
+
+/// Make this session act on a principal's behalf (or for oneself again).
+#[utoipa::path(post, path = "/api/v1/identity/acting", tag = "identity", request_body = ActingRequest,
+    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn acting(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ActingRequest>,
+) -> Result<StatusCode> {
+    let session = bearer(&headers).ok_or_else(Problem::unauthenticated)?;
+    crate::representation::act_as(&p.db, &actor, session, body.principal_id.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether the session may act in `topic` (`applications`, `appeals`, `payments`,
+/// `appointments`): 204 for oneself or under a power of attorney that covers it, 403 otherwise.
+#[utoipa::path(get, path = "/api/v1/identity/acting/scope/{topic}", tag = "identity",
+    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn acting_scope(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    axum::extract::Path(topic): axum::extract::Path<String>,
+) -> Result<StatusCode> {
+    let topic = crate::privacy::Topic::parse(&topic)
+        .ok_or_else(|| Problem::not_found("Такого раздела нет."))?;
+    if actor.is_anonymous() {
+        return Err(Problem::unauthenticated().into());
+    }
+    crate::representation::require_scope(&p.db, &actor, topic).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -11,6 +11,7 @@ pub mod privacy;
 pub mod profile;
 pub mod recovery;
 pub mod registry;
+pub mod representation;
 pub mod service;
 pub mod totp;
 
@@ -23,5 +24,6 @@ pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
         okno_kernel::migration!("identity", 2, "0002_profile"),
         okno_kernel::migration!("identity", 3, "0003_recovery"),
         okno_kernel::migration!("identity", 4, "0004_preferences"),
+        okno_kernel::migration!("identity", 5, "0005_representatives"),
     ]
 }

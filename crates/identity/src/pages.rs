@@ -46,6 +46,12 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
             get(notifications_form).post(notifications_save),
         )
         .route("/account/export", get(export_download))
+        .route(
+            "/account/representatives",
+            get(powers_page).post(powers_grant),
+        )
+        .route("/account/representatives/{id}/revoke", post(powers_revoke))
+        .route("/account/acting", post(acting))
         .route("/account/security", get(security))
         .route("/account/security/password", post(password))
         .route("/account/security/totp", post(totp_begin))
@@ -1139,4 +1145,156 @@ async fn export_download(
         body,
     )
         .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "identity_representatives.html")]
+struct PowersPage {
+    chrome: Chrome,
+    granted: Vec<crate::representation::PowerView>,
+    received: Vec<crate::representation::PowerView>,
+    acting_for: Option<String>,
+    topics: Vec<(&'static str, &'static str)>,
+    form_snils: String,
+    form_until: String,
+    errors: Errors,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+fn scope_titles(p: &crate::representation::PowerView) -> String {
+    p.scope
+        .iter()
+        .map(|t| t.title())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+async fn powers_render(
+    p: &Platform,
+    actor: &okno_kernel::Actor,
+    chrome: Chrome,
+    form: (String, String),
+    errors: Errors,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let (granted, received) = crate::representation::list(&p.db, actor).await?;
+    Ok(render(&PowersPage {
+        chrome,
+        granted,
+        received,
+        acting_for: actor.on_behalf_of.as_ref().map(|p| p.name.clone()),
+        topics: crate::privacy::Topic::ALL
+            .into_iter()
+            .filter(|t| *t != crate::privacy::Topic::Security)
+            .map(|t| (t.as_str(), t.title()))
+            .collect(),
+        form_snils: form.0,
+        form_until: form.1,
+        errors,
+        error,
+        notice,
+    }))
+}
+
+async fn powers_page(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    powers_render(
+        &p,
+        &actor,
+        chrome,
+        Default::default(),
+        Errors::default(),
+        None,
+        None,
+    )
+    .await
+}
+
+async fn powers_grant(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let value = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let scope = pairs
+        .iter()
+        .filter(|(k, _)| k == "scope")
+        .filter_map(|(_, v)| crate::privacy::Topic::parse(v))
+        .collect();
+    let grant = crate::representation::Grant {
+        representative_snils: value("representative_snils"),
+        scope,
+        valid_until: value("valid_until"),
+    };
+    let form = (
+        grant.representative_snils.clone(),
+        grant.valid_until.clone(),
+    );
+    match crate::representation::grant(&p.db, &p.secrets, &actor, grant).await {
+        Ok(v) => {
+            let notice = format!("Доверенность на имя {} выдана.", v.representative_name);
+            powers_render(
+                &p,
+                &actor,
+                chrome,
+                Default::default(),
+                Errors::default(),
+                None,
+                Some(notice),
+            )
+            .await
+        }
+        Err(e @ Error::Problem(_)) => {
+            let status = status_of(&e);
+            let (errors, error) = Errors::of(&e);
+            let page = powers_render(&p, &actor, chrome, form, errors, error, None).await?;
+            Ok(with_status(page, status))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn powers_revoke(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, PageError> {
+    crate::representation::revoke(&p.db, &actor, &id).await?;
+    Ok(Redirect::to("/account/representatives").into_response())
+}
+
+#[derive(Deserialize)]
+struct ActingForm {
+    #[serde(default)]
+    principal_id: String,
+}
+
+async fn acting(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    headers: HeaderMap,
+    Form(f): Form<ActingForm>,
+) -> Result<Response, PageError> {
+    let Some(session) = cookie(&headers, SESSION_COOKIE) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let principal = Some(f.principal_id.as_str()).filter(|s| !s.is_empty());
+    crate::representation::act_as(&p.db, &actor, session, principal).await?;
+    Ok(Redirect::to("/account/representatives").into_response())
 }

@@ -394,6 +394,7 @@ async fn open_session(
     let subject = SessionSubject {
         kind: "account".into(),
         id: account.id.clone(),
+        acting_for: None,
     };
     let session = auth::open_session(
         tx,

@@ -260,6 +260,7 @@ struct SessionRow {
     idle_timeout_ms: i64,
     expires_at: i64,
     revoked_at: Option<i64>,
+    acting_for: Option<String>,
 }
 
 /// Opens a session for a token holder who signed in on the web; returns the cookie secret.
@@ -285,6 +286,7 @@ pub async fn open_token_session(
     let subject = SessionSubject {
         kind: "token".into(),
         id: subject_id.clone(),
+        acting_for: None,
     };
     let secret = open_session(&mut tx, &subject, policy, user_agent, ip).await?;
     audit::append(
@@ -308,6 +310,9 @@ pub async fn open_token_session(
 pub struct SessionSubject {
     pub kind: String,
     pub id: String,
+    /// Whom the subject acts for in this session, as the owning part names it (for example
+    /// `account:ID` of a principal); that part checks at every request that it still may.
+    pub acting_for: Option<String>,
 }
 
 /// The subject of a session secret, or `None` when the session is unknown, revoked or timed out.
@@ -319,7 +324,7 @@ pub async fn resume_session(db: &Db, secret: &str) -> Result<Option<SessionSubje
         q_opt!(
             &mut c,
             SessionRow,
-            "SELECT subject_kind, subject_id, last_seen_at, idle_timeout_ms, expires_at, revoked_at FROM web_sessions WHERE id_hash = $1",
+            "SELECT subject_kind, subject_id, last_seen_at, idle_timeout_ms, expires_at, revoked_at, acting_for FROM web_sessions WHERE id_hash = $1",
             &hash
         )?
     };
@@ -343,6 +348,7 @@ pub async fn resume_session(db: &Db, secret: &str) -> Result<Option<SessionSubje
     Ok(Some(SessionSubject {
         kind: s.subject_kind,
         id: s.subject_id,
+        acting_for: s.acting_for,
     }))
 }
 
@@ -382,6 +388,22 @@ pub async fn open_session(
         ip
     )?;
     Ok(secret)
+}
+
+/// Makes the session act for someone else (or for its subject again, with `None`), in the
+/// transaction of the use case that checked it may. Returns whether the session was found live.
+pub async fn set_acting_for(
+    tx: &mut crate::db::Tx,
+    secret: &str,
+    acting_for: Option<&str>,
+) -> Result<bool> {
+    let n = q_exec!(
+        tx,
+        "UPDATE web_sessions SET acting_for = $1 WHERE id_hash = $2 AND revoked_at IS NULL",
+        acting_for,
+        secret_hash(secret)
+    )?;
+    Ok(n == 1)
 }
 
 /// Ends a session (sign-out).

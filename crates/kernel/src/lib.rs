@@ -27,5 +27,6 @@ pub fn migrations() -> Vec<migrate::Migration> {
     vec![
         migration!("kernel", 1, "0001_kernel"),
         migration!("kernel", 2, "0002_audit_pending"),
+        migration!("kernel", 3, "0003_session_acting"),
     ]
 }

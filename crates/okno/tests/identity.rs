@@ -748,8 +748,10 @@ async fn put_json(app: &TestApp, path: &str, session: &str, body: Value) -> (u16
 }
 
 #[tokio::test]
-async fn security_alerts_follow_the_persons_channel_preferences_and_the_inbox_cannot_be_turned_off() {
-    let test = "security_alerts_follow_the_persons_channel_preferences_and_the_inbox_cannot_be_turned_off";
+async fn security_alerts_follow_the_persons_channel_preferences_and_the_inbox_cannot_be_turned_off()
+{
+    let test =
+        "security_alerts_follow_the_persons_channel_preferences_and_the_inbox_cannot_be_turned_off";
     for engine in engines(test).await {
         let w = world(engine, &[]).await;
         let (_, s) = register(&w.app, "+79160000010", "prefs@example.ru").await;
@@ -757,28 +759,63 @@ async fn security_alerts_follow_the_persons_channel_preferences_and_the_inbox_ca
         confirm_contacts(&w, &session, 1).await;
         let (_, prefs) = get(&w.app, "/api/v1/identity/preferences", &session).await;
         let on = |prefs: &Value, topic: &str, channel: &str| {
-            prefs.as_array().unwrap().iter().any(|p| p["topic"] == topic && p["channel"] == channel && p["enabled"] == true)
+            prefs
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["topic"] == topic && p["channel"] == channel && p["enabled"] == true)
         };
         assert!(on(&prefs, "security", "sms") && on(&prefs, "security", "email"));
-        assert!(!on(&prefs, "appeals", "sms"), "SMS for appeals is off by default");
-        let (status, p) = put_json(&w.app, "/api/v1/identity/preferences", &session,
-            json!([{"topic": "security", "channel": "inbox", "enabled": false}])).await;
-        assert_eq!((status, p["errors"][0]["code"].as_str()), (400, Some("preferences.inbox_required")));
-        let (status, prefs) = put_json(&w.app, "/api/v1/identity/preferences", &session,
-            json!([{"topic": "security", "channel": "sms", "enabled": false}])).await;
+        assert!(
+            !on(&prefs, "appeals", "sms"),
+            "SMS for appeals is off by default"
+        );
+        let (status, p) = put_json(
+            &w.app,
+            "/api/v1/identity/preferences",
+            &session,
+            json!([{"topic": "security", "channel": "inbox", "enabled": false}]),
+        )
+        .await;
+        assert_eq!(
+            (status, p["errors"][0]["code"].as_str()),
+            (400, Some("preferences.inbox_required"))
+        );
+        let (status, prefs) = put_json(
+            &w.app,
+            "/api/v1/identity/preferences",
+            &session,
+            json!([{"topic": "security", "channel": "sms", "enabled": false}]),
+        )
+        .await;
         assert_eq!(status, 200);
         assert!(!on(&prefs, "security", "sms") && on(&prefs, "security", "email"));
 
         // A sign-in from a new device alerts by e-mail only now.
         let sms_before = w.gw.requests().len();
         let mails_before = w.smtp.messages().len();
-        let (status, _) = post(&w.app, "/api/v1/identity/sign-in", None,
-            json!({"login": "prefs@example.ru", "password": PASSWORD})).await;
+        let (status, _) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "prefs@example.ru", "password": PASSWORD}),
+        )
+        .await;
         assert_eq!(status, 200);
         let mails = w.smtp.wait_for(mails_before + 1, 20).await;
-        assert!(mails.last().unwrap()["subject"].as_str().unwrap().contains("нового устройства"), "{mails:?}");
+        assert!(
+            mails.last().unwrap()["subject"]
+                .as_str()
+                .unwrap()
+                .contains("нового устройства"),
+            "{mails:?}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        assert_eq!(w.gw.requests().len(), sms_before, "no SMS for security any more");
+        assert_eq!(
+            w.gw.requests().len(),
+            sms_before,
+            "no SMS for security any more"
+        );
     }
 }
 
@@ -793,7 +830,14 @@ async fn a_person_downloads_everything_held_about_them() {
             engine,
             Options {
                 demo: true,
-                args: vec!["--sms-url".into(), gw.url(), "--smtp-url".into(), smtp.url(), "--worker-poll-ms".into(), "50".into()],
+                args: vec![
+                    "--sms-url".into(),
+                    gw.url(),
+                    "--smtp-url".into(),
+                    smtp.url(),
+                    "--worker-poll-ms".into(),
+                    "50".into(),
+                ],
             },
         )
         .await
@@ -803,23 +847,202 @@ async fn a_person_downloads_everything_held_about_them() {
         let session = s["session"].as_str().unwrap().to_string();
         confirm_contacts(&w, &session, 1).await;
         put_profile(&w.app, &session, anna("1985-03-14")).await;
-        let r = w.app.client.get(w.app.url("/api/v1/identity/export")).bearer_auth(&session).send().await.unwrap();
+        let r = w
+            .app
+            .client
+            .get(w.app.url("/api/v1/identity/export"))
+            .bearer_auth(&session)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
-        assert!(r.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+        assert!(r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment"));
         let doc: Value = r.json().await.unwrap();
         assert_eq!(doc["format"], "okno-personal-data/1");
         assert_eq!(doc["account"]["email"], "export@example.ru");
-        assert_eq!(doc["profile"]["snils"], "01815908349", "the person's own documents, in clear");
+        assert_eq!(
+            doc["profile"]["snils"], "01815908349",
+            "the person's own documents, in clear"
+        );
         assert_eq!(doc["consent"]["version"], "2026-11-1");
         assert!(!doc["sessions"].as_array().unwrap().is_empty());
-        let actions: Vec<&str> = doc["audit_records"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
-        for a in ["identity.account.registered", "identity.contact.confirmed", "identity.profile.updated"] {
+        let actions: Vec<&str> = doc["audit_records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["action"].as_str().unwrap())
+            .collect();
+        for a in [
+            "identity.account.registered",
+            "identity.contact.confirmed",
+            "identity.profile.updated",
+        ] {
             assert!(actions.contains(&a), "{a} in {actions:?}");
         }
         // Nobody else's records: the demo's own are not there.
-        assert!(!actions.iter().any(|a| a.starts_with("directory.")), "{actions:?}");
+        assert!(
+            !actions.iter().any(|a| a.starts_with("directory.")),
+            "{actions:?}"
+        );
         // Anonymous: refused.
-        let r = w.app.client.get(w.app.url("/api/v1/identity/export")).send().await.unwrap();
+        let r = w
+            .app
+            .client
+            .get(w.app.url("/api/v1/identity/export"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401);
+    }
+}
+
+#[tokio::test]
+async fn a_representative_acts_for_a_confirmed_principal_within_the_scope_until_it_is_revoked() {
+    let test =
+        "a_representative_acts_for_a_confirmed_principal_within_the_scope_until_it_is_revoked";
+    for engine in engines(test).await {
+        let gw = SmsGateway::start(&[]).await.unwrap();
+        let smtp = SmtpServer::start(None).unwrap();
+        let app = TestApp::start(
+            BIN,
+            engine,
+            Options {
+                demo: true,
+                args: vec![
+                    "--sms-url".into(),
+                    gw.url(),
+                    "--smtp-url".into(),
+                    smtp.url(),
+                    "--worker-poll-ms".into(),
+                    "50".into(),
+                ],
+            },
+        )
+        .await
+        .unwrap();
+        let w = World { app, gw, smtp };
+        // The principal: Анна, standard from the demo registry, then confirmed in person.
+        let (_, s) = register(&w.app, "+79160000012", "mother@example.ru").await;
+        let mother = s["session"].as_str().unwrap().to_string();
+        confirm_contacts(&w, &mother, 1).await;
+        put_profile(&w.app, &mother, anna("1985-03-14")).await;
+        // The representative: Сергей Иванов, of the same registry.
+        let (_, s) = register(&w.app, "+79160000013", "son@example.ru").await;
+        let son = s["session"].as_str().unwrap().to_string();
+        confirm_contacts(&w, &son, 2).await;
+        let (_, o) = put_profile(&w.app, &son, json!({"last_name": "Иванов", "first_name": "Сергей", "middle_name": "Александрович",
+            "birth_date": "1972-11-02", "sex": "male", "passport": "7303334083", "snils": "90996030843"})).await;
+        assert_eq!(o["level"], "standard", "{o}");
+
+        let until = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
+        let grant = json!({"representative_snils": "909-960-308 43", "scope": ["applications"], "valid_until": until});
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/powers",
+            Some(&mother),
+            grant.clone(),
+        )
+        .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (403, Some("representation.level_required")),
+            "{p}"
+        );
+        // Stands in for the in-person confirmation of the offices part (not built yet).
+        okno_testkit::tamper(
+            &w.app,
+            "UPDATE accounts SET level = 'confirmed' WHERE email = 'mother@example.ru'",
+        )
+        .await
+        .unwrap();
+        let (status, power) = post(&w.app, "/api/v1/identity/powers", Some(&mother), grant).await;
+        assert_eq!(status, 201, "{power}");
+        assert_eq!(power["representative_name"], "Иванов Сергей Александрович");
+
+        // Before switching, the son acts for himself.
+        let r = w
+            .app
+            .client
+            .post(w.app.url("/api/v1/identity/acting"))
+            .bearer_auth(&son)
+            .json(&json!({"principal_id": power["principal_id"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        let scope = |topic: &str| {
+            let (app, son) = (&w.app, son.clone());
+            let url = app.url(&format!("/api/v1/identity/acting/scope/{topic}"));
+            let client = app.client.clone();
+            async move {
+                client
+                    .get(url)
+                    .bearer_auth(son)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(scope("applications").await, 204);
+        assert_eq!(scope("payments").await, 403, "not in the scope");
+
+        // The journal names both.
+        let records: Vec<Value> = w
+            .app
+            .client
+            .get(w.app.url("/api/v1/audit?limit=50"))
+            .bearer_auth(w.app.auditor_token.as_deref().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let started = records
+            .iter()
+            .find(|r| r["action"] == "identity.representation.started")
+            .unwrap();
+        assert_eq!(started["actor_name"], "Иванов Сергей Александрович");
+        assert_eq!(started["on_behalf_of_name"], "Смирнова Анна Петровна");
+
+        // Revoked: the son's session still names his mother but may do nothing in her name.
+        let (status, _) = post(
+            &w.app,
+            &format!(
+                "/api/v1/identity/powers/{}/revoke",
+                power["id"].as_str().unwrap()
+            ),
+            Some(&mother),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, 204);
+        assert_eq!(scope("applications").await, 403);
+        let r = w
+            .app
+            .client
+            .post(w.app.url("/api/v1/identity/acting"))
+            .bearer_auth(&son)
+            .json(&json!({"principal_id": power["principal_id"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "no live power to switch to");
+        let r = w
+            .app
+            .client
+            .post(w.app.url("/api/v1/identity/acting"))
+            .bearer_auth(&son)
+            .json(&json!({"principal_id": null}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        assert_eq!(scope("applications").await, 204, "for himself again");
     }
 }

@@ -416,7 +416,10 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
 
     let chrome = Chrome {
         csrf_token: token,
-        user: (actor.kind != ActorKind::Anonymous).then(|| actor.name.clone()),
+        user: (actor.kind != ActorKind::Anonymous).then(|| match &actor.on_behalf_of {
+            Some(p) => format!("{} — от имени {}", actor.name, p.name),
+            None => actor.name.clone(),
+        }),
         account: actor.kind == ActorKind::Account,
         path: path.clone(),
         kiosk,
@@ -451,7 +454,14 @@ async fn session_actor(shell: &Shell, secret: &str) -> okno_kernel::Result<Optio
             let mut c = db.read().await?;
             auth::token_session_actor(&mut c, &subject.id).await
         }
-        "account" => okno_identity::service::session_actor(db, &subject.id).await,
+        "account" => {
+            okno_identity::representation::session_actor(
+                db,
+                &subject.id,
+                subject.acting_for.as_deref(),
+            )
+            .await
+        }
         _ => Ok(None),
     }
 }

@@ -1,0 +1,485 @@
+//! Trusted representatives: a person with a confirmed account grants another person a power of
+//! attorney (доверенность) for some topics until a date, and can revoke it; the representative
+//! switches a session to act on the principal's behalf, and the audit journal shows both names.
+//! Every later part calls [`require_scope`] before acting for a principal.
+
+use okno_kernel::actor::{Actor, Principal};
+use okno_kernel::auth;
+use okno_kernel::clock::{new_id, now_ms};
+use okno_kernel::db::Db;
+use okno_kernel::error::{Problem, Result};
+use okno_kernel::pii::Secrets;
+use okno_kernel::{audit, q_all, q_exec, q_opt};
+use okno_rules::Snils;
+use serde::{Deserialize, Serialize};
+use time::macros::format_description;
+use time::Date;
+
+use crate::model::Level;
+use crate::privacy::{notify_person, Topic};
+use crate::service::{load, own_account, AccountRow, ACCOUNT_COLS};
+
+/// The longest term the platform accepts. The Civil Code sets none (ГК РФ ст. 186: without a term a
+/// power of attorney lasts a year); five years is this platform's limit.
+const MAX_YEARS: i32 = 5;
+
+/// What a principal fills in.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    /// The representative's СНИЛС (their account must hold it in a checked profile).
+    pub representative_snils: String,
+    /// What the representative may do: `applications`, `appeals`, `payments`, `appointments`.
+    pub scope: Vec<Topic>,
+    /// The last day it is valid, `YYYY-MM-DD`.
+    pub valid_until: String,
+}
+
+/// A power of attorney as its principal or representative sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PowerView {
+    pub id: String,
+    pub principal_id: String,
+    pub principal_name: String,
+    pub representative_id: String,
+    pub representative_name: String,
+    pub scope: Vec<Topic>,
+    pub valid_until: String,
+    pub revoked: bool,
+    /// Not revoked and not expired.
+    pub active: bool,
+}
+
+#[derive(serde::Deserialize, sqlx::FromRow)]
+struct PowerRow {
+    id: String,
+    principal_id: String,
+    principal_name: String,
+    representative_id: String,
+    representative_name: String,
+    scope: String,
+    valid_until: String,
+    revoked_at: Option<i64>,
+}
+
+fn today() -> Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+fn date_text(d: Date) -> String {
+    d.format(format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default()
+}
+
+impl PowerRow {
+    fn scope(&self) -> Vec<Topic> {
+        self.scope.split(',').filter_map(Topic::parse).collect()
+    }
+
+    fn active(&self, today: &str) -> bool {
+        self.revoked_at.is_none() && self.valid_until.as_str() >= today
+    }
+
+    fn view(self, today: &str) -> PowerView {
+        PowerView {
+            active: self.active(today),
+            scope: self.scope(),
+            id: self.id,
+            principal_id: self.principal_id,
+            principal_name: self.principal_name,
+            representative_id: self.representative_id,
+            representative_name: self.representative_name,
+            valid_until: self.valid_until,
+            revoked: self.revoked_at.is_some(),
+        }
+    }
+}
+
+const POWER_SELECT: &str = "SELECT p.id, p.principal_id, a.display_name AS principal_name, p.representative_id,
+    r.display_name AS representative_name, p.scope, p.valid_until, p.revoked_at
+    FROM powers_of_attorney p JOIN accounts a ON a.id = p.principal_id JOIN accounts r ON r.id = p.representative_id";
+
+/// A principal grants a power of attorney. The principal's account must be «подтверждённая» and the
+/// representative's at least «стандартная» (their СНИЛС checked in the registries).
+pub async fn grant(db: &Db, secrets: &Secrets, actor: &Actor, g: Grant) -> Result<PowerView> {
+    let id = own_account(actor)?.to_string();
+    if actor.on_behalf_of.is_some() {
+        return Err(Problem::new(
+            403,
+            "representation.no_delegation",
+            "Передоверие недоступно",
+        )
+        .with_detail("Доверенность выдаёт только сам доверитель, не его представитель.")
+        .into());
+    }
+    let mut errors = Vec::new();
+    let snils = Snils::parse(&g.representative_snils)
+        .map_err(|e| {
+            errors.push(crate::service::field(
+                "representative_snils",
+                e.code(),
+                e.to_string(),
+            ))
+        })
+        .ok();
+    let scope: Vec<Topic> = g
+        .scope
+        .iter()
+        .copied()
+        .filter(|t| *t != Topic::Security)
+        .collect();
+    if scope.is_empty() {
+        errors.push(crate::service::field(
+            "scope",
+            "representation.scope_empty",
+            "Отметьте, что представитель может делать от вашего имени.",
+        ));
+    }
+    let today = today();
+    let until = Date::parse(
+        g.valid_until.trim(),
+        format_description!("[year]-[month]-[day]"),
+    );
+    match until {
+        Ok(d) if d < today => errors.push(crate::service::field(
+            "valid_until",
+            "representation.expired",
+            "Срок действия уже прошёл.",
+        )),
+        Ok(d) if d.year() > today.year() + MAX_YEARS => errors.push(crate::service::field(
+            "valid_until",
+            "representation.too_long",
+            format!("Доверенность на платформе выдаётся не более чем на {MAX_YEARS} лет."),
+        )),
+        Ok(_) => {}
+        Err(_) => errors.push(crate::service::field(
+            "valid_until",
+            "representation.date_invalid",
+            "Укажите дату в формате ГГГГ-ММ-ДД.",
+        )),
+    }
+    if !errors.is_empty() {
+        return Err(Problem::invalid_fields(errors).into());
+    }
+    let (Some(snils), Ok(until)) = (snils, until) else {
+        return Err(Problem::invalid_field(
+            "representative_snils",
+            "representation.invalid",
+            "Проверьте данные.",
+        )
+        .into());
+    };
+    let mut tx = db.begin().await?;
+    let principal = load(&mut tx, &id).await?;
+    if principal.level() < Level::Confirmed {
+        return Err(Problem::new(403, "representation.level_required", "Нужна подтверждённая учётная запись")
+            .with_detail("Выдать доверенность можно с подтверждённой учётной записью. Подтвердите личность в центре обслуживания.")
+            .into());
+    }
+    let representative = q_opt!(
+        &mut tx,
+        AccountRow,
+        &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE snils_idx = $1"),
+        secrets.index("snils", snils.as_str())
+    )?
+    .filter(|r| r.level() >= Level::Standard)
+    .ok_or_else(|| {
+        Problem::invalid_field(
+            "representative_snils",
+            "representation.representative_unknown",
+            "Человек с таким СНИЛС не найден среди стандартных и подтверждённых учётных записей. Попросите его заполнить профиль.",
+        )
+    })?;
+    if representative.id == principal.id {
+        return Err(Problem::invalid_field(
+            "representative_snils",
+            "representation.self",
+            "Нельзя выдать доверенность самому себе.",
+        )
+        .into());
+    }
+    let power_id = new_id();
+    let scope_text = scope
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    q_exec!(
+        &mut tx,
+        "INSERT INTO powers_of_attorney (id, principal_id, representative_id, scope, valid_until, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        &power_id,
+        &principal.id,
+        &representative.id,
+        &scope_text,
+        date_text(until),
+        now_ms()
+    )?;
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor,
+            action: "identity.power_of_attorney.granted",
+            subject_type: "power_of_attorney",
+            subject_id: &power_id,
+            details: serde_json::json!({
+                "principal": principal.display_name, "representative": representative.display_name,
+                "representative_id": representative.id, "scope": scope_text, "valid_until": date_text(until),
+            }),
+        },
+    )
+    .await?;
+    let what = scope
+        .iter()
+        .map(|t| t.title())
+        .collect::<Vec<_>>()
+        .join("; ");
+    notify_person(
+        &mut tx,
+        &representative,
+        Topic::Security,
+        "Вам выдана доверенность",
+        &format!(
+            "{} выдал(а) вам доверенность до {}: {what}. Действовать от имени доверителя можно в личном кабинете, раздел «Доверенности».",
+            principal.display_name,
+            date_text(until)
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(PowerView {
+        id: power_id,
+        principal_id: principal.id,
+        principal_name: principal.display_name,
+        representative_id: representative.id,
+        representative_name: representative.display_name,
+        scope,
+        valid_until: date_text(until),
+        revoked: false,
+        active: true,
+    })
+}
+
+/// Powers of attorney the person granted and received, newest first.
+pub async fn list(db: &Db, actor: &Actor) -> Result<(Vec<PowerView>, Vec<PowerView>)> {
+    let id = own_account(actor)?;
+    let today = date_text(today());
+    let mut c = db.read().await?;
+    let granted = q_all!(
+        &mut c,
+        PowerRow,
+        &format!("{POWER_SELECT} WHERE p.principal_id = $1 ORDER BY p.created_at DESC"),
+        id
+    )?;
+    let received = q_all!(
+        &mut c,
+        PowerRow,
+        &format!("{POWER_SELECT} WHERE p.representative_id = $1 ORDER BY p.created_at DESC"),
+        id
+    )?;
+    Ok((
+        granted.into_iter().map(|p| p.view(&today)).collect(),
+        received.into_iter().map(|p| p.view(&today)).collect(),
+    ))
+}
+
+/// Ends a power of attorney: the principal revokes it, or the representative renounces it. Any
+/// session acting under it stops at its next request.
+pub async fn revoke(db: &Db, actor: &Actor, power_id: &str) -> Result<()> {
+    let id = own_account(actor)?;
+    let mut tx = db.begin().await?;
+    let p = q_opt!(
+        &mut tx,
+        PowerRow,
+        &format!("{POWER_SELECT} WHERE p.id = $1"),
+        power_id
+    )?
+    .filter(|p| p.principal_id == id || p.representative_id == id)
+    .ok_or_else(|| Problem::not_found("Доверенность не найдена."))?;
+    if p.revoked_at.is_some() {
+        return Err(Problem::conflict(
+            "representation.already_revoked",
+            "Доверенность уже отозвана.",
+        )
+        .into());
+    }
+    q_exec!(
+        &mut tx,
+        "UPDATE powers_of_attorney SET revoked_at = $1 WHERE id = $2",
+        now_ms(),
+        power_id
+    )?;
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor,
+            action: "identity.power_of_attorney.revoked",
+            subject_type: "power_of_attorney",
+            subject_id: power_id,
+            details: serde_json::json!({
+                "principal": p.principal_name, "representative": p.representative_name,
+                "by": if p.principal_id == id { "principal" } else { "representative" },
+            }),
+        },
+    )
+    .await?;
+    let other = if p.principal_id == id {
+        &p.representative_id
+    } else {
+        &p.principal_id
+    };
+    let other = load(&mut tx, other).await?;
+    notify_person(
+        &mut tx,
+        &other,
+        Topic::Security,
+        "Доверенность отозвана",
+        &format!(
+            "Доверенность от {} на имя {} больше не действует.",
+            p.principal_name, p.representative_name
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+const PRINCIPAL_PREFIX: &str = "account:";
+
+/// A live power of attorney from `principal_id` to `representative_id`, if any.
+async fn live(
+    c: &mut impl okno_kernel::db::AsConn,
+    principal_id: &str,
+    representative_id: &str,
+) -> Result<Option<PowerRow>> {
+    let today = date_text(today());
+    let rows = q_all!(
+        c,
+        PowerRow,
+        &format!("{POWER_SELECT} WHERE p.principal_id = $1 AND p.representative_id = $2 AND p.revoked_at IS NULL AND p.valid_until >= $3"),
+        principal_id,
+        representative_id,
+        &today
+    )?;
+    // Several may be live: their scopes add up.
+    let mut rows = rows.into_iter();
+    let Some(mut first) = rows.next() else {
+        return Ok(None);
+    };
+    for r in rows {
+        first.scope = format!("{},{}", first.scope, r.scope);
+    }
+    Ok(Some(first))
+}
+
+/// Switches this session to act for `principal_id` under a live power of attorney, or back to
+/// the person themselves with `None`.
+pub async fn act_as(
+    db: &Db,
+    actor: &Actor,
+    session_secret: &str,
+    principal_id: Option<&str>,
+) -> Result<()> {
+    let id = own_account(actor)?;
+    let mut tx = db.begin().await?;
+    let me = load(&mut tx, id).await?;
+    let target = match principal_id {
+        Some(pid) => {
+            let p = live(&mut tx, pid, id).await?.ok_or_else(|| {
+                Problem::new(403, "representation.none", "Нет действующей доверенности")
+                    .with_detail("Доверенность от этого человека не выдана, отозвана или истекла.")
+            })?;
+            Some(p)
+        }
+        None => None,
+    };
+    let acting_for = target
+        .as_ref()
+        .map(|p| format!("{PRINCIPAL_PREFIX}{}", p.principal_id));
+    if !auth::set_acting_for(&mut tx, session_secret, acting_for.as_deref()).await? {
+        return Err(Problem::unauthenticated().into());
+    }
+    let mut subject_actor = me.actor();
+    if let Some(p) = &target {
+        subject_actor.on_behalf_of = Some(Principal {
+            id: p.principal_id.clone(),
+            name: p.principal_name.clone(),
+        });
+    }
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor: &subject_actor,
+            action: if target.is_some() {
+                "identity.representation.started"
+            } else {
+                "identity.representation.ended"
+            },
+            subject_type: "account",
+            subject_id: id,
+            details: serde_json::json!({ "principal_id": target.as_ref().map(|p| p.principal_id.clone()) }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The actor of an account session: the person, acting on the principal's behalf while the session
+/// says so. The principal stays named even when the power of attorney has ended since, so nothing
+/// done in this session silently lands in the representative's own name: [`require_scope`] then
+/// refuses every action until the person switches back.
+pub async fn session_actor(
+    db: &Db,
+    account_id: &str,
+    acting_for: Option<&str>,
+) -> Result<Option<Actor>> {
+    let Some(mut actor) = crate::service::session_actor(db, account_id).await? else {
+        return Ok(None);
+    };
+    if let Some(pid) = acting_for.and_then(|a| a.strip_prefix(PRINCIPAL_PREFIX)) {
+        let mut c = db.read().await?;
+        let name = q_opt!(
+            &mut c,
+            AccountRow,
+            &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"),
+            pid
+        )?
+        .map_or_else(
+            || "удалённая учётная запись".to_string(),
+            |a| a.display_name,
+        );
+        actor.on_behalf_of = Some(Principal {
+            id: pid.to_string(),
+            name,
+        });
+    }
+    Ok(Some(actor))
+}
+
+/// For every use case done for a person: when the actor acts on a principal's behalf, a live power
+/// of attorney must cover `topic` (checked now, so a revocation takes effect at once).
+pub async fn require_scope(db: &Db, actor: &Actor, topic: Topic) -> Result<()> {
+    let Some(principal) = &actor.on_behalf_of else {
+        return Ok(());
+    };
+    let id = own_account(actor)?;
+    let mut c = db.read().await?;
+    let covered = live(&mut c, &principal.id, id)
+        .await?
+        .is_some_and(|p| p.scope().contains(&topic));
+    if covered {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            403,
+            "representation.out_of_scope",
+            "Доверенность этого не позволяет",
+        )
+        .with_detail(format!(
+            "Доверенность от {} не распространяется на раздел «{}» или больше не действует.",
+            principal.name,
+            topic.title()
+        ))
+        .into())
+    }
+}
