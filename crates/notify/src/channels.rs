@@ -1,6 +1,10 @@
 //! The external channels: e-mail through a real SMTP client (`lettre`; plain, STARTTLS or TLS, chosen
 //! by the URL) and SMS through an HTTP gateway (a JSON `POST {"to", "text"}` by default, or any body
 //! a real gateway wants, from a template). Each send is classified as sent, retry or permanent.
+//!
+//! For the demo and development there is also a **console channel** (like Django's console e-mail
+//! backend): a channel without a real endpoint may print its messages to the server's standard
+//! output instead of refusing them, so that a person trying the platform can read the codes.
 
 use std::time::Duration;
 
@@ -63,22 +67,30 @@ impl std::fmt::Debug for SmsSettings {
 }
 
 /// The configured channels. A channel left unconfigured refuses its deliveries permanently, and the
-/// journal says why.
+/// journal says why — unless console output was asked for ([`Channels::with_console`]), in which
+/// case it prints them to standard output and counts them as sent.
 pub struct Channels {
     smtp: Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>,
     sms: Option<(reqwest::Client, SmsSettings)>,
+    console_email: bool,
+    console_sms: bool,
 }
 
 impl std::fmt::Debug for Channels {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "Channels(email: {}, sms: {})",
+            "Channels(email: {}, sms: {}, console email: {}, console sms: {})",
             self.smtp.is_some(),
-            self.sms.is_some()
+            self.sms.is_some(),
+            self.console_email,
+            self.console_sms
         )
     }
 }
+
+/// The journal's detail of a message printed by a console channel.
+pub const CONSOLE_DETAIL: &str = "выведено в консоль (демо)";
 
 impl Channels {
     pub fn new(smtp: Option<SmtpSettings>, sms: Option<SmsSettings>) -> Result<Channels, String> {
@@ -111,7 +123,31 @@ impl Channels {
                 Some((client, SmsSettings { method, ..s }))
             }
         };
-        Ok(Channels { smtp, sms })
+        Ok(Channels {
+            smtp,
+            sms,
+            console_email: false,
+            console_sms: false,
+        })
+    }
+
+    /// Makes every channel that has no real endpoint (no SMTP server, no SMS gateway) a console
+    /// channel: its messages are printed to standard output and count as sent. For the demo and
+    /// development only: the text, one-time codes included, ends up wherever the output goes.
+    pub fn with_console(mut self) -> Channels {
+        self.console_email = self.smtp.is_none();
+        self.console_sms = self.sms.is_none();
+        self
+    }
+
+    /// E-mail is printed to standard output instead of being sent.
+    pub fn console_email(&self) -> bool {
+        self.console_email
+    }
+
+    /// SMS are printed to standard output instead of being sent.
+    pub fn console_sms(&self) -> bool {
+        self.console_sms
     }
 
     /// Sends an e-mail whose Message-ID is derived from the delivery id, so a receiver can drop the
@@ -124,6 +160,14 @@ impl Channels {
         text: &str,
     ) -> Outcome {
         let Some((transport, from)) = &self.smtp else {
+            if self.console_email {
+                let header = if subject.trim().is_empty() {
+                    format!("[демо] Письмо для {to}")
+                } else {
+                    format!("[демо] Письмо для {to} — «{subject}»")
+                };
+                return print_to_console(&header, text);
+            }
             return Outcome::Permanent {
                 detail: "канал e-mail не настроен (smtp_url)".into(),
             };
@@ -171,6 +215,9 @@ impl Channels {
     /// Sends an SMS through the gateway with an `Idempotency-Key` of the delivery id.
     pub async fn send_sms(&self, delivery_id: &str, to: &str, text: &str) -> Outcome {
         let Some((client, s)) = &self.sms else {
+            if self.console_sms {
+                return print_to_console(&format!("[демо] SMS для {to}"), text);
+            }
             return Outcome::Permanent {
                 detail: "канал SMS не настроен (sms_url)".into(),
             };
@@ -209,6 +256,52 @@ impl Channels {
             Err(e) => Outcome::Retry {
                 detail: format!("шлюз SMS недоступен: {}", without_url(&e)),
             },
+        }
+    }
+}
+
+/// Prints a message of a console channel to standard output in one write, so that messages sent
+/// at once do not interleave, and counts it as sent; a failed write is retried.
+fn print_to_console(header: &str, text: &str) -> Outcome {
+    use std::io::Write;
+    let block = console_block(header, text);
+    let mut out = std::io::stdout().lock();
+    match out.write_all(block.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Outcome::Sent {
+            detail: CONSOLE_DETAIL.into(),
+        },
+        Err(e) => Outcome::Retry {
+            detail: format!("не удалось вывести в консоль: {e}"),
+        },
+    }
+}
+
+/// `HEADER: TEXT` on one line when the text is one line; otherwise `HEADER:` and the text's lines
+/// indented by two spaces. Control characters (terminal escapes) become spaces; the block ends with
+/// a newline.
+fn console_block(header: &str, text: &str) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .trim_end()
+            .to_string()
+    };
+    let text = text.replace("\r\n", "\n");
+    let lines: Vec<String> = text.trim_end().split('\n').map(clean).collect();
+    let header = clean(header);
+    match lines.as_slice() {
+        [one] => format!("{header}: {}\n", one.trim_start()),
+        _ => {
+            let mut block = format!("{header}:\n");
+            for line in &lines {
+                if !line.is_empty() {
+                    block.push_str("  ");
+                    block.push_str(line);
+                }
+                block.push('\n');
+            }
+            block
         }
     }
 }
@@ -304,6 +397,50 @@ mod tests {
             timeout: Duration::from_secs(5),
         };
         assert!(!format!("{sms:?}").contains("topsecret"));
+    }
+
+    #[test]
+    fn console_blocks_are_one_line_or_an_indented_text() {
+        assert_eq!(
+            console_block("[демо] SMS для +79161234567", "Код: 123456. Окно\n"),
+            "[демо] SMS для +79161234567: Код: 123456. Окно\n"
+        );
+        assert_eq!(
+            console_block(
+                "[демо] Письмо для anna@example.ru — «Тема»",
+                "Здравствуйте!\r\n\r\nКод: 654321\n"
+            ),
+            "[демо] Письмо для anna@example.ru — «Тема»:\n  Здравствуйте!\n\n  Код: 654321\n"
+        );
+        // No terminal escapes reach the operator's terminal.
+        assert_eq!(
+            console_block("[демо] SMS для +79161234567", "a\u{1b}[2Jb"),
+            "[демо] SMS для +79161234567: a [2Jb\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn console_channels_print_only_where_no_real_channel_is_configured() {
+        let c = Channels::new(None, None).unwrap().with_console();
+        assert!(c.console_email() && c.console_sms());
+        match c.send_sms("d", "+79161234567", "Код: 123456").await {
+            Outcome::Sent { detail } => assert_eq!(detail, CONSOLE_DETAIL),
+            other => panic!("{other:?}"),
+        }
+        match c.send_email("d", "a@b.c", "Тема", "Код: 123456").await {
+            Outcome::Sent { detail } => assert_eq!(detail, CONSOLE_DETAIL),
+            other => panic!("{other:?}"),
+        }
+        let sms = SmsSettings {
+            url: "http://127.0.0.1:9/send".into(),
+            method: "POST".into(),
+            content_type: "application/json".into(),
+            body_template: DEFAULT_SMS_TEMPLATE.into(),
+            headers: vec![],
+            timeout: Duration::from_secs(5),
+        };
+        let c = Channels::new(None, Some(sms)).unwrap().with_console();
+        assert!(c.console_email() && !c.console_sms());
     }
 
     #[tokio::test]

@@ -467,8 +467,20 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
         stop.clone(),
     ))];
     if !s.no_workers.unwrap_or(false) {
-        let channels = okno_notify::Channels::new(smtp_settings(&s), sms_settings(&s)?)
+        let mut channels = okno_notify::Channels::new(smtp_settings(&s), sms_settings(&s)?)
             .map_err(anyhow::Error::msg)?;
+        if s.console_channels.unwrap_or(demo) {
+            channels = channels.with_console();
+        }
+        let printed = match (channels.console_sms(), channels.console_email()) {
+            (true, true) => Some("SMS и письма"),
+            (true, false) => Some("SMS"),
+            (false, true) => Some("Письма"),
+            (false, false) => None,
+        };
+        if let Some(what) = printed {
+            println!("{what} не уходят наружу, а печатаются здесь, с кодами подтверждения (--console-channels).");
+        }
         let timeout = s.channel_timeout();
         let settings = okno_notify::Settings {
             retry: okno_notify::RetryPolicy {

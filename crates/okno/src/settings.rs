@@ -122,6 +122,12 @@ pub struct Settings {
     )]
     pub sms_headers: Option<Vec<String>>,
 
+    /// Print e-mail and SMS to standard output instead of refusing them when no SMTP server
+    /// (--smtp-url) or no SMS gateway (--sms-url) is configured, one-time codes included; for
+    /// trying the platform, never in production [default: true with --demo, otherwise false]
+    #[arg(long, env = "OKNO_CONSOLE_CHANNELS", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub console_channels: Option<bool>,
+
     /// Seconds a channel (SMTP, SMS gateway) may take to answer [default: 15]
     #[arg(long, env = "OKNO_CHANNEL_TIMEOUT", value_name = "SECONDS")]
     pub channel_timeout: Option<u64>,

@@ -10,10 +10,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_okno");
 const REDACTED: &str = "[скрыто: одноразовый код]";
 const MASKED: &str = "[скрыто]";
 
-/// Starts the demo (for the administrator's token) with an SMS gateway and no SMTP, so the e-mail
-/// code is refused for good at its first attempt.
+/// Starts the demo (for the administrator's token) with an SMS gateway, no SMTP and the console
+/// channels off, so the e-mail code is refused for good at its first attempt (not printed).
 async fn start(engine: Engine, gw: &SmsGateway, retry_base_ms: &str) -> TestApp {
     let args = [
+        "--console-channels",
+        "false",
         "--sms-url",
         &gw.url(),
         "--worker-poll-ms",

@@ -142,6 +142,8 @@ pub struct TestApp {
     bin: PathBuf,
     args: Vec<String>,
     child: Option<Child>,
+    /// Every line the server printed to stdout, across restarts.
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     _dir: std::sync::Arc<tempfile::TempDir>,
     /// The demo administrator's token, when started with `--demo`.
     pub admin_token: Option<String>,
@@ -173,6 +175,7 @@ impl TestApp {
             bin: PathBuf::from(bin),
             args: opts.args.clone(),
             child: None,
+            stdout: Default::default(),
             _dir: std::sync::Arc::new(dir),
             admin_token: None,
             auditor_token: None,
@@ -211,12 +214,16 @@ impl TestApp {
         let mut child = cmd.spawn()?;
         let stdout = child.stdout.take();
         self.child = Some(child);
-        // Read the printed lines (demo credentials, the URL) on a thread.
+        // Read the printed lines (demo credentials, the URL) on a thread; keep them for `stdout()`.
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         if let Some(out) = stdout {
+            let kept = self.stdout.clone();
             std::thread::spawn(move || {
                 use std::io::BufRead;
                 for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                    if let Ok(mut k) = kept.lock() {
+                        k.push(line.clone());
+                    }
                     let _ = tx.send(line);
                 }
             });
@@ -269,6 +276,14 @@ impl TestApp {
     /// What the server wrote to stderr.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// What the server printed to stdout so far (every start of it), one line per line.
+    pub fn stdout(&self) -> String {
+        self.stdout
+            .lock()
+            .map(|lines| lines.join("\n"))
+            .unwrap_or_default()
     }
 
     pub fn url(&self, path: &str) -> String {
