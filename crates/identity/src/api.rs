@@ -36,6 +36,7 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
             post(recovery_complete),
         )
         .route("/api/v1/identity/me", get(me))
+        .route("/api/v1/identity/staff", post(staff_create))
         .route(
             "/api/v1/identity/powers",
             get(powers_list).post(powers_grant),
@@ -64,8 +65,8 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(register, resend, confirm, sign_in, sign_in_sms, second_factor, recovery_start, recovery_complete, me, powers_list, powers_grant, powers_revoke, acting, acting_scope, prefs_get, prefs_put, export, profile_get, profile_put, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
-    components(schemas(crate::representation::Grant, crate::representation::PowerView, Powers, ActingRequest, crate::privacy::Preference, crate::privacy::Topic, RecoveryRequest, crate::recovery::Ticket, crate::recovery::Completion, crate::profile::Profile, crate::profile::ProfileOutcome, crate::profile::ProfileView, Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
+    paths(register, resend, confirm, sign_in, sign_in_sms, second_factor, recovery_start, recovery_complete, me, staff_create, powers_list, powers_grant, powers_revoke, acting, acting_scope, prefs_get, prefs_put, export, profile_get, profile_put, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
+    components(schemas(crate::staff::NewStaff, crate::staff::Created, crate::representation::Grant, crate::representation::PowerView, Powers, ActingRequest, crate::privacy::Preference, crate::privacy::Topic, RecoveryRequest, crate::recovery::Ticket, crate::recovery::Completion, crate::profile::Profile, crate::profile::ProfileOutcome, crate::profile::ProfileView, Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
     tags((name = "identity", description = "Учётные записи: регистрация, вход, второй фактор, сеансы"))
 )]
 pub struct IdentityApi;
@@ -639,4 +640,20 @@ async fn acting_scope(
     }
     crate::representation::require_scope(&p.db, &actor, topic).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Create a staff account (administrator): the answer holds its temporary password, valid 24 hours
+/// and shown only now. Nobody grants a role they do not hold.
+#[utoipa::path(post, path = "/api/v1/identity/staff", tag = "identity", request_body = crate::staff::NewStaff,
+    responses((status = 201, body = crate::staff::Created), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn staff_create(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<crate::staff::NewStaff>,
+) -> Result<(StatusCode, Json<crate::staff::Created>)> {
+    let c = crate::staff::create(&p.db, &idn, &actor, body).await?;
+    Ok((StatusCode::CREATED, Json(c)))
 }

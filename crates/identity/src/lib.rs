@@ -13,6 +13,7 @@ pub mod recovery;
 pub mod registry;
 pub mod representation;
 pub mod service;
+pub mod staff;
 pub mod totp;
 
 pub use service::{Identity, Settings};

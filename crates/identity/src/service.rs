@@ -140,12 +140,18 @@ impl AccountRow {
         self.roles.split(',').filter_map(Role::parse).collect()
     }
 
+    /// The account as an actor. Until a temporary password is replaced, it holds none of its
+    /// roles: changing the password is all it can do.
     pub(crate) fn actor(&self) -> Actor {
         Actor {
             kind: ActorKind::Account,
             id: Some(self.id.clone()),
             name: self.display_name.clone(),
-            roles: self.roles(),
+            roles: if self.must_change_password != 0 {
+                Vec::new()
+            } else {
+                self.roles()
+            },
             on_behalf_of: None,
         }
     }

@@ -7,7 +7,9 @@ use crate::error::Problem;
 
 /// A role held by an account. Staff roles come with the identity part; the kernel knows their
 /// permissions so every part checks the same way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Citizen,
@@ -71,6 +73,7 @@ impl Role {
                     | DeliveriesRetry
                     | NotificationsSend
                     | TokensManage
+                    | StaffManage
             ),
             Role::Auditor => matches!(p, AuditRead | AuditExport | DeliveriesRead),
             Role::Citizen
@@ -99,6 +102,8 @@ pub enum Permission {
     NotificationsSend,
     /// Issue and revoke API tokens.
     TokensManage,
+    /// Create staff accounts (operators, officials, …) with temporary passwords.
+    StaffManage,
 }
 
 impl Permission {
@@ -111,6 +116,7 @@ impl Permission {
             Permission::DeliveriesRetry => "deliveries.retry",
             Permission::NotificationsSend => "notifications.send",
             Permission::TokensManage => "tokens.manage",
+            Permission::StaffManage => "staff.manage",
         }
     }
 }

@@ -134,6 +134,32 @@ enum AdminCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Staff accounts (operators, officials, moderators, …) that sign in with a password and a
+    /// second factor
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum StaffCommand {
+    /// Create a staff account and print its temporary password (valid 24 hours, shown only once)
+    Create {
+        /// Фамилия, имя, отчество
+        #[arg(long)]
+        name: String,
+        /// Mobile phone: the second factor by SMS until an authenticator app is added
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        email: String,
+        /// Role: administrator, auditor, operator, official, moderator, merchant_admin (repeatable)
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[command(flatten)]
+        settings: Settings,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -261,6 +287,9 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Admin {
             command: AdminCommand::Token { command },
         } => runtime()?.block_on(token_command(command, &load)),
+        Command::Admin {
+            command: AdminCommand::Staff { command },
+        } => runtime()?.block_on(staff_command(command, &load)),
     }
 }
 
@@ -448,14 +477,7 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
         db: db.clone(),
         secrets: Arc::new(secrets),
     };
-    let web = okno_web::WebSettings {
-        tls: tls.is_some(),
-        secure_cookies: s.secure_cookies.unwrap_or(tls.is_some()),
-        body_limit: s.body_limit.unwrap_or(2 * 1024 * 1024),
-        request_timeout: Duration::from_secs(s.request_timeout.unwrap_or(30)),
-        session_idle: Duration::from_secs(60 * s.session_idle_minutes.unwrap_or(30)),
-        session_absolute: Duration::from_secs(3600 * s.session_absolute_hours.unwrap_or(12)),
-    };
+    let web = web_settings(&s, tls.as_ref());
     let identity = Arc::new(identity(&s, &web, demo)?);
     let metrics = Arc::new(okno_web::metrics::Metrics::new());
     let app = okno_web::app(platform, web, metrics, identity, sign_in_limits(&s));
@@ -517,6 +539,17 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
     db.close().await;
     tracing::info!("stopped");
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn web_settings<T>(s: &Settings, tls: Option<&T>) -> okno_web::WebSettings {
+    okno_web::WebSettings {
+        tls: tls.is_some(),
+        secure_cookies: s.secure_cookies.unwrap_or(tls.is_some()),
+        body_limit: s.body_limit.unwrap_or(2 * 1024 * 1024),
+        request_timeout: Duration::from_secs(s.request_timeout.unwrap_or(30)),
+        session_idle: Duration::from_secs(60 * s.session_idle_minutes.unwrap_or(30)),
+        session_absolute: Duration::from_secs(3600 * s.session_absolute_hours.unwrap_or(12)),
+    }
 }
 
 fn registry(
@@ -702,6 +735,55 @@ async fn audit_command(
         }
         AuditCommand::VerifyExport { .. } => unreachable!("handled without a database"),
     }
+}
+
+async fn staff_command(
+    command: StaffCommand,
+    load: &dyn Fn(Settings) -> anyhow::Result<Settings>,
+) -> anyhow::Result<std::process::ExitCode> {
+    let StaffCommand::Create {
+        name,
+        phone,
+        email,
+        roles,
+        settings,
+    } = command;
+    let s = load(settings)?;
+    init_logging(&s, "warn")?;
+    let mut parsed = Vec::new();
+    for r in &roles {
+        parsed.push(Role::parse(r).ok_or_else(|| anyhow::anyhow!("unknown role {r}"))?);
+    }
+    let (db, _) = open(&s, Mode::Existing).await?;
+    let identity = identity(&s, &web_settings::<()>(&s, None), false)?;
+    let created = okno_identity::staff::create(
+        &db,
+        &identity,
+        &Actor::system("командная строка"),
+        okno_identity::staff::NewStaff {
+            full_name: name,
+            phone,
+            email,
+            roles: parsed,
+        },
+    )
+    .await
+    .map_err(|e| {
+        let p = e.to_problem();
+        let fields: Vec<String> = p
+            .errors
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect();
+        anyhow::anyhow!("{} {}", p.detail, fields.join("; "))
+    })?;
+    db.close().await;
+    println!(
+        "staff account {} created; temporary password, valid 24 hours and shown only now:",
+        created.account_id
+    );
+    println!("{}", created.temporary_password);
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 async fn token_command(

@@ -1046,3 +1046,96 @@ async fn a_representative_acts_for_a_confirmed_principal_within_the_scope_until_
         assert_eq!(scope("applications").await, 204, "for himself again");
     }
 }
+
+#[tokio::test]
+async fn a_staff_account_signs_in_with_its_temporary_password_and_a_second_factor_and_holds_no_role_until_it_changes_it(
+) {
+    let test = "a_staff_account_signs_in_with_its_temporary_password_and_a_second_factor_and_holds_no_role_until_it_changes_it";
+    for engine in engines(test).await {
+        let w = world(engine, &[]).await;
+        let (code, out, err) = w.app.okno(&[
+            "admin",
+            "staff",
+            "create",
+            "--name",
+            "Орлова Нина Андреевна",
+            "--phone",
+            "+79160000014",
+            "--email",
+            "orlova@example.ru",
+            "--role",
+            "administrator",
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        let temporary = out.lines().last().unwrap().trim().to_string();
+        assert!(temporary.len() >= 12, "{out}");
+
+        // The password alone is not enough: staff always need the second factor (SMS here).
+        let (status, c) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "orlova@example.ru", "password": temporary}),
+        )
+        .await;
+        assert_eq!(status, 202, "{c}");
+        assert_eq!(c["methods"], json!(["sms"]));
+        let sms = sms_code(&w, 1).await;
+        let (status, s) = post(
+            &w.app,
+            "/api/v1/identity/sign-in/second-factor",
+            None,
+            json!({"challenge": c["challenge"], "method": "sms", "code": sms}),
+        )
+        .await;
+        assert_eq!(status, 200, "{s}");
+        assert_eq!(s["must_change_password"], true);
+        let session = s["session"].as_str().unwrap().to_string();
+
+        // With the temporary password the account holds none of its roles.
+        let r = w
+            .app
+            .client
+            .get(w.app.url("/api/v1/deliveries"))
+            .bearer_auth(&session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        let (status, _) = post(
+            &w.app,
+            "/api/v1/identity/password",
+            Some(&session),
+            json!({"current": temporary, "password": "Корова-Пьёт-Чай9"}),
+        )
+        .await;
+        assert_eq!(status, 204);
+        let r = w
+            .app
+            .client
+            .get(w.app.url("/api/v1/deliveries"))
+            .bearer_auth(&session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "the administrator role now holds");
+
+        // An administrator creates an operator over the API; a role they do not hold is refused.
+        let (status, p) = post(&w.app, "/api/v1/identity/staff", Some(&session),
+            json!({"full_name": "Ким Олег", "phone": "+79160000015", "email": "kim@example.ru", "roles": ["auditor"]})).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (403, Some("staff.role_not_held")),
+            "{p}"
+        );
+        let (status, p) = post(&w.app, "/api/v1/identity/staff", Some(&session),
+            json!({"full_name": "Ким Олег", "phone": "+79160000015", "email": "kim@example.ru", "roles": ["administrator"]})).await;
+        assert_eq!(status, 201, "{p}");
+        assert!(p["temporary_password"].as_str().unwrap().len() >= 12);
+        // A citizen cannot create staff.
+        let (_, citizen) = register(&w.app, "+79160000016", "citizen@example.ru").await;
+        let (status, _) = post(&w.app, "/api/v1/identity/staff", citizen["session"].as_str(),
+            json!({"full_name": "Ким Олег", "phone": "+79160000017", "email": "kim2@example.ru", "roles": ["operator"]})).await;
+        assert_eq!(status, 403);
+    }
+}
