@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod codes;
+pub mod confirmation;
 pub mod limits;
 pub mod model;
 pub mod pages;

@@ -75,12 +75,9 @@ impl Role {
                     | TokensManage
                     | StaffManage
             ),
+            Role::Operator => matches!(p, IdentityConfirm),
             Role::Auditor => matches!(p, AuditRead | AuditExport | DeliveriesRead),
-            Role::Citizen
-            | Role::Operator
-            | Role::Official
-            | Role::Moderator
-            | Role::MerchantAdmin => false,
+            Role::Citizen | Role::Official | Role::Moderator | Role::MerchantAdmin => false,
         }
     }
 }
@@ -104,6 +101,8 @@ pub enum Permission {
     TokensManage,
     /// Create staff accounts (operators, officials, …) with temporary passwords.
     StaffManage,
+    /// Confirm a person's identity in person, against the passport shown (operators).
+    IdentityConfirm,
 }
 
 impl Permission {
@@ -117,6 +116,7 @@ impl Permission {
             Permission::NotificationsSend => "notifications.send",
             Permission::TokensManage => "tokens.manage",
             Permission::StaffManage => "staff.manage",
+            Permission::IdentityConfirm => "identity.confirm",
         }
     }
 }

@@ -925,8 +925,8 @@ async fn a_representative_acts_for_a_confirmed_principal_within_the_scope_until_
         .unwrap();
         let w = World { app, gw, smtp };
         // The principal: Анна, standard from the demo registry, then confirmed in person.
-        let (_, s) = register(&w.app, "+79160000012", "mother@example.ru").await;
-        let mother = s["session"].as_str().unwrap().to_string();
+        let (_, s_mother) = register(&w.app, "+79160000012", "mother@example.ru").await;
+        let mother = s_mother["session"].as_str().unwrap().to_string();
         confirm_contacts(&w, &mother, 1).await;
         put_profile(&w.app, &mother, anna("1985-03-14")).await;
         // The representative: Сергей Иванов, of the same registry.
@@ -951,13 +951,50 @@ async fn a_representative_acts_for_a_confirmed_principal_within_the_scope_until_
             (403, Some("representation.level_required")),
             "{p}"
         );
-        // Stands in for the in-person confirmation of the offices part (not built yet).
-        okno_testkit::tamper(
-            &w.app,
-            "UPDATE accounts SET level = 'confirmed' WHERE email = 'mother@example.ru'",
-        )
-        .await
-        .unwrap();
+        // She is confirmed in person by an operator who checks her passport.
+        let operator = operator_session(&w, "+79160000018", "operator@example.ru").await;
+        let mother_id = s_mother["account_id"].as_str().unwrap();
+        let confirm = |passport: &str| {
+            let (app, operator, passport) = (&w.app, operator.clone(), passport.to_string());
+            let url = app.url(&format!("/api/v1/identity/accounts/{mother_id}/confirm"));
+            let client = app.client.clone();
+            async move {
+                let r = client
+                    .post(url)
+                    .bearer_auth(operator)
+                    .json(&json!({"passport": passport, "office": "mfc-tula-1"}))
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            }
+        };
+        let (status, p) = confirm("42 04 514003").await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (422, Some("confirm.data_differ")),
+            "{p}"
+        );
+        let (status, p) = confirm("42 04 514002").await;
+        assert_eq!(
+            (status, p["level"].as_str()),
+            (200, Some("confirmed")),
+            "{p}"
+        );
+        // A citizen holds no right to confirm anyone.
+        let r = w
+            .app
+            .client
+            .post(
+                w.app
+                    .url(&format!("/api/v1/identity/accounts/{mother_id}/confirm")),
+            )
+            .bearer_auth(&son)
+            .json(&json!({"passport": "42 04 514002", "office": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
         let (status, power) = post(&w.app, "/api/v1/identity/powers", Some(&mother), grant).await;
         assert_eq!(status, 201, "{power}");
         assert_eq!(power["representative_name"], "Иванов Сергей Александрович");
@@ -1138,4 +1175,52 @@ async fn a_staff_account_signs_in_with_its_temporary_password_and_a_second_facto
             json!({"full_name": "Ким Олег", "phone": "+79160000017", "email": "kim2@example.ru", "roles": ["operator"]})).await;
         assert_eq!(status, 403);
     }
+}
+
+/// A staff operator created on the server, signed in with the SMS second factor and a changed
+/// password: the session of someone working at a service-point desk.
+async fn operator_session(w: &World, phone: &str, email: &str) -> String {
+    let (code, out, err) = w.app.okno(&[
+        "admin",
+        "staff",
+        "create",
+        "--name",
+        "Орлов Павел Ильич",
+        "--phone",
+        phone,
+        "--email",
+        email,
+        "--role",
+        "operator",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let temporary = out.lines().last().unwrap().trim().to_string();
+    let sms_before = w.gw.requests().len();
+    let (status, c) = post(
+        &w.app,
+        "/api/v1/identity/sign-in",
+        None,
+        json!({"login": email, "password": temporary}),
+    )
+    .await;
+    assert_eq!(status, 202, "{c}");
+    let code = sms_code(w, sms_before + 1).await;
+    let (status, s) = post(
+        &w.app,
+        "/api/v1/identity/sign-in/second-factor",
+        None,
+        json!({"challenge": c["challenge"], "method": "sms", "code": code}),
+    )
+    .await;
+    assert_eq!(status, 200, "{s}");
+    let session = s["session"].as_str().unwrap().to_string();
+    let (status, _) = post(
+        &w.app,
+        "/api/v1/identity/password",
+        Some(&session),
+        json!({"current": temporary, "password": "Оператор-Окна-2026"}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    session
 }
