@@ -71,23 +71,40 @@ pub async fn create(db: &Db, identity: &Identity, actor: &Actor, s: NewStaff) ->
     let mut errors: Vec<FieldError> = Vec::new();
     let name = s.full_name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.chars().count() < 2 || !name.chars().any(char::is_alphabetic) {
-        errors.push(field("full_name", "account.full_name_invalid", "Укажите фамилию, имя и отчество."));
+        errors.push(field(
+            "full_name",
+            "account.full_name_invalid",
+            "Укажите фамилию, имя и отчество.",
+        ));
     }
     let phone = okno_rules::Phone::parse(&s.phone)
         .map_err(|e| errors.push(field("phone", e.code(), e.to_string())))
         .ok();
     let email = normalise_email(&s.email);
     if email.is_none() {
-        errors.push(field("email", "account.email_invalid", "Укажите адрес электронной почты вида name@example.ru."));
+        errors.push(field(
+            "email",
+            "account.email_invalid",
+            "Укажите адрес электронной почты вида name@example.ru.",
+        ));
     }
     if s.roles.is_empty() || s.roles.contains(&Role::Citizen) {
-        errors.push(field("roles", "staff.roles", "Укажите хотя бы одну роль сотрудника."));
+        errors.push(field(
+            "roles",
+            "staff.roles",
+            "Укажите хотя бы одну роль сотрудника.",
+        ));
     }
     if actor.kind != ActorKind::System {
         if let Some(r) = s.roles.iter().find(|r| !actor.roles.contains(r)) {
-            return Err(Problem::new(403, "staff.role_not_held", "Недостаточно прав")
-                .with_detail(format!("Нельзя выдать роль «{}», которой у вас нет.", r.title()))
-                .into());
+            return Err(
+                Problem::new(403, "staff.role_not_held", "Недостаточно прав")
+                    .with_detail(format!(
+                        "Нельзя выдать роль «{}», которой у вас нет.",
+                        r.title()
+                    ))
+                    .into(),
+            );
         }
     }
     let (Some(phone), Some(email)) = (phone, email) else {
@@ -97,10 +114,19 @@ pub async fn create(db: &Db, identity: &Identity, actor: &Actor, s: NewStaff) ->
         return Err(Problem::invalid_fields(errors).into());
     }
     let password = temporary_password(identity);
-    let hash = identity.hasher.hash(&password).await.map_err(Error::internal)?;
+    let hash = identity
+        .hasher
+        .hash(&password)
+        .await
+        .map_err(Error::internal)?;
     let now = now_ms();
     let id = new_id();
-    let roles = s.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",");
+    let roles = s
+        .roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
     let mut tx = db.begin().await?;
     let taken = q_scalar!(
         &mut tx,
@@ -110,7 +136,11 @@ pub async fn create(db: &Db, identity: &Identity, actor: &Actor, s: NewStaff) ->
         &email
     )?;
     if taken > 0 {
-        return Err(Problem::conflict("staff.contact_taken", "Этот телефон или почта уже принадлежат учётной записи.").into());
+        return Err(Problem::conflict(
+            "staff.contact_taken",
+            "Этот телефон или почта уже принадлежат учётной записи.",
+        )
+        .into());
     }
     // The administrator vouches for the person and their contacts.
     q_exec!(
