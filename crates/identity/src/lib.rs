@@ -6,6 +6,7 @@ pub mod codes;
 pub mod confirmation;
 pub mod limits;
 pub mod model;
+pub mod organisations;
 pub mod pages;
 pub mod password;
 pub mod privacy;
@@ -27,5 +28,6 @@ pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
         okno_kernel::migration!("identity", 3, "0003_recovery"),
         okno_kernel::migration!("identity", 4, "0004_preferences"),
         okno_kernel::migration!("identity", 5, "0005_representatives"),
+        okno_kernel::migration!("identity", 6, "0006_organisations"),
     ]
 }

@@ -103,13 +103,18 @@ const POWER_SELECT: &str = "SELECT p.id, p.principal_id, a.display_name AS princ
 /// representative's at least «стандартная» (their СНИЛС checked in the registries).
 pub async fn grant(db: &Db, secrets: &Secrets, actor: &Actor, g: Grant) -> Result<PowerView> {
     let id = own_account(actor)?.to_string();
-    if actor.on_behalf_of.is_some() {
+    if let Some(p) = &actor.on_behalf_of {
+        let detail = if p.id.starts_with(crate::organisations::ORG_PREFIX) {
+            "Доверенность от себя выдают, действуя за себя: переключитесь с организации на свою учётную запись."
+        } else {
+            "Доверенность выдаёт только сам доверитель, не его представитель."
+        };
         return Err(Problem::new(
             403,
             "representation.no_delegation",
             "Передоверие недоступно",
         )
-        .with_detail("Доверенность выдаёт только сам доверитель, не его представитель.")
+        .with_detail(detail)
         .into());
     }
     let mut errors = Vec::new();
@@ -427,7 +432,8 @@ pub async fn act_as(
 /// The actor of an account session: the person, acting on the principal's behalf while the session
 /// says so. The principal stays named even when the power of attorney has ended since, so nothing
 /// done in this session silently lands in the representative's own name: [`require_scope`] then
-/// refuses every action until the person switches back.
+/// refuses every action until the person switches back. A session acting for an organisation
+/// (`org:…`, see [`crate::organisations`]) names the organisation the same way.
 pub async fn session_actor(
     db: &Db,
     account_id: &str,
@@ -452,6 +458,12 @@ pub async fn session_actor(
             id: pid.to_string(),
             name,
         });
+    } else if let Some(oid) =
+        acting_for.and_then(|a| a.strip_prefix(crate::organisations::ORG_PREFIX))
+    {
+        // An organisation stays named even after the person left it, for the same reason:
+        // `organisations::require_org_role` then refuses until the person switches back.
+        actor.on_behalf_of = Some(crate::organisations::session_principal(db, oid).await?);
     }
     Ok(Some(actor))
 }
@@ -462,6 +474,14 @@ pub async fn require_scope(db: &Db, actor: &Actor, topic: Topic) -> Result<()> {
     let Some(principal) = &actor.on_behalf_of else {
         return Ok(());
     };
+    if principal.id.starts_with(crate::organisations::ORG_PREFIX) {
+        return Err(Problem::new(403, "representation.acting_for_organisation", "Вы действуете от имени организации")
+            .with_detail(format!(
+                "Сейчас вы действуете от имени организации {}. Чтобы действовать за себя или за доверителя, переключитесь в личном кабинете.",
+                principal.name
+            ))
+            .into());
+    }
     let id = own_account(actor)?;
     let mut c = db.read().await?;
     let covered = live(&mut c, &principal.id, id)

@@ -120,6 +120,7 @@ pub fn app(
             limiter.clone(),
         ))
         .merge(okno_identity::pages::routes(identity, limiter))
+        .merge(okno_identity::organisations::routes())
         .merge(okno_notify::api::routes())
         .merge(okno_notify::pages::routes())
         .merge(okno_directory::api::routes())

@@ -11,6 +11,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = crate::api::KernelApi::openapi();
     doc.merge(okno_notify::api::NotifyApi::openapi());
     doc.merge(okno_identity::api::IdentityApi::openapi());
+    doc.merge(okno_identity::organisations::OrganisationsApi::openapi());
     doc.merge(okno_directory::api::DirectoryApi::openapi());
     doc.info = utoipa::openapi::InfoBuilder::new()
         .title("Окно API")
