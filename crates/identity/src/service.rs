@@ -286,10 +286,9 @@ pub async fn register(
             "Без согласия на обработку персональных данных зарегистрироваться нельзя.",
         ));
     }
-    if !errors.is_empty() {
+    let (Some(phone), Some(email), true) = (phone, email, errors.is_empty()) else {
         return Err(invalid(errors));
-    }
-    let (phone, email) = (phone.expect("checked above"), email.expect("checked above"));
+    };
     let hash = idn
         .hasher
         .hash(&r.password)
@@ -752,6 +751,13 @@ pub async fn sign_in(
             false
         }
     };
+    // Parameters raised since this hash was made: store a fresh one now that the password is known.
+    let rehash = match &account {
+        Some(a) if ok && idn.hasher.needs_rehash(&a.password_hash) => {
+            Some(idn.hasher.hash(password).await.map_err(Error::internal)?)
+        }
+        _ => None,
+    };
     let mut tx = db.begin().await?;
     let account = match account {
         Some(a) if ok => a,
@@ -778,6 +784,14 @@ pub async fn sign_in(
         "DELETE FROM sign_in_throttle WHERE subject = $1",
         &subject
     )?;
+    if let Some(hash) = &rehash {
+        q_exec!(
+            &mut tx,
+            "UPDATE accounts SET password_hash = $1 WHERE id = $2",
+            hash,
+            &account.id
+        )?;
+    }
     // A second factor: staff always; a person as they chose, if they have one to use.
     let totp = q_scalar!(
         &mut tx,

@@ -1224,3 +1224,60 @@ async fn operator_session(w: &World, phone: &str, email: &str) -> String {
     assert_eq!(status, 204);
     session
 }
+
+#[tokio::test]
+async fn a_hash_made_with_weaker_parameters_is_replaced_at_the_next_sign_in() {
+    let w = world(
+        Engine::Sqlite,
+        &["--argon2-memory-kib", "8192", "--argon2-iterations", "1"],
+    )
+    .await;
+    register(&w.app, "+79160000019", "rehash@example.ru").await;
+    let stored = || async {
+        okno_testkit::query_text(
+            &w.app,
+            "SELECT password_hash FROM accounts WHERE email = 'rehash@example.ru'",
+        )
+        .await
+        .unwrap()
+    };
+    assert!(stored().await.contains("m=8192,t=1"));
+    // The operator raises the parameters to the defaults and restarts.
+    let mut app = w.app;
+    app.restart(vec![
+        "--sms-url".into(),
+        w.gw.url(),
+        "--smtp-url".into(),
+        w.smtp.url(),
+    ])
+    .await
+    .unwrap();
+    let w = World {
+        app,
+        gw: w.gw,
+        smtp: w.smtp,
+    };
+    let (status, _) = post(
+        &w.app,
+        "/api/v1/identity/sign-in",
+        None,
+        json!({"login": "rehash@example.ru", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let after = okno_testkit::query_text(
+        &w.app,
+        "SELECT password_hash FROM accounts WHERE email = 'rehash@example.ru'",
+    )
+    .await
+    .unwrap();
+    assert!(after.contains("m=19456,t=2"), "{after}");
+    let (status, _) = post(
+        &w.app,
+        "/api/v1/identity/sign-in",
+        None,
+        json!({"login": "rehash@example.ru", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 200, "the new hash verifies");
+}
