@@ -255,7 +255,8 @@ struct ExportProfile {
 
 /// Every piece of data the platform holds about the signed-in person, as one JSON document: the
 /// account, the profile with the documents in clear (it is their own), consent, preferences,
-/// sessions, devices, and the audit journal's records about them or by them. Audited.
+/// organisations and powers of attorney, sessions, devices, and the audit journal's records about
+/// them or by them. Audited.
 pub async fn export(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<serde_json::Value> {
     let id = own_account(actor)?.to_string();
     let (a, p, sessions, devices, prefs) = {
@@ -297,6 +298,8 @@ pub async fn export(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<serde_j
             .transpose()
     };
     let journal = audit::records_about(db, "account", &id, 10_000).await?;
+    let organisations = crate::organisations::list(db, secrets, actor).await?;
+    let (powers_granted, powers_received) = crate::representation::list(db, actor).await?;
     let time = |ms: Option<i64>| ms.map(rfc3339);
     let doc = serde_json::json!({
         "format": "okno-personal-data/1",
@@ -328,6 +331,8 @@ pub async fn export(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<serde_j
             "registry_checked_at": time(p.registry_checked_at),
         },
         "notification_preferences": prefs,
+        "organisations": organisations,
+        "powers_of_attorney": { "granted": powers_granted, "received": powers_received },
         "sessions": sessions,
         "devices": devices,
         "audit_records": journal,

@@ -868,6 +868,7 @@ async fn a_person_downloads_everything_held_about_them() {
             "the person's own documents, in clear"
         );
         assert_eq!(doc["consent"]["version"], "2026-11-1");
+        assert!(doc["organisations"].is_array() && doc["powers_of_attorney"]["granted"].is_array());
         assert!(!doc["sessions"].as_array().unwrap().is_empty());
         let actions: Vec<&str> = doc["audit_records"]
             .as_array()
