@@ -29,5 +29,6 @@ pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
         okno_kernel::migration!("identity", 4, "0004_preferences"),
         okno_kernel::migration!("identity", 5, "0005_representatives"),
         okno_kernel::migration!("identity", 6, "0006_organisations"),
+        okno_kernel::migration!("identity", 7, "0007_known_networks"),
     ]
 }

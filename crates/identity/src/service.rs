@@ -419,6 +419,38 @@ async fn open_session(
         &account.id,
         &device_hash
     )?;
+    let new_network = match client.ip.as_deref().and_then(network_of) {
+        Some(net) => {
+            let hash = secrets.index("network", &net);
+            let seen = q_exec!(
+                tx,
+                "UPDATE known_networks SET last_seen_at = $1 WHERE account_id = $2 AND network_hash = $3",
+                now,
+                &account.id,
+                &hash
+            )?;
+            if seen == 0 {
+                q_exec!(
+                    tx,
+                    "INSERT INTO known_networks (account_id, network_hash, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $3)",
+                    &account.id,
+                    &hash,
+                    now
+                )?;
+            }
+            seen == 0
+        }
+        None => false,
+    };
+    if known != 0 && new_network && alert_new_device {
+        alert(
+            tx,
+            account,
+            "Вход из новой сети",
+            "Выполнен вход в вашу учётную запись с известного устройства, но из новой сети. Если это были не вы, смените пароль и завершите все сеансы в разделе «Безопасность».",
+        )
+        .await?;
+    }
     if known == 0 {
         q_exec!(
             tx,
@@ -443,7 +475,7 @@ async fn open_session(
             action: "identity.session.opened",
             subject_type: "account",
             subject_id: &account.id,
-            details: serde_json::json!({ "terminal": client.terminal, "remember": remember, "new_device": known == 0 }),
+            details: serde_json::json!({ "terminal": client.terminal, "remember": remember, "new_device": known == 0, "new_network": new_network }),
         },
     )
     .await?;
@@ -454,6 +486,21 @@ async fn open_session(
         device,
         must_change_password: account.must_change_password != 0,
     })
+}
+
+/// The network of an address, as far as a sign-in alert cares: the /24 of IPv4, the /64 of IPv6
+/// (a home or office network, a mobile operator's pool).
+pub fn network_of(ip: &str) -> Option<String> {
+    match ip.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => {
+            let o = v4.octets();
+            Some(format!("{}.{}.{}.0/24", o[0], o[1], o[2]))
+        }
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            Some(format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3]))
+        }
+    }
 }
 
 /// The browser's name from a user agent, for alerts and the sessions page.
@@ -1567,4 +1614,24 @@ pub async fn account(db: &Db, actor: &Actor) -> Result<AccountView> {
         must_change_password: a.must_change_password != 0,
         roles: a.roles(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_are_the_24_of_ipv4_and_the_64_of_ipv6() {
+        assert_eq!(
+            network_of("192.168.10.77").as_deref(),
+            Some("192.168.10.0/24")
+        );
+        assert_eq!(network_of("192.168.10.1"), network_of("192.168.10.254"));
+        assert_ne!(network_of("192.168.10.1"), network_of("192.168.11.1"));
+        assert_eq!(
+            network_of("2a02:6b8:0:1::1f").as_deref(),
+            Some("2a02:6b8:0:1::/64")
+        );
+        assert_eq!(network_of("not an address"), None);
+    }
 }

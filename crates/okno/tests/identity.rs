@@ -1282,3 +1282,44 @@ async fn a_hash_made_with_weaker_parameters_is_replaced_at_the_next_sign_in() {
     .await;
     assert_eq!(status, 200, "the new hash verifies");
 }
+
+#[tokio::test]
+async fn a_sign_in_from_a_known_device_but_a_new_network_is_told_to_the_person() {
+    let test = "a_sign_in_from_a_known_device_but_a_new_network_is_told_to_the_person";
+    for engine in engines(test).await {
+        let w = world(engine, &[]).await;
+        let (_, s) = register(&w.app, "+79160000020", "network@example.ru").await;
+        let session = s["session"].as_str().unwrap().to_string();
+        let device = s["device"].as_str().unwrap().to_string();
+        confirm_contacts(&w, &session, 1).await;
+        let mails_before = w.smtp.messages().len();
+        // The same device from the same network: no alert.
+        let (status, _) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "network@example.ru", "password": PASSWORD, "device": device}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        // The same device from another network (another /24 of the loopback range).
+        let elsewhere = reqwest::Client::builder()
+            .local_address("127.0.1.1".parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap();
+        let r = elsewhere
+            .post(w.app.url("/api/v1/identity/sign-in"))
+            .json(&json!({"login": "network@example.ru", "password": PASSWORD, "device": device}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let mails = w.smtp.wait_for(mails_before + 1, 20).await;
+        assert_eq!(
+            mails.len(),
+            mails_before + 1,
+            "one alert, for the new network only"
+        );
+        assert_eq!(mails.last().unwrap()["subject"], "Вход из новой сети");
+    }
+}
