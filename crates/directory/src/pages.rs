@@ -1,5 +1,5 @@
-//! Public Russian pages of the directory: the service catalogue and a service's card, service
-//! points, agencies, and the themes of appeals.
+//! Public Russian pages of the directory: the service catalogue and a service's card, agencies,
+//! and the themes of appeals (service points have their pages in the offices part).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -11,14 +11,13 @@ use okno_kernel::Platform;
 use okno_rules::Kopecks;
 use serde::Deserialize;
 
-use crate::model::{account_level_title, level_title, office_kind_title};
+use crate::model::{account_level_title, level_title};
 use crate::service;
 
 pub fn routes() -> Router<Platform> {
     Router::new()
         .route("/services", get(services))
         .route("/services/{code}", get(service_card))
-        .route("/offices", get(offices))
         .route("/agencies", get(agencies))
         .route("/appeals", get(appeals))
 }
@@ -124,39 +123,6 @@ async fn service_card(
         deadline: s.deadline_working_days,
         online: s.online == 1,
     }))
-}
-
-struct OfficeRow {
-    kind: &'static str,
-    name: String,
-    address: String,
-    phone: String,
-    time_zone: String,
-}
-
-#[derive(Template)]
-#[template(path = "offices.html")]
-struct OfficesPage {
-    chrome: Chrome,
-    cities: Vec<(String, Vec<OfficeRow>)>,
-}
-
-async fn offices(State(p): State<Platform>, chrome: Chrome) -> Result<Response, PageError> {
-    let mut cities: Vec<(String, Vec<OfficeRow>)> = Vec::new();
-    for o in service::offices(&p.db, None).await? {
-        let row = OfficeRow {
-            kind: office_kind_title(&o.kind),
-            name: o.name,
-            address: o.address,
-            phone: o.phone.unwrap_or_default(),
-            time_zone: o.time_zone,
-        };
-        match cities.iter_mut().find(|(c, _)| *c == o.city) {
-            Some((_, rows)) => rows.push(row),
-            None => cities.push((o.city, vec![row])),
-        }
-    }
-    Ok(render(&OfficesPage { chrome, cities }))
 }
 
 struct AgencyRow {

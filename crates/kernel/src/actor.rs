@@ -74,8 +74,9 @@ impl Role {
                     | NotificationsSend
                     | TokensManage
                     | StaffManage
+                    | OfficesManage
             ),
-            Role::Operator => matches!(p, IdentityConfirm),
+            Role::Operator => matches!(p, IdentityConfirm | QueueOperate),
             Role::Auditor => matches!(p, AuditRead | AuditExport | DeliveriesRead),
             Role::Citizen | Role::Official | Role::Moderator | Role::MerchantAdmin => false,
         }
@@ -103,6 +104,10 @@ pub enum Permission {
     StaffManage,
     /// Confirm a person's identity in person, against the passport shown (operators).
     IdentityConfirm,
+    /// Set which services an office offers and publish its appointment slots (administrators).
+    OfficesManage,
+    /// Issue queue tickets and call them to a window (operators).
+    QueueOperate,
 }
 
 impl Permission {
@@ -117,6 +122,8 @@ impl Permission {
             Permission::TokensManage => "tokens.manage",
             Permission::StaffManage => "staff.manage",
             Permission::IdentityConfirm => "identity.confirm",
+            Permission::OfficesManage => "offices.manage",
+            Permission::QueueOperate => "queue.operate",
         }
     }
 }

@@ -381,6 +381,7 @@ fn all_migrations() -> Vec<okno_kernel::migrate::Migration> {
     m.extend(okno_notify::migrations());
     m.extend(okno_identity::migrations());
     m.extend(okno_directory::migrations());
+    m.extend(okno_offices::migrations());
     m
 }
 
@@ -417,6 +418,7 @@ async fn open(s: &Settings, mode: Mode) -> anyhow::Result<(Db, Secrets)> {
 async fn load_demo(db: &Db, secrets: &Secrets) -> anyhow::Result<()> {
     let actor = Actor::system("демо-данные");
     let loaded = okno_directory::demo::load(db, &actor).await?;
+    let offices = okno_offices::demo::load(db, &actor).await?;
     let admin = format!("okno_demo_admin_{}", secrets.demo_secret("administrator"));
     let auditor = format!("okno_demo_auditor_{}", secrets.demo_secret("auditor"));
     auth::ensure_token(
@@ -431,6 +433,10 @@ async fn load_demo(db: &Db, secrets: &Secrets) -> anyhow::Result<()> {
     println!(
         "Демо-данные: добавлено ведомств {}, пунктов обслуживания {}, услуг {}, тем обращений {}.",
         loaded.agencies, loaded.offices, loaded.services, loaded.categories
+    );
+    println!(
+        "Демо-данные пунктов: добавлено услуг в пунктах {}, времени для записи {}.",
+        offices.services, offices.slots
     );
     println!("Демо-доступ (вход для сотрудников: /admin/login):");
     println!("  администратор: {admin}");
@@ -480,7 +486,15 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
     let web = web_settings(&s, tls.as_ref());
     let identity = Arc::new(identity(&s, &web, demo)?);
     let metrics = Arc::new(okno_web::metrics::Metrics::new());
-    let app = okno_web::app(platform, web, metrics, identity, sign_in_limits(&s));
+    let offices = Arc::new(offices_settings(&s));
+    let app = okno_web::app(
+        platform,
+        web,
+        metrics,
+        identity,
+        sign_in_limits(&s),
+        offices.clone(),
+    );
 
     let stop = CancellationToken::new();
     // The audit sealer runs on every node, workers or not: it completes what use cases commit.
@@ -516,6 +530,11 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
         };
         let dispatcher = okno_notify::Dispatcher::new(db.clone(), Arc::new(channels), settings);
         workers.push(tokio::spawn(dispatcher.run(stop.clone())));
+        workers.push(tokio::spawn(okno_offices::service::run_reminders(
+            db.clone(),
+            offices.reminder_poll,
+            stop.clone(),
+        )));
     }
 
     let addr = s.listen();
@@ -606,6 +625,18 @@ fn identity(
         }),
         registry: registry(s, demo)?,
     })
+}
+
+fn offices_settings(s: &Settings) -> okno_offices::Settings {
+    let d = okno_offices::Settings::default();
+    okno_offices::Settings {
+        default_visit: s.queue_default_visit_minutes.map_or(d.default_visit, |m| {
+            Duration::from_secs(60 * m.clamp(1, 240))
+        }),
+        reminder_poll: Duration::from_millis(s.worker_poll_ms.unwrap_or(500).max(10))
+            .max(Duration::from_millis(50))
+            .min(d.reminder_poll),
+    }
 }
 
 fn sign_in_limits(s: &Settings) -> okno_identity::limits::Limits {

@@ -192,6 +192,11 @@ pub struct Settings {
     #[arg(long, env = "OKNO_REGISTRY_CSV", value_name = "FILE")]
     pub registry_csv: Option<PathBuf>,
 
+    /// Minutes a queue visit is assumed to take when nobody was served at the office in the last
+    /// hour (the wait estimate otherwise uses the last hour's median) [default: 10]
+    #[arg(long, env = "OKNO_QUEUE_DEFAULT_VISIT_MINUTES", value_name = "MINUTES")]
+    pub queue_default_visit_minutes: Option<u64>,
+
     /// Run no background workers on this node (another node runs them)
     #[arg(long, env = "OKNO_NO_WORKERS", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub no_workers: Option<bool>,

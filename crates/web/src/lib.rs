@@ -67,6 +67,7 @@ pub fn app(
     metrics: Arc<Metrics>,
     identity: Arc<okno_identity::Identity>,
     limits: okno_identity::limits::Limits,
+    offices: Arc<okno_offices::Settings>,
 ) -> Router {
     let limiter = Arc::new(okno_identity::limits::Limiter::new(limits));
     let shell = Shell {
@@ -124,7 +125,8 @@ pub fn app(
         .merge(okno_notify::api::routes())
         .merge(okno_notify::pages::routes())
         .merge(okno_directory::api::routes())
-        .merge(okno_directory::pages::routes());
+        .merge(okno_directory::pages::routes())
+        .merge(okno_offices::routes(offices));
 
     Router::new()
         .merge(shell_routes.merge(docs).with_state(shell.clone()))

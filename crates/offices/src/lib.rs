@@ -1,0 +1,24 @@
+//! Service points: the registry (hours with breaks on the production calendar in each office's
+//! IANA zone, search and «ближайшие»), appointments (slots, booking, moving, cancelling, reminders)
+//! and the electronic queue (tickets, calling to a window, the wait estimate, the hall display).
+
+pub mod api;
+pub mod demo;
+pub mod model;
+pub mod pages;
+pub mod service;
+pub mod store;
+
+pub use service::Settings;
+
+/// This part's migrations.
+pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
+    vec![okno_kernel::migration!("offices", 1, "0001_offices")]
+}
+
+/// Every route of the part: the JSON API and the pages.
+pub fn routes(settings: std::sync::Arc<Settings>) -> axum::Router<okno_kernel::Platform> {
+    api::routes()
+        .merge(pages::routes())
+        .layer(axum::Extension(settings))
+}

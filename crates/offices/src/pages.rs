@@ -1,0 +1,361 @@
+//! Russian pages of the offices part: the search of service points, an office's card with booking,
+//! the person's appointments (move, cancel), and the self-refreshing hall display of the queue.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use okno_kernel::actor::{Actor, ActorKind};
+use okno_kernel::clock::now_ms;
+use okno_kernel::error::Error;
+use okno_kernel::http::{render, Chrome, CurrentActor, PageError};
+use okno_kernel::Platform;
+use serde::Deserialize;
+
+use crate::model::OfficeKind;
+use crate::service::{self, AppointmentView, Board, OfficeView, Search, Settings, SlotView};
+
+pub fn routes() -> Router<Platform> {
+    Router::new()
+        .route("/offices", get(search))
+        .route("/offices/static/{file}", get(asset))
+        .route("/offices/{code}", get(card))
+        .route("/offices/{code}/book", post(book))
+        .route("/offices/{code}/queue/display", get(display))
+        .route("/account/appointments", get(appointments))
+        .route("/account/appointments/{id}/cancel", post(cancel))
+        .route("/account/appointments/{id}/move", post(reschedule))
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "queue-display.css" => (
+            include_str!("../static/queue-display.css"),
+            "text/css; charset=utf-8",
+        ),
+        "near-me.js" => (
+            include_str!("../static/near-me.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        _ => return axum::http::StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "offices_search.html")]
+struct SearchPage {
+    chrome: Chrome,
+    offices: Vec<OfficeView>,
+    cities: Vec<String>,
+    kinds: Vec<(&'static str, &'static str)>,
+    services: Vec<(String, String)>,
+    city: String,
+    kind: String,
+    service: String,
+    lat: String,
+    lon: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct SearchForm {
+    city: Option<String>,
+    kind: Option<String>,
+    service: Option<String>,
+    lat: Option<String>,
+    lon: Option<String>,
+}
+
+async fn search(
+    State(p): State<Platform>,
+    chrome: Chrome,
+    Query(f): Query<SearchForm>,
+) -> Result<Response, PageError> {
+    let num = |s: &Option<String>| s.as_deref().and_then(|v| v.trim().parse::<f64>().ok());
+    let q = Search {
+        city: f.city.clone(),
+        kind: f.kind.clone(),
+        service: f.service.clone(),
+        lat: num(&f.lat),
+        lon: num(&f.lon),
+        limit: Some(100),
+    };
+    let (offices, error) = match service::search(&p.db, &q, now_ms()).await {
+        Ok(o) => (o, None),
+        Err(e @ Error::Problem(_)) => (Vec::new(), Some(e.to_problem().detail)),
+        Err(e) => return Err(e.into()),
+    };
+    let mut services: Vec<(String, String)> = service::search(&p.db, &Search::default(), now_ms())
+        .await?
+        .into_iter()
+        .flat_map(|o| o.services.into_iter().map(|s| (s.code, s.title)))
+        .collect();
+    services.sort_by(|a, b| a.1.cmp(&b.1));
+    services.dedup();
+    Ok(render(&SearchPage {
+        chrome,
+        offices,
+        cities: service::cities(&p.db).await?,
+        kinds: OfficeKind::ALL
+            .into_iter()
+            .map(|k| (k.as_str(), k.title()))
+            .collect(),
+        services,
+        city: f.city.unwrap_or_default(),
+        kind: f.kind.unwrap_or_default(),
+        service: f.service.unwrap_or_default(),
+        lat: f.lat.unwrap_or_default(),
+        lon: f.lon.unwrap_or_default(),
+        error,
+    }))
+}
+
+struct SlotGroup {
+    code: String,
+    title: String,
+    slots: Vec<SlotView>,
+}
+
+#[derive(Template)]
+#[template(path = "offices_card.html")]
+struct CardPage {
+    chrome: Chrome,
+    o: OfficeView,
+    groups: Vec<SlotGroup>,
+    signed_in: bool,
+    error: Option<String>,
+}
+
+fn is_person(actor: &Actor) -> bool {
+    actor.kind == ActorKind::Account
+}
+
+async fn card_render(
+    p: &Platform,
+    actor: &Actor,
+    chrome: Chrome,
+    code: &str,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let now = now_ms();
+    let o = service::office(&p.db, code, now).await?;
+    let slots = service::free_slots(&p.db, code, None, Some(7), now).await?;
+    let groups = o
+        .services
+        .iter()
+        .map(|s| SlotGroup {
+            code: s.code.clone(),
+            title: s.title.clone(),
+            slots: slots
+                .iter()
+                .filter(|x| x.service_code == s.code)
+                .cloned()
+                .collect(),
+        })
+        .filter(|g| !g.slots.is_empty())
+        .collect();
+    let status = if error.is_some() {
+        axum::http::StatusCode::CONFLICT
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let mut r = render(&CardPage {
+        chrome,
+        o,
+        groups,
+        signed_in: is_person(actor),
+        error,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+async fn card(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    card_render(&p, &actor, chrome, &code, None).await
+}
+
+#[derive(Deserialize)]
+struct SlotForm {
+    slot_id: String,
+}
+
+async fn book(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(code): Path<String>,
+    Form(f): Form<SlotForm>,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    match service::book(&p.db, &actor, &f.slot_id).await {
+        Ok(v) => {
+            Ok(Redirect::to(&format!("/account/appointments?booked={}", v.code)).into_response())
+        }
+        Err(e @ Error::Problem(_)) => {
+            card_render(&p, &actor, chrome, &code, Some(e.to_problem().detail)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+struct Row {
+    v: AppointmentView,
+    cancelled: bool,
+    alternatives: Vec<SlotView>,
+}
+
+#[derive(Template)]
+#[template(path = "offices_appointments.html")]
+struct AppointmentsPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Notice {
+    booked: Option<String>,
+}
+
+async fn appointments_render(
+    p: &Platform,
+    actor: &Actor,
+    chrome: Chrome,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let now = now_ms();
+    let mut rows = Vec::new();
+    for v in service::my_appointments(&p.db, actor).await? {
+        let alternatives = if v.changeable {
+            service::free_slots(&p.db, &v.office_code, Some(&v.service_code), Some(14), now)
+                .await?
+                .into_iter()
+                .filter(|s| s.id != v.slot_id)
+                .take(60)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        rows.push(Row {
+            cancelled: v.status == crate::model::BookingStatus::Cancelled,
+            v,
+            alternatives,
+        });
+    }
+    let status = if error.is_some() {
+        axum::http::StatusCode::CONFLICT
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let mut r = render(&AppointmentsPage {
+        chrome,
+        rows,
+        notice,
+        error,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+async fn appointments(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Query(n): Query<Notice>,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let notice = n
+        .booked
+        .map(|c| format!("Вы записаны. Код записи {c}: назовите его в пункте обслуживания."));
+    appointments_render(&p, &actor, chrome, notice, None).await
+}
+
+async fn outcome(
+    p: &Platform,
+    actor: &Actor,
+    chrome: Chrome,
+    r: okno_kernel::Result<AppointmentView>,
+    done: &str,
+) -> Result<Response, PageError> {
+    match r {
+        Ok(v) => {
+            appointments_render(
+                p,
+                actor,
+                chrome,
+                Some(format!("{done} Код записи {}.", v.code)),
+                None,
+            )
+            .await
+        }
+        Err(e @ Error::Problem(_)) => {
+            appointments_render(p, actor, chrome, None, Some(e.to_problem().detail)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn cancel(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let r = service::cancel(&p.db, &actor, &id).await;
+    outcome(&p, &actor, chrome, r, "Запись отменена.").await
+}
+
+async fn reschedule(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(id): Path<String>,
+    Form(f): Form<SlotForm>,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let r = service::reschedule(&p.db, &actor, &id, &f.slot_id).await;
+    outcome(&p, &actor, chrome, r, "Запись перенесена.").await
+}
+
+#[derive(Template)]
+#[template(path = "offices_queue_display.html")]
+struct DisplayPage {
+    b: Board,
+}
+
+async fn display(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let b = service::board(&p.db, &code, &settings).await?;
+    Ok(render(&DisplayPage { b }))
+}
