@@ -8,12 +8,16 @@ cd "$(dirname "$0")"
 say() { printf '\n==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# --- System packages: Chromium and its WebDriver for the browser test, sqlite3 and psql for poking.
+# --- System packages: Chromium and its WebDriver for the browser tests, OpenSSL headers for the
+# build, sqlite3 for poking.
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
+# OpenSSL headers for webauthn-rs (passkeys) and pkg-config to find them.
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing ${need_apt[*]}"
   as_root apt-get update -qq

@@ -26,6 +26,19 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
         .route("/api/v1/identity/confirm", post(confirm))
         .route("/api/v1/identity/sign-in", post(sign_in))
         .route("/api/v1/identity/sign-in/sms", post(sign_in_sms))
+        .route("/api/v1/identity/sign-in/passkey", post(sign_in_passkey))
+        .route(
+            "/api/v1/identity/passkeys",
+            get(passkeys_list).post(passkeys_add),
+        )
+        .route(
+            "/api/v1/identity/passkeys/registration",
+            post(passkeys_begin),
+        )
+        .route(
+            "/api/v1/identity/passkeys/{id}",
+            axum::routing::delete(passkeys_remove),
+        )
         .route(
             "/api/v1/identity/sign-in/second-factor",
             post(second_factor),
@@ -69,8 +82,8 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(register, resend, confirm, sign_in, sign_in_sms, second_factor, recovery_start, recovery_complete, me, staff_create, confirm_in_person, powers_list, powers_grant, powers_revoke, acting, acting_scope, prefs_get, prefs_put, export, profile_get, profile_put, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
-    components(schemas(crate::confirmation::InPerson, crate::confirmation::Refusal, crate::staff::NewStaff, crate::staff::Created, crate::representation::Grant, crate::representation::PowerView, Powers, ActingRequest, crate::privacy::Preference, crate::privacy::Topic, RecoveryRequest, crate::recovery::Ticket, crate::recovery::Completion, crate::profile::Profile, crate::profile::ProfileOutcome, crate::profile::ProfileView, Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
+    paths(register, resend, confirm, sign_in, sign_in_sms, sign_in_passkey, second_factor, passkeys_list, passkeys_begin, passkeys_add, passkeys_remove, recovery_start, recovery_complete, me, staff_create, confirm_in_person, powers_list, powers_grant, powers_revoke, acting, acting_scope, prefs_get, prefs_put, export, profile_get, profile_put, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
+    components(schemas(crate::passkeys::PasskeyView, crate::passkeys::RegistrationStart, PasskeyRequest, PasskeyAdd, crate::confirmation::InPerson, crate::confirmation::Refusal, crate::staff::NewStaff, crate::staff::Created, crate::representation::Grant, crate::representation::PowerView, Powers, ActingRequest, crate::privacy::Preference, crate::privacy::Topic, RecoveryRequest, crate::recovery::Ticket, crate::recovery::Completion, crate::profile::Profile, crate::profile::ProfileOutcome, crate::profile::ProfileView, Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
     tags((name = "identity", description = "Учётные записи: регистрация, вход, второй фактор, сеансы"))
 )]
 pub struct IdentityApi;
@@ -298,7 +311,14 @@ async fn sign_in_sms(
 pub struct SecondFactorRequest {
     pub challenge: String,
     pub method: Method,
+    /// The code; with `passkey`, the credential JSON as a string (or send `credential` instead).
+    #[serde(default)]
     pub code: String,
+    /// With `passkey`: the `PublicKeyCredential` from `navigator.credentials.get()`, binary fields
+    /// in base64url.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub credential: Option<serde_json::Value>,
 }
 
 /// Complete the sign-in with a TOTP, SMS or recovery code.
@@ -314,13 +334,17 @@ async fn second_factor(
 ) -> Result<Json<Session>> {
     let client = caller.client(None, false);
     limiter.check(Action::SignIn, client.ip.as_deref())?;
+    let code = match &body.credential {
+        Some(c) => c.to_string(),
+        None => body.code.clone(),
+    };
     let s = service::complete_second_factor(
         &p.db,
         &p.secrets,
         &idn,
         &body.challenge,
         body.method,
-        &body.code,
+        &code,
         &client,
     )
     .await?;
@@ -680,4 +704,112 @@ async fn confirm_in_person(
         level,
         level_title: level.title(),
     }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyRequest {
+    /// The sign-in challenge; pages leave it out and the `okno_challenge` cookie is used.
+    #[serde(default)]
+    pub challenge: Option<String>,
+}
+
+/// Options for `navigator.credentials.get()` for a sign-in waiting for its second factor; send the
+/// result to `/api/v1/identity/sign-in/second-factor` with `method: "passkey"`.
+#[utoipa::path(post, path = "/api/v1/identity/sign-in/passkey", tag = "identity", request_body = PasskeyRequest,
+    responses((status = 200, description = "`PublicKeyCredentialRequestOptions` under `publicKey`", body = Object),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+async fn sign_in_passkey(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    Extension(limiter): Extension<Arc<Limiter>>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PasskeyRequest>,
+) -> Result<Json<webauthn_rs::prelude::RequestChallengeResponse>> {
+    limiter.check(Action::SignIn, caller.ip.as_deref())?;
+    let challenge = body
+        .challenge
+        .or_else(|| {
+            okno_kernel::http::cookie(&headers, crate::pages::CHALLENGE_COOKIE).map(str::to_string)
+        })
+        .filter(|c| !c.is_empty())
+        .ok_or_else(service::challenge_gone)?;
+    Ok(Json(
+        crate::passkeys::sign_in_options(&p.db, &idn, &challenge).await?,
+    ))
+}
+
+/// The signed-in person's passkeys.
+#[utoipa::path(get, path = "/api/v1/identity/passkeys", tag = "identity",
+    responses((status = 200, body = Vec<crate::passkeys::PasskeyView>), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn passkeys_list(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<Vec<crate::passkeys::PasskeyView>>> {
+    Ok(Json(crate::passkeys::list(&p.db, &actor).await?))
+}
+
+/// Begin adding a passkey: options for `navigator.credentials.create()`.
+#[utoipa::path(post, path = "/api/v1/identity/passkeys/registration", tag = "identity",
+    responses((status = 200, body = crate::passkeys::RegistrationStart), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn passkeys_begin(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<crate::passkeys::RegistrationStart>> {
+    Ok(Json(
+        crate::passkeys::registration_begin(&p.db, &idn, &actor).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyAdd {
+    pub ceremony: String,
+    /// A name to tell the passkeys apart, e.g. «Телефон».
+    #[serde(default)]
+    pub name: String,
+    /// The `PublicKeyCredential` from `navigator.credentials.create()`, binary fields in base64url.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+/// Finish adding a passkey with the authenticator's answer.
+#[utoipa::path(post, path = "/api/v1/identity/passkeys", tag = "identity", request_body = PasskeyAdd,
+    responses((status = 201, body = crate::passkeys::PasskeyView), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn passkeys_add(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<PasskeyAdd>,
+) -> Result<(StatusCode, Json<crate::passkeys::PasskeyView>)> {
+    let v = crate::passkeys::registration_finish(
+        &p.db,
+        &idn,
+        &actor,
+        &body.ceremony,
+        &body.name,
+        &body.credential,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// Remove a passkey.
+#[utoipa::path(delete, path = "/api/v1/identity/passkeys/{id}", tag = "identity",
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn passkeys_remove(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<StatusCode> {
+    crate::passkeys::remove(&p.db, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -8,6 +8,7 @@ pub mod limits;
 pub mod model;
 pub mod organisations;
 pub mod pages;
+pub mod passkeys;
 pub mod password;
 pub mod privacy;
 pub mod profile;
@@ -30,5 +31,6 @@ pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
         okno_kernel::migration!("identity", 5, "0005_representatives"),
         okno_kernel::migration!("identity", 6, "0006_organisations"),
         okno_kernel::migration!("identity", 7, "0007_known_networks"),
+        okno_kernel::migration!("identity", 8, "0008_passkeys"),
     ]
 }

@@ -27,7 +27,7 @@ use crate::service::{
 /// A long-lived random device id, so a known device is recognised.
 pub const DEVICE_COOKIE: &str = "okno_device";
 /// The pending second step of a sign-in.
-const CHALLENGE_COOKIE: &str = "okno_challenge";
+pub(crate) const CHALLENGE_COOKIE: &str = "okno_challenge";
 
 pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform> {
     Router::new()
@@ -57,6 +57,11 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
         .route("/account/security/totp", post(totp_begin))
         .route("/account/security/totp/confirm", post(totp_confirm))
         .route("/account/security/second-factor", post(second_factor))
+        .route("/account/security/passkeys", post(passkey_no_script))
+        .route(
+            "/account/security/passkeys/{id}/delete",
+            post(passkey_remove),
+        )
         .route(
             "/account/security/sign-out-everywhere",
             post(sign_out_everywhere),
@@ -329,17 +334,25 @@ struct CodePage {
     chrome: Chrome,
     error: Option<String>,
     notice: Option<String>,
+    /// The account has a passkey to offer.
+    passkey: bool,
 }
 
-async fn code_form(chrome: Chrome, headers: HeaderMap) -> Response {
-    if cookie(&headers, CHALLENGE_COOKIE).is_none_or(str::is_empty) {
-        return Redirect::to("/login").into_response();
-    }
-    render(&CodePage {
+async fn code_form(
+    State(p): State<Platform>,
+    chrome: Chrome,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let Some(challenge) = cookie(&headers, CHALLENGE_COOKIE).filter(|c| !c.is_empty()) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let passkey = crate::passkeys::challenge_offers_passkey(&p.db, challenge).await?;
+    Ok(render(&CodePage {
         chrome,
         error: None,
         notice: None,
-    })
+        passkey,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -362,12 +375,14 @@ async fn code(
     let Some(challenge) = cookie(&headers, CHALLENGE_COOKIE).filter(|c| !c.is_empty()) else {
         return Ok(Redirect::to("/login").into_response());
     };
+    let passkey = crate::passkeys::challenge_offers_passkey(&p.db, challenge).await?;
     let again = |error: String, status: StatusCode| {
         with_status(
             render(&CodePage {
                 chrome: chrome.clone(),
                 error: Some(error),
                 notice: None,
+                passkey,
             }),
             status,
         )
@@ -378,6 +393,7 @@ async fn code(
     let method = match f.method.as_str() {
         "sms" => Method::Sms,
         "recovery" => Method::Recovery,
+        "passkey" => Method::Passkey,
         _ => Method::Totp,
     };
     let device = cookie(&headers, DEVICE_COOKIE).map(str::to_string);
@@ -413,10 +429,12 @@ async fn code_sms(
         Err(e @ Error::Problem(_)) => (Some(e.to_problem().detail), None),
         Err(e) => return Err(e.into()),
     };
+    let passkey = crate::passkeys::challenge_offers_passkey(&p.db, challenge).await?;
     Ok(render(&CodePage {
         chrome,
         error,
         notice,
+        passkey,
     }))
 }
 
@@ -556,6 +574,14 @@ struct SecurityPage {
     enrolment: Option<TotpEnrolment>,
     recovery_codes: Vec<String>,
     min_length: usize,
+    passkeys: Vec<PasskeyRow>,
+}
+
+pub struct PasskeyRow {
+    pub id: String,
+    pub name: String,
+    pub added: String,
+    pub used: String,
 }
 
 pub struct SessionRow {
@@ -601,6 +627,19 @@ async fn security_page(
     let a = service::account(&p.db, actor).await?;
     let sessions =
         session_rows(service::sessions(&p.db, actor, cookie(headers, SESSION_COOKIE)).await?);
+    let passkeys = crate::passkeys::list(&p.db, actor)
+        .await?
+        .into_iter()
+        .map(|k| PasskeyRow {
+            id: k.id,
+            name: k.name,
+            added: okno_notify::pages::short_time(k.created_at),
+            used: k.last_used_at.map_or_else(
+                || "ещё не использовался".into(),
+                okno_notify::pages::short_time,
+            ),
+        })
+        .collect();
     Ok(render(&SecurityPage {
         chrome,
         a,
@@ -611,6 +650,7 @@ async fn security_page(
         enrolment: x.enrolment,
         recovery_codes: x.recovery_codes,
         min_length: idn.policy.min_length,
+        passkeys,
     }))
 }
 
@@ -620,19 +660,62 @@ async fn security(
     CurrentActor(actor): CurrentActor,
     chrome: Chrome,
     headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<SecurityQuery>,
 ) -> Result<Response, PageError> {
     if actor.is_anonymous() {
         return Ok(Redirect::to("/login").into_response());
     }
+    let notice = (q.passkey.as_deref() == Some("added"))
+        .then(|| "Ключ доступа добавлен. Теперь им можно подтверждать вход.".to_string());
     security_page(
         &p,
         &idn,
         &actor,
         chrome,
         &headers,
-        SecurityExtras::default(),
+        SecurityExtras {
+            notice,
+            ..Default::default()
+        },
     )
     .await
+}
+
+#[derive(Deserialize)]
+struct SecurityQuery {
+    #[serde(default)]
+    passkey: Option<String>,
+}
+
+/// Without script the browser cannot talk to an authenticator: say so.
+async fn passkey_no_script(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let r = Err(Problem::new(400, "passkey.unsupported", "Браузер не поддерживает ключи доступа")
+        .with_detail("Чтобы добавить ключ доступа, нужен браузер с поддержкой ключей доступа (WebAuthn) и включённым JavaScript.")
+        .into());
+    outcome(&p, &idn, &actor, chrome, &headers, r).await
+}
+
+async fn passkey_remove(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, PageError> {
+    let r = crate::passkeys::remove(&p.db, &actor, &id)
+        .await
+        .map(|()| SecurityExtras {
+            notice: Some("Ключ доступа удалён.".into()),
+            ..Default::default()
+        });
+    outcome(&p, &idn, &actor, chrome, &headers, r).await
 }
 
 /// Renders the security page with the outcome of an action.

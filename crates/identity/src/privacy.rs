@@ -255,11 +255,12 @@ struct ExportProfile {
 
 /// Every piece of data the platform holds about the signed-in person, as one JSON document: the
 /// account, the profile with the documents in clear (it is their own), consent, preferences,
-/// organisations and powers of attorney, sessions, devices, and the audit journal's records about
-/// them or by them. Audited.
+/// organisations and powers of attorney, passkeys, sessions, devices, every message sent to them
+/// (one-time codes masked, as in the delivery journal), and the audit journal's records about them
+/// or by them. Audited.
 pub async fn export(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<serde_json::Value> {
     let id = own_account(actor)?.to_string();
-    let (a, p, sessions, devices, prefs) = {
+    let (a, p, sessions, devices, prefs, deliveries) = {
         let mut c = db.read().await?;
         let a = q_opt!(
             &mut c,
@@ -290,7 +291,11 @@ pub async fn export(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<serde_j
             &id
         )?;
         let prefs = effective(&stored(&mut c, &id).await?);
-        (a, p, sessions, devices, prefs)
+        let mut recipients = vec![id.as_str()];
+        recipients.extend(a.phone.as_deref());
+        recipients.extend(a.email.as_deref());
+        let deliveries = okno_notify::store::to_recipients(&mut c, &recipients).await?;
+        (a, p, sessions, devices, prefs, deliveries)
     };
     let open = |v: &Option<String>| -> Result<Option<String>> {
         v.as_deref()
@@ -333,8 +338,10 @@ pub async fn export(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<serde_j
         "notification_preferences": prefs,
         "organisations": organisations,
         "powers_of_attorney": { "granted": powers_granted, "received": powers_received },
+        "passkeys": crate::passkeys::list(db, actor).await?,
         "sessions": sessions,
         "devices": devices,
+        "deliveries": deliveries,
         "audit_records": journal,
     });
     let mut tx = db.begin().await?;

@@ -73,6 +73,8 @@ pub struct Identity {
     pub settings: Arc<Settings>,
     /// The adapter to the state registries that checks profiles.
     pub registry: Arc<dyn crate::registry::Registry>,
+    /// The WebAuthn relying party for passkeys.
+    pub passkeys: crate::passkeys::RelyingParty,
 }
 
 /// Where a request comes from.
@@ -204,7 +206,7 @@ pub(crate) async fn load(tx: &mut Tx, id: &str) -> Result<AccountRow> {
     .ok_or_else(|| Problem::not_found("Учётная запись не найдена.").into())
 }
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut b = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut b);
     hex::encode(b)
@@ -847,6 +849,7 @@ pub async fn sign_in(
         &account.id
     )? > 0;
     let sms = account.phone.is_some() && account.phone_confirmed_at.is_some();
+    let passkey = crate::passkeys::has_passkey(&mut tx, &account.id).await?;
     let mode = SecondFactor::parse(&account.second_factor).unwrap_or(SecondFactor::Off);
     let device_known = match &client.device {
         Some(d) => {
@@ -863,7 +866,7 @@ pub async fn sign_in(
     let needed = account.is_staff()
         || mode == SecondFactor::Always
         || (mode == SecondFactor::NewDevice && !device_known);
-    if needed && (totp || sms) {
+    if needed && (totp || sms || passkey) {
         let challenge = random_token();
         q_exec!(
             &mut tx,
@@ -877,6 +880,9 @@ pub async fn sign_in(
             client.device.as_deref().unwrap_or("")
         )?;
         let mut methods = Vec::new();
+        if passkey {
+            methods.push("passkey");
+        }
         if totp {
             methods.push("totp");
             methods.push("recovery");
@@ -884,7 +890,7 @@ pub async fn sign_in(
         let mut sms_sent_to = None;
         if sms {
             methods.push("sms");
-            if !totp {
+            if !totp && !passkey {
                 let phone = account.phone.clone().unwrap_or_default();
                 codes::issue(&mut tx, secrets, s, &account.id, Purpose::SignIn, &phone).await?;
                 sms_sent_to = Some(mask_phone(&phone));
@@ -979,9 +985,12 @@ pub enum Method {
     Totp,
     Sms,
     Recovery,
+    /// `code` is the JSON of the `PublicKeyCredential` that `navigator.credentials.get()` returned
+    /// for the options of `POST /api/v1/identity/sign-in/passkey`.
+    Passkey,
 }
 
-fn challenge_gone() -> Problem {
+pub(crate) fn challenge_gone() -> Problem {
     Problem::new(
         401,
         "auth.challenge_expired",
@@ -1104,6 +1113,9 @@ pub async fn complete_second_factor(
                 secrets.index("recovery-code", &format!("{}:{typed}", account.id))
             )?;
             (n == 0).then(wrong_code)
+        }
+        Method::Passkey => {
+            crate::passkeys::check_assertion(&mut tx, idn, &hash, &account.id, code).await?
         }
     };
     if let Some(p) = refused {

@@ -316,6 +316,27 @@ pub async fn list(c: &mut impl AsConn, f: &Filter) -> Result<Vec<Delivery>, sqlx
     .collect())
 }
 
+/// Every delivery to any of `recipients` (one person's account id, phone and e-mail), oldest
+/// first, as the journal shows them (sensitive texts masked); for the person's data export.
+pub async fn to_recipients(
+    c: &mut impl AsConn,
+    recipients: &[&str],
+) -> Result<Vec<Delivery>, sqlx::Error> {
+    let mut out = Vec::new();
+    for r in recipients {
+        let sql = format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE recipient = $1 ORDER BY id LIMIT 10000"
+        );
+        out.extend(
+            q_all!(c, DeliveryRow, &sql, *r)?
+                .into_iter()
+                .map(DeliveryRow::for_journal),
+        );
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
 /// One delivery for the journal; a sensitive text masked (see [`Delivery`]).
 pub async fn get(c: &mut impl AsConn, id: &str) -> Result<Option<Delivery>, sqlx::Error> {
     let sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1");

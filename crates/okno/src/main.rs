@@ -544,6 +544,12 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
     let local = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("Окно работает: {scheme}://{local}/");
+    if s.public_url.is_none() && local.ip().is_loopback() {
+        println!(
+            "Ключи доступа (passkeys) работают по адресу {}/ (--public-url)",
+            s.public_url(tls.is_some())
+        );
+    }
     tracing::info!(
         url = %format!("{scheme}://{local}/"),
         database = db.engine().name(),
@@ -624,6 +630,8 @@ fn identity(
             ..d
         }),
         registry: registry(s, demo)?,
+        passkeys: okno_identity::passkeys::RelyingParty::new(&s.public_url(web.tls), "Окно")
+            .map_err(|e| anyhow::anyhow!("--public-url: {e}"))?,
     })
 }
 

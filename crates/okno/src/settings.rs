@@ -60,6 +60,12 @@ pub struct Settings {
     #[arg(long, env = "OKNO_TLS_KEY", value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
 
+    /// The address people use to reach the platform, e.g. https://okno.example.ru; passkeys are
+    /// bound to its host name, which must not be an IP address [default: http(s)://localhost:PORT
+    /// of --listen]
+    #[arg(long, env = "OKNO_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+
     /// Mark cookies Secure (set it behind a proxy that terminates TLS) [default: true under TLS]
     #[arg(long, env = "OKNO_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub secure_cookies: Option<bool>,
@@ -224,6 +230,18 @@ impl Settings {
         let from_file: Settings =
             toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         overlay(self, from_file)
+    }
+
+    /// The public URL, without a trailing slash.
+    pub fn public_url(&self, tls: bool) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!(
+                "{}://localhost:{}",
+                if tls { "https" } else { "http" },
+                self.listen().port()
+            ),
+        }
     }
 
     pub fn listen(&self) -> SocketAddr {

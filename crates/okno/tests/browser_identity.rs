@@ -4,82 +4,18 @@
 //! a wrong password, and signs in again with the password and a TOTP code (and once more with a
 //! recovery code).
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use okno_identity::totp;
-use okno_testkit::{free_port, Engine, Options, SmsGateway, SmtpServer, TestApp};
+use okno_testkit::{Engine, Options, SmsGateway, SmtpServer, TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 const PASSWORD: &str = "Лиса-На-Крыше7";
 const NAME: &str = "Петров Пётр Петрович";
 
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn find(names: &[&str]) -> Option<String> {
-    names.iter().find_map(|n| {
-        let out = Command::new("which").arg(n).output().ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-    })
-}
-
-/// Chromium and chromedriver as in `browser.rs`: skipped loudly unless `OKNO_REQUIRE_BROWSER=1`.
-async fn browser() -> Option<(Driver, Client)> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let (Some(chrome), Some(driver)) = (
-        find(&["chromium", "chromium-browser", "google-chrome"]),
-        find(&["chromedriver"]),
-    ) else {
-        if std::env::var("OKNO_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!(
-                "Chromium and chromedriver are required (OKNO_REQUIRE_BROWSER=1) but not installed"
-            );
-        }
-        eprintln!("\n*** SKIPPED: the browser identity test needs chromium and chromedriver (./test.sh installs them) ***\n");
-        return None;
-    };
-    let port = free_port();
-    let child = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let driver = Driver(child);
-    let profile = tempfile::tempdir().unwrap().keep();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": chrome,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1280,1024", format!("--user-data-dir={}", profile.display()), "--lang=ru"]
-        }),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        match ClientBuilder::rustls()
-            .expect("a WebDriver client")
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => return Some((driver, c)),
-            Err(e) if Instant::now() > deadline => panic!("cannot start a Chromium session: {e}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
+async fn browser() -> Option<(okno_testkit::browser::Driver, fantoccini::Client)> {
+    okno_testkit::browser::start("the browser identity test").await
 }
 
 fn unix_now() -> u64 {

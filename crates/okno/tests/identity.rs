@@ -870,6 +870,31 @@ async fn a_person_downloads_everything_held_about_them() {
         assert_eq!(doc["consent"]["version"], "2026-11-1");
         assert!(doc["organisations"].is_array() && doc["powers_of_attorney"]["granted"].is_array());
         assert!(!doc["sessions"].as_array().unwrap().is_empty());
+        assert_eq!(doc["passkeys"], json!([]));
+        // The messages sent to the person, by SMS and e-mail: the codes masked as in the journal.
+        let deliveries = doc["deliveries"].as_array().unwrap();
+        let channels: Vec<&str> = deliveries
+            .iter()
+            .map(|d| d["channel"].as_str().unwrap())
+            .collect();
+        assert!(
+            channels.contains(&"sms") && channels.contains(&"email"),
+            "{deliveries:?}"
+        );
+        for d in deliveries {
+            assert!(
+                ["+79160000011", "export@example.ru"].contains(&d["recipient"].as_str().unwrap())
+                    || d["channel"] == "inbox",
+                "nobody else's messages: {d}"
+            );
+            if d["sensitive"] == true {
+                let text = d["text"].as_str().unwrap();
+                assert!(
+                    text.starts_with("[скрыто"),
+                    "a code is never exported: {text}"
+                );
+            }
+        }
         let actions: Vec<&str> = doc["audit_records"]
             .as_array()
             .unwrap()
@@ -1321,5 +1346,119 @@ async fn a_sign_in_from_a_known_device_but_a_new_network_is_told_to_the_person()
             "one alert, for the new network only"
         );
         assert_eq!(mails.last().unwrap()["subject"], "Вход из новой сети");
+    }
+}
+
+#[tokio::test]
+async fn passkey_ceremonies_are_single_use_and_a_forged_answer_is_refused() {
+    let test = "passkey_ceremonies_are_single_use_and_a_forged_answer_is_refused";
+    for engine in engines(test).await {
+        let w = world(engine, &["--public-url", "http://localhost:{port}"]).await;
+        let (_, s) = register(&w.app, "+79160000031", "pk@example.ru").await;
+        let session = s["session"].as_str().unwrap();
+        let (status, start) = post(
+            &w.app,
+            "/api/v1/identity/passkeys/registration",
+            Some(session),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, 200, "{start}");
+        let pk = &start["options"]["publicKey"];
+        assert_eq!(pk["rp"]["id"], "localhost");
+        assert_eq!(pk["user"]["name"], "pk@example.ru");
+        assert_eq!(pk["user"]["displayName"], "Смирнова Анна Петровна");
+        let ceremony = start["ceremony"].as_str().unwrap();
+
+        // An answer the browser could not have produced: refused, and the ceremony is spent.
+        let forged = json!({"id": "AAAA", "rawId": "AAAA", "type": "public-key",
+            "response": {"attestationObject": "AAAA", "clientDataJSON": "AAAA"}, "extensions": {}});
+        let add = json!({"ceremony": ceremony, "name": "Телефон", "credential": forged});
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/passkeys",
+            Some(session),
+            add.clone(),
+        )
+        .await;
+        assert_eq!(status, 400, "{p}");
+        assert_eq!(p["code"], "passkey.refused");
+        let (status, p) = post(&w.app, "/api/v1/identity/passkeys", Some(session), add).await;
+        assert_eq!(status, 409, "{p}");
+        assert_eq!(p["code"], "passkey.ceremony_expired");
+        let (status, list) = get(&w.app, "/api/v1/identity/passkeys", session).await;
+        assert_eq!(status, 200);
+        assert_eq!(list, json!([]));
+        let r = w
+            .app
+            .client
+            .delete(w.app.url("/api/v1/identity/passkeys/nope"))
+            .bearer_auth(session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+
+        // A sign-in waiting for its second factor: no passkey to offer, and an assertion without
+        // options is refused and counted.
+        let (_, e) = post(&w.app, "/api/v1/identity/totp", Some(session), json!({})).await;
+        let secret =
+            okno_identity::totp::secret_from_base32(e["secret"].as_str().unwrap()).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let (status, _) = post(
+            &w.app,
+            "/api/v1/identity/totp/confirm",
+            Some(session),
+            json!({"code": okno_identity::totp::code_at(&secret, now)}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (status, c) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "pk@example.ru", "password": PASSWORD}),
+        )
+        .await;
+        assert_eq!(status, 202, "{c}");
+        assert!(!c["methods"].as_array().unwrap().contains(&json!("passkey")));
+        let challenge = c["challenge"].as_str().unwrap();
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/sign-in/passkey",
+            None,
+            json!({"challenge": challenge}),
+        )
+        .await;
+        assert_eq!(status, 409, "{p}");
+        assert_eq!(p["code"], "auth.no_passkey");
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/sign-in/passkey",
+            None,
+            json!({"challenge": "0000"}),
+        )
+        .await;
+        assert_eq!(status, 401, "{p}");
+        assert_eq!(p["code"], "auth.challenge_expired");
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/sign-in/second-factor",
+            None,
+            json!({"challenge": challenge, "method": "passkey", "credential": forged}),
+        )
+        .await;
+        assert_eq!(status, 400, "{p}");
+        assert_eq!(p["code"], "passkey.refused");
+        let failed = okno_testkit::query_text(
+            &w.app,
+            "SELECT details FROM audit_log WHERE action = 'identity.second_factor.failed'",
+        )
+        .await
+        .unwrap();
+        assert!(failed.contains("passkey"), "{failed}");
     }
 }

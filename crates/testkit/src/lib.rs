@@ -2,6 +2,7 @@
 //! port over a fresh SQLite directory or a fresh PostgreSQL database, and talks to it over HTTP.
 //! [`SmtpServer`] is a real SMTP server (Python `aiosmtpd`) and [`SmsGateway`] a real HTTP endpoint.
 
+pub mod browser;
 mod endpoints;
 
 use std::net::TcpListener;
@@ -154,7 +155,7 @@ pub struct TestApp {
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub demo: bool,
-    /// Extra `okno serve` arguments.
+    /// Extra `okno serve` arguments; `{port}` in one stands for the port the app listens on.
     pub args: Vec<String>,
 }
 
@@ -204,7 +205,11 @@ impl TestApp {
         cmd.arg("serve")
             .args(["--listen", &format!("127.0.0.1:{}", self.port)])
             .args(self.db_args())
-            .args(&self.args)
+            .args(
+                self.args
+                    .iter()
+                    .map(|a| a.replace("{port}", &self.port.to_string())),
+            )
             .env("OKNO_LOG", "info,sqlx=warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(std::fs::File::create(self.log_path())?));

@@ -1,0 +1,152 @@
+//! Passkeys in a real browser: headless Chromium with Chrome's virtual WebAuthn authenticator (a
+//! platform authenticator whose user verification always succeeds, as a phone's fingerprint reader
+//! would). A person adds a passkey on `/account/security`, signs out, signs in with the password
+//! and completes the sign-in with the passkey instead of a code; then removes it.
+
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use okno_testkit::browser;
+use okno_testkit::{Engine, Options, TestApp};
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_okno");
+const PASSWORD: &str = "Лиса-На-Крыше7";
+const NAME: &str = "Смирнова Анна Петровна";
+
+/// Passkeys need a host name: the browser talks to `localhost`, not `127.0.0.1`.
+fn at(app: &TestApp, path: &str) -> String {
+    format!("http://localhost:{}{path}", app.port)
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn wait_path(c: &Client, app: &TestApp, path: &str) {
+    let want = url::Url::parse(&at(app, path)).unwrap();
+    if let Err(e) = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(want)
+        .await
+    {
+        let now = c.current_url().await.map(|u| u.to_string());
+        panic!("expected {path}, the browser is at {now:?}: {e}");
+    }
+}
+
+async fn sign_in_with_password(c: &Client, app: &TestApp) {
+    c.goto(&at(app, "/login")).await.unwrap();
+    fill(c, "#login", "+79161112244").await;
+    fill(c, "#password", PASSWORD).await;
+    click(c, "form[action='/login'] button[type=submit]").await;
+}
+
+#[tokio::test]
+async fn a_person_adds_a_passkey_and_completes_the_sign_in_with_it_in_the_browser() {
+    let app = TestApp::start(
+        BIN,
+        Engine::Sqlite,
+        Options {
+            demo: false,
+            args: vec!["--public-url".into(), "http://localhost:{port}".into()],
+        },
+    )
+    .await
+    .unwrap();
+    let Some((_driver, c)) = browser::start("the browser passkey test").await else {
+        return;
+    };
+    let authenticator = browser::add_virtual_authenticator(&c).await;
+
+    // A registered person (the registration itself is covered by browser_identity.rs).
+    let r = app
+        .post_json(
+            "/api/v1/identity/register",
+            None,
+            &json!({"full_name": NAME, "phone": "+79161112244", "email": "anna@example.ru", "password": PASSWORD, "consent": true}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    sign_in_with_password(&c, &app).await;
+    wait_path(&c, &app, "/account").await;
+
+    // 1. Add a passkey: the page asks the authenticator, which creates a credential.
+    c.goto(&at(&app, "/account/security")).await.unwrap();
+    fill(&c, "#passkey-name", "Телефон").await;
+    click(&c, "#passkey-add button[type=submit]").await;
+    let notice = text(&c, "#security-notice").await;
+    assert!(notice.contains("Ключ доступа добавлен"), "{notice}");
+    let listed = text(&c, "#passkeys li.passkey").await;
+    assert!(listed.contains("Телефон"), "{listed}");
+    assert!(listed.contains("ещё не использовался"), "{listed}");
+    let creds = browser::virtual_credentials(&c, &authenticator).await;
+    assert_eq!(creds.len(), 1, "the authenticator holds one credential");
+    assert_eq!(creds[0]["rpId"], "localhost");
+
+    // 2. Sign out; the password alone is no longer enough: the passkey is the second step.
+    click(&c, ".user-box form[action='/logout'] button[type=submit]").await;
+    wait_path(&c, &app, "/").await;
+    sign_in_with_password(&c, &app).await;
+    wait_path(&c, &app, "/login/code").await;
+    assert!(
+        text(&c, "#passkey-sign-in").await.contains("Ключ доступа"),
+        "the code page offers the passkey"
+    );
+    click(&c, "#passkey-button").await;
+    wait_path(&c, &app, "/account").await;
+    assert_eq!(text(&c, ".user-box .user-name").await, NAME);
+
+    // 3. The security page shows when it was used, and it can be removed.
+    c.goto(&at(&app, "/account/security")).await.unwrap();
+    let listed = text(&c, "#passkeys li.passkey").await;
+    assert!(!listed.contains("ещё не использовался"), "{listed}");
+    click(&c, "#passkeys li.passkey form button[type=submit]").await;
+    assert!(text(&c, "#security-notice").await.contains("удалён"));
+    assert!(
+        c.find(Locator::Css("#passkeys li.passkey")).await.is_err(),
+        "no passkey is listed after removal"
+    );
+
+    // The journal holds each step.
+    let audit = okno_testkit::query_text(
+        &app,
+        "SELECT action FROM audit_log WHERE action LIKE 'identity.passkey.%' ORDER BY seq",
+    )
+    .await
+    .unwrap();
+    for action in [
+        "identity.passkey.registration_started",
+        "identity.passkey.added",
+        "identity.passkey.removed",
+    ] {
+        assert!(audit.contains(action), "{action} missing from {audit}");
+    }
+    c.close().await.unwrap();
+}

@@ -1,0 +1,145 @@
+//! Real headless Chromium over WebDriver (chromedriver) for the browser tests, and Chrome's virtual
+//! WebAuthn authenticator for the passkey test. Skipped loudly when Chromium is not installed,
+//! unless `OKNO_REQUIRE_BROWSER=1` (set by ./test.sh), which makes it fail.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder};
+
+use crate::free_port;
+
+/// The chromedriver process; killed when dropped.
+pub struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn find(names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| {
+        let out = Command::new("which").arg(n).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    })
+}
+
+/// Starts chromedriver and a headless Chromium session (Russian locale, 1280×1024). `None`, after
+/// saying so, when Chromium is missing and not required; `test` names the caller in that message.
+pub async fn start(test: &str) -> Option<(Driver, Client)> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (Some(chrome), Some(driver)) = (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) else {
+        if std::env::var("OKNO_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!(
+                "Chromium and chromedriver are required (OKNO_REQUIRE_BROWSER=1) but not installed"
+            );
+        }
+        eprintln!(
+            "\n*** SKIPPED: {test} needs chromium and chromedriver (./test.sh installs them) ***\n"
+        );
+        return None;
+    };
+    let port = free_port();
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let driver = Driver(child);
+    let profile = tempfile::tempdir().expect("a profile directory").keep();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chrome,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1280,1024", format!("--user-data-dir={}", profile.display()), "--lang=ru"]
+        }),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match ClientBuilder::rustls()
+            .expect("a WebDriver client")
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => return Some((driver, c)),
+            Err(e) if Instant::now() > deadline => panic!("cannot start a Chromium session: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// A command of the WebDriver extension for WebAuthn (W3C Web Authentication, §11 "WebDriver
+/// Extension Capability"): a path under the session and an optional JSON body.
+#[derive(Debug)]
+struct WebAuthnCommand {
+    path: String,
+    body: Option<serde_json::Value>,
+}
+
+impl WebDriverCompatibleCommand for WebAuthnCommand {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/webauthn/{}",
+            session_id.unwrap_or_default(),
+            self.path
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        match &self.body {
+            Some(b) => (http::Method::POST, Some(b.to_string())),
+            None => (http::Method::GET, None),
+        }
+    }
+}
+
+/// Adds a virtual platform authenticator (CTAP2, internal, resident keys, user verification that
+/// always succeeds) to the browser session, as a phone's fingerprint reader would be; returns its id.
+pub async fn add_virtual_authenticator(c: &Client) -> String {
+    let v = c
+        .issue_cmd(WebAuthnCommand {
+            path: "authenticator".into(),
+            body: Some(serde_json::json!({
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": true,
+                "hasUserVerification": true,
+                "isUserVerified": true,
+                "automaticPresenceSimulation": true
+            })),
+        })
+        .await
+        .expect("a virtual authenticator");
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
+}
+
+/// The credentials held by a virtual authenticator.
+pub async fn virtual_credentials(c: &Client, authenticator: &str) -> Vec<serde_json::Value> {
+    let v = c
+        .issue_cmd(WebAuthnCommand {
+            path: format!("authenticator/{authenticator}/credentials"),
+            body: None,
+        })
+        .await
+        .expect("the authenticator's credentials");
+    v.as_array().cloned().unwrap_or_default()
+}
