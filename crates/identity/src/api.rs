@@ -54,6 +54,7 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
             "/api/v1/identity/accounts/{id}/confirm",
             post(confirm_in_person),
         )
+        .route("/api/v1/identity/bank-confirmations", post(confirm_by_bank))
         .route(
             "/api/v1/identity/powers",
             get(powers_list).post(powers_grant),
@@ -82,8 +83,8 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(register, resend, confirm, sign_in, sign_in_sms, sign_in_passkey, second_factor, passkeys_list, passkeys_begin, passkeys_add, passkeys_remove, recovery_start, recovery_complete, me, staff_create, confirm_in_person, powers_list, powers_grant, powers_revoke, acting, acting_scope, prefs_get, prefs_put, export, profile_get, profile_put, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
-    components(schemas(crate::passkeys::PasskeyView, crate::passkeys::RegistrationStart, PasskeyRequest, PasskeyAdd, crate::confirmation::InPerson, crate::confirmation::Refusal, crate::staff::NewStaff, crate::staff::Created, crate::representation::Grant, crate::representation::PowerView, Powers, ActingRequest, crate::privacy::Preference, crate::privacy::Topic, RecoveryRequest, crate::recovery::Ticket, crate::recovery::Completion, crate::profile::Profile, crate::profile::ProfileOutcome, crate::profile::ProfileView, Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
+    paths(register, resend, confirm, sign_in, sign_in_sms, sign_in_passkey, second_factor, passkeys_list, passkeys_begin, passkeys_add, passkeys_remove, recovery_start, recovery_complete, me, staff_create, confirm_in_person, confirm_by_bank, powers_list, powers_grant, powers_revoke, acting, acting_scope, prefs_get, prefs_put, export, profile_get, profile_put, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
+    components(schemas(crate::confirmation::ByBank, crate::confirmation::BankOutcome, crate::passkeys::PasskeyView, crate::passkeys::RegistrationStart, PasskeyRequest, PasskeyAdd, crate::confirmation::InPerson, crate::confirmation::Refusal, crate::staff::NewStaff, crate::staff::Created, crate::representation::Grant, crate::representation::PowerView, Powers, ActingRequest, crate::privacy::Preference, crate::privacy::Topic, RecoveryRequest, crate::recovery::Ticket, crate::recovery::Completion, crate::profile::Profile, crate::profile::ProfileOutcome, crate::profile::ProfileView, Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
     tags((name = "identity", description = "Учётные записи: регистрация, вход, второй фактор, сеансы"))
 )]
 pub struct IdentityApi;
@@ -812,4 +813,23 @@ async fn passkeys_remove(
 ) -> Result<StatusCode> {
     crate::passkeys::remove(&p.db, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The bank adapter: a partner bank confirms a client it identified in person. The account (found
+/// by СНИЛС, already «стандартная») becomes «подтверждённая» when the passport, the full name and
+/// the date of birth all match. A token with the `bank` role only.
+#[utoipa::path(post, path = "/api/v1/identity/bank-confirmations", tag = "identity", request_body = crate::confirmation::ByBank,
+    responses((status = 200, body = crate::confirmation::BankOutcome),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused, with the reason's code", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn confirm_by_bank(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<crate::confirmation::ByBank>,
+) -> Result<Json<crate::confirmation::BankOutcome>> {
+    Ok(Json(
+        crate::confirmation::by_bank(&p.db, &p.secrets, &actor, body).await?,
+    ))
 }

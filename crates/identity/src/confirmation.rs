@@ -1,7 +1,8 @@
 //! In-person identity confirmation: an operator at a service point, signed in with their own staff
 //! account (so with a second factor), compares the passport shown with the account's profile and
 //! raises the account to «подтверждённая», or refuses with a reason the operator can print. The
-//! offices part builds its desk on this.
+//! offices part builds its desk on this. A partner bank's integration does the same for a client it
+//! identified in person (the bank adapter).
 
 use okno_kernel::actor::{Actor, ActorKind, Permission};
 use okno_kernel::clock::now_ms;
@@ -35,6 +36,8 @@ pub enum Refusal {
     Minor,
     AccountBlocked,
     NoProfile,
+    /// The bank adapter confirms only accounts already checked against the registries.
+    NotStandard,
 }
 
 impl Refusal {
@@ -45,6 +48,7 @@ impl Refusal {
             Refusal::Minor => "confirm.minor",
             Refusal::AccountBlocked => "confirm.account_blocked",
             Refusal::NoProfile => "confirm.no_profile",
+            Refusal::NotStandard => "confirm.not_standard",
         }
     }
 
@@ -55,6 +59,7 @@ impl Refusal {
             Refusal::Minor => "Заявитель младше 14 лет: учётную запись подтверждает законный представитель.",
             Refusal::AccountBlocked => "Учётная запись заблокирована.",
             Refusal::NoProfile => "В учётной записи не заполнен профиль с паспортом: сначала заполните его (или зарегистрируйте человека заново в центре).",
+            Refusal::NotStandard => "Учётная запись ещё не стандартная: сначала заполните профиль и дождитесь проверки данных в государственных реестрах.",
         }
     }
 
@@ -156,6 +161,137 @@ pub async fn in_person(
     .await?;
     tx.commit().await?;
     Ok(Level::Confirmed)
+}
+
+/// What a partner bank sends about a client it identified in person (115-ФЗ ст. 7 obliges a bank to
+/// identify its clients by an identity document; the bank answers for that check).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ByBank {
+    pub snils: String,
+    /// Series and number of the passport the bank checked.
+    pub passport: String,
+    pub last_name: String,
+    pub first_name: String,
+    #[serde(default)]
+    pub middle_name: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// The bank's own reference of its check, kept in the audit journal.
+    #[serde(default)]
+    pub reference: String,
+}
+
+/// The outcome for the bank.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BankOutcome {
+    pub account_id: String,
+    pub level: Level,
+}
+
+#[derive(serde::Deserialize, sqlx::FromRow)]
+struct BankDocs {
+    id: String,
+    passport_idx: Option<String>,
+    last_name: Option<String>,
+    first_name: Option<String>,
+    middle_name: Option<String>,
+    birth_date: Option<String>,
+}
+
+/// The bank adapter: a partner bank's integration (an API token with the `bank` role) confirms a
+/// client it identified in person. The account is found by СНИЛС and must already be
+/// «стандартная» (its profile checked against the state registries); the passport, the full name
+/// and the date of birth the bank sends must all match the profile. Then the account becomes
+/// «подтверждённая». Refusals carry the same codes as at a service point, and are audited.
+pub async fn by_bank(db: &Db, secrets: &Secrets, bank: &Actor, b: ByBank) -> Result<BankOutcome> {
+    bank.require(Permission::IdentityConfirmByBank)?;
+    if bank.kind != ActorKind::Token {
+        return Err(Problem::new(403, "confirm.bank_token_required", "Нужен токен банка")
+            .with_detail("Подтверждать личность через банк может только интеграция банка со своим токеном.")
+            .into());
+    }
+    let snils = okno_rules::Snils::parse(&b.snils)
+        .map_err(|e| Problem::invalid_field("snils", e.code(), e.to_string()))?;
+    let mut tx = db.begin().await?;
+    let docs = q_opt!(
+        &mut tx,
+        BankDocs,
+        "SELECT id, passport_idx, last_name, first_name, middle_name, birth_date FROM accounts WHERE snils_idx = $1",
+        secrets.index("snils", snils.as_str())
+    )?
+    .ok_or_else(|| {
+        Problem::new(404, "confirm.account_not_found", "Учётная запись не найдена")
+            .with_detail("Учётной записи с таким СНИЛС нет или профиль не заполнен: клиенту нужно зарегистрироваться и заполнить профиль.")
+    })?;
+    let a = load(&mut tx, &docs.id).await?;
+    let norm = |s: &str| s.trim().to_lowercase().replace('ё', "е");
+    let same =
+        |ours: &Option<String>, theirs: &str| norm(ours.as_deref().unwrap_or("")) == norm(theirs);
+    let level = a.level();
+    let refusal = match PassportRf::parse(&b.passport) {
+        _ if a.status == "blocked" => Some(Refusal::AccountBlocked),
+        _ if docs.passport_idx.is_none() => Some(Refusal::NoProfile),
+        _ if level == Level::Confirmed => None,
+        _ if level != Level::Standard => Some(Refusal::NotStandard),
+        Err(_) => Some(Refusal::PassportInvalid),
+        Ok(p) => {
+            let typed = secrets.index("passport", &format!("{}{}", p.series(), p.number()));
+            if Some(typed) != docs.passport_idx
+                || !same(&docs.last_name, &b.last_name)
+                || !same(&docs.first_name, &b.first_name)
+                || !same(&docs.middle_name, &b.middle_name)
+                || docs.birth_date.as_deref() != Some(b.birth_date.trim())
+            {
+                Some(Refusal::DataDiffer)
+            } else if docs.birth_date.as_deref().is_some_and(is_minor) {
+                Some(Refusal::Minor)
+            } else {
+                None
+            }
+        }
+    };
+    let reference: String = b.reference.chars().take(100).collect();
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor: bank,
+            action: if refusal.is_some() {
+                "identity.confirmation.refused"
+            } else {
+                "identity.confirmation.bank"
+            },
+            subject_type: "account",
+            subject_id: &a.id,
+            details: serde_json::json!({ "bank": bank.name, "reference": reference, "refusal": refusal.map(Refusal::code) }),
+        },
+    )
+    .await?;
+    if let Some(r) = refusal {
+        tx.commit().await?;
+        return Err(r.problem().into());
+    }
+    if level != Level::Confirmed {
+        q_exec!(
+            &mut tx,
+            "UPDATE accounts SET level = 'confirmed', registry_checked_at = $1 WHERE id = $2",
+            now_ms(),
+            &a.id
+        )?;
+        notify_person(
+            &mut tx,
+            &a,
+            Topic::Security,
+            "Учётная запись подтверждена",
+            &format!("Ваша личность подтверждена через банк ({}): учётная запись стала подтверждённой. Если вы не обращались в банк, сообщите нам и смените пароль.", bank.name),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(BankOutcome {
+        account_id: a.id,
+        level: Level::Confirmed,
+    })
 }
 
 /// Younger than 14 today (a date that cannot be read is not taken as a minor's).

@@ -95,6 +95,13 @@ pub async fn create(db: &Db, identity: &Identity, actor: &Actor, s: NewStaff) ->
             "Укажите хотя бы одну роль сотрудника.",
         ));
     }
+    if s.roles.contains(&Role::Bank) {
+        errors.push(field(
+            "roles",
+            "staff.role_for_tokens",
+            "Роль «Банк-партнёр» выдаётся только токену интеграции банка, не сотруднику.",
+        ));
+    }
     if actor.kind != ActorKind::System {
         if let Some(r) = s.roles.iter().find(|r| !actor.roles.contains(r)) {
             return Err(

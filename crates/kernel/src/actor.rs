@@ -19,10 +19,12 @@ pub enum Role {
     MerchantAdmin,
     Administrator,
     Auditor,
+    /// A partner bank's integration: confirms identities the bank has checked in person.
+    Bank,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Citizen,
         Role::Operator,
         Role::Official,
@@ -30,6 +32,7 @@ impl Role {
         Role::MerchantAdmin,
         Role::Administrator,
         Role::Auditor,
+        Role::Bank,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +44,7 @@ impl Role {
             Role::MerchantAdmin => "merchant_admin",
             Role::Administrator => "administrator",
             Role::Auditor => "auditor",
+            Role::Bank => "bank",
         }
     }
 
@@ -58,6 +62,7 @@ impl Role {
             Role::MerchantAdmin => "Администратор мерчанта",
             Role::Administrator => "Администратор",
             Role::Auditor => "Аудитор",
+            Role::Bank => "Банк-партнёр",
         }
     }
 
@@ -78,6 +83,7 @@ impl Role {
             ),
             Role::Operator => matches!(p, IdentityConfirm | QueueOperate),
             Role::Auditor => matches!(p, AuditRead | AuditExport | DeliveriesRead),
+            Role::Bank => matches!(p, IdentityConfirmByBank),
             Role::Citizen | Role::Official | Role::Moderator | Role::MerchantAdmin => false,
         }
     }
@@ -104,6 +110,8 @@ pub enum Permission {
     StaffManage,
     /// Confirm a person's identity in person, against the passport shown (operators).
     IdentityConfirm,
+    /// Confirm the identity of a bank's client whom the bank identified in person (bank tokens).
+    IdentityConfirmByBank,
     /// Set which services an office offers and publish its appointment slots (administrators).
     OfficesManage,
     /// Issue queue tickets and call them to a window (operators).
@@ -122,6 +130,7 @@ impl Permission {
             Permission::TokensManage => "tokens.manage",
             Permission::StaffManage => "staff.manage",
             Permission::IdentityConfirm => "identity.confirm",
+            Permission::IdentityConfirmByBank => "identity.confirm_by_bank",
             Permission::OfficesManage => "offices.manage",
             Permission::QueueOperate => "queue.operate",
         }

@@ -168,7 +168,7 @@ enum TokenCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// Role: administrator, auditor, operator, official, moderator, merchant_admin (repeatable)
+        /// Role: administrator, auditor, operator, official, moderator, merchant_admin, bank (repeatable)
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
         /// Lifetime in days [default: until revoked]

@@ -1462,3 +1462,117 @@ async fn passkey_ceremonies_are_single_use_and_a_forged_answer_is_refused() {
         assert!(failed.contains("passkey"), "{failed}");
     }
 }
+
+#[tokio::test]
+async fn a_partner_bank_confirms_a_standard_account_only_when_every_document_field_matches() {
+    let test = "a_partner_bank_confirms_a_standard_account_only_when_every_document_field_matches";
+    for engine in engines(test).await {
+        // --demo: the demo's reference registry raises Anna's profile to standard.
+        let gw = SmsGateway::start(&[]).await.unwrap();
+        let smtp = SmtpServer::start(None).unwrap();
+        let args = vec![
+            "--sms-url".into(),
+            gw.url(),
+            "--smtp-url".into(),
+            smtp.url(),
+            "--worker-poll-ms".into(),
+            "50".into(),
+        ];
+        let app = TestApp::start(BIN, engine, Options { demo: true, args })
+            .await
+            .unwrap();
+        let w = World { app, gw, smtp };
+        let (code, out, err) = w.app.okno(&[
+            "admin",
+            "token",
+            "create",
+            "--name",
+            "Банк «Пример»",
+            "--role",
+            "bank",
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        let bank = out.lines().last().unwrap().trim().to_string();
+        let sent = json!({"snils": "018-159-083 49", "passport": "4204 514002", "last_name": "СМИРНОВА",
+            "first_name": "Анна", "middle_name": "Петровна", "birth_date": "1985-03-14", "reference": "KYC-77"});
+        let confirm = |body: Value, token: String| {
+            let app = &w.app;
+            async move {
+                post(
+                    app,
+                    "/api/v1/identity/bank-confirmations",
+                    Some(&token),
+                    body,
+                )
+                .await
+            }
+        };
+
+        // Nobody with that СНИЛС yet.
+        let (status, p) = confirm(sent.clone(), bank.clone()).await;
+        assert_eq!(status, 404, "{p}");
+        assert_eq!(p["code"], "confirm.account_not_found");
+
+        let (_, s) = register(&w.app, "+79160000041", "bank@example.ru").await;
+        let session = s["session"].as_str().unwrap().to_string();
+        confirm_contacts(&w, &session, 1).await;
+        // A profile that the registry does not confirm stays simplified: the bank may not lift it.
+        let (_, o) = put_profile(&w.app, &session, anna("1985-03-15")).await;
+        assert_ne!(o["level"], "standard", "{o}");
+        let (status, p) = confirm(sent.clone(), bank.clone()).await;
+        assert_eq!(status, 422, "{p}");
+        assert_eq!(p["code"], "confirm.not_standard");
+
+        let (_, o) = put_profile(&w.app, &session, anna("1985-03-14")).await;
+        assert_eq!(o["level"], "standard", "{o}");
+        // Each differing field refuses; nothing changes.
+        for (field, value) in [
+            ("passport", "4204 514003"),
+            ("first_name", "Анастасия"),
+            ("birth_date", "1985-04-14"),
+        ] {
+            let mut body = sent.clone();
+            body[field] = json!(value);
+            let (status, p) = confirm(body, bank.clone()).await;
+            assert_eq!(status, 422, "{field}: {p}");
+            assert_eq!(p["code"], "confirm.data_differ", "{field}");
+        }
+        // Only a bank's token: the administrator is refused.
+        let admin = w.app.admin_token.clone().unwrap();
+        let (status, p) = confirm(sent.clone(), admin).await;
+        assert_eq!(status, 403, "{p}");
+        let (_, me) = get(&w.app, "/api/v1/identity/me", &session).await;
+        assert_eq!(me["level"], "standard");
+
+        // Everything matches (case and «ё» aside): confirmed, told, journalled with the bank's name.
+        let (status, ok) = confirm(sent.clone(), bank.clone()).await;
+        assert_eq!(status, 200, "{ok}");
+        assert_eq!(ok["level"], "confirmed");
+        let (_, me) = get(&w.app, "/api/v1/identity/me", &session).await;
+        assert_eq!(me["level"], "confirmed");
+        let journal = okno_testkit::query_text(
+            &w.app,
+            "SELECT details FROM audit_log WHERE action = 'identity.confirmation.bank'",
+        )
+        .await
+        .unwrap();
+        assert!(
+            journal.contains("Банк «Пример»") && journal.contains("KYC-77"),
+            "{journal}"
+        );
+        let refused = okno_testkit::query_text(
+            &w.app,
+            "SELECT details FROM audit_log WHERE action = 'identity.confirmation.refused'",
+        )
+        .await
+        .unwrap();
+        assert!(refused.contains("confirm.data_differ"), "{refused}");
+        let texts: Vec<Value> = w.smtp.wait_for(2, 20).await;
+        assert!(
+            texts
+                .iter()
+                .any(|m| m["text"].as_str().unwrap_or("").contains("через банк")),
+            "the person is told"
+        );
+    }
+}
