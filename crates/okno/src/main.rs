@@ -382,6 +382,7 @@ fn all_migrations() -> Vec<okno_kernel::migrate::Migration> {
     m.extend(okno_identity::migrations());
     m.extend(okno_directory::migrations());
     m.extend(okno_offices::migrations());
+    m.extend(okno_services::migrations());
     m
 }
 
@@ -419,6 +420,7 @@ async fn load_demo(db: &Db, secrets: &Secrets) -> anyhow::Result<()> {
     let actor = Actor::system("демо-данные");
     let loaded = okno_directory::demo::load(db, &actor).await?;
     let offices = okno_offices::demo::load(db, &actor).await?;
+    let forms = okno_services::demo::load(db, &actor).await?;
     let admin = format!("okno_demo_admin_{}", secrets.demo_secret("administrator"));
     let auditor = format!("okno_demo_auditor_{}", secrets.demo_secret("auditor"));
     auth::ensure_token(
@@ -438,6 +440,7 @@ async fn load_demo(db: &Db, secrets: &Secrets) -> anyhow::Result<()> {
         "Демо-данные пунктов: добавлено услуг в пунктах {}, времени для записи {}.",
         offices.services, offices.slots
     );
+    println!("Демо-данные услуг: добавлено форм заявлений {forms}.");
     println!("Демо-доступ (вход для сотрудников: /admin/login):");
     println!("  администратор: {admin}");
     println!("  аудитор:       {auditor}");
@@ -494,6 +497,9 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
         identity,
         sign_in_limits(&s),
         offices.clone(),
+        Arc::new(okno_services::Settings {
+            files_dir: s.data_dir().join("files"),
+        }),
     );
 
     let stop = CancellationToken::new();

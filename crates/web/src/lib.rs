@@ -68,6 +68,7 @@ pub fn app(
     identity: Arc<okno_identity::Identity>,
     limits: okno_identity::limits::Limits,
     offices: Arc<okno_offices::Settings>,
+    services: Arc<okno_services::Settings>,
 ) -> Router {
     let limiter = Arc::new(okno_identity::limits::Limiter::new(limits));
     let shell = Shell {
@@ -126,7 +127,8 @@ pub fn app(
         .merge(okno_notify::pages::routes())
         .merge(okno_directory::api::routes())
         .merge(okno_directory::pages::routes())
-        .merge(okno_offices::routes(offices));
+        .merge(okno_offices::routes(offices))
+        .merge(okno_services::routes(services));
 
     Router::new()
         .merge(shell_routes.merge(docs).with_state(shell.clone()))

@@ -14,6 +14,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(okno_identity::organisations::OrganisationsApi::openapi());
     doc.merge(okno_directory::api::DirectoryApi::openapi());
     doc.merge(okno_offices::api::OfficesApi::openapi());
+    doc.merge(okno_services::api::ServicesApi::openapi());
     doc.info = utoipa::openapi::InfoBuilder::new()
         .title("Окно API")
         .version(env!("CARGO_PKG_VERSION"))

@@ -1,0 +1,965 @@
+//! End-to-end tests of the services part over HTTP on both engines: the catalogue with forms,
+//! drafts with attachments checked by content, submission with a number and a decision date on
+//! the production calendar, the status machine with the clarification loop, the fee event, form
+//! versions, and the agency desk with its CSV export. Every refusal is problem+json with a
+//! stable code and a Russian message.
+//!
+//! People are put into the database directly (registration is rate-limited and levels above
+//! «упрощённая» need registries or an operator); everything they do goes through the API.
+
+use okno_testkit::{engines, query_text, tamper, Engine, Options, TestApp};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const BIN: &str = env!("CARGO_BIN_EXE_okno");
+
+async fn start(engine: Engine) -> TestApp {
+    TestApp::start(
+        BIN,
+        engine,
+        Options {
+            demo: true,
+            args: vec!["--worker-poll-ms".into(), "50".into()],
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// A person with a live session at `level`; gives the bearer secret.
+async fn person(app: &TestApp, id: &str, name: &str, level: &str) -> String {
+    let now = now_ms();
+    let secret = format!("test-session-{id}-{now}");
+    let hash: String = Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    tamper(app, &format!(
+        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
+         VALUES ('{id}', 'person', 'active', '{level}', '{name}', '!', {now}, 'citizen', {now});
+         INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
+         VALUES ('{hash}', 'account', '{id}', {now}, {now}, 3600000, {});",
+        now + 3_600_000
+    ))
+    .await
+    .unwrap();
+    secret
+}
+
+/// An official's API token (issued on the server) and its id.
+async fn official(app: &TestApp, name: &str) -> (String, String) {
+    let (code, out, err) = app.okno(&[
+        "admin", "token", "create", "--name", name, "--role", "official",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let secret = out.lines().last().unwrap().trim().to_string();
+    let id = query_text(
+        app,
+        &format!("SELECT id FROM api_tokens WHERE name = '{name}'"),
+    )
+    .await
+    .unwrap();
+    (secret, id)
+}
+
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    bearer: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(bearer);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn post(app: &TestApp, path: &str, bearer: &str, body: Value) -> (u16, Value) {
+    send(app, reqwest::Method::POST, path, bearer, Some(body)).await
+}
+
+async fn get(app: &TestApp, path: &str, bearer: &str) -> (u16, Value) {
+    send(app, reqwest::Method::GET, path, bearer, None).await
+}
+
+async fn upload(
+    app: &TestApp,
+    id: &str,
+    field: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    bearer: &str,
+) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/applications/{id}/attachments?field={field}&name={name}"
+        )))
+        .bearer_auth(bearer)
+        .header("content-type", "application/pdf")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A refusal: problem+json with this stable code and a Russian title and detail.
+fn refused(r: &(u16, Value), status: u16, code: &str) {
+    assert_eq!(r.0, status, "{}", r.1);
+    assert_eq!(r.1["code"], code, "{}", r.1);
+    for k in ["title", "detail"] {
+        let t = r.1[k].as_str().unwrap_or("");
+        assert!(
+            t.chars()
+                .any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap_or(c))),
+            "{k} not Russian: {}",
+            r.1
+        );
+    }
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
+
+fn passport_rf_values() -> Value {
+    json!({
+        "last_name": "Смирнова", "first_name": "Анна", "middle_name": "Петровна",
+        "birth_date": "1981-03-14", "reason": "age", "passport": "4510 123456",
+        "address": "Тула, ул. Болдина, д. 1, кв. 2", "consent": true
+    })
+}
+
+#[tokio::test]
+async fn the_catalogue_offers_forms_of_at_least_ten_services_across_five_agencies() {
+    for engine in engines("services catalogue").await {
+        let app = start(engine).await;
+        let r = app.get("/api/v1/catalogue").await;
+        assert_eq!(r.status(), 200);
+        let list: Vec<Value> = r.json().await.unwrap();
+        assert!(list.len() >= 10, "{}", list.len());
+        let mut agencies: Vec<&str> = list
+            .iter()
+            .map(|s| s["agency_code"].as_str().unwrap())
+            .collect();
+        agencies.sort();
+        agencies.dedup();
+        assert!(agencies.len() >= 5, "{agencies:?}");
+        let r = app.get("/api/v1/catalogue/no-criminal-record").await;
+        let s: Value = r.json().await.unwrap();
+        assert_eq!(s["version"], 1);
+        assert_eq!(s["deadline_working_days"], 22);
+        let other = s["form"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "purpose_other")
+            .unwrap();
+        assert_eq!(
+            other["visible_if"],
+            json!({"field": "purpose", "equals": "other"})
+        );
+        let page = app.get("/services/no-criminal-record/apply").await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("22 рабочих дней"), "{html}");
+        let js = app.get("/services/static/form.js").await;
+        assert_eq!(js.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn a_person_saves_a_draft_attaches_a_scan_and_submits_for_a_number_and_decision_date() {
+    for engine in engines("services submission").await {
+        let app = start(engine).await;
+        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let (s, a) = post(
+            &app,
+            "/api/v1/applications",
+            &anna,
+            json!({"service": "passport-rf"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{a}");
+        assert_eq!(a["status"], "draft");
+        assert_eq!(a["version"], 1);
+        let id = a["id"].as_str().unwrap().to_string();
+
+        // Autosave of a half-filled draft: nothing is required yet; unknown fields are dropped.
+        let (s, d) = send(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/api/v1/applications/{id}/data"),
+            &anna,
+            Some(json!({"data": {"last_name": "Смирнова", "reason": "name", "bogus": "x"}})),
+        )
+        .await;
+        assert_eq!(s, 200, "{d}");
+        assert_eq!(
+            d["data"],
+            json!({"last_name": "Смирнова", "reason": "name"})
+        );
+
+        // Submitting it names every missing field, including the conditional ones now shown.
+        let r = post(
+            &app,
+            &format!("/api/v1/applications/{id}/submit"),
+            &anna,
+            json!({}),
+        )
+        .await;
+        refused(&r, 400, "validation.failed");
+        let fields: Vec<&str> = r.1["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        for f in [
+            "first_name",
+            "old_last_name",
+            "name_change_doc",
+            "photo",
+            "consent",
+        ] {
+            assert!(fields.contains(&f), "{f} in {fields:?}");
+        }
+
+        // A file whose name says .pdf but whose content is not, and one over 5 MB, are refused.
+        let r = upload(
+            &app,
+            &id,
+            "photo",
+            "scan.pdf",
+            b"MZ\x90\x00 not a pdf".to_vec(),
+            &anna,
+        )
+        .await;
+        refused(&r, 415, "attachment.type");
+        let mut big = b"%PDF-1.7\n".to_vec();
+        big.resize(5 * 1024 * 1024 + 1, b' ');
+        let r = upload(&app, &id, "photo", "big.pdf", big, &anna).await;
+        refused(&r, 413, "attachment.too_large");
+        let r = upload(&app, &id, "no_such", "a.png", PNG.to_vec(), &anna).await;
+        refused(&r, 400, "validation.failed");
+        let (s, f) = upload(&app, &id, "photo", "photo.png", PNG.to_vec(), &anna).await;
+        assert_eq!(s, 201, "{f}");
+        assert_eq!(f["content_type"], "image/png");
+        assert_eq!(f["sha256"].as_str().unwrap().len(), 64);
+        let file = app
+            .client
+            .get(app.url(&format!(
+                "/api/v1/applications/{id}/attachments/{}",
+                f["id"].as_str().unwrap()
+            )))
+            .bearer_auth(&anna)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(file.status(), 200);
+        assert_eq!(file.bytes().await.unwrap().as_ref(), PNG);
+
+        // Bad documents are refused with the rules' codes.
+        let mut v = passport_rf_values();
+        v["passport"] = json!("45 10");
+        send(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/api/v1/applications/{id}/data"),
+            &anna,
+            Some(json!({"data": v})),
+        )
+        .await;
+        let r = post(
+            &app,
+            &format!("/api/v1/applications/{id}/submit"),
+            &anna,
+            json!({}),
+        )
+        .await;
+        refused(&r, 400, "validation.failed");
+        assert_eq!(r.1["errors"][0]["code"], "passport.length", "{}", r.1);
+
+        let (s, _) = send(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/api/v1/applications/{id}/data"),
+            &anna,
+            Some(json!({"data": passport_rf_values()})),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/applications/{id}/submit"),
+            &anna,
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["status"], "submitted");
+        assert_eq!(a["data"]["passport"], "45 10 123456");
+        let number = a["number"].as_str().unwrap();
+        assert_eq!(number.len(), 11, "{number}");
+        assert!(number.ends_with("-000001"), "{number}");
+        // 10 working days on the production calendar, in Moscow time.
+        let cal = okno_rules::calendar::ProductionCalendar::embedded();
+        let moscow = time::OffsetDateTime::now_utc()
+            .to_offset(time::macros::offset!(+3))
+            .date();
+        assert_eq!(a["due_date"], cal.add_working_days(moscow, 10).to_string());
+        assert_eq!(a["working_days_left"], 10);
+
+        // A second submission is a forbidden transition; the draft cannot be edited any more.
+        let r = post(
+            &app,
+            &format!("/api/v1/applications/{id}/submit"),
+            &anna,
+            json!({}),
+        )
+        .await;
+        refused(&r, 409, "application.transition_forbidden");
+        let r = send(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/api/v1/applications/{id}/data"),
+            &anna,
+            Some(json!({"data": {}})),
+        )
+        .await;
+        refused(&r, 409, "application.not_editable");
+
+        // The fee is due at submission for this service: one outbox event with amount and payer.
+        let fee = query_text(
+            &app,
+            "SELECT payload FROM outbox WHERE kind = 'application.fee_due'",
+        )
+        .await
+        .unwrap();
+        let fee: Value = serde_json::from_str(&fee).unwrap();
+        assert_eq!(fee["amount_kopecks"], 60000);
+        assert_eq!(
+            fee["payer"],
+            json!({"kind": "person", "id": "anna", "name": "Анна Смирнова"})
+        );
+        assert_eq!(fee["number"], number);
+
+        // The person was told, with the decision date.
+        app.wait_deliveries(20, "the submission notice", |d| {
+            d.iter().any(|x| {
+                x["recipient"] == "anna" && x["subject"].as_str().unwrap_or("").contains(number)
+            })
+        })
+        .await;
+
+        // Someone else sees nothing of it.
+        let boris = person(&app, "boris", "Борис", "confirmed").await;
+        let r = get(&app, &format!("/api/v1/applications/{id}"), &boris).await;
+        refused(&r, 404, "not_found");
+        let (_, mine) = get(&app, "/api/v1/applications", &boris).await;
+        assert_eq!(mine, json!([]));
+        // The person's list and page show it.
+        let (_, mine) = get(&app, "/api/v1/applications", &anna).await;
+        assert_eq!(mine[0]["number"], number);
+        let html = app
+            .client
+            .get(app.url(&format!("/account/applications/{id}")))
+            .bearer_auth(&anna)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(number) && html.contains("Отправлено"),
+            "{html}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_service_needing_a_higher_level_is_refused_before_a_draft_is_made() {
+    for engine in engines("services level").await {
+        let app = start(engine).await;
+        let p = person(&app, "petr", "Пётр", "standard").await;
+        let r = post(
+            &app,
+            "/api/v1/applications",
+            &p,
+            json!({"service": "passport-foreign"}),
+        )
+        .await;
+        refused(&r, 403, "application.level_too_low");
+        assert!(
+            r.1["detail"].as_str().unwrap().contains("подтверждённая"),
+            "{}",
+            r.1
+        );
+        let r = post(
+            &app,
+            "/api/v1/applications",
+            &p,
+            json!({"service": "no-such"}),
+        )
+        .await;
+        refused(&r, 404, "not_found");
+        // An API token is not a person.
+        let admin = app.admin_token.clone().unwrap();
+        let r = post(
+            &app,
+            "/api/v1/applications",
+            &admin,
+            json!({"service": "inn-certificate"}),
+        )
+        .await;
+        refused(&r, 403, "application.person_only");
+        let n = query_text(&app, "SELECT CAST(COUNT(*) AS TEXT) FROM applications")
+            .await
+            .unwrap();
+        assert_eq!(n, "0");
+    }
+}
+
+#[tokio::test]
+async fn an_official_asks_for_clarification_the_person_adds_a_document_and_the_official_decides() {
+    for engine in engines("services desk").await {
+        let app = start(engine).await;
+        let admin = app.admin_token.clone().unwrap();
+        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let (_, a) = post(
+            &app,
+            "/api/v1/applications",
+            &anna,
+            json!({"service": "passport-rf"}),
+        )
+        .await;
+        let id = a["id"].as_str().unwrap().to_string();
+        send(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/api/v1/applications/{id}/data"),
+            &anna,
+            Some(json!({"data": passport_rf_values()})),
+        )
+        .await;
+        upload(&app, &id, "photo", "photo.png", PNG.to_vec(), &anna).await;
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/applications/{id}/submit"),
+            &anna,
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 200, "{a}");
+        let number = a["number"].as_str().unwrap().to_string();
+
+        // An official not assigned to МВД sees nothing and may do nothing.
+        let (ivan, ivan_id) = official(&app, "Иванов (МВД)").await;
+        let (_, list) = get(&app, "/api/v1/agency/applications", &ivan).await;
+        assert_eq!(list, json!([]));
+        let r = post(
+            &app,
+            &format!("/api/v1/agency/applications/{id}/take"),
+            &ivan,
+            json!({}),
+        )
+        .await;
+        refused(&r, 403, "desk.not_official");
+        // A person is no official; only an administrator assigns officials.
+        let r = get(&app, "/api/v1/agency/applications", &anna).await;
+        refused(&r, 403, "desk.not_official");
+        let r = post(
+            &app,
+            "/api/v1/officials",
+            &ivan,
+            json!({"account_id": ivan_id, "agency_code": "mvd"}),
+        )
+        .await;
+        refused(&r, 403, "auth.forbidden");
+        let (s, _) = post(
+            &app,
+            "/api/v1/officials",
+            &admin,
+            json!({"account_id": ivan_id, "agency_code": "mvd"}),
+        )
+        .await;
+        assert_eq!(s, 201);
+
+        let (_, list) = get(&app, "/api/v1/agency/applications?status=submitted", &ivan).await;
+        assert_eq!(list[0]["number"], number.as_str());
+        assert_eq!(list[0]["working_days_left"], 10);
+        assert_eq!(list[0]["overdue"], false);
+        let (_, none) = get(&app, "/api/v1/agency/applications?status=approved", &ivan).await;
+        assert_eq!(none, json!([]));
+
+        // Forbidden transitions are refused with a stable code; a refusal needs its reason.
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/agency/applications/{id}/approve"),
+                &ivan,
+                json!({}),
+            )
+            .await,
+            409,
+            "application.transition_forbidden",
+        );
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/agency/applications/{id}/take"),
+            &ivan,
+            json!({}),
+        )
+        .await;
+        assert_eq!((s, a["status"].as_str()), (200, Some("in_review")), "{a}");
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/agency/applications/{id}/fulfil"),
+                &ivan,
+                json!({}),
+            )
+            .await,
+            409,
+            "application.transition_forbidden",
+        );
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/agency/applications/{id}/reject"),
+                &ivan,
+                json!({"comment": "  "}),
+            )
+            .await,
+            400,
+            "validation.failed",
+        );
+        let r = post(
+            &app,
+            &format!("/api/v1/agency/applications/{id}/reject"),
+            &ivan,
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            r.1["errors"][0]["code"], "application.reason_required",
+            "{}",
+            r.1
+        );
+        // The person may not take decisions on their own application.
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/agency/applications/{id}/approve"),
+                &anna,
+                json!({}),
+            )
+            .await,
+            403,
+            "desk.not_official",
+        );
+
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/agency/applications/{id}/ask-clarification"),
+            &ivan,
+            json!({"comment": "Приложите фотографию лучшего качества."}),
+        )
+        .await;
+        assert_eq!((s, a["status"].as_str()), (200, Some("needs_info")), "{a}");
+        app.wait_deliveries(20, "the clarification request", |d| {
+            d.iter().any(|x| {
+                x["recipient"] == "anna"
+                    && x["subject"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("Требуется уточнение")
+            })
+        })
+        .await;
+
+        // The person adds a document and answers; the application goes back in line.
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/applications/{id}/clarify"),
+                &anna,
+                json!({}),
+            )
+            .await,
+            400,
+            "validation.failed",
+        );
+        let (s, f) = upload(&app, &id, "photo", "photo2.png", PNG.to_vec(), &anna).await;
+        assert_eq!(
+            (s, f["added_in"].as_str()),
+            (201, Some("needs_info")),
+            "{f}"
+        );
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/applications/{id}/clarify"),
+            &anna,
+            json!({"comment": "Приложила новую фотографию."}),
+        )
+        .await;
+        assert_eq!((s, a["status"].as_str()), (200, Some("submitted")), "{a}");
+        assert_eq!(a["attachments"].as_array().unwrap().len(), 2);
+
+        post(
+            &app,
+            &format!("/api/v1/agency/applications/{id}/take"),
+            &ivan,
+            json!({}),
+        )
+        .await;
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/agency/applications/{id}/approve"),
+            &ivan,
+            json!({"comment": "Паспорт готов"}),
+        )
+        .await;
+        assert_eq!((s, a["status"].as_str()), (200, Some("approved")), "{a}");
+        // A decision is final: no withdrawal after it.
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/applications/{id}/withdraw"),
+                &anna,
+                json!({}),
+            )
+            .await,
+            409,
+            "application.transition_forbidden",
+        );
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/agency/applications/{id}/fulfil"),
+            &ivan,
+            json!({}),
+        )
+        .await;
+        assert_eq!((s, a["status"].as_str()), (200, Some("fulfilled")), "{a}");
+
+        // Every change kept its time, actor and comment.
+        let h = a["history"].as_array().unwrap();
+        let steps: Vec<&str> = h
+            .iter()
+            .map(|e| e["transition"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                "submit",
+                "take",
+                "ask_clarification",
+                "clarify",
+                "take",
+                "approve",
+                "fulfil"
+            ]
+        );
+        assert!(
+            h[2]["actor_name"]
+                .as_str()
+                .unwrap()
+                .contains("Иванов (МВД)"),
+            "{}",
+            h[2]
+        );
+        assert_eq!(h[3]["comment"], "Приложила новую фотографию.");
+        assert_eq!(h[3]["actor_name"], "Анна Смирнова");
+        // … and is in the audit journal.
+        let n = query_text(&app, &format!(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE subject_id = '{id}' AND action = 'services.application.status_changed'")).await.unwrap();
+        assert!(n == "7" || engine == Engine::Postgres, "{n}");
+
+        // The CSV export of the desk holds the application.
+        let csv = app
+            .client
+            .get(app.url("/api/v1/agency/applications.csv"))
+            .bearer_auth(&ivan)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(csv.status(), 200);
+        assert!(csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        let csv = csv.text().await.unwrap();
+        assert!(csv.contains(&number) && csv.contains("Исполнено"), "{csv}");
+    }
+}
+
+#[tokio::test]
+async fn a_person_withdraws_before_a_decision_and_an_application_keeps_its_form_version() {
+    for engine in engines("services versions").await {
+        let app = start(engine).await;
+        let admin = app.admin_token.clone().unwrap();
+        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let (_, old) = post(
+            &app,
+            "/api/v1/applications",
+            &anna,
+            json!({"service": "passport-rf"}),
+        )
+        .await;
+        let old_id = old["id"].as_str().unwrap().to_string();
+
+        // A new version: one field, and the fee now falls due at approval.
+        let form = json!({"fields": [
+            {"name": "reason", "label": "Причина", "kind": "text", "required": true, "max_length": 100}
+        ]});
+        let r = post(
+            &app,
+            "/api/v1/catalogue/passport-rf/versions",
+            &anna,
+            json!({"form": form, "applicants": ["person"], "fee_at": "approval"}),
+        )
+        .await;
+        refused(&r, 403, "auth.forbidden");
+        let r = post(&app, "/api/v1/catalogue/passport-rf/versions", &admin,
+            json!({"form": {"fields": [{"name": "a b", "label": "x", "kind": "text"}]}, "applicants": ["person"], "fee_at": "approval"})).await;
+        refused(&r, 400, "validation.failed");
+        let (s, v) = post(
+            &app,
+            "/api/v1/catalogue/passport-rf/versions",
+            &admin,
+            json!({"form": form, "applicants": ["person"], "fee_at": "approval"}),
+        )
+        .await;
+        assert_eq!((s, v["version"].as_i64()), (201, Some(2)), "{v}");
+
+        // The draft started on version 1 keeps it: its form still asks for the photo.
+        let r = post(
+            &app,
+            &format!("/api/v1/applications/{old_id}/submit"),
+            &anna,
+            json!({}),
+        )
+        .await;
+        refused(&r, 400, "validation.failed");
+        assert!(
+            r.1["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["field"] == "photo"),
+            "{}",
+            r.1
+        );
+        let (_, old) = get(&app, &format!("/api/v1/applications/{old_id}"), &anna).await;
+        assert_eq!(old["version"], 1);
+
+        // A new application is on version 2; no fee at submission now.
+        let (_, a) = post(
+            &app,
+            "/api/v1/applications",
+            &anna,
+            json!({"service": "passport-rf"}),
+        )
+        .await;
+        assert_eq!(a["version"], 2);
+        let id = a["id"].as_str().unwrap().to_string();
+        send(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/api/v1/applications/{id}/data"),
+            &anna,
+            Some(json!({"data": {"reason": "Достижение 45 лет"}})),
+        )
+        .await;
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/applications/{id}/submit"),
+            &anna,
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 200, "{a}");
+        let fees = query_text(
+            &app,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM outbox WHERE kind = 'application.fee_due'",
+        )
+        .await
+        .unwrap();
+        assert_eq!(fees, "0");
+
+        // Withdrawn while in line: final, and the desk shows it as such.
+        let (s, w) = post(
+            &app,
+            &format!("/api/v1/applications/{id}/withdraw"),
+            &anna,
+            json!({}),
+        )
+        .await;
+        assert_eq!((s, w["status"].as_str()), (200, Some("withdrawn")), "{w}");
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/applications/{id}/withdraw"),
+                &anna,
+                json!({}),
+            )
+            .await,
+            409,
+            "application.transition_forbidden",
+        );
+
+        // Another one on version 2 goes to approval: now the fee falls due.
+        let (_, b) = post(
+            &app,
+            "/api/v1/applications",
+            &anna,
+            json!({"service": "passport-rf"}),
+        )
+        .await;
+        let bid = b["id"].as_str().unwrap().to_string();
+        send(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/api/v1/applications/{bid}/data"),
+            &anna,
+            Some(json!({"data": {"reason": "Смена фамилии"}})),
+        )
+        .await;
+        post(
+            &app,
+            &format!("/api/v1/applications/{bid}/submit"),
+            &anna,
+            json!({}),
+        )
+        .await;
+        let (ivan, ivan_id) = official(&app, "Иванов").await;
+        post(
+            &app,
+            "/api/v1/officials",
+            &admin,
+            json!({"account_id": ivan_id, "agency_code": "mvd"}),
+        )
+        .await;
+        post(
+            &app,
+            &format!("/api/v1/agency/applications/{bid}/take"),
+            &ivan,
+            json!({}),
+        )
+        .await;
+        let (s, _) = post(
+            &app,
+            &format!("/api/v1/agency/applications/{bid}/approve"),
+            &ivan,
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let fee = query_text(
+            &app,
+            "SELECT payload FROM outbox WHERE kind = 'application.fee_due'",
+        )
+        .await
+        .unwrap();
+        let fee: Value = serde_json::from_str(&fee).unwrap();
+        assert_eq!(fee["amount_kopecks"], 60000);
+        assert_eq!(fee["application_id"], bid.as_str());
+        assert!(
+            fee["number"].as_str().unwrap().ends_with("-000002"),
+            "{fee}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_draft_form_page_saves_without_javascript_and_shows_conditional_fields_after_saving() {
+    for engine in engines("services page").await {
+        let app = start(engine).await;
+        let anna = person(&app, "anna", "Анна Смирнова", "confirmed").await;
+        let (_, a) = post(
+            &app,
+            "/api/v1/applications",
+            &anna,
+            json!({"service": "no-criminal-record"}),
+        )
+        .await;
+        let id = a["id"].as_str().unwrap().to_string();
+        let html = app
+            .client
+            .get(app.url(&format!("/account/applications/{id}")))
+            .bearer_auth(&anna)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        // The rules are on the page: a pattern, required, a hidden conditional field.
+        assert!(
+            html.contains("name=\"last_name\"") && html.contains("pattern=\"[А-ЯЁа-яё -]+\""),
+            "{html}"
+        );
+        assert!(html.contains("id=\"field-purpose_other\" data-visible-field=\"purpose\" data-visible-value=\"other\" hidden"), "{html}");
+        // «Сохранить черновик» posts the form with the page's CSRF token (its cookie is kept by
+        // the client).
+        let token = html
+            .split("name=\"csrf_token\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let r = app
+            .client
+            .post(app.url(&format!("/account/applications/{id}")))
+            .bearer_auth(&anna)
+            .form(&[
+                ("csrf_token", token),
+                ("last_name", "Смирнова"),
+                ("purpose", "other"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success() || r.status().is_redirection(),
+            "{}",
+            r.status()
+        );
+        let (_, a) = get(&app, &format!("/api/v1/applications/{id}"), &anna).await;
+        assert_eq!(
+            a["data"],
+            json!({"last_name": "Смирнова", "purpose": "other"})
+        );
+        let html = app
+            .client
+            .get(app.url(&format!("/account/applications/{id}")))
+            .bearer_auth(&anna)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("data-visible-value=\"other\">"),
+            "now shown: {html}"
+        );
+    }
+}

@@ -1,0 +1,426 @@
+//! JSON API of the services part: the catalogue with forms (`/api/v1/catalogue`), applications
+//! (`/api/v1/applications`), the agency desk (`/api/v1/desk`) and officials' assignments
+//! (`/api/v1/officials`). Thin handlers that parse, call one use case and answer.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use okno_kernel::error::{Problem, Result};
+use okno_kernel::http::{ApiJson, CurrentActor};
+use okno_kernel::Platform;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::model::{Transition, MAX_FILE};
+use crate::service::{
+    self, ApplicationView, Assignment, AttachmentView, DeskFilter, DeskRow, EventView, NewVersion,
+    ServiceView, Settings, Step,
+};
+
+pub fn routes() -> Router<Platform> {
+    Router::new()
+        .route("/api/v1/catalogue", get(catalogue))
+        .route("/api/v1/catalogue/{code}", get(catalogue_service))
+        .route("/api/v1/catalogue/{code}/versions", post(publish_version))
+        .route("/api/v1/applications", get(mine).post(start))
+        .route("/api/v1/applications/{id}", get(one))
+        .route("/api/v1/applications/{id}/data", axum::routing::put(save))
+        .route("/api/v1/applications/{id}/attachments", post(attach))
+        .route(
+            "/api/v1/applications/{id}/attachments/{file}",
+            get(download),
+        )
+        .route("/api/v1/applications/{id}/submit", post(submit))
+        .route("/api/v1/applications/{id}/clarify", post(clarify))
+        .route("/api/v1/applications/{id}/withdraw", post(withdraw))
+        .route("/api/v1/agency/applications", get(desk))
+        .route("/api/v1/agency/applications.csv", get(desk_csv))
+        .route("/api/v1/agency/applications/{id}/take", post(take))
+        .route(
+            "/api/v1/agency/applications/{id}/ask-clarification",
+            post(ask),
+        )
+        .route("/api/v1/agency/applications/{id}/approve", post(approve))
+        .route("/api/v1/agency/applications/{id}/reject", post(reject))
+        .route("/api/v1/agency/applications/{id}/fulfil", post(fulfil))
+        .route("/api/v1/officials", post(assign))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(catalogue, catalogue_service, publish_version, mine, start, one, save, attach, download,
+        submit, clarify, withdraw, desk, desk_csv, take, ask, approve, reject, fulfil, assign),
+    components(schemas(ServiceView, NewVersion, ApplicationView, AttachmentView, EventView, DeskRow,
+        Step, Assignment, NewApplication, Draft, crate::form::Form, crate::form::Field,
+        crate::form::FieldKind, crate::form::Choice, crate::form::VisibleIf, crate::model::Status,
+        crate::model::ApplicantKind, crate::model::FeeAt)),
+    tags((name = "services", description = "Государственные услуги: каталог с формами, заявления, рабочее место ведомства"))
+)]
+pub struct ServicesApi;
+
+/// Services that take applications online, each with its current form.
+#[utoipa::path(get, path = "/api/v1/catalogue", tag = "services",
+    responses((status = 200, body = Vec<ServiceView>)))]
+async fn catalogue(State(p): State<Platform>) -> Result<Json<Vec<ServiceView>>> {
+    Ok(Json(service::catalogue(&p.db).await?))
+}
+
+/// One service with its current form.
+#[utoipa::path(get, path = "/api/v1/catalogue/{code}", tag = "services",
+    params(("code" = String, Path, description = "Код услуги")),
+    responses((status = 200, body = ServiceView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn catalogue_service(
+    State(p): State<Platform>,
+    Path(code): Path<String>,
+) -> Result<Json<ServiceView>> {
+    Ok(Json(service::service(&p.db, &code).await?))
+}
+
+/// Publish a new version of a service's form (administrator). Applications already started keep
+/// the version they were started with.
+#[utoipa::path(post, path = "/api/v1/catalogue/{code}/versions", tag = "services", request_body = NewVersion,
+    params(("code" = String, Path, description = "Код услуги")),
+    responses((status = 201, body = ServiceView), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn publish_version(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<NewVersion>,
+) -> Result<(StatusCode, Json<ServiceView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::publish_version(&p.db, &actor, &code, body).await?),
+    ))
+}
+
+/// The applications of the signed-in person (or of the principal or organisation acted for).
+#[utoipa::path(get, path = "/api/v1/applications", tag = "services",
+    responses((status = 200, body = Vec<ApplicationView>), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn mine(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<Vec<ApplicationView>>> {
+    Ok(Json(service::mine(&p, &actor).await?))
+}
+
+/// Which service to apply for.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApplication {
+    pub service: String,
+}
+
+/// Start a draft at the service's current form version.
+#[utoipa::path(post, path = "/api/v1/applications", tag = "services", request_body = NewApplication,
+    responses((status = 201, body = ApplicationView),
+        (status = 403, description = "application.level_too_low, application.applicant_kind, application.person_only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn start(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<NewApplication>,
+) -> Result<(StatusCode, Json<ApplicationView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::start(&p, &actor, &body.service).await?),
+    ))
+}
+
+/// One application (its applicant, or an official of its agency).
+#[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "services",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ApplicationView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn one(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Json<ApplicationView>> {
+    Ok(Json(service::get(&p, &actor, &id).await?))
+}
+
+/// The values typed so far.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Draft {
+    #[schema(value_type = Object)]
+    pub data: BTreeMap<String, Value>,
+}
+
+/// Save the draft (autosave as the person types; also while clarification is asked).
+#[utoipa::path(put, path = "/api/v1/applications/{id}/data", tag = "services", request_body = Draft,
+    params(("id" = String, Path)),
+    responses((status = 200, body = ApplicationView),
+        (status = 409, description = "application.not_editable", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn save(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Draft>,
+) -> Result<Json<ApplicationView>> {
+    Ok(Json(service::save(&p, &actor, &id, body.data).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AttachQuery {
+    /// The form's file field.
+    pub field: String,
+    /// The file's name as the person sees it.
+    pub name: Option<String>,
+}
+
+/// Attach a file: the body is the file itself (PDF, JPG or PNG, at most 5 MB). Its type is told
+/// from the content, not from the name or the Content-Type.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/attachments", tag = "services",
+    params(("id" = String, Path), AttachQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = AttachmentView),
+        (status = 413, description = "attachment.too_large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "attachment.type", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn attach(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    Query(q): Query<AttachQuery>,
+    body: Body,
+) -> Result<(StatusCode, Json<AttachmentView>)> {
+    // Read one byte past the limit, so a larger file is told apart from one at the limit.
+    let bytes = axum::body::to_bytes(body, MAX_FILE + 1)
+        .await
+        .map_err(|_| {
+            crate::model::check_file(&vec![0u8; MAX_FILE + 1])
+                .err()
+                .unwrap_or_else(okno_kernel::http::too_large)
+        })?;
+    let name = q.name.unwrap_or_default();
+    Ok((
+        StatusCode::CREATED,
+        Json(service::attach(&p, &settings.files(), &actor, &id, &q.field, &name, &bytes).await?),
+    ))
+}
+
+/// Download an attached file.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/attachments/{file}", tag = "services",
+    params(("id" = String, Path), ("file" = String, Path)),
+    responses((status = 200, description = "The file"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn download(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response> {
+    let (f, bytes) = service::attachment(&p, &settings.files(), &actor, &id, &file).await?;
+    let ascii: String = f
+        .file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, f.content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn step(
+    p: &Platform,
+    actor: &okno_kernel::Actor,
+    id: &str,
+    t: Transition,
+    body: Option<Step>,
+) -> Result<Json<ApplicationView>> {
+    Ok(Json(
+        service::transition(p, actor, id, t, body.unwrap_or_default()).await?,
+    ))
+}
+
+/// Optional JSON body of a step: an empty body is no comment.
+async fn optional_step(body: axum::body::Bytes) -> Result<Option<Step>, Problem> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(None)
+    } else {
+        okno_kernel::http::parse_json(&body).map(Some)
+    }
+}
+
+/// Submit the draft: validated against the form, numbered, given a decision date.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "services",
+    params(("id" = String, Path)), request_body(content = Option<Step>),
+    responses((status = 200, body = ApplicationView),
+        (status = 400, description = "validation.failed with every invalid field", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "application.transition_forbidden", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn submit(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<ApplicationView>> {
+    let b = optional_step(body).await?;
+    step(&p, &actor, &id, Transition::Submit, b).await
+}
+
+/// Answer a request for clarification (after adding documents): back in line.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/clarify", tag = "services",
+    params(("id" = String, Path)), request_body = Step,
+    responses((status = 200, body = ApplicationView), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn clarify(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<ApplicationView>> {
+    let b = optional_step(body).await?;
+    step(&p, &actor, &id, Transition::Clarify, b).await
+}
+
+/// Withdraw the application before a decision.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/withdraw", tag = "services",
+    params(("id" = String, Path)), request_body(content = Option<Step>),
+    responses((status = 200, body = ApplicationView), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn withdraw(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<ApplicationView>> {
+    let b = optional_step(body).await?;
+    step(&p, &actor, &id, Transition::Withdraw, b).await
+}
+
+/// The desk: incoming applications of the official's agencies with working days left; overdue
+/// ones first.
+#[utoipa::path(get, path = "/api/v1/agency/applications", tag = "services", params(DeskFilter),
+    responses((status = 200, body = Vec<DeskRow>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn desk(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    Query(f): Query<DeskFilter>,
+) -> Result<Json<Vec<DeskRow>>> {
+    Ok(Json(service::desk(&p.db, &actor, &f).await?))
+}
+
+/// The desk list as CSV.
+#[utoipa::path(get, path = "/api/v1/agency/applications.csv", tag = "services", params(DeskFilter),
+    responses((status = 200, description = "text/csv"), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn desk_csv(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    Query(f): Query<DeskFilter>,
+) -> Result<Response> {
+    let rows = service::desk(&p.db, &actor, &f).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"applications.csv\"",
+            ),
+        ],
+        service::desk_csv(&rows),
+    )
+        .into_response())
+}
+
+macro_rules! desk_step {
+    ($name:ident, $path:literal, $t:expr, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "services",
+            params(("id" = String, Path)), request_body(content = Option<Step>),
+            responses((status = 200, body = ApplicationView),
+                (status = 400, description = "application.reason_required, application.comment_required", body = Problem, content_type = "application/problem+json"),
+                (status = 403, description = "desk.not_official", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = "application.transition_forbidden", body = Problem, content_type = "application/problem+json")),
+            security(("bearer" = [])))]
+        async fn $name(
+            State(p): State<Platform>,
+            CurrentActor(actor): CurrentActor,
+            Path(id): Path<String>,
+            body: axum::body::Bytes,
+        ) -> Result<Json<ApplicationView>> {
+            let b = optional_step(body).await?;
+            step(&p, &actor, &id, $t, b).await
+        }
+    };
+}
+
+desk_step!(
+    take,
+    "/api/v1/agency/applications/{id}/take",
+    Transition::Take,
+    "Take an application from the line (official of the agency)."
+);
+desk_step!(
+    ask,
+    "/api/v1/agency/applications/{id}/ask-clarification",
+    Transition::AskClarification,
+    "Ask the person for documents or an explanation (a comment is required); the term pauses."
+);
+desk_step!(
+    approve,
+    "/api/v1/agency/applications/{id}/approve",
+    Transition::Approve,
+    "Approve the application."
+);
+desk_step!(
+    reject,
+    "/api/v1/agency/applications/{id}/reject",
+    Transition::Reject,
+    "Reject the application; the reason (comment) is required."
+);
+desk_step!(
+    fulfil,
+    "/api/v1/agency/applications/{id}/fulfil",
+    Transition::Fulfil,
+    "Mark the result as issued."
+);
+
+/// Assign an official (staff account or token with the official role) to an agency
+/// (administrator).
+#[utoipa::path(post, path = "/api/v1/officials", tag = "services", request_body = Assignment,
+    responses((status = 201, description = "Назначен"), (status = 200, description = "Уже был назначен"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn assign(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(body): ApiJson<Assignment>,
+) -> Result<StatusCode> {
+    Ok(if service::assign_official(&p.db, &actor, &body).await? {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    })
+}

@@ -1,0 +1,26 @@
+//! State services: the catalogue with versioned forms kept as data, applications (drafts,
+//! attachments, submission with a number and a decision date), their status machine, and the
+//! agency desk of officials.
+
+pub mod api;
+pub mod demo;
+pub mod files;
+pub mod form;
+pub mod model;
+pub mod pages;
+pub mod service;
+pub mod store;
+
+pub use service::Settings;
+
+/// This part's migrations.
+pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
+    vec![okno_kernel::migration!("services", 1, "0001_services")]
+}
+
+/// Every route of the part: the JSON API and the pages.
+pub fn routes(settings: std::sync::Arc<Settings>) -> axum::Router<okno_kernel::Platform> {
+    api::routes()
+        .merge(pages::routes())
+        .layer(axum::Extension(settings))
+}

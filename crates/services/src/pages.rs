@@ -1,0 +1,560 @@
+//! Russian pages of the services part: starting an application, the form with autosave (and a
+//! «Сохранить черновик» button without JavaScript), the person's applications, and the agency
+//! desk with its actions.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form as HtmlForm, Router};
+use okno_kernel::actor::Actor;
+use okno_kernel::error::Error;
+use okno_kernel::http::{render, Chrome, CurrentActor, PageError};
+use okno_kernel::Platform;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::form::{FieldKind, Form};
+use crate::model::{self, Status, Transition};
+use crate::service::{self, ApplicationView, DeskFilter, DeskRow, ServiceView, Step};
+
+pub fn routes() -> Router<Platform> {
+    Router::new()
+        .route("/services/static/{file}", get(asset))
+        .route("/services/{code}/apply", get(apply_page).post(apply))
+        .route("/account/applications", get(list))
+        .route("/account/applications/{id}", get(page).post(save))
+        .route("/account/applications/{id}/{action}", post(act))
+        .route("/agency", get(desk))
+        .route("/agency/applications/{id}", get(desk_page))
+        .route("/agency/applications/{id}/{action}", post(desk_act))
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match file.as_str() {
+        "form.js" => (
+            [
+                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            include_str!("../static/form.js"),
+        )
+            .into_response(),
+        _ => axum::http::StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn signed_in(actor: &Actor) -> Option<Response> {
+    actor
+        .is_anonymous()
+        .then(|| Redirect::to("/login").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "services_apply.html")]
+struct ApplyPage {
+    chrome: Chrome,
+    s: ServiceView,
+    fee: Option<String>,
+    level: &'static str,
+    error: Option<String>,
+}
+
+async fn apply_render(
+    p: &Platform,
+    chrome: Chrome,
+    code: &str,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let s = service::service(&p.db, code).await?;
+    let status = if error.is_some() {
+        axum::http::StatusCode::FORBIDDEN
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let mut r = render(&ApplyPage {
+        fee: s.fee_kopecks.filter(|k| *k > 0).map(model::rubles),
+        level: match s.level_required.as_str() {
+            "confirmed" => "подтверждённая",
+            "standard" => "стандартная",
+            _ => "упрощённая",
+        },
+        chrome,
+        s,
+        error,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+async fn apply_page(
+    State(p): State<Platform>,
+    chrome: Chrome,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    apply_render(&p, chrome, &code, None).await
+}
+
+async fn apply(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    if let Some(r) = signed_in(&actor) {
+        return Ok(r);
+    }
+    match service::start(&p, &actor, &code).await {
+        Ok(a) => Ok(Redirect::to(&format!("/account/applications/{}", a.id)).into_response()),
+        Err(e @ Error::Problem(_)) => {
+            apply_render(&p, chrome, &code, Some(e.to_problem().detail)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A field as the page shows it, with the rules as HTML attributes.
+struct FieldView {
+    name: String,
+    label: String,
+    /// `text`, `number`, `date`, `checkbox`, `select`, `file`, `textarea`.
+    input: &'static str,
+    required: bool,
+    hint: Option<String>,
+    minlength: Option<usize>,
+    maxlength: usize,
+    min: Option<i64>,
+    max: Option<i64>,
+    pattern: Option<String>,
+    title: Option<String>,
+    choices: Vec<(String, String, bool)>,
+    value: String,
+    checked: bool,
+    visible_field: String,
+    visible_value: String,
+    shown: bool,
+    files: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+fn fields(form: &Form, a: &ApplicationView, errors: &BTreeMap<String, String>) -> Vec<FieldView> {
+    let visible = form.visible(&a.data);
+    form.fields
+        .iter()
+        .map(|f| {
+            let value = a.data.get(&f.name).cloned().unwrap_or_default();
+            let (input, pattern, title) = match f.kind {
+                FieldKind::Text if f.max_length.unwrap_or(0) > 300 => ("textarea", None, None),
+                FieldKind::Text => ("text", None, None),
+                FieldKind::Address => ("textarea", None, None),
+                FieldKind::Number => ("number", None, None),
+                FieldKind::Date => ("date", None, None),
+                FieldKind::Choice => ("select", None, None),
+                FieldKind::Checkbox => ("checkbox", None, None),
+                FieldKind::File => ("file", None, None),
+                FieldKind::Snils => (
+                    "text",
+                    Some("[0-9]{3}[- ]?[0-9]{3}[- ]?[0-9]{3}[- ]?[0-9]{2}".into()),
+                    Some("11 цифр, например 112-233-445 95".into()),
+                ),
+                FieldKind::Inn => (
+                    "text",
+                    Some("[0-9]{10}|[0-9]{12}".into()),
+                    Some("10 или 12 цифр".into()),
+                ),
+                FieldKind::Passport => (
+                    "text",
+                    Some("[0-9]{2} ?[0-9]{2} ?[0-9]{6}".into()),
+                    Some("Серия и номер: 10 цифр".into()),
+                ),
+            };
+            FieldView {
+                name: f.name.clone(),
+                label: f.label.clone(),
+                input,
+                required: f.required,
+                hint: f.hint.clone(),
+                minlength: f.min_length,
+                maxlength: f.max_length.unwrap_or(crate::form::TEXT_MAX),
+                min: f.min,
+                max: f.max,
+                pattern: f.pattern.clone().or(pattern),
+                title: f.pattern_message.clone().or(title),
+                choices: f
+                    .choices
+                    .iter()
+                    .map(|c| (c.value.clone(), c.label.clone(), c.value == value))
+                    .collect(),
+                checked: value == "true",
+                visible_field: f
+                    .visible_if
+                    .as_ref()
+                    .map(|v| v.field.clone())
+                    .unwrap_or_default(),
+                visible_value: f
+                    .visible_if
+                    .as_ref()
+                    .map(|v| crate::form::value_text(&v.equals))
+                    .unwrap_or_default(),
+                shown: visible.contains(&f.name),
+                files: a
+                    .attachments
+                    .iter()
+                    .filter(|x| x.field == f.name)
+                    .map(|x| (x.id.clone(), x.file_name.clone()))
+                    .collect(),
+                error: errors.get(&f.name).cloned(),
+                value,
+            }
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "services_application.html")]
+struct ApplicationPage {
+    chrome: Chrome,
+    a: ApplicationView,
+    fields: Vec<FieldView>,
+    editable: bool,
+    draft: bool,
+    needs_info: bool,
+    withdrawable: bool,
+    due: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn page_render(
+    p: &Platform,
+    actor: &Actor,
+    chrome: Chrome,
+    id: &str,
+    notice: Option<String>,
+    problem: Option<okno_kernel::Problem>,
+) -> Result<Response, PageError> {
+    let a = service::get(p, actor, id).await?;
+    let s = service::service(&p.db, &a.service_code).await?;
+    // The form of the application's own version, not the service's current one.
+    let form = if s.version == a.version {
+        s.form
+    } else {
+        version_form(p, &a).await?
+    };
+    let errors: BTreeMap<String, String> = problem
+        .as_ref()
+        .map(|p| {
+            p.errors
+                .iter()
+                .map(|e| (e.field.clone(), e.message.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let status = problem
+        .as_ref()
+        .map_or(axum::http::StatusCode::OK, |p| p.status_code());
+    let mut r = render(&ApplicationPage {
+        chrome,
+        fields: fields(&form, &a, &errors),
+        editable: matches!(a.status, Status::Draft | Status::NeedsInfo),
+        draft: a.status == Status::Draft,
+        needs_info: a.status == Status::NeedsInfo,
+        withdrawable: a.status.is_open(),
+        due: a
+            .due_date
+            .as_deref()
+            .and_then(|d| {
+                time::Date::parse(d, &time::format_description::well_known::Iso8601::DATE).ok()
+            })
+            .map(model::date_text),
+        notice,
+        error: problem.map(|p| p.detail),
+        a,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+async fn version_form(p: &Platform, a: &ApplicationView) -> Result<Form, PageError> {
+    let mut c = p.db.read().await?;
+    let row = crate::store::service(&mut c, &a.service_code, Some(a.version))
+        .await?
+        .ok_or_else(|| PageError::from(Error::internal("missing service version")))?;
+    let v: Value = serde_json::from_str(&row.form).map_err(Error::from)?;
+    Form::parse(&v).map_err(|e| PageError::from(Error::internal(e)))
+}
+
+#[derive(Deserialize, Default)]
+struct Notice {
+    saved: Option<String>,
+}
+
+async fn page(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(id): Path<String>,
+    Query(n): Query<Notice>,
+) -> Result<Response, PageError> {
+    if let Some(r) = signed_in(&actor) {
+        return Ok(r);
+    }
+    let notice = n.saved.map(|_| "Черновик сохранён.".to_string());
+    page_render(&p, &actor, chrome, &id, notice, None).await
+}
+
+/// The form as posted by the browser: every field as text, plus the CSRF token and the button.
+type Posted = BTreeMap<String, String>;
+
+fn posted_values(f: &Posted) -> BTreeMap<String, Value> {
+    f.iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "csrf_token" | "comment"))
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect()
+}
+
+async fn save(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(id): Path<String>,
+    HtmlForm(f): HtmlForm<Posted>,
+) -> Result<Response, PageError> {
+    if let Some(r) = signed_in(&actor) {
+        return Ok(r);
+    }
+    match service::save(&p, &actor, &id, posted_values(&f)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/account/applications/{id}?saved=1")).into_response()),
+        Err(Error::Problem(pr)) => page_render(&p, &actor, chrome, &id, None, Some(*pr)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn act(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path((id, action)): Path<(String, String)>,
+    HtmlForm(f): HtmlForm<Posted>,
+) -> Result<Response, PageError> {
+    if let Some(r) = signed_in(&actor) {
+        return Ok(r);
+    }
+    let t = match action.as_str() {
+        "submit" => Transition::Submit,
+        "clarify" => Transition::Clarify,
+        "withdraw" => Transition::Withdraw,
+        _ => {
+            return Err(PageError(okno_kernel::Problem::not_found(
+                "Страница не найдена.",
+            )))
+        }
+    };
+    // The values on the page are saved first, so what the person sees is what is sent.
+    if t != Transition::Withdraw {
+        if let Err(e) = service::save(&p, &actor, &id, posted_values(&f)).await {
+            return match e {
+                Error::Problem(pr) => page_render(&p, &actor, chrome, &id, None, Some(*pr)).await,
+                e => Err(e.into()),
+            };
+        }
+    }
+    let step = Step {
+        comment: f.get("comment").cloned(),
+    };
+    match service::transition(&p, &actor, &id, t, step).await {
+        Ok(a) => {
+            let notice = match t {
+                Transition::Submit => format!(
+                    "Заявление отправлено. Его номер — {}.",
+                    a.number.as_deref().unwrap_or("—")
+                ),
+                Transition::Clarify => "Уточнение отправлено, заявление снова в очереди.".into(),
+                _ => "Заявление отозвано.".into(),
+            };
+            page_render(&p, &actor, chrome, &id, Some(notice), None).await
+        }
+        Err(Error::Problem(pr)) => page_render(&p, &actor, chrome, &id, None, Some(*pr)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "services_list.html")]
+struct ListPage {
+    chrome: Chrome,
+    rows: Vec<ApplicationView>,
+}
+
+async fn list(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+) -> Result<Response, PageError> {
+    if let Some(r) = signed_in(&actor) {
+        return Ok(r);
+    }
+    let rows = service::mine(&p, &actor).await?;
+    Ok(render(&ListPage { chrome, rows }))
+}
+
+#[derive(Template)]
+#[template(path = "services_desk.html")]
+struct DeskPage {
+    chrome: Chrome,
+    rows: Vec<DeskRow>,
+    agencies: Vec<String>,
+    statuses: Vec<(&'static str, &'static str)>,
+    status: String,
+    service: String,
+    overdue: bool,
+    query: String,
+}
+
+#[derive(Deserialize, Default)]
+struct DeskQuery {
+    status: Option<String>,
+    service: Option<String>,
+    overdue: Option<String>,
+}
+
+async fn desk(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Query(q): Query<DeskQuery>,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/admin/login").into_response());
+    }
+    let f = DeskFilter {
+        status: q.status.clone().filter(|s| !s.is_empty()),
+        service: q.service.clone().filter(|s| !s.is_empty()),
+        overdue: q.overdue.as_deref().map(|v| v == "1" || v == "true"),
+    };
+    let rows = service::desk(&p.db, &actor, &f).await?;
+    let mut query = Vec::new();
+    if let Some(s) = &f.status {
+        query.push(format!("status={s}"));
+    }
+    if let Some(s) = &f.service {
+        query.push(format!("service={s}"));
+    }
+    if f.overdue == Some(true) {
+        query.push("overdue=true".into());
+    }
+    Ok(render(&DeskPage {
+        chrome,
+        rows,
+        agencies: service::my_agencies(&p.db, &actor).await?,
+        statuses: Status::ALL
+            .into_iter()
+            .filter(|s| *s != Status::Draft)
+            .map(|s| (s.as_str(), s.title()))
+            .collect(),
+        status: f.status.unwrap_or_default(),
+        service: f.service.unwrap_or_default(),
+        overdue: f.overdue == Some(true),
+        query: query.join("&"),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "services_desk_application.html")]
+struct DeskAppPage {
+    chrome: Chrome,
+    a: ApplicationView,
+    labels: Vec<(String, String)>,
+    due: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn desk_render(
+    p: &Platform,
+    actor: &Actor,
+    chrome: Chrome,
+    id: &str,
+    notice: Option<String>,
+    problem: Option<okno_kernel::Problem>,
+) -> Result<Response, PageError> {
+    let a = service::get(p, actor, id).await?;
+    let form = version_form(p, &a).await?;
+    let labels = form
+        .fields
+        .iter()
+        .filter_map(|f| a.data.get(&f.name).map(|v| (f.label.clone(), v.clone())))
+        .map(|(l, v)| (l, if v == "true" { "да".into() } else { v }))
+        .collect();
+    let status = problem
+        .as_ref()
+        .map_or(axum::http::StatusCode::OK, |p| p.status_code());
+    let mut r = render(&DeskAppPage {
+        chrome,
+        labels,
+        due: a
+            .due_date
+            .as_deref()
+            .and_then(|d| {
+                time::Date::parse(d, &time::format_description::well_known::Iso8601::DATE).ok()
+            })
+            .map(model::date_text),
+        notice,
+        error: problem.map(|p| p.detail),
+        a,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+async fn desk_page(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/admin/login").into_response());
+    }
+    desk_render(&p, &actor, chrome, &id, None, None).await
+}
+
+#[derive(Deserialize)]
+struct CommentForm {
+    comment: Option<String>,
+}
+
+async fn desk_act(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path((id, action)): Path<(String, String)>,
+    HtmlForm(f): HtmlForm<CommentForm>,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/admin/login").into_response());
+    }
+    let t = match action.as_str() {
+        "take" => Transition::Take,
+        "ask-clarification" => Transition::AskClarification,
+        "approve" => Transition::Approve,
+        "reject" => Transition::Reject,
+        "fulfil" => Transition::Fulfil,
+        _ => {
+            return Err(PageError(okno_kernel::Problem::not_found(
+                "Страница не найдена.",
+            )))
+        }
+    };
+    match service::transition(&p, &actor, &id, t, Step { comment: f.comment }).await {
+        Ok(a) => {
+            let notice = format!("Готово: статус «{}».", a.status_title);
+            desk_render(&p, &actor, chrome, &id, Some(notice), None).await
+        }
+        Err(Error::Problem(pr)) => desk_render(&p, &actor, chrome, &id, None, Some(*pr)).await,
+        Err(e) => Err(e.into()),
+    }
+}
