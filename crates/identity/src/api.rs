@@ -50,10 +50,6 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
         )
         .route("/api/v1/identity/me", get(me))
         .route("/api/v1/identity/staff", post(staff_create))
-        .route(
-            "/api/v1/identity/accounts/{id}/confirm",
-            post(confirm_in_person),
-        )
         .route("/api/v1/identity/bank-confirmations", post(confirm_by_bank))
         .route(
             "/api/v1/identity/powers",
@@ -83,7 +79,7 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(register, resend, confirm, sign_in, sign_in_sms, sign_in_passkey, second_factor, passkeys_list, passkeys_begin, passkeys_add, passkeys_remove, recovery_start, recovery_complete, me, staff_create, confirm_in_person, confirm_by_bank, powers_list, powers_grant, powers_revoke, acting, acting_scope, prefs_get, prefs_put, export, profile_get, profile_put, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
+    paths(register, resend, confirm, sign_in, sign_in_sms, sign_in_passkey, second_factor, passkeys_list, passkeys_begin, passkeys_add, passkeys_remove, recovery_start, recovery_complete, me, staff_create, confirm_by_bank, powers_list, powers_grant, powers_revoke, acting, acting_scope, prefs_get, prefs_put, export, profile_get, profile_put, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
     components(schemas(crate::confirmation::ByBank, crate::confirmation::BankOutcome, crate::passkeys::PasskeyView, crate::passkeys::RegistrationStart, PasskeyRequest, PasskeyAdd, crate::confirmation::InPerson, crate::confirmation::Refusal, crate::staff::NewStaff, crate::staff::Created, crate::representation::Grant, crate::representation::PowerView, Powers, ActingRequest, crate::privacy::Preference, crate::privacy::Topic, RecoveryRequest, crate::recovery::Ticket, crate::recovery::Completion, crate::profile::Profile, crate::profile::ProfileOutcome, crate::profile::ProfileView, Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
     tags((name = "identity", description = "Учётные записи: регистрация, вход, второй фактор, сеансы"))
 )]
@@ -685,26 +681,6 @@ async fn staff_create(
 ) -> Result<(StatusCode, Json<crate::staff::Created>)> {
     let c = crate::staff::create(&p.db, &idn, &actor, body).await?;
     Ok((StatusCode::CREATED, Json(c)))
-}
-
-/// An operator confirms a person's identity in person, against the passport shown (permission
-/// `identity.confirm`, a staff account signed in with a second factor). Refusals are 422 with a
-/// `confirm.*` code and a reason the desk can print.
-#[utoipa::path(post, path = "/api/v1/identity/accounts/{id}/confirm", tag = "identity", request_body = crate::confirmation::InPerson,
-    responses((status = 200, body = LevelAnswer), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-async fn confirm_in_person(
-    State(p): State<Platform>,
-    CurrentActor(actor): CurrentActor,
-    axum::extract::Path(id): axum::extract::Path<String>,
-    ApiJson(body): ApiJson<crate::confirmation::InPerson>,
-) -> Result<Json<LevelAnswer>> {
-    let level = crate::confirmation::in_person(&p.db, &p.secrets, &actor, &id, body).await?;
-    Ok(Json(LevelAnswer {
-        level,
-        level_title: level.title(),
-    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -23,8 +23,9 @@ use crate::service::load;
 pub struct InPerson {
     /// Series and number of the passport shown.
     pub passport: String,
-    /// The service point (its code in the directory).
-    pub office: String,
+    /// The date of issue printed in the passport (`YYYY-MM-DD`), to check it is still valid.
+    #[serde(default)]
+    pub passport_issued: Option<String>,
 }
 
 /// Why a confirmation was refused: stable codes the desk prints with a Russian reason.
@@ -38,6 +39,10 @@ pub enum Refusal {
     NoProfile,
     /// The bank adapter confirms only accounts already checked against the registries.
     NotStandard,
+    PassportExpired,
+    OperatorLacksRight,
+    RegistryUnavailable,
+    RegistryNotFound,
 }
 
 impl Refusal {
@@ -49,6 +54,10 @@ impl Refusal {
             Refusal::AccountBlocked => "confirm.account_blocked",
             Refusal::NoProfile => "confirm.no_profile",
             Refusal::NotStandard => "confirm.not_standard",
+            Refusal::PassportExpired => "confirm.passport_expired",
+            Refusal::OperatorLacksRight => "confirm.operator_lacks_right",
+            Refusal::RegistryUnavailable => "confirm.registry_unavailable",
+            Refusal::RegistryNotFound => "confirm.registry_not_found",
         }
     }
 
@@ -60,10 +69,14 @@ impl Refusal {
             Refusal::AccountBlocked => "Учётная запись заблокирована.",
             Refusal::NoProfile => "В учётной записи не заполнен профиль с паспортом: сначала заполните его (или зарегистрируйте человека заново в центре).",
             Refusal::NotStandard => "Учётная запись ещё не стандартная: сначала заполните профиль и дождитесь проверки данных в государственных реестрах.",
+            Refusal::PassportExpired => "Паспорт недействителен: после 20 и 45 лет его нужно заменить (в течение 90 дней). Обратитесь с действующим паспортом.",
+            Refusal::OperatorLacksRight => "У оператора нет права на эту операцию в этом центре обслуживания или с этого рабочего места.",
+            Refusal::RegistryUnavailable => "Государственный реестр сейчас недоступен: проверить данные нельзя. Попробуйте позже.",
+            Refusal::RegistryNotFound => "Человек с такими СНИЛС и паспортом не найден в государственном реестре.",
         }
     }
 
-    fn problem(self) -> Problem {
+    pub fn problem(self) -> Problem {
         Problem::new(422, self.code(), "Подтверждение невозможно").with_detail(self.reason())
     }
 }
@@ -80,6 +93,7 @@ pub async fn in_person(
     secrets: &Secrets,
     operator: &Actor,
     account_id: &str,
+    desk: &crate::desk::Desk,
     c: InPerson,
 ) -> Result<Level> {
     operator.require(Permission::IdentityConfirm)?;
@@ -88,15 +102,21 @@ pub async fn in_person(
             .with_detail("Подтверждать личность может только оператор, вошедший со своей учётной записью и вторым фактором, а не по токену.")
             .into());
     }
-    let office = c.office.trim();
-    if office.is_empty() {
-        return Err(Problem::invalid_field(
-            "office",
-            "confirm.office_required",
-            "Укажите центр обслуживания.",
-        )
-        .into());
-    }
+    let issued = match c
+        .passport_issued
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(d) => Some(parse_date(d).ok_or_else(|| {
+            Problem::invalid_field(
+                "passport_issued",
+                "confirm.passport_issued_invalid",
+                "Укажите дату выдачи паспорта в формате ГГГГ-ММ-ДД.",
+            )
+        })?),
+    };
     let mut tx = db.begin().await?;
     let a = load(&mut tx, account_id).await?;
     let docs = q_opt!(
@@ -121,6 +141,10 @@ pub async fn in_person(
                 Some(Refusal::DataDiffer)
             } else if d.birth_date.as_deref().is_some_and(is_minor) {
                 Some(Refusal::Minor)
+            } else if let (Some(issued), Some(born)) =
+                (issued, d.birth_date.as_deref().and_then(parse_date))
+            {
+                passport_expired(born, issued, today()).then_some(Refusal::PassportExpired)
             } else {
                 None
             }
@@ -137,7 +161,7 @@ pub async fn in_person(
             },
             subject_type: "account",
             subject_id: account_id,
-            details: serde_json::json!({ "office": office, "refusal": refusal.map(Refusal::code) }),
+            details: serde_json::json!({ "office": desk.office, "device": desk.device, "refusal": refusal.map(Refusal::code) }),
         },
     )
     .await?;
@@ -294,6 +318,34 @@ pub async fn by_bank(db: &Db, secrets: &Secrets, bank: &Actor, b: ByBank) -> Res
     })
 }
 
+fn parse_date(s: &str) -> Option<time::Date> {
+    time::Date::parse(
+        s.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// Whether a passport issued on `issued` to a person born on `born` is no longer valid on `today`.
+/// A citizen's passport is replaced on reaching 20 and 45 years (Положение о паспорте гражданина
+/// Российской Федерации, утв. Постановлением Правительства РФ от 08.07.1997 № 828, п. 7), and the
+/// old one stays valid for 90 days after that birthday while the new one is made (п. 7, abs. 4).
+pub fn passport_expired(born: time::Date, issued: time::Date, today: time::Date) -> bool {
+    [20, 45].into_iter().any(|age| {
+        let Ok(birthday) = born
+            .replace_year(born.year() + age)
+            .or_else(|_| time::Date::from_calendar_date(born.year() + age, time::Month::March, 1))
+        else {
+            return false;
+        };
+        issued < birthday && today > birthday + time::Duration::days(90)
+    })
+}
+
 /// Younger than 14 today (a date that cannot be read is not taken as a minor's).
 fn is_minor(birth_date: &str) -> bool {
     let Ok(d) = time::Date::parse(
@@ -307,4 +359,47 @@ fn is_minor(birth_date: &str) -> bool {
         - d.year()
         - i32::from((today.month() as u8, today.day()) < (d.month() as u8, d.day()));
     years < 14
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn a_passport_lapses_90_days_after_the_20th_and_45th_birthdays_unless_issued_after_them() {
+        let born = date!(2000 - 06 - 15);
+        let at_14 = date!(2014 - 07 - 01);
+        assert!(!passport_expired(born, at_14, date!(2020 - 06 - 14)));
+        assert!(
+            !passport_expired(born, at_14, date!(2020 - 09 - 13)),
+            "within 90 days"
+        );
+        assert!(passport_expired(born, at_14, date!(2020 - 09 - 14)));
+        // Replaced at 20: valid until 45 (and 90 days).
+        let at_20 = date!(2020 - 07 - 01);
+        assert!(!passport_expired(born, at_20, date!(2045 - 06 - 15)));
+        assert!(passport_expired(born, at_20, date!(2045 - 09 - 14)));
+        // Issued after 45: valid for life.
+        assert!(!passport_expired(
+            born,
+            date!(2045 - 07 - 01),
+            date!(2090 - 01 - 01)
+        ));
+    }
+
+    #[test]
+    fn a_person_born_on_29_february_reaches_20_on_1_march() {
+        let born = date!(2004 - 02 - 29);
+        assert!(!passport_expired(
+            born,
+            date!(2018 - 03 - 10),
+            date!(2024 - 05 - 29)
+        ));
+        assert!(passport_expired(
+            born,
+            date!(2018 - 03 - 10),
+            date!(2024 - 05 - 31)
+        ));
+    }
 }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod codes;
 pub mod confirmation;
+pub mod desk;
 pub mod limits;
 pub mod model;
 pub mod organisations;

@@ -80,7 +80,10 @@ fn birth_date(s: &str, today: Date) -> std::result::Result<Date, &'static str> {
 }
 
 /// The profile checked field by field; every problem is reported at once.
-fn validate(p: &Profile, today: Date) -> std::result::Result<PersonData, Vec<FieldError>> {
+pub(crate) fn validate(
+    p: &Profile,
+    today: Date,
+) -> std::result::Result<PersonData, Vec<FieldError>> {
     let mut errors = Vec::new();
     for (name, value, required) in [
         ("last_name", p.last_name.as_str(), true),
@@ -143,7 +146,7 @@ fn validate(p: &Profile, today: Date) -> std::result::Result<PersonData, Vec<Fie
     })
 }
 
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     time::OffsetDateTime::now_utc().date()
 }
 

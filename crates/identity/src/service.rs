@@ -155,6 +155,7 @@ impl AccountRow {
                 self.roles()
             },
             on_behalf_of: None,
+            device: None,
         }
     }
 

@@ -168,6 +168,21 @@ pub struct Actor {
     pub name: String,
     pub roles: Vec<Role>,
     pub on_behalf_of: Option<Principal>,
+    /// The registered terminal (desk or kiosk) the request came from, as it presented itself; the
+    /// offices part checks it. Never serialised.
+    #[serde(skip)]
+    pub device: Option<DeviceCredential>,
+}
+
+/// A terminal's secret credential (the `okno_desk` cookie or the `X-Okno-Device` header); its
+/// `Debug` form hides the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DeviceCredential(pub String);
+
+impl std::fmt::Debug for DeviceCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeviceCredential([скрыто])")
+    }
 }
 
 impl Actor {
@@ -178,6 +193,7 @@ impl Actor {
             name: "аноним".into(),
             roles: Vec::new(),
             on_behalf_of: None,
+            device: None,
         }
     }
 
@@ -189,6 +205,7 @@ impl Actor {
             name: format!("система: {what}"),
             roles: Vec::new(),
             on_behalf_of: None,
+            device: None,
         }
     }
 
@@ -223,6 +240,7 @@ mod tests {
             name: "Тест".into(),
             roles: roles.to_vec(),
             on_behalf_of: None,
+            device: None,
         }
     }
 

@@ -231,6 +231,7 @@ fn token_actor(row: TokenRow, now: i64) -> Option<Actor> {
         name: format!("токен «{}»", row.name),
         roles: parse_roles(&row.roles),
         on_behalf_of: None,
+        device: None,
     })
 }
 

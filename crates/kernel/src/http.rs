@@ -201,6 +201,8 @@ fn describe_json_error(e: &serde_json::Error) -> String {
 
 /// The cookie that carries a web session's secret (staff and people alike).
 pub const SESSION_COOKIE: &str = "okno_session";
+/// The credential of a registered desk terminal or kiosk, set once on that machine.
+pub const DESK_COOKIE: &str = "okno_desk";
 
 /// The secret of an `Authorization: Bearer …` header.
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {

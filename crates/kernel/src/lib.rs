@@ -12,6 +12,7 @@ pub mod http;
 mod journal;
 pub mod migrate;
 pub mod outbox;
+pub mod pdf;
 pub mod pii;
 pub mod platform;
 

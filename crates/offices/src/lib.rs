@@ -4,6 +4,8 @@
 
 pub mod api;
 pub mod demo;
+pub mod desk;
+pub mod desk_web;
 pub mod model;
 pub mod pages;
 pub mod service;
@@ -13,12 +15,20 @@ pub use service::Settings;
 
 /// This part's migrations.
 pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
-    vec![okno_kernel::migration!("offices", 1, "0001_offices")]
+    vec![
+        okno_kernel::migration!("offices", 1, "0001_offices"),
+        okno_kernel::migration!("offices", 2, "0002_desk"),
+    ]
 }
 
 /// Every route of the part: the JSON API and the pages.
-pub fn routes(settings: std::sync::Arc<Settings>) -> axum::Router<okno_kernel::Platform> {
+pub fn routes(
+    settings: std::sync::Arc<Settings>,
+    identity: std::sync::Arc<okno_identity::Identity>,
+) -> axum::Router<okno_kernel::Platform> {
     api::routes()
         .merge(pages::routes())
+        .merge(desk_web::routes())
         .layer(axum::Extension(settings))
+        .layer(axum::Extension(identity))
 }

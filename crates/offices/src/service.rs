@@ -28,6 +28,8 @@ pub struct Settings {
     pub default_visit: Duration,
     /// How often the reminder worker looks for due reminders.
     pub reminder_poll: Duration,
+    /// The address people use (`--public-url`), for the sign-in QR code of a справка.
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
         Settings {
             default_visit: Duration::from_secs(10 * 60),
             reminder_poll: Duration::from_secs(30),
+            public_url: "http://localhost:8080".into(),
         }
     }
 }
@@ -62,7 +65,7 @@ fn office_hours(o: &OfficeRow) -> Result<WeekHours> {
     WeekHours::parse(&v).map_err(|r| Error::internal(format!("office {}: {}", o.code, r.message)))
 }
 
-fn not_found_office() -> Error {
+pub(crate) fn not_found_office() -> Error {
     Problem::not_found("Пункт обслуживания не найден.").into()
 }
 
@@ -969,15 +972,11 @@ pub async fn run_reminders(db: Db, poll: Duration, stop: tokio_util::sync::Cance
 
 // --- the electronic queue ---------------------------------------------------------------------
 
-/// The one check that an actor may operate the queue of `office`.
-///
-/// For now any operator (role `operator`, permission `queue.operate`) may operate the queue of any
-/// office. The lead adds the office binding here: the operator's membership of `office` (and the
-/// registered desk device of the request) — every queue use case calls this, so nothing else
-/// changes when it does.
-pub fn require_office_operator(actor: &Actor, office: &OfficeRow) -> Result<()> {
-    let _ = office;
+/// The queue is operated from a registered desk of the office, by an operator bound to it (or an
+/// integration's token with the operator role through such a device): see [`crate::desk::require_desk`].
+pub async fn require_office_operator(tx: &mut Tx, actor: &Actor, office: &OfficeRow) -> Result<()> {
     actor.require(Permission::QueueOperate)?;
+    crate::desk::require_desk(tx, actor, office).await?;
     Ok(())
 }
 
@@ -1094,7 +1093,7 @@ pub async fn issue_ticket(
     let o = store::office(&mut tx, office)
         .await?
         .ok_or_else(not_found_office)?;
-    require_office_operator(actor, &o)?;
+    require_office_operator(&mut tx, actor, &o).await?;
     let today = today_of(&o, now)?;
     let (service, appointment) = match n.booking_code.as_deref().filter(|c| !c.trim().is_empty()) {
         Some(code) => {
@@ -1228,7 +1227,7 @@ pub async fn call_next(db: &Db, actor: &Actor, office: &str, c: CallNext) -> Res
     let o = store::office(&mut tx, office)
         .await?
         .ok_or_else(not_found_office)?;
-    require_office_operator(actor, &o)?;
+    require_office_operator(&mut tx, actor, &o).await?;
     let today = today_of(&o, now)?;
     if store::window_busy(&mut tx, &o.code, &today, &window).await? {
         return Err(refusal(Refusal::new(
@@ -1316,7 +1315,7 @@ pub async fn ticket_action(
     let o = store::office(&mut tx, &t.office_code)
         .await?
         .ok_or_else(not_found_office)?;
-    require_office_operator(actor, &o)?;
+    require_office_operator(&mut tx, actor, &o).await?;
     let from = TicketStatus::parse(&t.status).unwrap_or(TicketStatus::Done);
     let (to, column, verb) = match action {
         TicketAction::Start => (from.start(), "serving_at", "serving"),

@@ -489,7 +489,7 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
     let web = web_settings(&s, tls.as_ref());
     let identity = Arc::new(identity(&s, &web, demo)?);
     let metrics = Arc::new(okno_web::metrics::Metrics::new());
-    let offices = Arc::new(offices_settings(&s));
+    let offices = Arc::new(offices_settings(&s, tls.is_some()));
     let app = okno_web::app(
         platform,
         web,
@@ -641,7 +641,7 @@ fn identity(
     })
 }
 
-fn offices_settings(s: &Settings) -> okno_offices::Settings {
+fn offices_settings(s: &Settings, tls: bool) -> okno_offices::Settings {
     let d = okno_offices::Settings::default();
     okno_offices::Settings {
         default_visit: s.queue_default_visit_minutes.map_or(d.default_visit, |m| {
@@ -650,6 +650,7 @@ fn offices_settings(s: &Settings) -> okno_offices::Settings {
         reminder_poll: Duration::from_millis(s.worker_poll_ms.unwrap_or(500).max(10))
             .max(Duration::from_millis(50))
             .min(d.reminder_poll),
+        public_url: s.public_url(tls),
     }
 }
 

@@ -977,18 +977,21 @@ async fn a_representative_acts_for_a_confirmed_principal_within_the_scope_until_
             (403, Some("representation.level_required")),
             "{p}"
         );
-        // She is confirmed in person by an operator who checks her passport.
+        // She is confirmed in person by an operator who checks her passport, at a registered desk.
         let operator = operator_session(&w, "+79160000018", "operator@example.ru").await;
+        let device = desk_of(&w.app, &operator, "mfc-tula-proletarsky").await;
         let mother_id = s_mother["account_id"].as_str().unwrap();
         let confirm = |passport: &str| {
             let (app, operator, passport) = (&w.app, operator.clone(), passport.to_string());
-            let url = app.url(&format!("/api/v1/identity/accounts/{mother_id}/confirm"));
+            let url = app.url(&format!("/api/v1/desk/people/{mother_id}/confirm"));
             let client = app.client.clone();
+            let device = device.clone();
             async move {
                 let r = client
                     .post(url)
                     .bearer_auth(operator)
-                    .json(&json!({"passport": passport, "office": "mfc-tula-1"}))
+                    .header("x-okno-device", device)
+                    .json(&json!({"passport": passport}))
                     .send()
                     .await
                     .unwrap();
@@ -1013,10 +1016,11 @@ async fn a_representative_acts_for_a_confirmed_principal_within_the_scope_until_
             .client
             .post(
                 w.app
-                    .url(&format!("/api/v1/identity/accounts/{mother_id}/confirm")),
+                    .url(&format!("/api/v1/desk/people/{mother_id}/confirm")),
             )
             .bearer_auth(&son)
-            .json(&json!({"passport": "42 04 514002", "office": "x"}))
+            .header("x-okno-device", &device)
+            .json(&json!({"passport": "42 04 514002"}))
             .send()
             .await
             .unwrap();
@@ -1205,6 +1209,34 @@ async fn a_staff_account_signs_in_with_its_temporary_password_and_a_second_facto
 
 /// A staff operator created on the server, signed in with the SMS second factor and a changed
 /// password: the session of someone working at a service-point desk.
+/// The demo administrator registers a desk at `office` and binds the operator to it; gives the
+/// desk's credential.
+async fn desk_of(app: &TestApp, operator: &str, office: &str) -> String {
+    let admin = app.admin_token.clone().unwrap();
+    let (status, d) = post(
+        app,
+        &format!("/api/v1/offices/{office}/devices"),
+        Some(&admin),
+        json!({"kind": "desk", "name": "Окно 1"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{d}");
+    let (_, me) = get(app, "/api/v1/identity/me", operator).await;
+    let r = app
+        .client
+        .put(app.url(&format!(
+            "/api/v1/offices/{office}/operators/{}",
+            me["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&admin)
+        .json(&json!({"role": "operator"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    d["credential"].as_str().unwrap().to_string()
+}
+
 async fn operator_session(w: &World, phone: &str, email: &str) -> String {
     let (code, out, err) = w.app.okno(&[
         "admin",

@@ -67,7 +67,11 @@ async fn send(
 ) -> (u16, Value) {
     let mut r = app.client.request(method, app.url(path));
     if let Some(b) = bearer {
-        r = r.bearer_auth(b);
+        // An operator's credentials are the token and the desk's device credential (`operator()`).
+        match b.split_once(' ') {
+            Some((token, device)) => r = r.bearer_auth(token).header("x-okno-device", device),
+            None => r = r.bearer_auth(b),
+        }
     }
     if let Some(b) = body {
         r = r.json(&b);
@@ -91,8 +95,22 @@ fn admin(app: &TestApp) -> &str {
 }
 
 /// An operator's API token, issued on the server (an administrator's token cannot grant a role
-/// it does not hold).
+/// it does not hold), and the credential of a desk of the queue's office it works through, as
+/// "token device" (see `send`).
 async fn operator(app: &TestApp) -> String {
+    let token = operator_token(app).await;
+    let (status, d) = post(
+        app,
+        "/api/v1/offices/mfc-tula-proletarsky/devices",
+        Some(admin(app)),
+        json!({"kind": "desk", "name": "Окно 3"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{d}");
+    format!("{token} {}", d["credential"].as_str().unwrap())
+}
+
+async fn operator_token(app: &TestApp) -> String {
     let (code, out, err) = app.okno(&[
         "admin",
         "token",

@@ -121,13 +121,13 @@ pub fn app(
             identity.clone(),
             limiter.clone(),
         ))
-        .merge(okno_identity::pages::routes(identity, limiter))
+        .merge(okno_identity::pages::routes(identity.clone(), limiter))
         .merge(okno_identity::organisations::routes())
         .merge(okno_notify::api::routes())
         .merge(okno_notify::pages::routes())
         .merge(okno_directory::api::routes())
         .merge(okno_directory::pages::routes())
-        .merge(okno_offices::routes(offices))
+        .merge(okno_offices::routes(offices, identity))
         .merge(okno_services::routes(services));
 
     Router::new()

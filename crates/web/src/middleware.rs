@@ -33,6 +33,7 @@ pub struct Shell {
 pub use okno_kernel::http::SESSION_COOKIE;
 pub const CSRF_COOKIE: &str = "okno_csrf";
 pub const KIOSK_COOKIE: &str = "okno_kiosk";
+pub use okno_kernel::http::DESK_COOKIE;
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Machine endpoints: errors there are problem+json, never pages.
@@ -424,6 +425,14 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
         path: path.clone(),
         kiosk,
     };
+    // A registered desk or kiosk presents its credential; the offices part checks it.
+    actor.device = req
+        .headers()
+        .get("x-okno-device")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| cookie(&req, DESK_COOKIE))
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(|v| okno_kernel::actor::DeviceCredential(v.to_string()));
     req.extensions_mut().insert(CurrentActor(actor));
     req.extensions_mut().insert(chrome.clone());
     let mut resp = next.run(req).await;

@@ -18,6 +18,10 @@
     reset();
   }
 
+  // «Распечатать»: buttons that print the page (a refusal at the desk, a справка).
+  document.querySelectorAll("[data-print]").forEach(function (b) {
+    b.addEventListener("click", function () { window.print(); });
+  });
   // Passkeys (WebAuthn). The server sends options with binary fields in base64url; the browser
   // API wants ArrayBuffers, and the answer goes back in base64url.
   function fromB64u(s) {

@@ -1,0 +1,420 @@
+//! What an operator at a service point does for a person present with their passport: registers a
+//! new account at level «подтверждённая» with the СНИЛС as login and a temporary password, and
+//! restores access with a new temporary password. The offices part checks the operator's office
+//! and registered desk before it calls these; every act is audited with the operator, the office
+//! and the device.
+
+use okno_kernel::actor::{Actor, ActorKind, Permission};
+use okno_kernel::clock::{new_id, now_ms};
+use okno_kernel::db::Db;
+use okno_kernel::error::{Error, FieldError, Problem, Result};
+use okno_kernel::pii::Secrets;
+use okno_kernel::{audit, q_exec, q_opt, q_scalar};
+use okno_rules::{PassportRf, Phone, Snils};
+use serde::{Deserialize, Serialize};
+
+use crate::confirmation::Refusal;
+use crate::profile::{self, Profile};
+use crate::registry::Answer;
+use crate::service::{alert, load, Identity, CONSENT_VERSION};
+use crate::staff::{temporary_password, TEMPORARY_PASSWORD_MS};
+
+/// The desk an act is done at: checked by the offices part, recorded in the journal.
+#[derive(Debug, Clone, Serialize)]
+pub struct Desk {
+    /// The office's code in the directory.
+    pub office: String,
+    /// The registered device's id.
+    pub device: String,
+}
+
+/// What the operator enters for a new person.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPerson {
+    pub last_name: String,
+    pub first_name: String,
+    #[serde(default)]
+    pub middle_name: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// `male` or `female`.
+    pub sex: String,
+    pub passport: String,
+    pub snils: String,
+    #[serde(default)]
+    pub inn: Option<String>,
+    pub phone: String,
+    /// The person agreed, on paper at the desk, to the processing of their data (152-ФЗ).
+    #[serde(default)]
+    pub consent: bool,
+}
+
+/// A login and temporary password for the справка; the password is shown only now.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Issued {
+    pub account_id: String,
+    pub full_name: String,
+    /// The СНИЛС, formatted `XXX-XXX-XXX YY`.
+    pub login: String,
+    pub temporary_password: String,
+    /// Until when the temporary password is accepted (ms since the epoch).
+    pub valid_until: i64,
+}
+
+fn operator_account(operator: &Actor) -> Result<()> {
+    operator.require(Permission::IdentityConfirm)?;
+    if operator.kind != ActorKind::Account {
+        return Err(Problem::new(403, "confirm.operator_account_required", "Нужна учётная запись оператора")
+            .with_detail("Это может сделать только оператор, вошедший со своей учётной записью и вторым фактором, а не по токену.")
+            .into());
+    }
+    Ok(())
+}
+
+fn refusal(r: Refusal) -> Error {
+    Problem::new(422, r.code(), "Операция невозможна")
+        .with_detail(r.reason())
+        .into()
+}
+
+/// Registers a person present at the desk: their passport data and СНИЛС checked against the state
+/// registries, their consent recorded. The account is «подтверждённая» at once (the operator has
+/// seen the passport); the login is the СНИЛС, the temporary password lasts 24 hours and must be
+/// changed at the first sign-in.
+pub async fn register_in_person(
+    db: &Db,
+    secrets: &Secrets,
+    idn: &Identity,
+    operator: &Actor,
+    desk: &Desk,
+    p: NewPerson,
+) -> Result<Issued> {
+    operator_account(operator)?;
+    let profile = Profile {
+        last_name: p.last_name,
+        first_name: p.first_name,
+        middle_name: p.middle_name,
+        birth_date: p.birth_date,
+        sex: p.sex,
+        passport: p.passport,
+        snils: p.snils,
+        inn: p.inn,
+    };
+    let mut errors: Vec<FieldError> = match profile::validate(&profile, profile::today()) {
+        Ok(_) => Vec::new(),
+        Err(e) => e,
+    };
+    let phone = Phone::parse(&p.phone)
+        .map_err(|e| {
+            errors.push(FieldError {
+                field: "phone".into(),
+                code: e.code().into(),
+                message: e.to_string(),
+            })
+        })
+        .ok();
+    if !p.consent {
+        errors.push(FieldError {
+            field: "consent".into(),
+            code: "desk.consent_required".into(),
+            message: "Без согласия на обработку персональных данных учётную запись не создать."
+                .into(),
+        });
+    }
+    let person = match profile::validate(&profile, profile::today()) {
+        Ok(person) if errors.is_empty() => person,
+        _ => return Err(Problem::invalid_fields(errors).into()),
+    };
+    let Some(phone) = phone else {
+        return Err(Problem::invalid_fields(errors).into());
+    };
+    // Asked before the transaction: a slow registry must not hold the writer.
+    match idn.registry.check(&person).await {
+        Ok(Answer::Match) => {}
+        Ok(Answer::Mismatch { field }) => {
+            return Err(
+                Problem::new(422, Refusal::DataDiffer.code(), "Операция невозможна")
+                    .with_detail(format!(
+                        "Данные не совпадают с государственным реестром: отличается поле «{}».",
+                        crate::registry::field_title(&field)
+                    ))
+                    .into(),
+            )
+        }
+        Ok(Answer::NotFound) => return Err(refusal(Refusal::RegistryNotFound)),
+        Err(e) => {
+            tracing::warn!(error = %e.0, "registry check failed at the desk");
+            return Err(refusal(Refusal::RegistryUnavailable));
+        }
+    }
+    let password = temporary_password(idn);
+    let hash = idn.hasher.hash(&password).await.map_err(Error::internal)?;
+    let snils_idx = secrets.index("snils", &person.snils);
+    let passport_idx = secrets.index("passport", &person.passport);
+    let inn_idx = person.inn.as_ref().map(|i| secrets.index("inn", i));
+    let mut tx = db.begin().await?;
+    let taken = q_scalar!(
+        &mut tx,
+        i64,
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM accounts WHERE snils_idx = $1 OR passport_idx = $2 OR phone = $3",
+        &snils_idx,
+        &passport_idx,
+        phone.as_str()
+    )?;
+    if taken > 0 {
+        return Err(Problem::conflict(
+            "desk.person_exists",
+            "У человека с этим СНИЛС, паспортом или телефоном уже есть учётная запись: найдите её, чтобы подтвердить или восстановить доступ.",
+        )
+        .into());
+    }
+    let id = new_id();
+    let now = now_ms();
+    let full_name = [&person.last_name, &person.first_name, &person.middle_name]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    q_exec!(
+        &mut tx,
+        "INSERT INTO accounts (id, kind, status, level, display_name, phone, password_hash, password_changed_at,
+            must_change_password, password_expires_at, roles, created_at, consent_version, consent_at,
+            last_name, first_name, middle_name, birth_date, sex, passport_enc, passport_idx, snils_enc, snils_idx,
+            inn_enc, inn_idx, registry_check, registry_checked_at)
+         VALUES ($1, 'person', 'active', 'confirmed', $2, $3, $4, $5, 1, $6, 'citizen', $5, $7, $5,
+            $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'match', $5)",
+        &id,
+        &full_name,
+        phone.as_str(),
+        &hash,
+        now,
+        now + TEMPORARY_PASSWORD_MS,
+        CONSENT_VERSION,
+        &person.last_name,
+        &person.first_name,
+        Some(person.middle_name.as_str()).filter(|s| !s.is_empty()),
+        &person.birth_date,
+        &person.sex,
+        secrets.encrypt(&person.passport),
+        &passport_idx,
+        secrets.encrypt(&person.snils),
+        &snils_idx,
+        person.inn.as_deref().map(|i| secrets.encrypt(i)),
+        inn_idx.as_deref()
+    )?;
+    q_exec!(
+        &mut tx,
+        "INSERT INTO password_history (account_id, password_hash, created_at) VALUES ($1, $2, $3)",
+        &id,
+        &hash,
+        now
+    )?;
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor: operator,
+            action: "identity.account.registered_in_person",
+            subject_type: "account",
+            subject_id: &id,
+            details: serde_json::json!({ "office": desk.office, "device": desk.device, "consent_version": CONSENT_VERSION }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let login = Snils::parse(&person.snils)
+        .map(|s| s.formatted())
+        .unwrap_or(person.snils);
+    Ok(Issued {
+        account_id: id,
+        full_name,
+        login,
+        temporary_password: password,
+        valid_until: now + TEMPORARY_PASSWORD_MS,
+    })
+}
+
+#[derive(serde::Deserialize, sqlx::FromRow)]
+struct Docs {
+    passport_idx: Option<String>,
+    snils_enc: Option<String>,
+}
+
+/// Restores access after the operator compared the passport shown with the profile: a new
+/// temporary password (24 hours, to be changed at the first sign-in), every session ended, the
+/// lockout lifted, and the person told. A mismatch refuses with a reason, audited.
+pub async fn restore_in_person(
+    db: &Db,
+    secrets: &Secrets,
+    idn: &Identity,
+    operator: &Actor,
+    desk: &Desk,
+    account_id: &str,
+    passport: &str,
+) -> Result<Issued> {
+    operator_account(operator)?;
+    let password = temporary_password(idn);
+    let hash = idn.hasher.hash(&password).await.map_err(Error::internal)?;
+    let mut tx = db.begin().await?;
+    let a = load(&mut tx, account_id).await?;
+    let docs = q_opt!(
+        &mut tx,
+        Docs,
+        "SELECT passport_idx, snils_enc FROM accounts WHERE id = $1",
+        account_id
+    )?;
+    let refused = match (PassportRf::parse(passport), &docs) {
+        _ if a.status == "blocked" => Some(Refusal::AccountBlocked),
+        _ if a.kind != "person" => Some(Refusal::OperatorLacksRight),
+        (Err(_), _) => Some(Refusal::PassportInvalid),
+        (
+            _,
+            None
+            | Some(Docs {
+                passport_idx: None, ..
+            }),
+        ) => Some(Refusal::NoProfile),
+        (Ok(p), Some(d)) => {
+            (Some(secrets.index("passport", &format!("{}{}", p.series(), p.number())))
+                != d.passport_idx)
+                .then_some(Refusal::DataDiffer)
+        }
+    };
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor: operator,
+            action: if refused.is_some() {
+                "identity.recovery.in_person_refused"
+            } else {
+                "identity.recovery.in_person"
+            },
+            subject_type: "account",
+            subject_id: account_id,
+            details: serde_json::json!({ "office": desk.office, "device": desk.device, "refusal": refused.map(Refusal::code) }),
+        },
+    )
+    .await?;
+    if let Some(r) = refused {
+        tx.commit().await?;
+        return Err(refusal(r));
+    }
+    let now = now_ms();
+    q_exec!(
+        &mut tx,
+        "UPDATE accounts SET password_hash = $1, password_changed_at = $2, must_change_password = 1, password_expires_at = $3 WHERE id = $4",
+        &hash,
+        now,
+        now + TEMPORARY_PASSWORD_MS,
+        account_id
+    )?;
+    let ended = q_exec!(
+        &mut tx,
+        "UPDATE web_sessions SET revoked_at = $1 WHERE subject_kind = 'account' AND subject_id = $2 AND revoked_at IS NULL",
+        now,
+        account_id
+    )?;
+    q_exec!(
+        &mut tx,
+        "DELETE FROM sign_in_throttle WHERE subject = $1",
+        account_id
+    )?;
+    alert(
+        &mut tx,
+        &a,
+        "Доступ восстановлен в центре обслуживания",
+        &format!("Доступ к вашей учётной записи восстановлен в центре обслуживания по паспорту. Все сеансы завершены ({ended}). Если это были не вы, обратитесь в центр обслуживания."),
+    )
+    .await?;
+    tx.commit().await?;
+    let snils = docs
+        .and_then(|d| d.snils_enc)
+        .and_then(|e| secrets.decrypt(&e).ok())
+        .and_then(|s| Snils::parse(&s).ok())
+        .map(|s| s.formatted());
+    Ok(Issued {
+        account_id: a.id.clone(),
+        full_name: a.display_name.clone(),
+        login: snils.or(a.phone.clone()).unwrap_or_else(|| a.id.clone()),
+        temporary_password: password,
+        valid_until: now + TEMPORARY_PASSWORD_MS,
+    })
+}
+
+/// An account the operator found, as the desk shows it (documents masked).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Found {
+    pub account_id: String,
+    pub full_name: String,
+    pub level: String,
+    pub status: String,
+    pub birth_date: Option<String>,
+}
+
+#[derive(serde::Deserialize, sqlx::FromRow)]
+struct FoundRow {
+    id: String,
+    display_name: String,
+    level: String,
+    status: String,
+    birth_date: Option<String>,
+}
+
+/// Finds an account by СНИЛС, phone or passport number (what the person shows at the desk). The
+/// search is audited: the operator looked someone up.
+pub async fn find(
+    db: &Db,
+    secrets: &Secrets,
+    operator: &Actor,
+    desk: &Desk,
+    query: &str,
+) -> Result<Vec<Found>> {
+    operator_account(operator)?;
+    let snils = Snils::parse(query)
+        .ok()
+        .map(|s| secrets.index("snils", s.as_str()));
+    let passport = PassportRf::parse(query)
+        .ok()
+        .map(|p| secrets.index("passport", &format!("{}{}", p.series(), p.number())));
+    let phone = Phone::parse(query).ok().map(|p| p.as_str().to_string());
+    if snils.is_none() && passport.is_none() && phone.is_none() {
+        return Err(Problem::invalid_field(
+            "query",
+            "desk.query_invalid",
+            "Введите СНИЛС, номер телефона или серию и номер паспорта.",
+        )
+        .into());
+    }
+    let mut tx = db.begin().await?;
+    let rows = okno_kernel::q_all!(
+        &mut tx,
+        FoundRow,
+        "SELECT id, display_name, level, status, birth_date FROM accounts WHERE kind = 'person' AND (snils_idx = $1 OR passport_idx = $2 OR phone = $3) ORDER BY created_at",
+        snils.as_deref(),
+        passport.as_deref(),
+        phone.as_deref()
+    )?;
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor: operator,
+            action: "identity.account.looked_up",
+            subject_type: "office",
+            subject_id: &desk.office,
+            details: serde_json::json!({ "device": desk.device, "found": rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Found {
+            account_id: r.id,
+            full_name: r.display_name,
+            level: r.level,
+            status: r.status,
+            birth_date: r.birth_date,
+        })
+        .collect())
+}

@@ -1,0 +1,464 @@
+//! End-to-end tests of the operator's desk over HTTP on both engines: an operator acts only from a
+//! registered, unrevoked device of an office they are bound to; registers a person present (a
+//! confirmed account, the СНИЛС as login, a temporary password on a PDF справка) who must change
+//! the password at the first sign-in; confirms and restores access against the passport shown,
+//! with every refusal named by its code.
+
+use okno_testkit::{engines, Engine, Options, SmsGateway, TestApp};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_okno");
+const OFFICE: &str = "mfc-tula-proletarsky";
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    bearer: &str,
+    device: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(bearer);
+    if let Some(d) = device {
+        r = r.header("x-okno-device", d);
+    }
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn post(
+    app: &TestApp,
+    path: &str,
+    bearer: &str,
+    device: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
+    call(app, reqwest::Method::POST, path, bearer, device, Some(body)).await
+}
+
+fn code_in(text: &str) -> String {
+    let c: Vec<char> = text.chars().collect();
+    c.windows(6)
+        .find(|w| w.iter().all(char::is_ascii_digit))
+        .map(|w| w.iter().collect())
+        .unwrap_or_else(|| panic!("no code in {text}"))
+}
+
+/// An operator's staff account, signed in with the SMS second factor and its own password.
+async fn operator(app: &TestApp, gw: &SmsGateway, n: u32) -> (String, String) {
+    let email = format!("operator{n}@example.ru");
+    let (code, out, err) = app.okno(&[
+        "admin",
+        "staff",
+        "create",
+        "--name",
+        "Орлова Вера Павловна",
+        "--phone",
+        &format!("+7916100{n:04}"),
+        "--email",
+        &email,
+        "--role",
+        "operator",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let temporary = out.lines().last().unwrap().trim().to_string();
+    let before = gw.requests().len();
+    let (status, c) = app
+        .post_json(
+            "/api/v1/identity/sign-in",
+            None,
+            &json!({"login": email, "password": temporary}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .map(|v| (202u16, v))
+        .unwrap();
+    assert_eq!(status, 202);
+    let sms = gw.wait_for(before + 1, 20).await;
+    let code = code_in(sms[before].json()["text"].as_str().unwrap());
+    let s: Value = app
+        .post_json(
+            "/api/v1/identity/sign-in/second-factor",
+            None,
+            &json!({"challenge": c["challenge"], "method": "sms", "code": code}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let session = s["session"].as_str().unwrap().to_string();
+    let r = app
+        .post_json(
+            "/api/v1/identity/password",
+            Some(&session),
+            &json!({"current": temporary, "password": "Оператор-Окна-2026"}),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    let me: Value = app
+        .client
+        .get(app.url("/api/v1/identity/me"))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (session, me["id"].as_str().unwrap().to_string())
+}
+
+async fn device(app: &TestApp, office: &str, name: &str) -> (String, String) {
+    let admin = app.admin_token.clone().unwrap();
+    let (status, d) = post(
+        app,
+        &format!("/api/v1/offices/{office}/devices"),
+        &admin,
+        None,
+        json!({"kind": "desk", "name": name}),
+    )
+    .await;
+    assert_eq!(status, 201, "{d}");
+    (
+        d["device"]["id"].as_str().unwrap().to_string(),
+        d["credential"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn bind(app: &TestApp, office: &str, account: &str) {
+    let admin = app.admin_token.clone().unwrap();
+    let (status, e) = call(
+        app,
+        reqwest::Method::PUT,
+        &format!("/api/v1/offices/{office}/operators/{account}"),
+        &admin,
+        None,
+        Some(json!({"role": "operator"})),
+    )
+    .await;
+    assert_eq!(status, 204, "{e}");
+}
+
+async fn start(engine: Engine, gw: &SmsGateway) -> TestApp {
+    TestApp::start(
+        BIN,
+        engine,
+        Options {
+            demo: true,
+            args: vec![
+                "--sms-url".into(),
+                gw.url(),
+                "--worker-poll-ms".into(),
+                "50".into(),
+            ],
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn maria() -> Value {
+    // A person of the demo's reference registry (crates/identity/data/registry-demo.csv).
+    json!({"last_name": "Кузнецова", "first_name": "Мария", "middle_name": "Игоревна", "birth_date": "1990-07-21",
+           "sex": "female", "passport": "14 18 698951", "snils": "351-819-093 83", "phone": "+7 916 222-33-44", "consent": true})
+}
+
+#[tokio::test]
+async fn an_operator_acts_only_from_a_registered_device_of_an_office_they_are_bound_to() {
+    for engine in engines("desk binding").await {
+        let gw = SmsGateway::start(&[]).await.unwrap();
+        let app = start(engine, &gw).await;
+        let (op, op_id) = operator(&app, &gw, 1).await;
+        let find = |device: Option<String>| {
+            let (app, op) = (&app, op.clone());
+            async move {
+                call(
+                    app,
+                    reqwest::Method::GET,
+                    "/api/v1/desk/people?query=35181909383",
+                    &op,
+                    device.as_deref(),
+                    None,
+                )
+                .await
+            }
+        };
+        let (s, e) = find(None).await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (403, Some("desk.device_required")),
+            "{e}"
+        );
+        let (_, forged) = (0, "okno_dev_0000".to_string());
+        let (s, e) = find(Some(forged)).await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (403, Some("desk.device_required")),
+            "{e}"
+        );
+        let (_, elsewhere) = device(&app, "mfc-tula-centr", "Окно 9").await;
+        bind(&app, "mfc-tula-centr", &op_id).await;
+        let (id, here) = device(&app, OFFICE, "Окно 1").await;
+        let (s, e) = find(Some(here.clone())).await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (403, Some("desk.not_your_office")),
+            "{e}"
+        );
+        bind(&app, OFFICE, &op_id).await;
+        let (s, e) = find(Some(here.clone())).await;
+        assert_eq!((s, e), (200, json!([])));
+        // The other office's device works there, not here.
+        let (s, _) = find(Some(elsewhere)).await;
+        assert_eq!(s, 200);
+        let (s, e) = call(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/offices/{OFFICE}/queue"),
+            &op,
+            Some(&here),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{e}");
+        // A citizen at a registered device holds no right.
+        let (_, citizen) = app.post_json("/api/v1/identity/register", None,
+            &json!({"full_name": "Житель Тулы", "phone": "+79165550001", "email": "z@example.ru", "password": "Лиса-На-Крыше7", "consent": true}))
+            .await.json::<Value>().await.map(|v| (0, v)).unwrap();
+        let (s, _) = call(
+            &app,
+            reqwest::Method::GET,
+            "/api/v1/desk/people?query=35181909383",
+            citizen["session"].as_str().unwrap(),
+            Some(&here),
+            None,
+        )
+        .await;
+        assert_eq!(s, 403);
+        // Revoked: refused from the next request on, and journalled.
+        let admin = app.admin_token.clone().unwrap();
+        let (s, _) = post(
+            &app,
+            &format!("/api/v1/offices/{OFFICE}/devices/{id}/revoke"),
+            &admin,
+            None,
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 204);
+        let (s, e) = find(Some(here)).await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (403, Some("desk.device_revoked")),
+            "{e}"
+        );
+        let journal = okno_testkit::query_text(
+            &app,
+            "SELECT action FROM audit_log WHERE action LIKE 'offices.%' ORDER BY seq",
+        )
+        .await
+        .unwrap();
+        for a in [
+            "offices.device.registered",
+            "offices.operator.assigned",
+            "offices.device.revoked",
+        ] {
+            assert!(journal.contains(a), "{a} in {journal}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_person_registered_at_the_desk_signs_in_with_the_temporary_password_and_must_change_it() {
+    for engine in engines("desk registration").await {
+        let gw = SmsGateway::start(&[]).await.unwrap();
+        let app = start(engine, &gw).await;
+        let (op, op_id) = operator(&app, &gw, 2).await;
+        let (_, dev) = device(&app, OFFICE, "Окно 2").await;
+        bind(&app, OFFICE, &op_id).await;
+        let register = |body: Value| {
+            let (app, op, dev) = (&app, op.clone(), dev.clone());
+            async move { post(app, "/api/v1/desk/people", &op, Some(&dev), body).await }
+        };
+
+        // Every field problem at once; no consent, no account.
+        let mut bad = maria();
+        bad["consent"] = json!(false);
+        bad["snils"] = json!("351-819-093 84");
+        bad["phone"] = json!("123");
+        let (s, e) = register(bad).await;
+        assert_eq!(s, 400, "{e}");
+        let fields: Vec<&str> = e["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        for f in ["consent", "snils", "phone"] {
+            assert!(fields.contains(&f), "{f} in {fields:?}");
+        }
+        // The registry disagrees: refused with the reason's code.
+        let mut other = maria();
+        other["birth_date"] = json!("1990-07-22");
+        let (s, e) = register(other).await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (422, Some("confirm.data_differ")),
+            "{e}"
+        );
+
+        let (s, issued) = register(maria()).await;
+        assert_eq!(s, 201, "{issued}");
+        assert_eq!(issued["login"], "351-819-093 83");
+        let password = issued["temporary_password"].as_str().unwrap().to_string();
+        let (s, e) = register(maria()).await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (409, Some("desk.person_exists")),
+            "{e}"
+        );
+
+        // The справка: a PDF, for this operator only.
+        let url = issued["receipt_url"].as_str().unwrap();
+        let r = app
+            .client
+            .get(app.url(url))
+            .bearer_auth(&op)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        let pdf = r.bytes().await.unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        let r = app.client.get(app.url(url)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "nobody else downloads it");
+
+        // The person signs in with the СНИЛС and the temporary password: confirmed, no rights
+        // until the password is changed.
+        let s: Value = app
+            .post_json(
+                "/api/v1/identity/sign-in",
+                None,
+                &json!({"login": "35181909383", "password": password}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(s["must_change_password"], true, "{s}");
+        let session = s["session"].as_str().unwrap().to_string();
+        let me: Value = app
+            .client
+            .get(app.url("/api/v1/identity/me"))
+            .bearer_auth(&session)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["level"], "confirmed");
+        let r = app
+            .post_json(
+                "/api/v1/identity/password",
+                Some(&session),
+                &json!({"current": password, "password": "Новый-Пароль-Марии5"}),
+            )
+            .await;
+        assert_eq!(r.status(), 204);
+
+        // Confirmation of the existing account: an expired passport and a wrong one are refused.
+        let account = issued["account_id"].as_str().unwrap();
+        let (s, e) = post(
+            &app,
+            &format!("/api/v1/desk/people/{account}/confirm"),
+            &op,
+            Some(&dev),
+            json!({"passport": "1418 698951", "passport_issued": "2004-08-01"}),
+        )
+        .await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (422, Some("confirm.passport_expired")),
+            "{e}"
+        );
+        let (s, e) = post(
+            &app,
+            &format!("/api/v1/desk/people/{account}/confirm"),
+            &op,
+            Some(&dev),
+            json!({"passport": "1418 698952"}),
+        )
+        .await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (422, Some("confirm.data_differ")),
+            "{e}"
+        );
+
+        // Access restored after the passport check: a new temporary password, the sessions end.
+        let (s, e) = post(
+            &app,
+            &format!("/api/v1/desk/people/{account}/restore"),
+            &op,
+            Some(&dev),
+            json!({"passport": "1418 698952"}),
+        )
+        .await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (422, Some("confirm.data_differ")),
+            "{e}"
+        );
+        let (s, restored) = post(
+            &app,
+            &format!("/api/v1/desk/people/{account}/restore"),
+            &op,
+            Some(&dev),
+            json!({"passport": "1418 698951"}),
+        )
+        .await;
+        assert_eq!(s, 200, "{restored}");
+        assert_ne!(restored["temporary_password"], json!(password));
+        let r = app
+            .client
+            .get(app.url("/api/v1/identity/me"))
+            .bearer_auth(&session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "the person's sessions ended");
+        let s: Value = app
+            .post_json(
+                "/api/v1/identity/sign-in",
+                None,
+                &json!({"login": "+79162223344", "password": restored["temporary_password"]}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(s["must_change_password"], true, "{s}");
+
+        let journal = okno_testkit::query_text(&app,
+            "SELECT details FROM audit_log WHERE action IN ('identity.account.registered_in_person', 'identity.recovery.in_person') ORDER BY seq").await.unwrap();
+        assert!(journal.contains(OFFICE), "office recorded: {journal}");
+        let refusals = okno_testkit::query_text(&app,
+            "SELECT details FROM audit_log WHERE action IN ('identity.confirmation.refused', 'identity.recovery.in_person_refused')").await.unwrap();
+        assert!(
+            refusals.contains("confirm.passport_expired")
+                && refusals.contains("confirm.data_differ"),
+            "{refusals}"
+        );
+    }
+}
