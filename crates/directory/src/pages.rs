@@ -95,6 +95,7 @@ async fn services(
 #[template(path = "service.html")]
 struct ServiceCard {
     chrome: Chrome,
+    code: String,
     title: String,
     summary: String,
     agency: String,
@@ -117,6 +118,7 @@ async fn service_card(
         documents: serde_json::from_str(&s.documents).unwrap_or_default(),
         fee: fee_text(s.fee_kopecks),
         level: account_level_title(&s.level_required),
+        code: s.code,
         title: s.title,
         summary: s.summary,
         agency: agency.name,

@@ -174,6 +174,16 @@ async fn the_catalogue_offers_forms_of_at_least_ten_services_across_five_agencie
             other["visible_if"],
             json!({"field": "purpose", "equals": "other"})
         );
+        let card = app
+            .get("/services/no-criminal-record")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            card.contains("href=\"/services/no-criminal-record/apply\""),
+            "{card}"
+        );
         let page = app.get("/services/no-criminal-record/apply").await;
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
