@@ -1,0 +1,234 @@
+//! The operator's desk in a real browser (headless Chromium): the office's terminal is enrolled
+//! with its credential, an operator signs in with a second factor, registers a person present and
+//! opens the справка (a PDF); the person then signs in with the СНИЛС and the temporary password and
+//! is made to change it before anything else.
+
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use okno_testkit::{browser, Engine, Options, SmsGateway, TestApp};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_okno");
+const OFFICE: &str = "mfc-tula-proletarsky";
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn wait_path(c: &Client, app: &TestApp, path: &str) {
+    let want = url::Url::parse(&app.url(path)).unwrap();
+    if let Err(e) = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(want)
+        .await
+    {
+        let now = c.current_url().await.map(|u| u.to_string());
+        panic!("expected {path}, the browser is at {now:?}: {e}");
+    }
+}
+
+fn code_in(text: &str) -> String {
+    let c: Vec<char> = text.chars().collect();
+    c.windows(6)
+        .find(|w| w.iter().all(char::is_ascii_digit))
+        .map(|w| w.iter().collect())
+        .unwrap_or_else(|| panic!("no code in {text}"))
+}
+
+async fn sign_in(c: &Client, app: &TestApp, login: &str, password: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    fill(c, "#login", login).await;
+    fill(c, "#password", password).await;
+    click(c, "form[action='/login'] button[type=submit]").await;
+}
+
+async fn change_password(c: &Client, current: &str, new: &str) {
+    fill(c, "#current", current).await;
+    fill(c, "#new-password", new).await;
+    fill(c, "#password-repeat", new).await;
+    click(
+        c,
+        "form[action='/account/security/password'] button[type=submit]",
+    )
+    .await;
+    let notice = text(c, "#security-notice").await;
+    assert!(notice.contains("Пароль изменён"), "{notice}");
+}
+
+#[tokio::test]
+async fn an_operator_at_a_registered_desk_registers_a_person_who_must_change_the_temporary_password(
+) {
+    let gw = SmsGateway::start(&[]).await.unwrap();
+    let app = TestApp::start(
+        BIN,
+        Engine::Sqlite,
+        Options {
+            demo: true,
+            args: vec![
+                "--sms-url".into(),
+                gw.url(),
+                "--worker-poll-ms".into(),
+                "50".into(),
+            ],
+        },
+    )
+    .await
+    .unwrap();
+    let Some((_driver, c)) = browser::start("the browser desk test").await else {
+        return;
+    };
+    let admin = app.admin_token.clone().unwrap();
+
+    // The office's administrator registered this terminal; its credential is put on the machine.
+    let d: Value = app
+        .post_json(
+            &format!("/api/v1/offices/{OFFICE}/devices"),
+            Some(&admin),
+            &json!({"kind": "desk", "name": "Окно 4"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    c.goto(&app.url("/operator/enrol")).await.unwrap();
+    fill(&c, "#credential", d["credential"].as_str().unwrap()).await;
+    click(&c, "form[action='/operator/enrol'] button[type=submit]").await;
+
+    // The operator: a staff account, a second factor by SMS, and a password of their own.
+    let (code, out, err) = app.okno(&[
+        "admin",
+        "staff",
+        "create",
+        "--name",
+        "Орлова Вера Павловна",
+        "--phone",
+        "+79161004444",
+        "--email",
+        "vera@example.ru",
+        "--role",
+        "operator",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let temporary = out.lines().last().unwrap().trim().to_string();
+    sign_in(&c, &app, "vera@example.ru", &temporary).await;
+    wait_path(&c, &app, "/login/code").await;
+    let sms = gw.wait_for(1, 20).await;
+    click(&c, "input[name=method][value=sms]").await;
+    fill(
+        &c,
+        "#code",
+        &code_in(sms[0].json()["text"].as_str().unwrap()),
+    )
+    .await;
+    click(&c, "form[action='/login/code'] button[type=submit]").await;
+    wait_path(&c, &app, "/account/security").await;
+    change_password(&c, &temporary, "Оператор-Окна-2026").await;
+    let operator_id = okno_testkit::query_text(
+        &app,
+        "SELECT id FROM accounts WHERE email = 'vera@example.ru'",
+    )
+    .await
+    .unwrap();
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/offices/{OFFICE}/operators/{operator_id}")))
+        .bearer_auth(&admin)
+        .json(&json!({"role": "operator"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+
+    // At the desk: the office and the terminal are named; the person is registered.
+    c.goto(&app.url("/operator")).await.unwrap();
+    let at = text(&c, "#desk-where").await;
+    assert!(at.contains("Окно 4") && at.contains("Пролетарский"), "{at}");
+    fill(&c, "#reg-last_name", "Попова").await;
+    fill(&c, "#reg-first_name", "Ольга").await;
+    fill(&c, "#reg-middle_name", "Викторовна").await;
+    fill(&c, "#reg-passport", "9212 801133").await;
+    fill(&c, "#reg-snils", "507-529-170 86").await;
+    fill(&c, "#reg-phone", "+7 916 700-80-90").await;
+    c.execute(
+        "document.getElementById('reg-birth_date').value = '1955-12-17';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&c, "input[name=sex][value=female]").await;
+    // Without the consent ticked, the form comes back with the error and the typed data.
+    click(&c, "#register-submit").await;
+    assert!(text(&c, "#register").await.contains("согласия"));
+    click(&c, "input[name=consent]").await;
+    c.execute(
+        "document.getElementById('reg-birth_date').value = '1955-12-17';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&c, "input[name=sex][value=female]").await;
+    click(&c, "#register-submit").await;
+    assert_eq!(text(&c, "#issued-login").await, "507-529-170 86");
+    let password = text(&c, "#issued-password").await;
+    assert!(password.len() >= 12, "{password}");
+
+    // The справка opens as a PDF.
+    let href = c
+        .find(Locator::Id("receipt-link"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let got = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(arguments[0]).then(r => r.arrayBuffer().then(b => done([r.headers.get('content-type'),
+               String.fromCharCode(...new Uint8Array(b.slice(0, 5)))])));",
+            vec![json!(href)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(got, json!(["application/pdf", "%PDF-"]));
+
+    // The person signs in with the СНИЛС and the temporary password: first, a new password.
+    click(&c, ".user-box form[action='/logout'] button[type=submit]").await;
+    wait_path(&c, &app, "/").await;
+    sign_in(&c, &app, "50752917086", &password).await;
+    wait_path(&c, &app, "/account/security").await;
+    assert!(text(&c, "main .alert.danger")
+        .await
+        .contains("временным паролем"));
+    change_password(&c, &password, "Синий-Трамвай-48").await;
+    c.goto(&app.url("/account")).await.unwrap();
+    assert_eq!(text(&c, "#level").await, "Подтверждённая");
+    c.close().await.unwrap();
+}
