@@ -173,6 +173,28 @@ pub async fn set_preferences(db: &Db, actor: &Actor, prefs: Vec<Preference>) -> 
     Ok(())
 }
 
+/// [`notify_person`] for a part that knows only the account's id: loads the account in the same
+/// transaction. `false` when there is no such account (nothing is sent).
+pub async fn notify_account(
+    tx: &mut Tx,
+    account_id: &str,
+    topic: Topic,
+    subject: &str,
+    text: &str,
+) -> Result<bool> {
+    let Some(account) = q_opt!(
+        tx,
+        AccountRow,
+        &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"),
+        account_id
+    )?
+    else {
+        return Ok(false);
+    };
+    notify_person(tx, &account, topic, subject, text).await?;
+    Ok(true)
+}
+
 /// Tells a person something on `topic`, in the caller's transaction: the inbox always, and each
 /// confirmed phone or e-mail whose channel the person keeps on for the topic. Every part that
 /// notifies a person goes through this.

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use jiff::civil::Date;
-use okno_identity::privacy::{notify_person, Topic};
+use okno_identity::privacy::{notify_account, Topic};
 use okno_kernel::actor::{Actor, ActorKind, Permission};
 use okno_kernel::clock::{new_id, now_ms, rfc3339};
 use okno_kernel::db::{Db, Tx};
@@ -657,9 +657,7 @@ fn when_text(date: &str, time: &str) -> String {
 }
 
 async fn tell(tx: &mut Tx, account_id: &str, subject: &str, text: &str) -> Result<()> {
-    if let Some(account) = store::account(tx, account_id).await? {
-        notify_person(tx, &account, Topic::Appointments, subject, text).await?;
-    }
+    notify_account(tx, account_id, Topic::Appointments, subject, text).await?;
     Ok(())
 }
 

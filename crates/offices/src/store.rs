@@ -339,21 +339,6 @@ pub async fn mark_sent(tx: &mut Tx, id: &str, now: i64) -> Result<bool, sqlx::Er
     Ok(n == 1)
 }
 
-/// The person to notify, in the columns of identity's `AccountRow`.
-pub async fn account(
-    tx: &mut Tx,
-    id: &str,
-) -> Result<Option<okno_identity::service::AccountRow>, sqlx::Error> {
-    q_opt!(
-        tx,
-        okno_identity::service::AccountRow,
-        "SELECT id, kind, status, level, display_name, phone, email, phone_confirmed_at, email_confirmed_at,
-                password_hash, must_change_password, password_expires_at, second_factor, roles, created_at
-         FROM accounts WHERE id = $1",
-        id
-    )
-}
-
 #[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
 struct Title {
     title: String,
