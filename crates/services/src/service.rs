@@ -519,12 +519,13 @@ pub async fn start(p: &Platform, actor: &Actor, code: &str) -> Result<Applicatio
     view(p, a).await
 }
 
-/// Is `actor` the applicant's side of `a` (the applicant, the one who filed it, or acting for
-/// the applicant with a live power of attorney or organisation role)?
+/// Is `actor` the applicant's side of `a`: the applicant, or acting for the applicant with a live
+/// power of attorney or organisation role? Having filed it is not enough: a representative whose
+/// power of attorney ended, or a member who left the organisation, no longer sees it.
 async fn check_applicant(db: &Db, actor: &Actor, a: &AppRow) -> Result<()> {
     let me = own_account(actor)?;
     let ok = match &actor.on_behalf_of {
-        None => a.applicant_id == me || a.filed_by == me,
+        None => a.applicant_id == me,
         Some(p) if p.id == a.applicant_id => {
             if p.id.starts_with(okno_identity::organisations::ORG_PREFIX) {
                 okno_identity::organisations::require_org_topic(db, actor, Topic::Applications)

@@ -211,7 +211,7 @@ pub async fn application(c: &mut impl AsConn, id: &str) -> Result<Option<AppRow>
     )
 }
 
-/// Applications a person filed or that were filed for them (or for `principal`).
+/// Applications of a person (or of `principal`, when acting for one).
 pub async fn applications_of(
     c: &mut impl AsConn,
     account: &str,
@@ -234,8 +234,7 @@ pub async fn applications_of(
                 AppRow,
                 &format!(
                     "SELECT {APP_COLS} FROM applications
-                     WHERE (applicant_id = $1 OR filed_by = $1) AND applicant_id NOT LIKE 'org:%'
-                     ORDER BY created_at DESC LIMIT 200"
+                     WHERE applicant_id = $1 ORDER BY created_at DESC LIMIT 200"
                 ),
                 account
             )
