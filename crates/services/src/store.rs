@@ -217,29 +217,14 @@ pub async fn applications_of(
     account: &str,
     principal: Option<&str>,
 ) -> Result<Vec<AppRow>, sqlx::Error> {
-    match principal {
-        Some(p) => {
-            q_all!(
-                c,
-                AppRow,
-                &format!(
-                    "SELECT {APP_COLS} FROM applications WHERE applicant_id = $1 ORDER BY created_at DESC LIMIT 200"
-                ),
-                p
-            )
-        }
-        None => {
-            q_all!(
-                c,
-                AppRow,
-                &format!(
-                    "SELECT {APP_COLS} FROM applications
-                     WHERE applicant_id = $1 ORDER BY created_at DESC LIMIT 200"
-                ),
-                account
-            )
-        }
-    }
+    q_all!(
+        c,
+        AppRow,
+        &format!(
+            "SELECT {APP_COLS} FROM applications WHERE applicant_id = $1 ORDER BY created_at DESC LIMIT 200"
+        ),
+        principal.unwrap_or(account)
+    )
 }
 
 /// The desk: applications past the draft of the agencies an official works for.
