@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use okno_identity::privacy::{notify_person, Topic};
+use okno_identity::privacy::{notify_account, Topic};
 use okno_kernel::actor::{Actor, ActorKind, Permission, Role};
 use okno_kernel::audit;
 use okno_kernel::clock::{new_id, now_ms, rfc3339};
@@ -941,9 +941,6 @@ async fn tell(
     to: Status,
     comment: Option<&str>,
 ) -> Result<()> {
-    let Some(account) = store::account(tx, &a.notify_account).await? else {
-        return Ok(());
-    };
     let number = a.number.as_deref().unwrap_or("—");
     let subject = format!("Заявление № {number}: {}", to.title());
     let mut text = format!(
@@ -972,7 +969,7 @@ async fn tell(
             ));
         }
     }
-    notify_person(tx, &account, Topic::Applications, &subject, &text).await?;
+    notify_account(tx, &a.notify_account, Topic::Applications, &subject, &text).await?;
     Ok(())
 }
 

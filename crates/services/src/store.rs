@@ -418,20 +418,6 @@ pub async fn organisation_kind(
     Ok(q_opt!(c, Kind, "SELECT kind FROM organisations WHERE id = $1", id)?.map(|r| r.kind))
 }
 
-pub async fn account(
-    tx: &mut Tx,
-    id: &str,
-) -> Result<Option<okno_identity::service::AccountRow>, sqlx::Error> {
-    q_opt!(
-        tx,
-        okno_identity::service::AccountRow,
-        "SELECT id, kind, status, level, display_name, phone, email, phone_confirmed_at, email_confirmed_at,
-                password_hash, must_change_password, password_expires_at, second_factor, roles, created_at
-         FROM accounts WHERE id = $1",
-        id
-    )
-}
-
 #[derive(Deserialize, sqlx::FromRow)]
 struct AgencyCode {
     agency_code: String,
