@@ -844,7 +844,7 @@ pub async fn transition(
         }
         Transition::Take => a.assigned_to = actor.id.clone(),
         Transition::AskClarification => {
-            // The term stops while the person is asked (ч. 3 ст. 8.1-style pause): the working
+            // The term stops while the person is asked (a platform rule, not a cited law): the working
             // days left now are kept and restart when the person answers.
             let due = a.due_date.as_deref().and_then(parse_iso).unwrap_or(today);
             a.paused_days_left = Some(model::working_days_left(calendar(), today, due) as i64);
