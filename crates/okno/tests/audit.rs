@@ -9,6 +9,25 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 
+/// How many records the demo data itself journals (every part loads its own): read from the
+/// journal of a fresh demo app before a test adds its own records.
+static DEMO_RECORDS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(-1);
+
+fn demo() -> i64 {
+    let n = DEMO_RECORDS.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(n > 0, "app_with_records runs first");
+    n
+}
+
+/// The count in `okno audit verify`'s «intact: N records».
+fn intact_count(out: &str) -> i64 {
+    out.split("intact: ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {out}"))
+}
+
 async fn app_with_records(engine: Engine, n: usize) -> TestApp {
     let app = TestApp::start(
         BIN,
@@ -20,7 +39,15 @@ async fn app_with_records(engine: Engine, n: usize) -> TestApp {
     )
     .await
     .unwrap();
-    for i in 0..n {
+    let (code, out) = verify(&app);
+    assert_eq!(code, 0, "{out}");
+    DEMO_RECORDS.store(intact_count(&out), std::sync::atomic::Ordering::SeqCst);
+    add_agencies(&app, 0, n).await;
+    app
+}
+
+async fn add_agencies(app: &TestApp, from: usize, n: usize) {
+    for i in from..from + n {
         let r = app
             .post_json(
                 "/api/v1/agencies",
@@ -31,7 +58,6 @@ async fn app_with_records(engine: Engine, n: usize) -> TestApp {
             .await;
         assert_eq!(r.status(), 201);
     }
-    app
 }
 
 fn verify(app: &TestApp) -> (i32, String) {
@@ -45,8 +71,8 @@ async fn an_untouched_journal_verifies_with_its_record_count() {
         let app = app_with_records(engine, 5).await;
         let (code, out) = verify(&app);
         assert_eq!(code, 0, "{out}");
-        // Demo load (1) + two demo tokens (2) + five agencies.
-        assert!(out.contains("intact: 8 records"), "{out}");
+        // The demo's records and five agencies.
+        assert_eq!(intact_count(&out), demo() + 5, "{out}");
         let status: Value = app
             .get_as_admin("/api/v1/audit/verify")
             .await
@@ -66,7 +92,7 @@ async fn an_untouched_journal_verifies_with_its_record_count() {
             .unwrap();
         let status: Value = r.json().await.unwrap();
         assert_eq!(status["intact"], true);
-        assert_eq!(status["records"], 8);
+        assert_eq!(status["records"], demo() + 5);
     }
 }
 
@@ -152,7 +178,7 @@ async fn concurrent_audited_writes_keep_one_unbroken_chain() {
         }
         let (code, out) = verify(&app);
         assert_eq!(code, 0, "{out}");
-        assert!(out.contains("intact: 123 records"), "{out}");
+        assert_eq!(intact_count(&out), demo() + 120, "{out}");
     }
 }
 
@@ -202,7 +228,7 @@ async fn records_committed_but_not_yet_linked_when_the_node_died_are_linked_afte
         assert_eq!(linked, 1);
         let (code, out) = verify(&app);
         assert_eq!(code, 0, "{out}");
-        assert!(out.contains("intact: 7 records"), "{out}");
+        assert_eq!(intact_count(&out), demo() + 3 + 1, "{out}");
     }
 }
 
@@ -322,7 +348,10 @@ async fn an_export_verifies_offline_and_any_edit_to_it_is_caught() {
         let (code, out) = verify_export(&app, &file, &key);
         assert_eq!(code, 0, "{out}");
         assert!(
-            out.contains("6 records covered by 1 signed checkpoints"),
+            out.contains(&format!(
+                "{} records covered by 1 signed checkpoints",
+                demo() + 3
+            )),
             "{out}"
         );
 
@@ -371,9 +400,10 @@ async fn an_export_verifies_offline_and_any_edit_to_it_is_caught() {
 
 #[tokio::test]
 async fn an_export_of_a_whole_number_of_checkpoint_intervals_verifies() {
-    // The demo writes 3 records; 997 agencies make exactly 1000, so the final checkpoint directly
+    // The demo's records and enough agencies make exactly 1000, so the final checkpoint directly
     // follows the one signed after the 1000th record.
-    let app = app_with_records(Engine::Sqlite, 997).await;
+    let app = app_with_records(Engine::Sqlite, 0).await;
+    add_agencies(&app, 0, (1000 - demo()) as usize).await;
     let (file, key) = export(&app, "export.jsonl", &[]);
     let (code, out) = verify_export(&app, &file, &key);
     assert_eq!(code, 0, "{out}");
@@ -409,7 +439,10 @@ async fn a_period_export_is_a_contiguous_verifiable_piece_of_the_chain() {
         let first: Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
         assert!(first["seq"].as_i64().unwrap() <= 4, "{first}");
         assert!(
-            out.contains(&format!("{} records", 9 - first["seq"].as_i64().unwrap())),
+            out.contains(&format!(
+                "{} records",
+                demo() + 5 + 1 - first["seq"].as_i64().unwrap()
+            )),
             "{out}"
         );
     }
