@@ -136,7 +136,7 @@ pub async fn in_person(
             }),
         ) => Some(Refusal::NoProfile),
         (Ok(p), Some(d)) => {
-            let typed = secrets.index("passport", &format!("{}{}", p.series(), p.number()));
+            let typed = crate::profile::passport_index(secrets, &p);
             if Some(typed) != d.passport_idx {
                 Some(Refusal::DataDiffer)
             } else if d.birth_date.as_deref().is_some_and(is_minor) {
@@ -249,9 +249,9 @@ pub async fn by_bank(db: &Db, secrets: &Secrets, bank: &Actor, b: ByBank) -> Res
             .with_detail("Учётной записи с таким СНИЛС нет или профиль не заполнен: клиенту нужно зарегистрироваться и заполнить профиль.")
     })?;
     let a = load(&mut tx, &docs.id).await?;
-    let norm = |s: &str| s.trim().to_lowercase().replace('ё', "е");
-    let same =
-        |ours: &Option<String>, theirs: &str| norm(ours.as_deref().unwrap_or("")) == norm(theirs);
+    let same = |ours: &Option<String>, theirs: &str| {
+        crate::registry::same("_name", ours.as_deref().unwrap_or(""), theirs)
+    };
     let level = a.level();
     let refusal = match PassportRf::parse(&b.passport) {
         _ if a.status == "blocked" => Some(Refusal::AccountBlocked),
@@ -260,7 +260,7 @@ pub async fn by_bank(db: &Db, secrets: &Secrets, bank: &Actor, b: ByBank) -> Res
         _ if level != Level::Standard => Some(Refusal::NotStandard),
         Err(_) => Some(Refusal::PassportInvalid),
         Ok(p) => {
-            let typed = secrets.index("passport", &format!("{}{}", p.series(), p.number()));
+            let typed = crate::profile::passport_index(secrets, &p);
             if Some(typed) != docs.passport_idx
                 || !same(&docs.last_name, &b.last_name)
                 || !same(&docs.first_name, &b.first_name)

@@ -101,9 +101,9 @@ pub async fn register_in_person(
         snils: p.snils,
         inn: p.inn,
     };
-    let mut errors: Vec<FieldError> = match profile::validate(&profile, profile::today()) {
-        Ok(_) => Vec::new(),
-        Err(e) => e,
+    let (person, mut errors) = match profile::validate(&profile, profile::today()) {
+        Ok(person) => (Some(person), Vec::new()),
+        Err(e) => (None, e),
     };
     let phone = Phone::parse(&p.phone)
         .map_err(|e| {
@@ -122,11 +122,7 @@ pub async fn register_in_person(
                 .into(),
         });
     }
-    let person = match profile::validate(&profile, profile::today()) {
-        Ok(person) if errors.is_empty() => person,
-        _ => return Err(Problem::invalid_fields(errors).into()),
-    };
-    let Some(phone) = phone else {
+    let (Some(person), Some(phone), true) = (person, phone, errors.is_empty()) else {
         return Err(Problem::invalid_fields(errors).into());
     };
     // Asked before the transaction: a slow registry must not hold the writer.
@@ -275,11 +271,8 @@ pub async fn restore_in_person(
                 passport_idx: None, ..
             }),
         ) => Some(Refusal::NoProfile),
-        (Ok(p), Some(d)) => {
-            (Some(secrets.index("passport", &format!("{}{}", p.series(), p.number())))
-                != d.passport_idx)
-                .then_some(Refusal::DataDiffer)
-        }
+        (Ok(p), Some(d)) => (Some(crate::profile::passport_index(secrets, &p)) != d.passport_idx)
+            .then_some(Refusal::DataDiffer),
     };
     audit::append(
         &mut tx,
@@ -376,7 +369,7 @@ pub async fn find(
         .map(|s| secrets.index("snils", s.as_str()));
     let passport = PassportRf::parse(query)
         .ok()
-        .map(|p| secrets.index("passport", &format!("{}{}", p.series(), p.number())));
+        .map(|p| crate::profile::passport_index(secrets, &p));
     let phone = Phone::parse(query).ok().map(|p| p.as_str().to_string());
     if snils.is_none() && passport.is_none() && phone.is_none() {
         return Err(Problem::invalid_field(

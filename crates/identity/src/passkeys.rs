@@ -133,16 +133,6 @@ async fn account_passkeys(tx: &mut Tx, account_id: &str) -> Result<Vec<(PasskeyR
         .collect()
 }
 
-/// Does the account have a passkey (so a sign-in may offer it)?
-pub(crate) async fn has_passkey(tx: &mut Tx, account_id: &str) -> Result<bool> {
-    Ok(q_scalar!(
-        tx,
-        i64,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM passkeys WHERE account_id = $1",
-        account_id
-    )? > 0)
-}
-
 /// Does the sign-in waiting on `challenge` belong to an account with a passkey?
 pub async fn challenge_offers_passkey(db: &Db, challenge: &str) -> Result<bool> {
     let mut c = db.read().await?;

@@ -146,6 +146,11 @@ pub(crate) fn validate(
     })
 }
 
+/// The keyed index of a passport (series and number), as the profile stores it.
+pub(crate) fn passport_index(secrets: &Secrets, p: &PassportRf) -> String {
+    secrets.index("passport", &format!("{}{}", p.series(), p.number()))
+}
+
 pub(crate) fn today() -> Date {
     time::OffsetDateTime::now_utc().date()
 }

@@ -250,7 +250,7 @@ async fn document_matches(
         .map(|s| secrets.index("snils", s.as_str()));
     let passport = PassportRf::parse(typed)
         .ok()
-        .map(|p| secrets.index("passport", &format!("{}{}", p.series(), p.number())));
+        .map(|p| crate::profile::passport_index(secrets, &p));
     Ok((snils.is_some() && snils == d.snils_idx)
         || (passport.is_some() && passport == d.passport_idx))
 }

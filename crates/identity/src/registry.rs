@@ -74,7 +74,7 @@ fn field_of<'a>(p: &'a PersonData, f: &str) -> &'a str {
 }
 
 /// Names compare without regard to case and to «ё»/«е».
-fn same(field: &str, a: &str, b: &str) -> bool {
+pub(crate) fn same(field: &str, a: &str, b: &str) -> bool {
     if field.ends_with("_name") {
         let norm = |s: &str| s.trim().to_lowercase().replace('ё', "е");
         norm(a) == norm(b)

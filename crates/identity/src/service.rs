@@ -843,14 +843,15 @@ pub async fn sign_in(
         )?;
     }
     // A second factor: staff always; a person as they chose, if they have one to use.
-    let totp = q_scalar!(
+    let factors = q_one!(
         &mut tx,
-        i64,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM totp_factors WHERE account_id = $1 AND confirmed_at IS NOT NULL",
+        Factors,
+        "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM totp_factors WHERE account_id = $1 AND confirmed_at IS NOT NULL) AS totp,
+                (SELECT CAST(COUNT(*) AS BIGINT) FROM passkeys WHERE account_id = $1) AS passkeys",
         &account.id
-    )? > 0;
+    )?;
+    let (totp, passkey) = (factors.totp > 0, factors.passkeys > 0);
     let sms = account.phone.is_some() && account.phone_confirmed_at.is_some();
-    let passkey = crate::passkeys::has_passkey(&mut tx, &account.id).await?;
     let mode = SecondFactor::parse(&account.second_factor).unwrap_or(SecondFactor::Off);
     let device_known = match &client.device {
         Some(d) => {
@@ -923,6 +924,13 @@ pub async fn sign_in(
     let signed = open_session(&mut tx, secrets, idn, &account, remember, client, true).await?;
     tx.commit().await?;
     Ok(SignIn::Done(signed))
+}
+
+/// The second factors an account has set up, read in one statement on the sign-in path.
+#[derive(serde::Deserialize, sqlx::FromRow)]
+struct Factors {
+    totp: i64,
+    passkeys: i64,
 }
 
 /// A wrong password (or an unknown login): counted, audited and, on lockout, told to the owner,

@@ -302,6 +302,11 @@ struct DeviceRow {
     revoked_at: Option<i64>,
 }
 
+#[derive(Deserialize, sqlx::FromRow)]
+struct Membership {
+    role: String,
+}
+
 /// The device the request came from, if it presented a credential of a registered terminal.
 async fn presented_device(tx: &mut Tx, actor: &Actor) -> Result<Option<DeviceRow>> {
     let Some(cred) = &actor.device else {
@@ -346,16 +351,16 @@ pub async fn require_desk(tx: &mut Tx, actor: &Actor, office: &OfficeRow) -> Res
     let role = match actor.kind {
         ActorKind::Account => {
             let id = actor.id.as_deref().unwrap_or_default();
-            let role = okno_kernel::q_scalar!(
+            let membership = q_opt!(
                 tx,
-                Option<String>,
-                "SELECT MAX(role) FROM office_operators WHERE account_id = $1 AND office_code = $2",
+                Membership,
+                "SELECT role FROM office_operators WHERE account_id = $1 AND office_code = $2",
                 id,
                 &office.code
             )?;
             Some(
-                role.as_deref()
-                    .and_then(OperatorRole::parse)
+                membership
+                    .and_then(|m| OperatorRole::parse(&m.role))
                     .ok_or_else(|| {
                         desk_refused(
                     "desk.not_your_office",

@@ -280,7 +280,11 @@ struct EnrolForm {
 }
 
 /// Puts a terminal's credential on this machine (once, by the office's administrator).
-async fn enrol(chrome: Chrome, Form(f): Form<EnrolForm>) -> Response {
+async fn enrol(
+    Extension(idn): Extension<Arc<Identity>>,
+    chrome: Chrome,
+    Form(f): Form<EnrolForm>,
+) -> Response {
     let c = f.credential.trim();
     if !c.starts_with("okno_dev_") || c.len() > 128 {
         return render(&EnrolPage {
@@ -291,7 +295,12 @@ async fn enrol(chrome: Chrome, Form(f): Form<EnrolForm>) -> Response {
     let mut r = Redirect::to("/operator").into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(DESK_COOKIE, c, Some(400 * 86_400), false),
+        set_cookie(
+            DESK_COOKIE,
+            c,
+            Some(400 * 86_400),
+            idn.settings.secure_cookies,
+        ),
     );
     r
 }
