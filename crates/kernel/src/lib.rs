@@ -8,6 +8,7 @@ pub mod clock;
 pub mod ctx;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod http;
 mod journal;
 pub mod migrate;

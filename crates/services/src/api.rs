@@ -12,12 +12,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use okno_kernel::error::{Problem, Result};
+use okno_kernel::files::MAX_FILE;
 use okno_kernel::http::{ApiJson, CurrentActor};
 use okno_kernel::Platform;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::model::{Transition, MAX_FILE};
+use crate::model::Transition;
 use crate::service::{
     self, ApplicationView, Assignment, AttachmentView, DeskFilter, DeskRow, EventView, NewVersion,
     ServiceView, Settings, Step,
@@ -201,7 +202,7 @@ async fn attach(
     let bytes = axum::body::to_bytes(body, MAX_FILE + 1)
         .await
         .map_err(|_| {
-            crate::model::check_file(&vec![0u8; MAX_FILE + 1])
+            okno_kernel::files::check_file(&vec![0u8; MAX_FILE + 1])
                 .err()
                 .unwrap_or_else(okno_kernel::http::too_large)
         })?;

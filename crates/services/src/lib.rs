@@ -4,7 +4,6 @@
 
 pub mod api;
 pub mod demo;
-pub mod files;
 pub mod form;
 pub mod model;
 pub mod pages;

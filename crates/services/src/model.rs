@@ -297,57 +297,6 @@ impl FeeAt {
     }
 }
 
-/// The accepted attachment types, told from the content's first bytes, never from the name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    Pdf,
-    Jpeg,
-    Png,
-}
-
-/// The largest attachment accepted.
-pub const MAX_FILE: usize = 5 * 1024 * 1024;
-
-impl FileKind {
-    /// Sniffs the content: `%PDF-`, JPEG's SOI marker `FF D8 FF`, PNG's 8-byte signature.
-    pub fn sniff(bytes: &[u8]) -> Option<FileKind> {
-        if bytes.starts_with(b"%PDF-") {
-            Some(FileKind::Pdf)
-        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            Some(FileKind::Jpeg)
-        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-            Some(FileKind::Png)
-        } else {
-            None
-        }
-    }
-
-    pub fn mime(self) -> &'static str {
-        match self {
-            FileKind::Pdf => "application/pdf",
-            FileKind::Jpeg => "image/jpeg",
-            FileKind::Png => "image/png",
-        }
-    }
-}
-
-/// Checks an upload: size, then type from the content.
-pub fn check_file(bytes: &[u8]) -> Result<FileKind, Problem> {
-    if bytes.len() > MAX_FILE {
-        return Err(Problem::new(413, "attachment.too_large", "Файл слишком большой")
-            .with_detail("Файл больше 5 МБ. Уменьшите его (например, сохраните скан с меньшим разрешением) и приложите снова."));
-    }
-    if bytes.is_empty() {
-        return Err(Problem::new(400, "attachment.empty", "Пустой файл")
-            .with_detail("Файл пустой. Выберите другой файл."));
-    }
-    FileKind::sniff(bytes).ok_or_else(|| {
-        Problem::new(415, "attachment.type", "Неподдерживаемый тип файла").with_detail(
-            "Можно приложить только PDF, JPG или PNG. Содержимое этого файла не похоже ни на один из них, даже если так сказано в его имени.",
-        )
-    })
-}
-
 /// The expected decision date: `days` working days after the local date of submission, on the
 /// production calendar (the submission day itself is not counted; a submission on a day off
 /// counts from the next working day).
@@ -540,23 +489,6 @@ mod tests {
         let ms = 1_798_731_000_000;
         assert_eq!(local_date("Europe/Moscow", ms), date!(2026 - 12 - 31));
         assert_eq!(local_date("Asia/Vladivostok", ms), date!(2027 - 01 - 01));
-    }
-
-    #[test]
-    fn attachments_are_told_by_content_not_name() {
-        assert_eq!(check_file(b"%PDF-1.7\n").unwrap(), FileKind::Pdf);
-        assert_eq!(
-            check_file(&[0xFF, 0xD8, 0xFF, 0xE0]).unwrap(),
-            FileKind::Jpeg
-        );
-        assert_eq!(check_file(b"\x89PNG\r\n\x1a\n....").unwrap(), FileKind::Png);
-        assert_eq!(
-            check_file(b"MZ\x90\x00").unwrap_err().code,
-            "attachment.type"
-        );
-        assert_eq!(check_file(b"").unwrap_err().code, "attachment.empty");
-        let big = vec![b'%'; MAX_FILE + 1];
-        assert_eq!(check_file(&big).unwrap_err().code, "attachment.too_large");
     }
 
     #[test]

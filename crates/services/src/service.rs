@@ -11,13 +11,13 @@ use okno_kernel::audit;
 use okno_kernel::clock::{new_id, now_ms, rfc3339};
 use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Error, Problem, Result};
+use okno_kernel::files::{self, Files};
 use okno_kernel::outbox;
 use okno_kernel::Platform;
 use okno_rules::calendar::ProductionCalendar;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::files::Files;
 use crate::form::{Form, Values};
 use crate::model::{self, ApplicantKind, FeeAt, Status, Transition};
 use crate::store::{self, AppRow, ServiceRow};
@@ -690,7 +690,7 @@ pub async fn attach(
         )
         .into());
     }
-    let kind = model::check_file(bytes)?;
+    let kind = files::check_file(bytes)?;
     let name: String = file_name
         .chars()
         .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
