@@ -7,6 +7,7 @@ pub mod auth;
 pub mod clock;
 pub mod ctx;
 pub mod db;
+pub mod documents;
 pub mod error;
 pub mod files;
 pub mod http;
@@ -30,5 +31,6 @@ pub fn migrations() -> Vec<migrate::Migration> {
         migration!("kernel", 1, "0001_kernel"),
         migration!("kernel", 2, "0002_audit_pending"),
         migration!("kernel", 3, "0003_session_acting"),
+        migration!("kernel", 4, "0004_documents"),
     ]
 }

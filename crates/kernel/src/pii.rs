@@ -16,6 +16,7 @@ pub struct Secrets {
     index_key: [u8; 32],
     csrf_key: [u8; 32],
     audit_seed: [u8; 32],
+    document_seed: [u8; 32],
     demo_key: [u8; 32],
 }
 
@@ -45,6 +46,7 @@ impl Secrets {
             index_key: derive(master, "pii-index"),
             csrf_key: derive(master, "csrf"),
             audit_seed: derive(master, "audit-signing"),
+            document_seed: derive(master, "document-signing"),
             demo_key: derive(master, "demo-credentials"),
         }
     }
@@ -121,6 +123,12 @@ impl Secrets {
     /// The Ed25519 key that signs audit checkpoints, unless one is configured separately.
     pub fn audit_signing_key(&self) -> ed25519_dalek::SigningKey {
         ed25519_dalek::SigningKey::from_bytes(&self.audit_seed)
+    }
+
+    /// The Ed25519 key that signs the documents the platform issues (a key of its own, so an
+    /// audit key handed to a regulator's tools never signs documents).
+    pub fn document_signing_key(&self) -> ed25519_dalek::SigningKey {
+        ed25519_dalek::SigningKey::from_bytes(&self.document_seed)
     }
 }
 

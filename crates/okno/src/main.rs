@@ -499,6 +499,7 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
         offices.clone(),
         Arc::new(okno_services::Settings {
             files_dir: s.data_dir().join("files"),
+            public_url: s.public_url(tls.is_some()),
         }),
     );
 

@@ -179,3 +179,330 @@ async fn the_form_shows_conditional_fields_autosaves_and_attaches_files_in_a_bro
     assert_eq!(links.len(), 1);
     c.close().await.unwrap();
 }
+
+/// The whole way of an application in the browser: a person attaches a file and submits, an
+/// official asks for clarification, the person adds a document and answers, the official approves
+/// and issues the result, the person downloads the signed PDF, and the public check confirms that
+/// the file is the genuine document, unchanged.
+#[tokio::test]
+async fn an_application_goes_from_filing_through_clarification_to_a_verified_result_in_a_browser() {
+    let app = TestApp::start(
+        BIN,
+        Engine::Sqlite,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let Some((_driver, c)) = okno_testkit::browser::start("the services result browser test").await
+    else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let secret = format!("browser-session-result-{now}");
+    let hash: String = Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    tamper(&app, &format!(
+        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
+         VALUES ('lidia', 'person', 'active', 'confirmed', 'Лидия Орлова', '!', {now}, 'citizen', {now});
+         INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
+         VALUES ('{hash}', 'account', 'lidia', {now}, {now}, 3600000, {});",
+        now + 3_600_000
+    ))
+    .await
+    .unwrap();
+    // An official of МВД (a token issued on the server, assigned by the administrator).
+    let (code, out, err) = app.okno(&[
+        "admin",
+        "token",
+        "create",
+        "--name",
+        "Петров (МВД)",
+        "--role",
+        "official",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let official = out.lines().last().unwrap().trim().to_string();
+    let official_id = query_text(
+        &app,
+        "SELECT id FROM api_tokens WHERE name = 'Петров (МВД)'",
+    )
+    .await
+    .unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/officials"))
+        .bearer_auth(app.admin_token.as_deref().unwrap())
+        .json(&serde_json::json!({"account_id": official_id, "agency_code": "mvd"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    // The draft's typed values are there already (the form test types them); the file and the
+    // submission happen in the browser.
+    let r = app
+        .client
+        .post(app.url("/api/v1/applications"))
+        .bearer_auth(&secret)
+        .json(&serde_json::json!({"service": "passport-rf"}))
+        .send()
+        .await
+        .unwrap();
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/applications/{id}/data")))
+        .bearer_auth(&secret)
+        .json(&serde_json::json!({"data": {
+            "last_name": "Орлова", "first_name": "Лидия", "middle_name": "Сергеевна",
+            "birth_date": "1979-05-20", "reason": "age", "passport": "4510 654321",
+            "address": "Тула, ул. Ленина, д. 5, кв. 7", "consent": true
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("photo.png");
+    std::fs::write(&photo, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR photo").unwrap();
+    let photo2 = dir.path().join("photo-new.png");
+    std::fs::write(&photo2, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR another").unwrap();
+
+    let as_person = |c: fantoccini::Client| {
+        let (secret, url) = (secret.clone(), app.url("/"));
+        async move {
+            c.delete_all_cookies().await.unwrap();
+            c.goto(&url).await.unwrap();
+            c.execute(
+                &format!("document.cookie = 'okno_session={secret}; path=/'"),
+                vec![],
+            )
+            .await
+            .unwrap();
+        }
+    };
+    let as_official = |c: fantoccini::Client| {
+        let (token, url) = (official.clone(), app.url("/admin/login"));
+        async move {
+            c.delete_all_cookies().await.unwrap();
+            c.goto(&url).await.unwrap();
+            c.find(Locator::Id("token"))
+                .await
+                .unwrap()
+                .send_keys(&token)
+                .await
+                .unwrap();
+            c.find(Locator::Css("form.form button[type=submit]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            c.wait().for_element(Locator::Css("main")).await.unwrap();
+        }
+    };
+    let attach = |c: fantoccini::Client, path: std::path::PathBuf, count: usize| async move {
+        c.find(Locator::Id("f-photo"))
+            .await
+            .unwrap()
+            .send_keys(path.to_str().unwrap())
+            .await
+            .unwrap();
+        for _ in 0..50 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            if c.find_all(Locator::Css("#files-photo li a"))
+                .await
+                .unwrap()
+                .len()
+                == count
+            {
+                return;
+            }
+        }
+        panic!("the file was not attached");
+    };
+    let click = |c: fantoccini::Client, css: String| async move {
+        c.find(Locator::Css(&css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    };
+    // The status badge once the page after a click has loaded (the old page's badge goes stale).
+    let status = |c: fantoccini::Client, want: &'static str| async move {
+        let mut seen = String::new();
+        for _ in 0..50 {
+            if let Ok(e) = c.find(Locator::Id("application-status")).await {
+                if let Ok(t) = e.text().await {
+                    seen = t;
+                    if seen == want {
+                        return;
+                    }
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("status {seen:?}, expected {want:?}");
+    };
+
+    // The person attaches the photo and submits.
+    as_person(c.clone()).await;
+    let page = app.url(&format!("/account/applications/{id}"));
+    c.goto(&page).await.unwrap();
+    attach(c.clone(), photo, 1).await;
+    click(c.clone(), "button[formaction$='/submit']".into()).await;
+    let notice = c
+        .wait()
+        .for_element(Locator::Id("application-notice"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(notice.contains("Заявление отправлено"), "{notice}");
+
+    // The official takes it and asks for a new photo.
+    as_official(c.clone()).await;
+    let desk = app.url(&format!("/agency/applications/{id}"));
+    c.goto(&desk).await.unwrap();
+    click(c.clone(), "form[action$='/take'] button".into()).await;
+    status(c.clone(), "На рассмотрении").await;
+    c.find(Locator::Id("ask-comment"))
+        .await
+        .unwrap()
+        .send_keys("Фотография нечёткая, приложите другую.")
+        .await
+        .unwrap();
+    click(
+        c.clone(),
+        "form[action$='/ask-clarification'] button".into(),
+    )
+    .await;
+    status(c.clone(), "Требуется уточнение").await;
+
+    // The person adds the document and answers.
+    as_person(c.clone()).await;
+    c.goto(&page).await.unwrap();
+    attach(c.clone(), photo2, 2).await;
+    c.find(Locator::Id("comment"))
+        .await
+        .unwrap()
+        .send_keys("Приложила новую фотографию.")
+        .await
+        .unwrap();
+    click(c.clone(), "button[formaction$='/clarify']".into()).await;
+    status(c.clone(), "Отправлено").await;
+
+    // The official approves and issues the result.
+    as_official(c.clone()).await;
+    c.goto(&desk).await.unwrap();
+    click(c.clone(), "form[action$='/take'] button".into()).await;
+    c.find(Locator::Id("approve-comment"))
+        .await
+        .unwrap()
+        .send_keys("Паспорт изготовлен")
+        .await
+        .unwrap();
+    click(c.clone(), "form[action$='/approve'] button".into()).await;
+    status(c.clone(), "Одобрено").await;
+    c.find(Locator::Id("fulfil-comment"))
+        .await
+        .unwrap()
+        .send_keys("Паспорт изготовлен; получить в МФЦ по месту подачи заявления.")
+        .await
+        .unwrap();
+    click(c.clone(), "form[action$='/fulfil'] button".into()).await;
+    status(c.clone(), "Исполнено").await;
+    c.wait()
+        .for_element(Locator::Id("desk-result"))
+        .await
+        .unwrap();
+
+    // The person downloads the PDF from their page …
+    as_person(c.clone()).await;
+    c.goto(&page).await.unwrap();
+    let href = c
+        .wait()
+        .for_element(Locator::Id("result-download"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let b64 = c
+        .execute_async(
+            "var done = arguments[arguments.length - 1];
+             fetch(arguments[0], {credentials: 'same-origin'}).then(function (r) { return r.arrayBuffer(); })
+               .then(function (b) { var s = '', a = new Uint8Array(b); for (var i = 0; i < a.length; i++) { s += String.fromCharCode(a[i]); } done(btoa(s)); });",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .unwrap();
+    use base64::Engine as _;
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(b64.as_str().unwrap())
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+    let file = dir.path().join("result.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let verify = c
+        .find(Locator::Css("#application-result a[href^='/verify/']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+
+    // … and the public check, signed out, confirms it and the file.
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&app.url(&verify)).await.unwrap();
+    let verdict = c
+        .wait()
+        .for_element(Locator::Id("verify-verdict"))
+        .await
+        .unwrap();
+    assert_eq!(
+        verdict.attr("data-genuine").await.unwrap().as_deref(),
+        Some("true")
+    );
+    assert!(verdict.text().await.unwrap().contains("Документ подлинный"));
+    c.find(Locator::Id("verify-input"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    let mut said = String::new();
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        said = c
+            .find(Locator::Id("verify-file-result"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if said.contains("совпадает") || said.contains("отличается") {
+            break;
+        }
+    }
+    assert!(
+        said.contains("Файл совпадает с выданным документом"),
+        "{said}"
+    );
+    c.close().await.unwrap();
+}

@@ -667,6 +667,7 @@ async fn an_official_asks_for_clarification_the_person_adds_a_document_and_the_o
         )
         .await;
         assert_eq!((s, a["status"].as_str()), (200, Some("fulfilled")), "{a}");
+        the_result_is_a_signed_pdf_that_the_public_check_confirms(&app, &id, &a, &anna).await;
 
         // Every change kept its time, actor and comment.
         let h = a["history"].as_array().unwrap();
@@ -972,4 +973,133 @@ async fn the_draft_form_page_saves_without_javascript_and_shows_conditional_fiel
             "now shown: {html}"
         );
     }
+}
+
+/// The result document of a fulfilled application: a PDF the applicant downloads, registered and
+/// signed, whose public check says genuine and unchanged; a changed byte, a changed register entry
+/// and an unknown id are told apart.
+async fn the_result_is_a_signed_pdf_that_the_public_check_confirms(
+    app: &TestApp,
+    id: &str,
+    a: &Value,
+    applicant: &str,
+) {
+    let doc = a["result"]["id"]
+        .as_str()
+        .expect("a result document")
+        .to_string();
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/applications/{id}/result")))
+        .bearer_auth(applicant)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let pdf = r.bytes().await.unwrap().to_vec();
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert_eq!(
+        a["result"]["sha256"].as_str().unwrap(),
+        Sha256::digest(&pdf)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    // Someone else's application: not found, and its result with it.
+    let other = person(app, "stranger-result", "Пётр Посторонний", "confirmed").await;
+    refused(
+        &get(app, &format!("/api/v1/applications/{id}/result"), &other).await,
+        404,
+        "not_found",
+    );
+
+    // The public check needs no sign-in.
+    let v: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/documents/{doc}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["genuine"], true, "{v}");
+    assert_eq!(v["stored_file_intact"], true, "{v}");
+    assert_eq!(v["document"]["number"], a["number"], "{v}");
+    assert_eq!(v["document"]["recipient"], "Анна С.", "{v}");
+    let check_url = app.url(&format!("/api/v1/documents/{doc}/check"));
+    let check = |bytes: Vec<u8>| {
+        let req = app.client.post(check_url.clone()).body(bytes);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let same = check(pdf.clone()).await;
+    assert_eq!(
+        (&same["genuine"], &same["unchanged"]),
+        (&json!(true), &json!(true)),
+        "{same}"
+    );
+    let mut changed = pdf.clone();
+    let last = changed.len() - 10;
+    changed[last] ^= 1;
+    assert_eq!(check(changed).await["unchanged"], false);
+    let page = app
+        .client
+        .get(app.url(&format!("/verify/{doc}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Документ подлинный") && html.contains(a["number"].as_str().unwrap()),
+        "{html}"
+    );
+
+    // A register entry changed behind the platform's back no longer checks.
+    tamper(
+        app,
+        &format!("UPDATE issued_documents SET recipient = 'Иванов И.' WHERE id = '{doc}'"),
+    )
+    .await
+    .unwrap();
+    let v: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/documents/{doc}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["genuine"], false, "{v}");
+    let html = app
+        .client
+        .get(app.url(&format!("/verify/{doc}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Подлинность не подтверждена"), "{html}");
+    tamper(
+        app,
+        &format!("UPDATE issued_documents SET recipient = 'Анна С.' WHERE id = '{doc}'"),
+    )
+    .await
+    .unwrap();
+
+    let r = app
+        .client
+        .get(app.url("/api/v1/documents/0190-no-such-document"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "document.not_found"
+    );
 }

@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::model::Transition;
 use crate::service::{
     self, ApplicationView, Assignment, AttachmentView, DeskFilter, DeskRow, EventView, NewVersion,
-    ServiceView, Settings, Step,
+    ResultView, ServiceView, Settings, Step,
 };
 
 pub fn routes() -> Router<Platform> {
@@ -37,6 +37,7 @@ pub fn routes() -> Router<Platform> {
             "/api/v1/applications/{id}/attachments/{file}",
             get(download),
         )
+        .route("/api/v1/applications/{id}/result", get(result))
         .route("/api/v1/applications/{id}/submit", post(submit))
         .route("/api/v1/applications/{id}/clarify", post(clarify))
         .route("/api/v1/applications/{id}/withdraw", post(withdraw))
@@ -55,9 +56,9 @@ pub fn routes() -> Router<Platform> {
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(catalogue, catalogue_service, publish_version, mine, start, one, save, attach, download,
+    paths(catalogue, catalogue_service, publish_version, mine, start, one, save, attach, download, result,
         submit, clarify, withdraw, desk, desk_csv, take, ask, approve, reject, fulfil, assign),
-    components(schemas(ServiceView, NewVersion, ApplicationView, AttachmentView, EventView, DeskRow,
+    components(schemas(ServiceView, NewVersion, ApplicationView, AttachmentView, EventView, DeskRow, ResultView,
         Step, Assignment, NewApplication, Draft, crate::form::Form, crate::form::Field,
         crate::form::FieldKind, crate::form::Choice, crate::form::VisibleIf, crate::model::Status,
         crate::model::ApplicantKind, crate::model::FeeAt)),
@@ -250,15 +251,43 @@ async fn download(
         .into_response())
 }
 
+/// Download the signed result document (PDF) of an application.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/result", tag = "services",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The PDF; its check is /verify/{document id}", content_type = "application/pdf"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn result(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let (r, bytes) = service::result_document(&p, &settings, &actor, &id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"result-{}.pdf\"", r.id),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 async fn step(
     p: &Platform,
+    settings: &Settings,
     actor: &okno_kernel::Actor,
     id: &str,
     t: Transition,
     body: Option<Step>,
 ) -> Result<Json<ApplicationView>> {
     Ok(Json(
-        service::transition(p, actor, id, t, body.unwrap_or_default()).await?,
+        service::transition(p, settings, actor, id, t, body.unwrap_or_default()).await?,
     ))
 }
 
@@ -280,12 +309,13 @@ async fn optional_step(body: axum::body::Bytes) -> Result<Option<Step>, Problem>
     security(("bearer" = [])))]
 async fn submit(
     State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<ApplicationView>> {
     let b = optional_step(body).await?;
-    step(&p, &actor, &id, Transition::Submit, b).await
+    step(&p, &settings, &actor, &id, Transition::Submit, b).await
 }
 
 /// Answer a request for clarification (after adding documents): back in line.
@@ -295,12 +325,13 @@ async fn submit(
     security(("bearer" = [])))]
 async fn clarify(
     State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<ApplicationView>> {
     let b = optional_step(body).await?;
-    step(&p, &actor, &id, Transition::Clarify, b).await
+    step(&p, &settings, &actor, &id, Transition::Clarify, b).await
 }
 
 /// Withdraw the application before a decision.
@@ -310,12 +341,13 @@ async fn clarify(
     security(("bearer" = [])))]
 async fn withdraw(
     State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<ApplicationView>> {
     let b = optional_step(body).await?;
-    step(&p, &actor, &id, Transition::Withdraw, b).await
+    step(&p, &settings, &actor, &id, Transition::Withdraw, b).await
 }
 
 /// The desk: incoming applications of the official's agencies with working days left; overdue
@@ -366,12 +398,13 @@ macro_rules! desk_step {
             security(("bearer" = [])))]
         async fn $name(
             State(p): State<Platform>,
+            Extension(settings): Extension<Arc<Settings>>,
             CurrentActor(actor): CurrentActor,
             Path(id): Path<String>,
             body: axum::body::Bytes,
         ) -> Result<Json<ApplicationView>> {
             let b = optional_step(body).await?;
-            step(&p, &actor, &id, $t, b).await
+            step(&p, &settings, &actor, &id, $t, b).await
         }
     };
 }
@@ -404,7 +437,7 @@ desk_step!(
     fulfil,
     "/api/v1/agency/applications/{id}/fulfil",
     Transition::Fulfil,
-    "Mark the result as issued."
+    "Issue the result: the platform makes the result document (PDF with the comment as its text and a QR code of /verify/{id}), signs it (Ed25519) and registers it."
 );
 
 /// Assign an official (staff account or token with the official role) to an agency

@@ -3,13 +3,14 @@
 //! desk with its actions.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form as HtmlForm, Router};
+use axum::{Extension, Form as HtmlForm, Router};
 use okno_kernel::actor::Actor;
 use okno_kernel::error::Error;
 use okno_kernel::http::{render, Chrome, CurrentActor, PageError};
@@ -19,7 +20,7 @@ use serde_json::Value;
 
 use crate::form::{FieldKind, Form};
 use crate::model::{self, Status, Transition};
-use crate::service::{self, ApplicationView, DeskFilter, DeskRow, ServiceView, Step};
+use crate::service::{self, ApplicationView, DeskFilter, DeskRow, ServiceView, Settings, Step};
 
 pub fn routes() -> Router<Platform> {
     Router::new()
@@ -28,6 +29,8 @@ pub fn routes() -> Router<Platform> {
         .route("/account/applications", get(list))
         .route("/account/applications/{id}", get(page).post(save))
         .route("/account/applications/{id}/{action}", post(act))
+        .route("/account/applications/{id}/result.pdf", get(result_pdf))
+        .route("/agency/applications/{id}/result.pdf", get(result_pdf))
         .route("/agency", get(desk))
         .route("/agency/applications/{id}", get(desk_page))
         .route("/agency/applications/{id}/{action}", post(desk_act))
@@ -335,6 +338,7 @@ async fn save(
 
 async fn act(
     State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
     CurrentActor(actor): CurrentActor,
     chrome: Chrome,
     Path((id, action)): Path<(String, String)>,
@@ -365,7 +369,7 @@ async fn act(
     let step = Step {
         comment: f.get("comment").cloned(),
     };
-    match service::transition(&p, &actor, &id, t, step).await {
+    match service::transition(&p, &settings, &actor, &id, t, step).await {
         Ok(a) => {
             let notice = match t {
                 Transition::Submit => format!(
@@ -529,6 +533,7 @@ struct CommentForm {
 
 async fn desk_act(
     State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
     CurrentActor(actor): CurrentActor,
     chrome: Chrome,
     Path((id, action)): Path<(String, String)>,
@@ -549,7 +554,7 @@ async fn desk_act(
             )))
         }
     };
-    match service::transition(&p, &actor, &id, t, Step { comment: f.comment }).await {
+    match service::transition(&p, &settings, &actor, &id, t, Step { comment: f.comment }).await {
         Ok(a) => {
             let notice = format!("Готово: статус «{}».", a.status_title);
             desk_render(&p, &actor, chrome, &id, Some(notice), None).await
@@ -557,4 +562,29 @@ async fn desk_act(
         Err(Error::Problem(pr)) => desk_render(&p, &actor, chrome, &id, None, Some(*pr)).await,
         Err(e) => Err(e.into()),
     }
+}
+
+/// The signed result document, for the applicant (from their cabinet) or an official.
+async fn result_pdf(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    if let Some(r) = signed_in(&actor) {
+        return Ok(r);
+    }
+    let (r, bytes) = service::result_document(&p, &settings, &actor, &id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"result-{}.pdf\"", r.id),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }

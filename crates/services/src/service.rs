@@ -10,6 +10,7 @@ use okno_kernel::actor::{Actor, ActorKind, Permission, Role};
 use okno_kernel::audit;
 use okno_kernel::clock::{new_id, now_ms, rfc3339};
 use okno_kernel::db::{Db, Tx};
+use okno_kernel::documents::{self, IssuedDocument, NewDocument};
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::files::{self, Files};
 use okno_kernel::outbox;
@@ -25,8 +26,10 @@ use crate::store::{self, AppRow, ServiceRow};
 /// Settings of the services part.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Where attachments are stored (`<data-dir>/files` by default).
+    /// Where attachments and result documents are stored (`<data-dir>/files` by default).
     pub files_dir: PathBuf,
+    /// The address people reach the platform at; result documents link to `/verify/{id}` there.
+    pub public_url: String,
 }
 
 impl Settings {
@@ -348,8 +351,33 @@ pub struct ApplicationView {
     pub fee_kopecks: Option<i64>,
     pub attachments: Vec<AttachmentView>,
     pub history: Vec<EventView>,
+    /// The signed result document, once the result is issued.
+    pub result: Option<ResultView>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// The signed result document of an application.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ResultView {
+    /// The document's id in the register; its public check is `/verify/{id}`.
+    pub id: String,
+    pub title: String,
+    pub issued_at: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+}
+
+impl From<IssuedDocument> for ResultView {
+    fn from(d: IssuedDocument) -> ResultView {
+        ResultView {
+            id: d.id,
+            title: d.title,
+            issued_at: rfc3339(d.issued_at),
+            sha256: d.sha256,
+            size_bytes: d.size,
+        }
+    }
 }
 
 /// An attached file.
@@ -448,6 +476,11 @@ async fn view(p: &Platform, a: AppRow) -> Result<ApplicationView> {
             })
         })
         .collect();
+    let result = documents::of_subject(&mut c, "application", &a.id)
+        .await?
+        .into_iter()
+        .next_back()
+        .map(ResultView::from);
     Ok(ApplicationView {
         data: values_of(p, &a)?,
         id: a.id,
@@ -469,6 +502,7 @@ async fn view(p: &Platform, a: AppRow) -> Result<ApplicationView> {
         fee_kopecks: s.fee_kopecks,
         attachments,
         history,
+        result,
         created_at: rfc3339(a.created_at),
         updated_at: rfc3339(a.updated_at),
     })
@@ -780,6 +814,7 @@ const COMMENT_MAX: usize = 4000;
 /// notifies the person, all in one transaction.
 pub async fn transition(
     p: &Platform,
+    settings: &Settings,
     actor: &Actor,
     id: &str,
     t: Transition,
@@ -875,7 +910,10 @@ pub async fn transition(
             a.decided_at = Some(now);
             a.reason = comment.clone();
         }
-        Transition::Fulfil | Transition::Withdraw => {}
+        Transition::Fulfil => {
+            issue_result(&mut tx, p, settings, actor, &a, &s, comment.as_deref(), now).await?;
+        }
+        Transition::Withdraw => {}
     }
     a.status = to.as_str().into();
     a.updated_at = now;
@@ -934,6 +972,108 @@ pub async fn transition(
     view(p, a).await
 }
 
+/// Makes the result document (a PDF with a QR code of its public check), signs and registers it.
+#[allow(clippy::too_many_arguments)]
+async fn issue_result(
+    tx: &mut Tx,
+    p: &Platform,
+    settings: &Settings,
+    actor: &Actor,
+    a: &AppRow,
+    s: &ServiceView,
+    text: Option<&str>,
+    now: i64,
+) -> Result<IssuedDocument> {
+    use okno_kernel::pdf::{self, Block};
+    let id = new_id();
+    let url = format!("{}/verify/{id}", settings.public_url.trim_end_matches('/'));
+    let number = a.number.clone().unwrap_or_default();
+    let title = format!("Результат предоставления услуги «{}»", s.title);
+    let decided = a
+        .decided_at
+        .map(|ms| model::date_text(model::local_date(&s.time_zone, ms)))
+        .unwrap_or_default();
+    let mut blocks = vec![
+        Block::Heading(title.clone()),
+        Block::Field("Заявление №".into(), number.clone()),
+        Block::Field("Ведомство".into(), s.agency_name.clone()),
+        Block::Field("Заявитель".into(), a.applicant_name.clone()),
+        Block::Field("Решение".into(), format!("одобрено {decided}")),
+        Block::Field(
+            "Выдан".into(),
+            model::date_text(model::local_date(&s.time_zone, now)),
+        ),
+        Block::Space(4.0),
+        Block::Text(
+            text.filter(|t| !t.trim().is_empty())
+                .unwrap_or("Услуга предоставлена.")
+                .to_string(),
+        ),
+        Block::Space(4.0),
+        Block::Field("Должностное лицо".into(), actor.name.clone()),
+        Block::Space(6.0),
+        Block::Qr {
+            payload: url.clone(),
+            caption: format!("Проверить подлинность документа: {url}"),
+        },
+        Block::Text(format!(
+            "Документ сформирован и подписан электронной подписью платформы «Окно» (Ed25519). Номер документа в реестре: {id}."
+        )),
+    ];
+    if number.is_empty() {
+        blocks.remove(1);
+    }
+    let bytes = pdf::render(&title, &blocks).map_err(Error::internal)?;
+    let recipient = documents::mask_name(&a.applicant_name);
+    let doc = documents::issue(
+        tx,
+        &p.secrets,
+        &settings.files(),
+        &id,
+        &NewDocument {
+            kind: "services.result",
+            subject_type: "application",
+            subject_id: &a.id,
+            title: &title,
+            number: &number,
+            issuer: &s.agency_name,
+            recipient: &recipient,
+        },
+        &bytes,
+        now,
+    )
+    .await?;
+    audit::append(
+        tx,
+        audit::Entry {
+            actor,
+            action: "services.result.issued",
+            subject_type: "application",
+            subject_id: &a.id,
+            details: serde_json::json!({ "document": doc.id, "sha256": doc.sha256, "size": doc.size }),
+        },
+    )
+    .await?;
+    Ok(doc)
+}
+
+/// The signed result document of an application, for its applicant or an official of its agency.
+pub async fn result_document(
+    p: &Platform,
+    settings: &Settings,
+    actor: &Actor,
+    id: &str,
+) -> Result<(ResultView, Vec<u8>)> {
+    let v = get(p, actor, id).await?;
+    let r = v.result.ok_or_else(|| {
+        Error::from(Problem::not_found(
+            "Результат по этому заявлению ещё не выдан.",
+        ))
+    })?;
+    let bytes = settings.files().get(&r.sha256).await?;
+    Ok((r, bytes))
+}
+
 async fn tell(
     tx: &mut Tx,
     a: &AppRow,
@@ -959,6 +1099,9 @@ async fn tell(
                 text.push_str(&format!(" Комментарий ведомства: {c}"));
             }
         }
+        Status::Fulfilled => text.push_str(
+            " Документ с результатом, подписанный электронной подписью, можно скачать на странице заявления.",
+        ),
         _ => {}
     }
     if let (true, Some(fee)) = (to == Status::Approved, s.fee_kopecks.filter(|k| *k > 0)) {

@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;
+pub mod verify;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -128,6 +129,7 @@ pub fn app(
         .merge(okno_directory::api::routes())
         .merge(okno_directory::pages::routes())
         .merge(okno_offices::routes(offices, identity))
+        .merge(verify::routes(services.files()))
         .merge(okno_services::routes(services));
 
     Router::new()

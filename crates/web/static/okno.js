@@ -128,3 +128,31 @@
     });
   });
 })();
+
+// /verify/{id}: the chosen file is sent to the check (not stored) and the verdict is shown.
+(function () {
+  "use strict";
+  var form = document.getElementById("verify-file");
+  if (!form) { return; }
+  var input = document.getElementById("verify-input"), out = document.getElementById("verify-file-result");
+  input.addEventListener("change", function () {
+    var f = input.files[0];
+    if (!f) { return; }
+    out.className = "alert"; out.textContent = "Проверяем…";
+    fetch("/api/v1/documents/" + encodeURIComponent(form.dataset.document) + "/check", {
+      method: "POST", body: f, credentials: "same-origin",
+      headers: { "Content-Type": "application/octet-stream", "X-CSRF-Token": form.dataset.csrf }
+    }).then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
+      .then(function (res) {
+        if (!res.ok) { out.className = "alert danger"; out.textContent = res.j.detail || res.j.title || "Не удалось проверить файл."; return; }
+        if (res.j.unchanged && res.j.genuine) {
+          out.className = "alert success"; out.dataset.unchanged = "true";
+          out.textContent = "Файл совпадает с выданным документом: он не изменён.";
+        } else {
+          out.className = "alert danger"; out.dataset.unchanged = "false";
+          out.textContent = "Файл отличается от выданного документа: его изменили, или это другой документ.";
+        }
+      })
+      .catch(function () { out.className = "alert danger"; out.textContent = "Не удалось проверить файл: нет связи с сервером."; });
+  });
+})();
