@@ -717,6 +717,35 @@ async fn an_official_asks_for_clarification_the_person_adds_a_document_and_the_o
             .starts_with("text/csv"));
         let csv = csv.text().await.unwrap();
         assert!(csv.contains(&number) && csv.contains("Исполнено"), "{csv}");
+
+        // Figures: the official sees their agency's, the administrator every agency's; a person
+        // none.
+        let (s, f) = get(&app, "/api/v1/agency/figures", &ivan).await;
+        assert_eq!(s, 200, "{f}");
+        assert_eq!(f.as_array().unwrap().len(), 1, "{f}");
+        assert_eq!(f[0]["agency_code"], "mvd");
+        assert_eq!(
+            (f[0]["received"].as_i64(), f[0]["decided"].as_i64()),
+            (Some(1), Some(1)),
+            "{f}"
+        );
+        assert_eq!(f[0]["overdue"], 0);
+        assert_eq!(
+            f[0]["median_decision_working_days"], 0.0,
+            "decided the same day: {f}"
+        );
+        let (s, all) = get(&app, "/api/v1/agency/figures", &admin).await;
+        assert_eq!(s, 200, "{all}");
+        assert!(all
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["agency_code"] == "mvd"));
+        refused(
+            &get(&app, "/api/v1/agency/figures", &anna).await,
+            403,
+            "desk.not_official",
+        );
     }
 }
 

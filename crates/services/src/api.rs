@@ -20,8 +20,8 @@ use serde_json::Value;
 
 use crate::model::Transition;
 use crate::service::{
-    self, ApplicationView, Assignment, AttachmentView, DeskFilter, DeskRow, EventView, NewVersion,
-    ResultView, ServiceView, Settings, Step,
+    self, AgencyFigures, ApplicationView, Assignment, AttachmentView, DeskFilter, DeskRow,
+    EventView, NewVersion, ResultView, ServiceView, Settings, Step,
 };
 
 pub fn routes() -> Router<Platform> {
@@ -43,6 +43,7 @@ pub fn routes() -> Router<Platform> {
         .route("/api/v1/applications/{id}/withdraw", post(withdraw))
         .route("/api/v1/agency/applications", get(desk))
         .route("/api/v1/agency/applications.csv", get(desk_csv))
+        .route("/api/v1/agency/figures", get(figures))
         .route("/api/v1/agency/applications/{id}/take", post(take))
         .route(
             "/api/v1/agency/applications/{id}/ask-clarification",
@@ -57,8 +58,8 @@ pub fn routes() -> Router<Platform> {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(catalogue, catalogue_service, publish_version, mine, start, one, save, attach, download, result,
-        submit, clarify, withdraw, desk, desk_csv, take, ask, approve, reject, fulfil, assign),
-    components(schemas(ServiceView, NewVersion, ApplicationView, AttachmentView, EventView, DeskRow, ResultView,
+        submit, clarify, withdraw, desk, desk_csv, figures, take, ask, approve, reject, fulfil, assign),
+    components(schemas(ServiceView, NewVersion, ApplicationView, AttachmentView, EventView, DeskRow, ResultView, AgencyFigures,
         Step, Assignment, NewApplication, Draft, crate::form::Form, crate::form::Field,
         crate::form::FieldKind, crate::form::Choice, crate::form::VisibleIf, crate::model::Status,
         crate::model::ApplicantKind, crate::model::FeeAt)),
@@ -361,6 +362,18 @@ async fn desk(
     Query(f): Query<DeskFilter>,
 ) -> Result<Json<Vec<DeskRow>>> {
     Ok(Json(service::desk(&p.db, &actor, &f).await?))
+}
+
+/// Figures per agency: received, decided, overdue now, decided late, median decision time in
+/// working days. An official sees their agencies; an administrator or auditor every agency.
+#[utoipa::path(get, path = "/api/v1/agency/figures", tag = "services",
+    responses((status = 200, body = Vec<AgencyFigures>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn figures(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<Vec<AgencyFigures>>> {
+    Ok(Json(service::figures(&p.db, &actor).await?))
 }
 
 /// The desk list as CSV.

@@ -410,6 +410,7 @@ async fn list(
 struct DeskPage {
     chrome: Chrome,
     rows: Vec<DeskRow>,
+    figures: Vec<service::AgencyFigures>,
     agencies: Vec<String>,
     statuses: Vec<(&'static str, &'static str)>,
     status: String,
@@ -453,6 +454,7 @@ async fn desk(
     Ok(render(&DeskPage {
         chrome,
         rows,
+        figures: service::figures(&p.db, &actor).await?,
         agencies: service::my_agencies(&p.db, &actor).await?,
         statuses: Status::ALL
             .into_iter()

@@ -1211,6 +1211,111 @@ pub async fn desk(db: &Db, actor: &Actor, f: &DeskFilter) -> Result<Vec<DeskRow>
     Ok(out)
 }
 
+/// The figures of one agency.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AgencyFigures {
+    pub agency_code: String,
+    pub agency_name: String,
+    /// Applications submitted (every one past the draft, withdrawn ones included).
+    pub received: i64,
+    /// Approved or rejected (fulfilled ones included).
+    pub decided: i64,
+    /// Still waiting for a decision after their due date.
+    pub overdue: i64,
+    /// Decided after their due date.
+    pub decided_late: i64,
+    /// Median working days from submission to decision, on the production calendar; none until
+    /// one is decided.
+    pub median_decision_working_days: Option<f64>,
+}
+
+/// Computes the figures from the rows, each date in its agency's zone; `now` decides what is
+/// overdue. Agencies are ordered by name.
+pub fn figures_of(rows: &[store::FigureRow], now: i64) -> Vec<AgencyFigures> {
+    let mut by: BTreeMap<(String, String), (AgencyFigures, Vec<u32>)> = BTreeMap::new();
+    for r in rows {
+        let Some(status) = Status::parse(&r.status) else {
+            continue;
+        };
+        let (f, times) = by
+            .entry((r.agency_name.clone(), r.agency_code.clone()))
+            .or_insert_with(|| {
+                (
+                    AgencyFigures {
+                        agency_code: r.agency_code.clone(),
+                        agency_name: r.agency_name.clone(),
+                        received: 0,
+                        decided: 0,
+                        overdue: 0,
+                        decided_late: 0,
+                        median_decision_working_days: None,
+                    },
+                    Vec::new(),
+                )
+            });
+        let Some(submitted) = r.submitted_at else {
+            continue;
+        };
+        f.received += 1;
+        let due = r.due_date.as_deref().and_then(parse_iso);
+        match r.decided_at {
+            Some(decided) => {
+                f.decided += 1;
+                let from = model::local_date(&r.time_zone, submitted);
+                let to = model::local_date(&r.time_zone, decided);
+                times.push(calendar().working_days_between(from, to));
+                if due.is_some_and(|d| to > d) {
+                    f.decided_late += 1;
+                }
+            }
+            None => {
+                let pending = matches!(status, Status::Submitted | Status::InReview);
+                let today = model::local_date(&r.time_zone, now);
+                if pending && due.is_some_and(|d| today > d) {
+                    f.overdue += 1;
+                }
+            }
+        }
+    }
+    by.into_values()
+        .map(|(mut f, mut t)| {
+            t.sort_unstable();
+            f.median_decision_working_days = match t.len() {
+                0 => None,
+                n if n % 2 == 1 => Some(f64::from(t[n / 2])),
+                n => Some((f64::from(t[n / 2 - 1]) + f64::from(t[n / 2])) / 2.0),
+            };
+            f
+        })
+        .collect()
+}
+
+/// Figures of the agencies an official works for; of every agency for an administrator or an
+/// auditor.
+pub async fn figures(db: &Db, actor: &Actor) -> Result<Vec<AgencyFigures>> {
+    if actor.is_anonymous() {
+        return Err(Problem::unauthenticated().into());
+    }
+    let all = actor.can(Permission::AuditRead) || actor.can(Permission::StaffManage);
+    if !all && !actor.roles.contains(&Role::Official) {
+        return Err(
+            Problem::new(403, "desk.not_official", "Вы не должностное лицо")
+                .with_detail(
+                    "Показатели ведомств доступны должностным лицам, администраторам и аудиторам.",
+                )
+                .into(),
+        );
+    }
+    let me = match (all, actor.id.clone()) {
+        (true, _) => String::new(),
+        (false, Some(id)) if !id.is_empty() => id,
+        (false, _) => return Ok(Vec::new()),
+    };
+    let mut c = db.read().await?;
+    let rows = store::figure_rows(&mut c, &me).await?;
+    Ok(figures_of(&rows, now_ms()))
+}
+
 /// The desk list as CSV (UTF-8 with a BOM, `;`-separated, as spreadsheet programs in Russia
 /// expect).
 pub fn desk_csv(rows: &[DeskRow]) -> String {
@@ -1295,6 +1400,63 @@ pub async fn my_agencies(db: &Db, actor: &Actor) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn msk(y: i16, m: i8, d: i8) -> i64 {
+        jiff::civil::date(y, m, d)
+            .at(10, 0, 0, 0)
+            .in_tz("Europe/Moscow")
+            .unwrap()
+            .timestamp()
+            .as_millisecond()
+    }
+
+    fn fig(agency: &str, status: &str, sub: i64, dec: Option<i64>, due: &str) -> store::FigureRow {
+        store::FigureRow {
+            agency_code: agency.into(),
+            agency_name: agency.to_uppercase(),
+            time_zone: "Europe/Moscow".into(),
+            status: status.into(),
+            submitted_at: Some(sub),
+            decided_at: dec,
+            due_date: Some(due.into()),
+        }
+    }
+
+    #[test]
+    fn agency_figures_count_in_working_days_around_the_may_holidays() {
+        // 2026: 1 May (Fri) and 11 May (Mon, for 9 May on a Saturday) are days off (Постановление
+        // Правительства РФ от 24.09.2025 № 1466). From 30 April to 12 May: 4–8 and 12 May, 6 days.
+        let rows = vec![
+            fig(
+                "mvd",
+                "fulfilled",
+                msk(2026, 4, 30),
+                Some(msk(2026, 5, 12)),
+                "2026-05-08",
+            ),
+            fig(
+                "mvd",
+                "rejected",
+                msk(2026, 4, 30),
+                Some(msk(2026, 5, 4)),
+                "2026-05-14",
+            ),
+            fig("mvd", "submitted", msk(2026, 5, 4), None, "2026-05-15"),
+            // Waiting for the person: the term is paused, so not overdue.
+            fig("mvd", "needs_info", msk(2026, 5, 4), None, "2026-05-15"),
+            fig("fns", "withdrawn", msk(2026, 5, 4), None, "2026-05-15"),
+        ];
+        let f = figures_of(&rows, msk(2026, 5, 20));
+        assert_eq!(f.len(), 2);
+        let (fns, mvd) = (&f[0], &f[1]);
+        assert_eq!((fns.received, fns.decided, fns.overdue), (1, 0, 0));
+        assert_eq!(fns.median_decision_working_days, None);
+        assert_eq!(
+            (mvd.received, mvd.decided, mvd.overdue, mvd.decided_late),
+            (4, 2, 1, 1)
+        );
+        assert_eq!(mvd.median_decision_working_days, Some(3.5));
+    }
 
     fn row(overdue: bool, title: &str) -> DeskRow {
         DeskRow {

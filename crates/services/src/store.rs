@@ -251,6 +251,37 @@ pub async fn desk(
     )
 }
 
+/// What the figures of an agency are computed from: one row per application past the draft.
+#[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
+pub struct FigureRow {
+    pub agency_code: String,
+    pub agency_name: String,
+    pub time_zone: String,
+    pub status: String,
+    pub submitted_at: Option<i64>,
+    pub decided_at: Option<i64>,
+    pub due_date: Option<String>,
+}
+
+/// Applications past the draft, of the agencies `official` works for (every agency when
+/// `official` is empty).
+pub async fn figure_rows(
+    c: &mut impl AsConn,
+    official: &str,
+) -> Result<Vec<FigureRow>, sqlx::Error> {
+    q_all!(
+        c,
+        FigureRow,
+        "SELECT s.agency_code, g.short_name AS agency_name, g.time_zone, a.status, a.submitted_at,
+                a.decided_at, a.due_date
+         FROM applications a JOIN services s ON s.code = a.service_code
+         JOIN agencies g ON g.code = s.agency_code
+         WHERE a.status <> 'draft'
+           AND ($1 = '' OR s.agency_code IN (SELECT agency_code FROM official_agencies WHERE account_id = $1))",
+        official
+    )
+}
+
 /// The next number of `year` (1, 2, …), counted in the database.
 pub async fn next_number(tx: &mut Tx, year: i64) -> Result<i64, sqlx::Error> {
     q_scalar!(
