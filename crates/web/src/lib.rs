@@ -69,6 +69,7 @@ pub fn app(
     limits: okno_identity::limits::Limits,
     offices: Arc<okno_offices::Settings>,
     services: Arc<okno_services::Settings>,
+    appeals: Arc<okno_appeals::Settings>,
 ) -> Router {
     let limiter = Arc::new(okno_identity::limits::Limiter::new(limits));
     let shell = Shell {
@@ -128,7 +129,8 @@ pub fn app(
         .merge(okno_directory::api::routes())
         .merge(okno_directory::pages::routes())
         .merge(okno_offices::routes(offices, identity))
-        .merge(okno_services::routes(services));
+        .merge(okno_services::routes(services))
+        .merge(okno_appeals::routes(appeals));
 
     Router::new()
         .merge(shell_routes.merge(docs).with_state(shell.clone()))
