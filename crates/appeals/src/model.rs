@@ -651,7 +651,10 @@ mod tests {
 
     #[test]
     fn a_point_is_found_inside_its_polygon() {
-        let sq = |a: i64, b: i64| Point { lat: a, lon: b };
+        let sq = |a: i64, b: i64| Point {
+            lat: a * 1_000_000,
+            lon: b * 1_000_000,
+        };
         let ring = [sq(0, 0), sq(0, 10), sq(10, 10), sq(10, 0)];
         assert!(contains(&ring, sq(5, 5)));
         assert!(!contains(&ring, sq(15, 5)));
