@@ -61,6 +61,7 @@ impl Default for WebSettings {
 }
 
 /// The whole application as one router.
+#[allow(clippy::too_many_arguments)]
 pub fn app(
     platform: Platform,
     settings: WebSettings,
