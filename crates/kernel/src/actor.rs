@@ -80,11 +80,14 @@ impl Role {
                     | TokensManage
                     | StaffManage
                     | OfficesManage
+                    | PollsManage
             ),
             Role::Operator => matches!(p, IdentityConfirm | QueueOperate),
             Role::Auditor => matches!(p, AuditRead | AuditExport | DeliveriesRead),
             Role::Bank => matches!(p, IdentityConfirmByBank),
-            Role::Citizen | Role::Official | Role::Moderator | Role::MerchantAdmin => false,
+            Role::Official => matches!(p, AppealsAnswer),
+            Role::Moderator => matches!(p, AppealsModerate),
+            Role::Citizen | Role::MerchantAdmin => false,
         }
     }
 }
@@ -116,6 +119,12 @@ pub enum Permission {
     OfficesManage,
     /// Issue queue tickets and call them to a window (operators).
     QueueOperate,
+    /// Accept, send back or reject appeals in the moderation queue (moderators).
+    AppealsModerate,
+    /// Work on and answer the appeals routed to one's body (officials assigned to it).
+    AppealsAnswer,
+    /// Create and close polls (administrators).
+    PollsManage,
 }
 
 impl Permission {
@@ -133,6 +142,9 @@ impl Permission {
             Permission::IdentityConfirmByBank => "identity.confirm_by_bank",
             Permission::OfficesManage => "offices.manage",
             Permission::QueueOperate => "queue.operate",
+            Permission::AppealsModerate => "appeals.moderate",
+            Permission::AppealsAnswer => "appeals.answer",
+            Permission::PollsManage => "polls.manage",
         }
     }
 }

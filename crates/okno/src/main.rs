@@ -278,7 +278,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             init_logging(&s, "info,sqlx=warn")?;
             runtime()?.block_on(async {
                 let (db, secrets) = open(&s, Mode::Create).await?;
-                load_demo(&db, &secrets).await?;
+                load_demo(&db, &secrets, &s).await?;
                 db.close().await;
                 Ok(ExitCode::SUCCESS)
             })
@@ -383,6 +383,7 @@ fn all_migrations() -> Vec<okno_kernel::migrate::Migration> {
     m.extend(okno_directory::migrations());
     m.extend(okno_offices::migrations());
     m.extend(okno_services::migrations());
+    m.extend(okno_appeals::migrations());
     m
 }
 
@@ -416,11 +417,16 @@ async fn open(s: &Settings, mode: Mode) -> anyhow::Result<(Db, Secrets)> {
     Ok((db, secrets))
 }
 
-async fn load_demo(db: &Db, secrets: &Secrets) -> anyhow::Result<()> {
+async fn load_demo(db: &Db, secrets: &Secrets, s: &Settings) -> anyhow::Result<()> {
     let actor = Actor::system("демо-данные");
     let loaded = okno_directory::demo::load(db, &actor).await?;
     let offices = okno_offices::demo::load(db, &actor).await?;
     let forms = okno_services::demo::load(db, &actor).await?;
+    let platform = Platform {
+        db: db.clone(),
+        secrets: Arc::new(secrets.clone()),
+    };
+    let appeals = okno_appeals::demo::load(&platform, &appeals_settings(s)?, &actor).await?;
     let admin = format!("okno_demo_admin_{}", secrets.demo_secret("administrator"));
     let auditor = format!("okno_demo_auditor_{}", secrets.demo_secret("auditor"));
     auth::ensure_token(
@@ -441,6 +447,10 @@ async fn load_demo(db: &Db, secrets: &Secrets) -> anyhow::Result<()> {
         offices.services, offices.slots
     );
     println!("Демо-данные услуг: добавлено форм заявлений {forms}.");
+    println!(
+        "Демо-данные обращений: добавлено органов {}, тем и подтем {}, правил маршрутизации {}, обращений {}.",
+        appeals.bodies, appeals.categories, appeals.routes, appeals.appeals
+    );
     println!("Демо-доступ (вход для сотрудников: /admin/login):");
     println!("  администратор: {admin}");
     println!("  аудитор:       {auditor}");
@@ -480,7 +490,7 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
     };
     let (db, secrets) = open(&s, Mode::Create).await?;
     if demo {
-        load_demo(&db, &secrets).await?;
+        load_demo(&db, &secrets, &s).await?;
     }
     let platform = Platform {
         db: db.clone(),
@@ -490,6 +500,7 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
     let identity = Arc::new(identity(&s, &web, demo)?);
     let metrics = Arc::new(okno_web::metrics::Metrics::new());
     let offices = Arc::new(offices_settings(&s, tls.is_some()));
+    let appeals = Arc::new(appeals_settings(&s)?);
     let app = okno_web::app(
         platform,
         web,
@@ -501,6 +512,7 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
             files_dir: s.data_dir().join("files"),
             public_url: s.public_url(tls.is_some()),
         }),
+        appeals.clone(),
     );
 
     let stop = CancellationToken::new();
@@ -537,6 +549,12 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
         };
         let dispatcher = okno_notify::Dispatcher::new(db.clone(), Arc::new(channels), settings);
         workers.push(tokio::spawn(dispatcher.run(stop.clone())));
+        workers.push(tokio::spawn(okno_appeals::worker::run(
+            db.clone(),
+            appeals.terms.clone(),
+            appeals.worker_poll,
+            stop.clone(),
+        )));
         workers.push(tokio::spawn(okno_offices::service::run_reminders(
             db.clone(),
             offices.reminder_poll,
@@ -639,6 +657,18 @@ fn identity(
         registry: registry(s, demo)?,
         passkeys: okno_identity::passkeys::RelyingParty::new(&s.public_url(web.tls), "Окно")
             .map_err(|e| anyhow::anyhow!("--public-url: {e}"))?,
+    })
+}
+
+fn appeals_settings(s: &Settings) -> anyhow::Result<okno_appeals::Settings> {
+    let terms = okno_appeals::model::Terms::parse(s.appeal_terms.as_deref().unwrap_or(""))
+        .map_err(|e| anyhow::anyhow!("--appeal-terms: {e}"))?;
+    Ok(okno_appeals::Settings {
+        files_dir: s.data_dir().join("files"),
+        terms,
+        worker_poll: Duration::from_millis(s.worker_poll_ms.unwrap_or(500).max(10))
+            .max(Duration::from_millis(50))
+            .min(Duration::from_secs(60)),
     })
 }
 

@@ -203,6 +203,12 @@ pub struct Settings {
     #[arg(long, env = "OKNO_QUEUE_DEFAULT_VISIT_MINUTES", value_name = "MINUTES")]
     pub queue_default_visit_minutes: Option<u64>,
 
+    /// Terms of appeals per kind: message, appeal, complaint, proposal, info_request and forward,
+    /// each N working days (`w`) or N days (`d`, ending on a working day); kinds not named keep
+    /// the defaults [default: message=10w,appeal=30d,complaint=30d,proposal=30d,info_request=30d,forward=7d]
+    #[arg(long, env = "OKNO_APPEAL_TERMS", value_name = "KIND=TERM,…")]
+    pub appeal_terms: Option<String>,
+
     /// Run no background workers on this node (another node runs them)
     #[arg(long, env = "OKNO_NO_WORKERS", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub no_workers: Option<bool>,

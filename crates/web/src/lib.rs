@@ -62,6 +62,7 @@ impl Default for WebSettings {
 }
 
 /// The whole application as one router.
+#[allow(clippy::too_many_arguments)]
 pub fn app(
     platform: Platform,
     settings: WebSettings,
@@ -70,6 +71,7 @@ pub fn app(
     limits: okno_identity::limits::Limits,
     offices: Arc<okno_offices::Settings>,
     services: Arc<okno_services::Settings>,
+    appeals: Arc<okno_appeals::Settings>,
 ) -> Router {
     let limiter = Arc::new(okno_identity::limits::Limiter::new(limits));
     let shell = Shell {
@@ -130,7 +132,8 @@ pub fn app(
         .merge(okno_directory::pages::routes())
         .merge(okno_offices::routes(offices, identity))
         .merge(verify::routes(services.files()))
-        .merge(okno_services::routes(services));
+        .merge(okno_services::routes(services))
+        .merge(okno_appeals::routes(appeals));
 
     Router::new()
         .merge(shell_routes.merge(docs).with_state(shell.clone()))

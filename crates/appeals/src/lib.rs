@@ -1,0 +1,25 @@
+//! The feedback platform (Платформа обратной связи): problem reports and appeals under 59-ФЗ with
+//! routing to the responsible body, moderation, legal deadlines on the production calendar,
+//! answers, ratings and re-opening, the deadline worker and the public figures per body.
+
+pub mod api;
+pub mod demo;
+pub mod model;
+pub mod pages;
+pub mod service;
+pub mod store;
+pub mod worker;
+
+pub use service::Settings;
+
+/// This part's migrations.
+pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
+    vec![okno_kernel::migration!("appeals", 1, "0001_appeals")]
+}
+
+/// Every route of the part: the JSON API and the pages.
+pub fn routes(settings: std::sync::Arc<Settings>) -> axum::Router<okno_kernel::Platform> {
+    api::routes()
+        .merge(pages::routes())
+        .layer(axum::Extension(settings))
+}

@@ -1,0 +1,835 @@
+//! End-to-end tests of the appeals part over HTTP on both engines: filing with a number at once
+//! and a photo, moderation (accept with routing by polygon, send back, reject with a fixed
+//! reason), the body's work (take, interim and final answers, forwarding, the 59-ФЗ extension),
+//! the rating that re-opens an appeal at the supervising body, the public list and figures, and
+//! the deadline worker warning and escalating exactly once with two nodes on one database.
+//!
+//! People are put into the database directly (as in the services tests); staff are API tokens.
+
+use okno_testkit::{engines, query_text, tamper, Engine, Options, TestApp};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const BIN: &str = env!("CARGO_BIN_EXE_okno");
+
+async fn start(engine: Engine) -> TestApp {
+    TestApp::start(
+        BIN,
+        engine,
+        Options {
+            demo: true,
+            args: vec!["--worker-poll-ms".into(), "50".into()],
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// A person with a live session; gives the bearer secret.
+async fn person(app: &TestApp, id: &str, name: &str) -> String {
+    let now = now_ms();
+    let secret = format!("test-session-{id}-{now}");
+    let hash: String = Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    tamper(app, &format!(
+        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
+         VALUES ('{id}', 'person', 'active', 'standard', '{name}', '!', {now}, 'citizen', {now});
+         INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
+         VALUES ('{hash}', 'account', '{id}', {now}, {now}, 3600000, {});",
+        now + 3_600_000
+    ))
+    .await
+    .unwrap();
+    secret
+}
+
+/// A staff API token with `role`; gives its secret and id.
+async fn staff(app: &TestApp, name: &str, role: &str) -> (String, String) {
+    let (code, out, err) = app.okno(&["admin", "token", "create", "--name", name, "--role", role]);
+    assert_eq!(code, 0, "{out}{err}");
+    let secret = out.lines().last().unwrap().trim().to_string();
+    let id = query_text(
+        app,
+        &format!("SELECT id FROM api_tokens WHERE name = '{name}'"),
+    )
+    .await
+    .unwrap();
+    (secret, id)
+}
+
+/// An official of `body`.
+async fn official(app: &TestApp, name: &str, body: &str) -> String {
+    let (secret, id) = staff(app, name, "official").await;
+    let admin = app.admin_token.clone().unwrap();
+    let (s, v) = post(
+        app,
+        "/api/v1/appeals/officials",
+        &admin,
+        json!({"account_id": id, "body_code": body}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    secret
+}
+
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    bearer: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(bearer);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn post(app: &TestApp, path: &str, bearer: &str, body: Value) -> (u16, Value) {
+    send(app, reqwest::Method::POST, path, bearer, Some(body)).await
+}
+
+async fn get(app: &TestApp, path: &str, bearer: &str) -> (u16, Value) {
+    send(app, reqwest::Method::GET, path, bearer, None).await
+}
+
+/// A refusal: problem+json with this stable code and a Russian detail.
+fn refused(r: &(u16, Value), status: u16, code: &str) {
+    assert_eq!(r.0, status, "{}", r.1);
+    assert_eq!(r.1["code"], code, "{}", r.1);
+    let t = r.1["detail"].as_str().unwrap_or("");
+    assert!(
+        t.chars()
+            .any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap_or(c))),
+        "detail not Russian: {}",
+        r.1
+    );
+}
+
+/// A 400 naming one field's rule by its code.
+fn invalid(r: &(u16, Value), code: &str) {
+    refused(r, 400, "validation.failed");
+    assert_eq!(r.1["errors"][0]["code"], code, "{}", r.1);
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
+
+/// A pothole in central Tula: inside the demo polygon of the Central district.
+fn pothole() -> Value {
+    json!({
+        "kind": "message", "category": "pothole",
+        "text": "Глубокая яма у дома 12 по ул. Советской, звоните 8 915 123 45 67.",
+        "address": "Тула, ул. Советская, 12", "lat": 54.1931, "lon": 37.6173,
+        "municipality": "tula", "publish": true
+    })
+}
+
+async fn moderate(app: &TestApp, moderator: &str, id: &str, body: Value) -> (u16, Value) {
+    post(
+        app,
+        &format!("/api/v1/moderation/appeals/{id}"),
+        moderator,
+        body,
+    )
+    .await
+}
+
+fn actions(a: &Value) -> Vec<String> {
+    a["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_problem_report_goes_from_filing_to_the_supervisor_after_a_low_rating() {
+    for engine in engines("appeals lifecycle").await {
+        let app = start(engine).await;
+        let anna = person(&app, "anna", "Анна Смирнова").await;
+        let (moderator, _) = staff(&app, "Модератор", "moderator").await;
+        let central = official(&app, "Управа", "tula-central").await;
+        let city = official(&app, "Администрация", "adm-tula").await;
+        let elsewhere = official(&app, "Новомосковск", "adm-novomoskovsk").await;
+
+        // Filing: a number at once, in the queue.
+        let (s, a) = post(&app, "/api/v1/appeals", &anna, pothole()).await;
+        assert_eq!(s, 201, "{a}");
+        let id = a["id"].as_str().unwrap().to_string();
+        let number = a["number"].as_str().unwrap().to_string();
+        assert!(
+            number.starts_with("ОБ-20") && number.ends_with("-000005"),
+            "{number}"
+        );
+        assert_eq!(a["status"], "new");
+        assert_eq!(a["body_code"], Value::Null);
+
+        // A photo, told by its content.
+        let r = app
+            .client
+            .post(app.url(&format!("/api/v1/appeals/{id}/files?name=yama.png")))
+            .bearer_auth(&anna)
+            .body(PNG.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let f: Value = r.json().await.unwrap();
+        assert_eq!(f["content_type"], "image/png");
+        let r = app
+            .client
+            .post(app.url(&format!("/api/v1/appeals/{id}/files?name=x.pdf")))
+            .bearer_auth(&anna)
+            .body(b"MZ not a pdf".to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 415);
+
+        // Nobody but moderators sees the queue; the citizen and an official are refused.
+        refused(
+            &get(&app, "/api/v1/moderation/appeals", &anna).await,
+            403,
+            "auth.forbidden",
+        );
+        let (s, q) = get(&app, "/api/v1/moderation/appeals", &moderator).await;
+        assert_eq!(s, 200);
+        assert!(
+            q.as_array().unwrap().iter().any(|x| x["id"] == id.as_str()),
+            "{q}"
+        );
+        // An official of another body cannot see it.
+        refused(
+            &get(&app, &format!("/api/v1/appeals/{id}"), &elsewhere).await,
+            404,
+            "not_found",
+        );
+
+        // Accepted: routed by the polygon of central Tula, with the terms.
+        let (s, a) = moderate(&app, &moderator, &id, json!({"verdict": "accept"})).await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["status"], "routed");
+        assert_eq!(a["body_code"], "tula-central");
+        assert!(
+            a["due_date"].is_string() && a["forward_due"].is_string(),
+            "{a}"
+        );
+        // Accepting twice is refused by the status machine.
+        refused(
+            &moderate(&app, &moderator, &id, json!({"verdict": "accept"})).await,
+            409,
+            "appeal.transition_forbidden",
+        );
+
+        // The body: the other body's official is refused; the right one takes and answers.
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/body/appeals/{id}/take"),
+                &elsewhere,
+                json!({}),
+            )
+            .await,
+            403,
+            "appeal.not_official",
+        );
+        let (s, d) = get(&app, "/api/v1/body/appeals", &central).await;
+        assert_eq!(s, 200);
+        assert!(
+            d.as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["number"] == number.as_str()),
+            "{d}"
+        );
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/body/appeals/{id}/take"),
+            &central,
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["status"], "in_work");
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/body/appeals/{id}/answers"),
+            &central,
+            json!({"final": false, "text": "Заявка передана подрядчику."}),
+        )
+        .await;
+        assert_eq!(s, 201, "{a}");
+        assert_eq!(a["status"], "in_work");
+        // Rating before the final answer is refused.
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/appeals/{id}/rating"),
+                &anna,
+                json!({"rating": 5, "solved": true}),
+            )
+            .await,
+            409,
+            "appeal.transition_forbidden",
+        );
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/body/appeals/{id}/answers"),
+            &central,
+            json!({"final": true, "text": "Яма заделана 3 декабря."}),
+        )
+        .await;
+        assert_eq!(s, 201, "{a}");
+        assert_eq!(a["status"], "answered");
+        let answer = a["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["kind"] == "final")
+            .unwrap();
+        // A file to the answer.
+        let r = app
+            .client
+            .post(app.url(&format!(
+                "/api/v1/appeals/{id}/files?name=akt.png&message={}",
+                answer["id"].as_str().unwrap()
+            )))
+            .bearer_auth(&central)
+            .body(PNG.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+
+        // The author comments, then rates 2: re-opened at the supervising body.
+        let (s, _) = post(
+            &app,
+            &format!("/api/v1/appeals/{id}/comments"),
+            &anna,
+            json!({"text": "Яма на месте."}),
+        )
+        .await;
+        assert_eq!(s, 201);
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/appeals/{id}/rating"),
+                &anna,
+                json!({"rating": 6, "solved": false}),
+            )
+            .await,
+            400,
+            "validation.failed",
+        );
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/appeals/{id}/rating"),
+            &anna,
+            json!({"rating": 2, "solved": false}),
+        )
+        .await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["status"], "reopened");
+        assert_eq!(a["body_code"], "adm-tula");
+        assert_eq!(a["rating"], 2);
+        assert_eq!(
+            actions(&a),
+            [
+                "filed",
+                "accepted",
+                "taken",
+                "interim_answer",
+                "answered",
+                "reopened"
+            ]
+        );
+        // The first body no longer has it; the supervisor does, and answers again.
+        refused(
+            &get(&app, &format!("/api/v1/appeals/{id}"), &central).await,
+            404,
+            "not_found",
+        );
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/body/appeals/{id}/answers"),
+            &city,
+            json!({"final": true, "text": "Участок отремонтирован полностью."}),
+        )
+        .await;
+        assert_eq!(s, 201, "{a}");
+        // A rating of 3 closes it.
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/appeals/{id}/rating"),
+            &anna,
+            json!({"rating": 3, "solved": true}),
+        )
+        .await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["status"], "closed");
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/appeals/{id}/comments"),
+                &anna,
+                json!({"text": "ещё"}),
+            )
+            .await,
+            409,
+            "appeal.closed",
+        );
+
+        // Every change reached the person's inbox.
+        let inbox = query_text(
+            &app,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM outbox WHERE payload LIKE '%anna%' AND kind = 'notify.message'",
+        )
+        .await
+        .unwrap();
+        assert!(inbox.parse::<i64>().unwrap() >= 7, "{inbox}");
+
+        // The public side: published without the phone number or the author.
+        let list: Vec<Value> = app
+            .get("/api/v1/public/reports")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let mine = list
+            .iter()
+            .find(|r| r["number"] == number.as_str())
+            .expect("published");
+        let text = mine["text"].as_str().unwrap();
+        assert!(
+            text.contains("[номер скрыт]") && !text.contains("123 45 67"),
+            "{text}"
+        );
+        assert!(!mine.to_string().contains("Смирнова"), "{mine}");
+        let html = app.get("/appeals/reports").await.text().await.unwrap();
+        assert!(html.contains("<svg") && html.contains(&number), "map");
+        let figures: Vec<Value> = app
+            .get("/api/v1/public/figures")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let tc = figures
+            .iter()
+            .find(|f| f["body_code"] == "tula-central")
+            .unwrap();
+        // The demo's answered report; this one moved to the supervisor when it was re-opened.
+        assert_eq!(tc["answered"], 1, "{tc}");
+        let city_f = figures
+            .iter()
+            .find(|f| f["body_code"] == "adm-tula")
+            .unwrap();
+        assert_eq!(city_f["answered"], 1, "{city_f}");
+        assert_eq!(city_f["rated"], 1, "{city_f}");
+        assert_eq!(city_f["mean_rating"], 3.0, "{city_f}");
+        let csv = app
+            .get("/api/v1/public/figures.csv")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            csv.starts_with('\u{feff}') && csv.contains("Управа Центрального округа"),
+            "{csv}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn moderators_reject_with_a_fixed_reason_and_send_back_for_correction() {
+    for engine in engines("appeals moderation").await {
+        let app = start(engine).await;
+        let ivan = person(&app, "ivan", "Иван Петров").await;
+        let (moderator, _) = staff(&app, "Модератор", "moderator").await;
+        let complaint = json!({"kind": "complaint", "category": "driver", "text": "Водитель автобуса № 18 нагрубил пассажирам.", "municipality": "tula"});
+
+        // Bad input is refused at filing.
+        let mut bad = complaint.clone();
+        bad["category"] = json!("transport");
+        refused(
+            &post(&app, "/api/v1/appeals", &ivan, bad).await,
+            400,
+            "validation.failed",
+        );
+        let mut bad = complaint.clone();
+        bad["text"] = json!("   ");
+        refused(
+            &post(&app, "/api/v1/appeals", &ivan, bad).await,
+            400,
+            "validation.failed",
+        );
+        let mut bad = complaint.clone();
+        bad["lat"] = json!(54.2);
+        refused(
+            &post(&app, "/api/v1/appeals", &ivan, bad).await,
+            400,
+            "validation.failed",
+        );
+        let anon = app
+            .client
+            .post(app.url("/api/v1/appeals"))
+            .json(&complaint)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anon.status(), 401);
+
+        let (_, a) = post(&app, "/api/v1/appeals", &ivan, complaint.clone()).await;
+        let id = a["id"].as_str().unwrap().to_string();
+        // A rejection needs a reason from the list; one outside it is not parsed at all.
+        invalid(
+            &moderate(&app, &moderator, &id, json!({"verdict": "reject"})).await,
+            "appeal.reason_required",
+        );
+        let r = moderate(
+            &app,
+            &moderator,
+            &id,
+            json!({"verdict": "reject", "reason": "i_dont_like_it"}),
+        )
+        .await;
+        assert_eq!(r.0, 400, "{}", r.1);
+        let (s, a) = moderate(
+            &app,
+            &moderator,
+            &id,
+            json!({"verdict": "reject", "reason": "no_return_address"}),
+        )
+        .await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["status"], "rejected");
+        // The author sees the reason.
+        let (_, mine) = get(&app, &format!("/api/v1/appeals/{id}"), &ivan).await;
+        assert_eq!(mine["reject_reason"], "no_return_address");
+        assert!(
+            mine["reject_reason_title"]
+                .as_str()
+                .unwrap()
+                .contains("адрес"),
+            "{mine}"
+        );
+        let page = app
+            .client
+            .get(app.url(&format!("/account/appeals/{id}")))
+            .bearer_auth(&ivan)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Обращение отклонено"), "{page}");
+
+        // Sent back for correction: out of the queue until corrected.
+        let (_, b) = post(&app, "/api/v1/appeals", &ivan, complaint.clone()).await;
+        let id2 = b["id"].as_str().unwrap().to_string();
+        let (s, _) = moderate(&app, &moderator, &id2, json!({"verdict": "take"})).await;
+        assert_eq!(s, 200);
+        invalid(
+            &moderate(&app, &moderator, &id2, json!({"verdict": "send_back"})).await,
+            "appeal.note_required",
+        );
+        let (s, b) = moderate(
+            &app,
+            &moderator,
+            &id2,
+            json!({"verdict": "send_back", "note": "Укажите время и номер маршрута."}),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["status"], "new");
+        assert_eq!(b["awaiting_correction"], true);
+        let (_, q) = get(&app, "/api/v1/moderation/appeals", &moderator).await;
+        assert!(!q
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == id2.as_str()));
+        let (s, b) = post(
+            &app,
+            &format!("/api/v1/appeals/{id2}/correction"),
+            &ivan,
+            json!({"text": "Маршрут № 18, 12 ноября около 8:10: водитель нагрубил пассажирам."}),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["awaiting_correction"], false);
+        let (_, q) = get(&app, "/api/v1/moderation/appeals", &moderator).await;
+        assert!(q
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == id2.as_str()));
+        // Routed by the regional transport rule (the municipality's region is 71).
+        let (_, b) = moderate(&app, &moderator, &id2, json!({"verdict": "accept"})).await;
+        assert_eq!(b["body_code"], "min-transport71", "{b}");
+
+        // Every decision is in the audit journal.
+        let n = query_text(
+            &app,
+            &format!(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM (
+                   SELECT id FROM audit_log WHERE subject_id IN ('{id}', '{id2}') AND action = 'appeals.appeal.changed'
+                   UNION ALL
+                   SELECT id FROM audit_pending WHERE subject_id IN ('{id}', '{id2}') AND action = 'appeals.appeal.changed') x"
+            ),
+        )
+        .await
+        .unwrap();
+        // filed and rejected; filed, taken, sent back, corrected and accepted.
+        assert_eq!(n, "7");
+    }
+}
+
+#[tokio::test]
+async fn a_formal_appeal_is_extended_once_and_forwarded_with_a_reason() {
+    for engine in engines("appeals extension").await {
+        let app = start(engine).await;
+        let olga = person(&app, "olga", "Ольга Кузнецова").await;
+        let (moderator, _) = staff(&app, "Модератор", "moderator").await;
+        let ministry = official(&app, "Минтранс", "min-transport71").await;
+        let (_, a) = post(
+            &app,
+            "/api/v1/appeals",
+            &olga,
+            json!({"kind": "appeal", "category": "bus-schedule", "text": "Прошу восстановить маршрут № 7.",
+                   "municipality": "aleksin", "reply_address": "olga@example.ru"}),
+        )
+        .await;
+        let id = a["id"].as_str().unwrap().to_string();
+        let (_, a) = moderate(&app, &moderator, &id, json!({"verdict": "accept"})).await;
+        assert_eq!(a["body_code"], "min-transport71", "{a}");
+        let due = a["due_date"].as_str().unwrap().to_string();
+        let registered = a["registered_on"].as_str().unwrap().to_string();
+        // 30 days from registration, moved off a day off by at most the longest holiday run.
+        let d = |s: &str| {
+            time::Date::parse(s, &time::format_description::well_known::Iso8601::DATE).unwrap()
+        };
+        let gap = (d(&due) - d(&registered)).whole_days();
+        assert!((30..=41).contains(&gap), "{registered} → {due}");
+
+        let ext = format!("/api/v1/body/appeals/{id}/extension");
+        refused(
+            &post(
+                &app,
+                &ext,
+                &ministry,
+                json!({"days": 31, "reason": "Нужна проверка"}),
+            )
+            .await,
+            400,
+            "validation.failed",
+        );
+        let (s, a) = post(
+            &app,
+            &ext,
+            &ministry,
+            json!({"days": 20, "reason": "Запрошены сведения у перевозчика"}),
+        )
+        .await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["extended"], true);
+        let gap = (d(a["due_date"].as_str().unwrap()) - d(&due)).whole_days();
+        assert!((20..=31).contains(&gap), "{due} → {}", a["due_date"]);
+        refused(
+            &post(&app, &ext, &ministry, json!({"days": 5, "reason": "Ещё"})).await,
+            409,
+            "appeal.already_extended",
+        );
+        // The author sees the reason.
+        let (_, mine) = get(&app, &format!("/api/v1/appeals/{id}"), &olga).await;
+        let e = mine["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "extended")
+            .unwrap();
+        assert_eq!(e["note"], "Запрошены сведения у перевозчика");
+
+        // Forwarded outside the competence, with a reason the author sees.
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/body/appeals/{id}/forward"),
+                &ministry,
+                json!({"body": "min-transport71", "reason": "x"}),
+            )
+            .await,
+            400,
+            "validation.failed",
+        );
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/body/appeals/{id}/forward"),
+            &ministry,
+            json!({"body": "gov71", "reason": "Маршруты Алексина утверждает правительство области."}),
+        )
+        .await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["body_code"], "gov71");
+        assert_eq!(a["status"], "routed");
+        assert_eq!(
+            a["extended"], false,
+            "registered anew at the receiving body"
+        );
+        let (_, mine) = get(&app, &format!("/api/v1/appeals/{id}"), &olga).await;
+        let e = mine["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "forwarded")
+            .unwrap();
+        assert_eq!(
+            e["note"],
+            "Маршруты Алексина утверждает правительство области."
+        );
+
+        // A problem report's term is not extended.
+        let (_, m) = post(&app, "/api/v1/appeals", &olga, json!({"kind": "message", "category": "stops", "text": "Сломан павильон.", "municipality": "aleksin"})).await;
+        let mid = m["id"].as_str().unwrap().to_string();
+        let (_, m) = moderate(
+            &app,
+            &moderator,
+            &mid,
+            json!({"verdict": "accept", "body": "min-transport71"}),
+        )
+        .await;
+        assert_eq!(m["body_code"], "min-transport71");
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/body/appeals/{mid}/extension"),
+                &ministry,
+                json!({"days": 5, "reason": "x"}),
+            )
+            .await,
+            409,
+            "appeal.extension_not_allowed",
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_nodes_warn_and_escalate_each_appeal_exactly_once() {
+    for engine in engines("appeals worker").await {
+        let app = start(engine).await;
+        let petr = person(&app, "petr", "Пётр Орлов").await;
+        let (moderator, _) = staff(&app, "Модератор", "moderator").await;
+        // A second node on the same database, running the workers too.
+        let port = okno_testkit::free_port();
+        let mut second = std::process::Command::new(BIN)
+            .arg("serve")
+            .args(app.db_args())
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--worker-poll-ms",
+                "50",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+
+        let mut ids = Vec::new();
+        for i in 0..6 {
+            let (_, a) = post(
+                &app,
+                "/api/v1/appeals",
+                &petr,
+                json!({"kind": "message", "category": "heating", "text": format!("Холодные батареи, подъезд {i}."), "municipality": "tula"}),
+            )
+            .await;
+            let id = a["id"].as_str().unwrap().to_string();
+            let (_, a) = moderate(&app, &moderator, &id, json!({"verdict": "accept"})).await;
+            assert_eq!(a["body_code"], "adm-tula", "{a}");
+            ids.push(id);
+        }
+        // Three are due today (warned), three were due long ago (escalated to the supervisor).
+        let today = time::OffsetDateTime::now_utc().date();
+        let past = today - time::Duration::days(40);
+        let list = |v: &[String]| {
+            v.iter()
+                .map(|i| format!("'{i}'"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        tamper(
+            &app,
+            &format!(
+                "UPDATE appeals SET due_date = '{}' WHERE id IN ({});
+             UPDATE appeals SET due_date = '{past}' WHERE id IN ({});",
+                today + time::Duration::days(1),
+                list(&ids[..3]),
+                list(&ids[3..])
+            ),
+        )
+        .await
+        .unwrap();
+        let count = |action: &'static str| {
+            let app = &app;
+            let ids = ids.clone();
+            async move {
+                query_text(app, &format!(
+                    "SELECT CAST(COUNT(*) AS TEXT) FROM appeal_events WHERE action = '{action}' AND appeal_id IN ({})",
+                    list(&ids)
+                ))
+                .await
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+            }
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while (count("deadline_warning").await < 3 || count("escalated").await < 3)
+            && std::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        // Let both nodes run many more rounds: nothing is done twice.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let _ = second.kill();
+        let _ = second.wait();
+        assert_eq!(count("escalated").await, 3);
+        for id in &ids[..3] {
+            let n = query_text(&app, &format!(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM appeal_events WHERE action = 'deadline_warning' AND appeal_id = '{id}'"
+            ))
+            .await
+            .unwrap();
+            assert_eq!(n, "1", "{id}");
+        }
+        for id in &ids[3..] {
+            let (_, a) = get(&app, &format!("/api/v1/appeals/{id}"), &petr).await;
+            assert_eq!(a["body_code"], "gov71", "{a}");
+            assert_eq!(a["status"], "routed");
+            assert_eq!(
+                actions(&a).iter().filter(|x| *x == "escalated").count(),
+                1,
+                "{a}"
+            );
+            assert!(a["due_date"].as_str().unwrap() > past.to_string().as_str());
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! Browser test of the feedback platform in headless Chromium: a person files a problem report
+//! with a place and attaches a photo (uploaded by the page's script under the CSP), a moderator
+//! accepts it from the queue, the official of the body the polygon routed it to answers, the
+//! person rates the answer 2 and the appeal re-opens at the supervising body.
+
+use fantoccini::{Client, Locator};
+use okno_testkit::{query_text, tamper, Engine, Options, TestApp};
+use sha2::{Digest, Sha256};
+
+const BIN: &str = env!("CARGO_BIN_EXE_okno");
+
+async fn staff_token(app: &TestApp, name: &str, role: &str) -> (String, String) {
+    let (code, out, err) = app.okno(&["admin", "token", "create", "--name", name, "--role", role]);
+    assert_eq!(code, 0, "{out}{err}");
+    let secret = out.lines().last().unwrap().trim().to_string();
+    let id = query_text(
+        app,
+        &format!("SELECT id FROM api_tokens WHERE name = '{name}'"),
+    )
+    .await
+    .unwrap();
+    (secret, id)
+}
+
+async fn sign_in_staff(c: &Client, app: &TestApp, token: &str) {
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&app.url("/admin/login")).await.unwrap();
+    c.find(Locator::Id("token"))
+        .await
+        .unwrap()
+        .send_keys(token)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css(".user-name"))
+        .await
+        .unwrap();
+}
+
+/// The text of the element `id` once it contains `needle` (the page may still be loading the
+/// next one); the last text seen after five seconds otherwise.
+async fn wait_text(c: &Client, id: &str, needle: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..50 {
+        if let Ok(e) = c.find(Locator::Id(id)).await {
+            if let Ok(t) = e.text().await {
+                if t.contains(needle) {
+                    return t;
+                }
+                last = t;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    last
+}
+
+#[tokio::test]
+async fn a_reported_pothole_is_answered_and_a_rating_of_two_reopens_it_at_the_supervisor() {
+    let app = TestApp::start(
+        BIN,
+        Engine::Sqlite,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let Some((_driver, c)) = okno_testkit::browser::start("the appeals browser test").await else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let secret = format!("browser-session-{now}");
+    let hash: String = Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    tamper(&app, &format!(
+        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
+         VALUES ('nina', 'person', 'active', 'standard', 'Нина', '!', {now}, 'citizen', {now});
+         INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
+         VALUES ('{hash}', 'account', 'nina', {now}, {now}, 3600000, {});",
+        now + 3_600_000
+    ))
+    .await
+    .unwrap();
+    let (moderator, _) = staff_token(&app, "Модератор", "moderator").await;
+    let (official, official_id) = staff_token(&app, "Управа", "official").await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/appeals/officials"))
+        .bearer_auth(app.admin_token.clone().unwrap())
+        .json(&serde_json::json!({"account_id": official_id, "body_code": "tula-central"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let as_person = |c: Client| {
+        let secret = secret.clone();
+        let base = app.url("/");
+        async move {
+            c.delete_all_cookies().await.unwrap();
+            c.goto(&base).await.unwrap();
+            c.execute(
+                &format!("document.cookie = 'okno_session={secret}; path=/'"),
+                vec![],
+            )
+            .await
+            .unwrap();
+        }
+    };
+
+    // The person files a problem report with a place.
+    as_person(c.clone()).await;
+    c.goto(&app.url("/appeals/new?kind=message")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("appeal-form"))
+        .await
+        .unwrap();
+    c.find(Locator::Id("f-category"))
+        .await
+        .unwrap()
+        .select_by_value("pothole")
+        .await
+        .unwrap();
+    c.find(Locator::Id("f-municipality"))
+        .await
+        .unwrap()
+        .select_by_value("tula")
+        .await
+        .unwrap();
+    for (id, v) in [
+        (
+            "f-text",
+            "Яма на проезжей части у дома 3 по ул. Металлистов.",
+        ),
+        ("f-address", "Тула, ул. Металлистов, 3"),
+        ("f-lat", "54.1952"),
+        ("f-lon", "37.6150"),
+    ] {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(v)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Css("input[name=publish]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#appeal-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let number = wait_text(&c, "appeal-number", "ОБ-").await;
+    assert!(number.starts_with("ОБ-"), "{number}");
+    assert_eq!(wait_text(&c, "appeal-status", "Новое").await, "Новое");
+    let id = query_text(
+        &app,
+        &format!("SELECT id FROM appeals WHERE number = '{number}'"),
+    )
+    .await
+    .unwrap();
+
+    // A photo, uploaded as soon as it is chosen.
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("yama.png");
+    std::fs::write(&photo, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").unwrap();
+    c.find(Locator::Id("appeal-upload"))
+        .await
+        .unwrap()
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    let status = wait_text(&c, "upload-status", "Файл добавлен").await;
+    assert!(status.contains("Файл добавлен: yama.png"), "{status}");
+    assert_eq!(
+        query_text(
+            &app,
+            &format!("SELECT file_name FROM appeal_files WHERE appeal_id = '{id}'")
+        )
+        .await
+        .unwrap(),
+        "yama.png"
+    );
+
+    // The moderator accepts it from the queue; routing sends it to the Central district.
+    sign_in_staff(&c, &app, &moderator).await;
+    c.goto(&app.url("/moderation")).await.unwrap();
+    c.wait()
+        .for_element(Locator::XPath(&format!(
+            "//article[@id='queue-{number}']//button[text()='Принять']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = wait_text(&c, "moderation-notice", "Управа").await;
+    assert!(notice.contains("Управа Центрального округа"), "{notice}");
+
+    // The official takes it and answers.
+    sign_in_staff(&c, &app, &official).await;
+    c.goto(&app.url(&format!("/body/appeals/{id}")))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("take"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(wait_text(&c, "body-notice", "В работе")
+        .await
+        .contains("В работе"));
+    c.find(Locator::Id("answer-text"))
+        .await
+        .unwrap()
+        .send_keys("Яма будет заделана до конца недели.")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#answer-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(wait_text(&c, "body-notice", "Ответ дан")
+        .await
+        .contains("Ответ дан"));
+
+    // The person rates it 2: re-opened at the supervising body, the city administration.
+    as_person(c.clone()).await;
+    c.goto(&app.url(&format!("/account/appeals/{id}")))
+        .await
+        .unwrap();
+    assert_eq!(
+        wait_text(&c, "appeal-status", "Ответ дан").await,
+        "Ответ дан"
+    );
+    c.find(Locator::Id("rating-2"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#rate-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = wait_text(&c, "appeal-notice", "повторно открыто").await;
+    assert!(notice.contains("повторно открыто"), "{notice}");
+    assert_eq!(
+        wait_text(&c, "appeal-status", "Повторно").await,
+        "Повторно открыто"
+    );
+    assert_eq!(
+        wait_text(&c, "appeal-body", "Тулы").await,
+        "Администрация г. Тулы"
+    );
+    let history = wait_text(&c, "appeal-history", "Оценка 2").await;
+    assert!(
+        history.contains("Оценка 2, проблема не решена"),
+        "{history}"
+    );
+    c.close().await.unwrap();
+}
