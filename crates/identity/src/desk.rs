@@ -57,9 +57,23 @@ pub struct Issued {
     pub full_name: String,
     /// The СНИЛС, formatted `XXX-XXX-XXX YY`.
     pub login: String,
-    pub temporary_password: String,
-    /// Until when the temporary password is accepted (ms since the epoch).
+    /// A temporary password (24 hours), unless a one-time sign-in code was asked for.
+    pub temporary_password: Option<String>,
+    /// The secret of a one-time sign-in link (`/login/link/{code}`, 5 minutes), when asked for.
+    pub sign_in_code: Option<String>,
+    /// Until when the temporary password or the code is accepted (ms since the epoch).
     pub valid_until: i64,
+}
+
+/// What the person leaves with after an in-person recovery.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RestoreMethod {
+    /// A temporary password valid 24 hours, printed on the справка.
+    #[default]
+    TemporaryPassword,
+    /// A one-time QR code valid 5 minutes, scanned at the desk; the person sets a new password.
+    QrCode,
 }
 
 fn operator_account(operator: &Actor) -> Result<()> {
@@ -226,7 +240,8 @@ pub async fn register_in_person(
         account_id: id,
         full_name,
         login,
-        temporary_password: password,
+        temporary_password: Some(password),
+        sign_in_code: None,
         valid_until: now + TEMPORARY_PASSWORD_MS,
     })
 }
@@ -240,6 +255,7 @@ struct Docs {
 /// Restores access after the operator compared the passport shown with the profile: a new
 /// temporary password (24 hours, to be changed at the first sign-in), every session ended, the
 /// lockout lifted, and the person told. A mismatch refuses with a reason, audited.
+#[allow(clippy::too_many_arguments)]
 pub async fn restore_in_person(
     db: &Db,
     secrets: &Secrets,
@@ -248,8 +264,11 @@ pub async fn restore_in_person(
     desk: &Desk,
     account_id: &str,
     passport: &str,
+    method: RestoreMethod,
 ) -> Result<Issued> {
     operator_account(operator)?;
+    // With a QR code the password becomes one nobody knows, and the person sets their own after
+    // signing in with the code.
     let password = temporary_password(idn);
     let hash = idn.hasher.hash(&password).await.map_err(Error::internal)?;
     let mut tx = db.begin().await?;
@@ -285,7 +304,7 @@ pub async fn restore_in_person(
             },
             subject_type: "account",
             subject_id: account_id,
-            details: serde_json::json!({ "office": desk.office, "device": desk.device, "refusal": refused.map(Refusal::code) }),
+            details: serde_json::json!({ "office": desk.office, "device": desk.device, "refusal": refused.map(Refusal::code), "method": method }),
         },
     )
     .await?;
@@ -294,12 +313,27 @@ pub async fn restore_in_person(
         return Err(refusal(r));
     }
     let now = now_ms();
+    let (valid_until, code) = match method {
+        RestoreMethod::TemporaryPassword => (now + TEMPORARY_PASSWORD_MS, None),
+        RestoreMethod::QrCode => {
+            let code = crate::service::random_token();
+            q_exec!(
+                &mut tx,
+                "INSERT INTO sign_in_links (id_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                okno_kernel::auth::secret_hash(&code),
+                account_id,
+                now,
+                now + crate::service::SIGN_IN_LINK_MS
+            )?;
+            (now + crate::service::SIGN_IN_LINK_MS, Some(code))
+        }
+    };
     q_exec!(
         &mut tx,
         "UPDATE accounts SET password_hash = $1, password_changed_at = $2, must_change_password = 1, password_expires_at = $3 WHERE id = $4",
         &hash,
         now,
-        now + TEMPORARY_PASSWORD_MS,
+        valid_until,
         account_id
     )?;
     let ended = q_exec!(
@@ -330,8 +364,9 @@ pub async fn restore_in_person(
         account_id: a.id.clone(),
         full_name: a.display_name.clone(),
         login: snils.or(a.phone.clone()).unwrap_or_else(|| a.id.clone()),
-        temporary_password: password,
-        valid_until: now + TEMPORARY_PASSWORD_MS,
+        temporary_password: code.is_none().then_some(password),
+        sign_in_code: code,
+        valid_until,
     })
 }
 

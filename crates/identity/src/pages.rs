@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -33,6 +33,7 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
     Router::new()
         .route("/register", get(register_form).post(register))
         .route("/login", get(login_form).post(login))
+        .route("/login/link/{code}", get(link_form).post(link_sign_in))
         .route("/login/code", get(code_form).post(code))
         .route("/recover", get(recover_form).post(recover_start))
         .route("/recover/complete", post(recover_complete))
@@ -324,6 +325,48 @@ async fn login(
             Ok(r)
         }
         Err(e @ Error::Problem(_)) => Ok(again(e.to_problem().detail, status_of(&e))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "identity_link.html")]
+struct LinkPage {
+    chrome: Chrome,
+    code: String,
+    error: Option<String>,
+}
+
+/// The page a one-time QR code opens: a button, so that a link preview or a scanner's prefetch
+/// does not spend the code.
+async fn link_form(chrome: Chrome, Path(code): Path<String>) -> Response {
+    render(&LinkPage {
+        chrome,
+        code,
+        error: None,
+    })
+}
+
+async fn link_sign_in(
+    State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
+    chrome: Chrome,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let device = cookie(&headers, DEVICE_COOKIE).map(str::to_string);
+    let client = caller.client(device, chrome.kiosk);
+    match service::sign_in_by_link(&p.db, &p.secrets, &idn, &code, &client).await {
+        Ok(s) => Ok(signed_in_response(&idn, s, "/account")),
+        Err(e @ Error::Problem(_)) => Ok(with_status(
+            render(&LinkPage {
+                chrome,
+                code,
+                error: Some(e.to_problem().detail),
+            }),
+            status_of(&e),
+        )),
         Err(e) => Err(e.into()),
     }
 }

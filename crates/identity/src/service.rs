@@ -926,6 +926,74 @@ pub async fn sign_in(
     Ok(SignIn::Done(signed))
 }
 
+/// How long a one-time sign-in link (the QR code of an in-person recovery) is valid.
+pub const SIGN_IN_LINK_MS: i64 = 5 * 60 * 1000;
+
+#[derive(serde::Deserialize, sqlx::FromRow)]
+struct Link {
+    account_id: String,
+    expires_at: i64,
+    used_at: Option<i64>,
+}
+
+/// Signs in with a one-time link: valid [`SIGN_IN_LINK_MS`], used once (also under concurrent
+/// use), never for a blocked account. The session must change the password before anything else.
+pub async fn sign_in_by_link(
+    db: &Db,
+    secrets: &Secrets,
+    idn: &Identity,
+    token: &str,
+    client: &Client,
+) -> Result<SignedIn> {
+    let invalid = || {
+        Error::from(
+            Problem::new(401, "auth.link_invalid", "Код для входа недействителен").with_detail(
+                "QR-код для входа действует 5 минут и только один раз. Получите новый в центре обслуживания.",
+            ),
+        )
+    };
+    let hash = auth::secret_hash(token);
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let link = q_opt!(
+        &mut tx,
+        Link,
+        "SELECT account_id, expires_at, used_at FROM sign_in_links WHERE id_hash = $1",
+        &hash
+    )?
+    .ok_or_else(invalid)?;
+    if link.used_at.is_some() || link.expires_at <= now {
+        return Err(invalid());
+    }
+    if q_exec!(
+        &mut tx,
+        "UPDATE sign_in_links SET used_at = $1 WHERE id_hash = $2 AND used_at IS NULL",
+        now,
+        &hash
+    )? != 1
+    {
+        return Err(invalid());
+    }
+    let account = load(&mut tx, &link.account_id).await?;
+    if account.status == "blocked" {
+        return Err(invalid());
+    }
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor: &account.actor(),
+            action: "identity.sign_in.link",
+            subject_type: "account",
+            subject_id: &account.id,
+            details: serde_json::json!({ "ip": client.ip }),
+        },
+    )
+    .await?;
+    let signed = open_session(&mut tx, secrets, idn, &account, false, client, true).await?;
+    tx.commit().await?;
+    Ok(signed)
+}
+
 /// The second factors an account has set up, read in one statement on the sign-in path.
 #[derive(serde::Deserialize, sqlx::FromRow)]
 struct Factors {

@@ -416,14 +416,26 @@ fn receipt_pdf(
             Block::Space(4.0),
             Block::Field("Владелец учётной записи".into(), issued.full_name.clone()),
             Block::Field("Логин (СНИЛС)".into(), issued.login.clone()),
-            Block::Field("Временный пароль".into(), issued.temporary_password.clone()),
-            Block::Text(format!(
-                "Временный пароль действует до {until} (UTC). При первом входе придумайте новый пароль: без этого работать в личном кабинете нельзя. Никому не сообщайте пароль, сотрудники центра его не спрашивают."
-            )),
+            match &issued.temporary_password {
+                Some(pw) => Block::Field("Временный пароль".into(), pw.clone()),
+                None => Block::Field("Вход".into(), "по одноразовому QR-коду".into()),
+            },
+            Block::Text(match issued.temporary_password {
+                Some(_) => format!(
+                    "Временный пароль действует до {until} (UTC). При первом входе придумайте новый пароль: без этого работать в личном кабинете нельзя. Никому не сообщайте пароль, сотрудники центра его не спрашивают."
+                ),
+                None => format!(
+                    "QR-код ниже действует до {until} (UTC) и только один раз: отсканируйте его камерой телефона и придумайте новый пароль. Никому не показывайте этот код."
+                ),
+            }),
             Block::Space(4.0),
             Block::Qr {
                 payload: sign_in_url.to_string(),
-                caption: format!("Отсканируйте камерой телефона, чтобы открыть страницу входа: {sign_in_url}"),
+                caption: if issued.sign_in_code.is_some() {
+                    "Одноразовый код для входа".to_string()
+                } else {
+                    format!("Отсканируйте камерой телефона, чтобы открыть страницу входа: {sign_in_url}")
+                },
             },
             Block::Space(4.0),
             Block::Field("Оператор".into(), operator.name.clone()),
@@ -438,6 +450,8 @@ fn receipt_pdf(
 pub struct DeskIssued {
     #[serde(flatten)]
     pub issued: Issued,
+    /// The one-time sign-in link the QR code holds, when one was asked for.
+    pub sign_in_url: Option<String>,
     /// `GET` it (same operator, 15 minutes) for the PDF справка.
     pub receipt_url: String,
 }
@@ -519,10 +533,12 @@ pub async fn register_person(
     Ok(DeskIssued {
         issued,
         receipt_url,
+        sign_in_url: None,
     })
 }
 
 /// Restores a person's access at the desk and prepares the справка with the new temporary password.
+#[allow(clippy::too_many_arguments)]
 pub async fn restore_access(
     db: &Db,
     secrets: &Secrets,
@@ -531,6 +547,7 @@ pub async fn restore_access(
     public_url: &str,
     account_id: &str,
     passport: &str,
+    method: okno_identity::desk::RestoreMethod,
 ) -> Result<DeskIssued> {
     let (o, ctx) = current_desk(db, actor).await?;
     let issued = okno_identity::desk::restore_in_person(
@@ -541,19 +558,27 @@ pub async fn restore_access(
         &ctx.desk(),
         account_id,
         passport,
+        method,
     )
     .await?;
+    let sign_in_url = issued
+        .sign_in_code
+        .as_ref()
+        .map(|code| format!("{public_url}/login/link/{code}"));
     let pdf = receipt_pdf(
         "Справка о восстановлении доступа",
         &issued,
         &o,
         actor,
-        &format!("{public_url}/login"),
+        sign_in_url
+            .as_deref()
+            .unwrap_or(&format!("{public_url}/login")),
     )?;
     let receipt_url = keep_receipt(db, secrets, actor, &issued.account_id, &pdf).await?;
     Ok(DeskIssued {
         issued,
         receipt_url,
+        sign_in_url,
     })
 }
 

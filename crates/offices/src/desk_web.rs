@@ -54,7 +54,7 @@ pub fn routes() -> Router<Platform> {
     paths(devices_list, device_register, device_revoke, operator_assign, people_find, person_register,
         person_confirm, person_restore),
     components(schemas(NewDevice, Registered, DeviceView, DeviceKind, OperatorRole, AssignOperator,
-        NewPerson, DeskIssued, okno_identity::desk::Issued, Found, ConfirmRequest, RestoreRequest, LevelAnswer)),
+        NewPerson, DeskIssued, okno_identity::desk::Issued, Found, ConfirmRequest, RestoreRequest, okno_identity::desk::RestoreMethod, LevelAnswer)),
     tags((name = "desk", description = "Рабочее место оператора: устройства, операторы, регистрация, подтверждение и восстановление доступа"))
 )]
 pub struct DeskApi;
@@ -209,9 +209,13 @@ async fn person_confirm(
 #[serde(deny_unknown_fields)]
 pub struct RestoreRequest {
     pub passport: String,
+    /// `temporary_password` (default, 24 hours) or `qr_code` (a one-time sign-in link, 5 minutes).
+    #[serde(default)]
+    pub method: okno_identity::desk::RestoreMethod,
 }
 
-/// Restore access after the passport check: a temporary password, every session ended.
+/// Restore access after the passport check: a temporary password (24 hours) or a one-time QR
+/// code of a sign-in link (5 minutes), every session ended, the person told.
 #[utoipa::path(post, path = "/api/v1/desk/people/{id}/restore", tag = "desk", request_body = RestoreRequest,
     responses((status = 200, body = DeskIssued), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -232,6 +236,7 @@ async fn person_restore(
             &settings.public_url,
             &id,
             &b.passport,
+            b.method,
         )
         .await?,
     ))
@@ -482,17 +487,27 @@ async fn desk_page(
 struct IssuedPage {
     chrome: Chrome,
     title: &'static str,
-    i: DeskIssued,
     valid_until: String,
+    sign_in_url: Option<String>,
+    /// The QR code of `sign_in_url`, an SVG made on the server from it (nothing of the user's).
+    qr_svg: String,
+    i: DeskIssued,
 }
 
 fn issued_page(chrome: Chrome, title: &'static str, i: DeskIssued) -> Response {
     let valid_until = okno_kernel::clock::rfc3339(i.issued.valid_until);
+    let sign_in_url = i.sign_in_url.clone();
+    let qr_svg = sign_in_url
+        .as_deref()
+        .and_then(|u| okno_identity::totp::qr_svg(u).ok())
+        .unwrap_or_default();
     let mut r = render(&IssuedPage {
         chrome,
         title,
-        i,
         valid_until,
+        sign_in_url,
+        qr_svg,
+        i,
     });
     *r.status_mut() = StatusCode::CREATED;
     r
@@ -543,6 +558,8 @@ async fn register_page(
 struct DocumentForm {
     #[serde(default)]
     passport: String,
+    #[serde(default)]
+    method: okno_identity::desk::RestoreMethod,
     #[serde(default)]
     passport_issued: String,
     #[serde(default)]
@@ -597,6 +614,7 @@ async fn restore_page(
         &settings.public_url,
         &id,
         &f.passport,
+        f.method,
     )
     .await
     {

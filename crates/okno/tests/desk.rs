@@ -4,7 +4,7 @@
 //! the password at the first sign-in; confirms and restores access against the passport shown,
 //! with every refusal named by its code.
 
-use okno_testkit::{engines, Engine, Options, SmsGateway, TestApp};
+use okno_testkit::{engines, tamper, Engine, Options, SmsGateway, TestApp};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
@@ -449,6 +449,84 @@ async fn a_person_registered_at_the_desk_signs_in_with_the_temporary_password_an
             .await
             .unwrap();
         assert_eq!(s["must_change_password"], true, "{s}");
+
+        // Or a one-time QR code: a sign-in link valid 5 minutes, used once; the temporary password
+        // given before no longer works.
+        let (st, qr) = post(
+            &app,
+            &format!("/api/v1/desk/people/{account}/restore"),
+            &op,
+            Some(&dev),
+            json!({"passport": "1418 698951", "method": "qr_code"}),
+        )
+        .await;
+        assert_eq!(st, 200, "{qr}");
+        assert_eq!(qr["temporary_password"], Value::Null, "{qr}");
+        let link = qr["sign_in_url"]
+            .as_str()
+            .expect("a sign-in link")
+            .to_string();
+        let path = &link[link.find("/login/link/").expect("the link path")..];
+        let r = app
+            .post_json(
+                "/api/v1/identity/sign-in",
+                None,
+                &json!({"login": "+79162223344", "password": restored["temporary_password"]}),
+            )
+            .await;
+        assert_eq!(r.status(), 401, "the earlier temporary password is gone");
+        let page = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("Вход по QR-коду"), "{html}");
+        let field = "name=\"csrf_token\" value=\"";
+        let at = html.find(field).unwrap() + field.len();
+        let csrf = html[at..at + 32].to_string();
+        let use_link = || {
+            app.client
+                .post(app.url(path))
+                .form(&[("csrf_token", csrf.as_str())])
+                .send()
+        };
+        let r = use_link().await.unwrap();
+        assert_eq!(r.status(), 303, "signed in");
+        assert_eq!(
+            r.headers()["location"],
+            "/account/security",
+            "must set a password"
+        );
+        let r = use_link().await.unwrap();
+        assert_eq!(r.status(), 401, "used once");
+        assert!(r
+            .text()
+            .await
+            .unwrap()
+            .contains("действует 5 минут и только один раз"));
+        // An expired code is refused the same way.
+        let (_, qr) = post(
+            &app,
+            &format!("/api/v1/desk/people/{account}/restore"),
+            &op,
+            Some(&dev),
+            json!({"passport": "1418 698951", "method": "qr_code"}),
+        )
+        .await;
+        let link = qr["sign_in_url"].as_str().unwrap().to_string();
+        let path = link[link.find("/login/link/").unwrap()..].to_string();
+        tamper(
+            &app,
+            "UPDATE sign_in_links SET expires_at = 1 WHERE used_at IS NULL",
+        )
+        .await
+        .unwrap();
+        let r = app
+            .client
+            .post(app.url(&path))
+            .form(&[("csrf_token", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "expired");
 
         let journal = okno_testkit::query_text(&app,
             "SELECT details FROM audit_log WHERE action IN ('identity.account.registered_in_person', 'identity.recovery.in_person') ORDER BY seq").await.unwrap();
