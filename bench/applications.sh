@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Application submission under load against the release binary on SQLite: throughput and p99 of
+# Application submission under load against the release binary on SQLite (or PostgreSQL with
+# OKNO_BENCH_DATABASE_URL, see bench/engine.sh): throughput and p99 of
 # POST /api/v1/applications/{id}/submit (validation against the form, the per-year number, the
 # decision date on the production calendar, the event row, the audit record, the notification and,
 # for a paid service, the fee event, in one transaction) without an attachment and with a 1 MB PDF
@@ -18,14 +19,16 @@ command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; 
 WORK=$(mktemp -d)
 cleanup() { [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
+. bench/engine.sh
 port=18933
-"$BIN" serve --demo --listen 127.0.0.1:$port --data-dir "$WORK/data" --log warn >"$WORK/out" 2>"$WORK/err" &
+"$BIN" serve --demo "${DB_ARGS[@]}" --listen 127.0.0.1:$port --data-dir "$WORK/data" --log warn >"$WORK/out" 2>"$WORK/err" &
 PID=$!
 for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.05; done
 python3 - "$WORK" "$DRAFTS" "$port" <<'PY'
-import hashlib, http.client, json, sqlite3, sys, time, uuid
+import hashlib, http.client, json, sys, time, uuid
+from seed import Seed
 work, drafts, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-db = sqlite3.connect(f"{work}/data/okno.db", timeout=30)
+db = Seed(work)
 now = int(time.time() * 1000)
 people = []
 for i in range(200):
@@ -82,4 +85,4 @@ for r in "submit (no attachment):plain" "submit (1 MB PDF attached):attached" "u
   x=$(echo "$out" | rps)
   printf '| %s | %s | %s | %s | %s | %.3f |\n' "$label" "$x" "$(echo "$out" | p99)" "$(echo "$out" | total)" "$(echo "$out" | non2xx)" "$(echo "$x $h" | awk '{print $1/$2}')"
 done
-echo "sqlite, connections: $CONNS, $DURATION s per run, $DRAFTS drafts per submit run and $((DRAFTS / 2)) for uploads (each request a different draft; non-2xx = drafts ran out), wrk and okno on the same $(nproc)-core machine"
+echo "$ENGINE, connections: $CONNS, $DURATION s per run, $DRAFTS drafts per submit run and $((DRAFTS / 2)) for uploads (each request a different draft; non-2xx = drafts ran out), wrk and okno on the same $(nproc)-core machine"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Slot booking under load against the release binary on SQLite: throughput and p99 of
+# Slot booking under load against the release binary on SQLite (or PostgreSQL with
+# OKNO_BENCH_DATABASE_URL, see bench/engine.sh): throughput and p99 of
 # POST /api/v1/appointments (conditional UPDATE of the slot + booking + reminders + notification +
 # audit record in one transaction), against the /healthz baseline measured in the same run.
 # People and slots are seeded straight into the database (registration is rate-limited).
@@ -15,14 +16,16 @@ command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; 
 WORK=$(mktemp -d)
 cleanup() { [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
+. bench/engine.sh
 port=18931
-"$BIN" serve --demo --listen 127.0.0.1:$port --data-dir "$WORK/data" --log warn >"$WORK/out" 2>"$WORK/err" &
+"$BIN" serve --demo "${DB_ARGS[@]}" --listen 127.0.0.1:$port --data-dir "$WORK/data" --log warn >"$WORK/out" 2>"$WORK/err" &
 PID=$!
 for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.05; done
 python3 - "$WORK" "$PEOPLE" <<'PY'
-import hashlib, sqlite3, sys, time, uuid
+import hashlib, sys, time, uuid
+from seed import Seed
 work, people = sys.argv[1], int(sys.argv[2])
-db = sqlite3.connect(f"{work}/data/okno.db", timeout=30)
+db = Seed(work)
 now = int(time.time() * 1000)
 sessions, slots = [], []
 for i in range(people):
@@ -49,6 +52,6 @@ book=$(OKNO_BENCH_DIR=$WORK wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s ben
 h=$(echo "$health" | rps); b=$(echo "$book" | rps)
 echo "| engine | /healthz req/s | /healthz p99 | bookings/s | booking p99 | non-2xx | booking/healthz |"
 echo "|---|---|---|---|---|---|---|"
-printf '| sqlite | %s | %s | %s | %s | %s | %.3f |\n' "$h" "$(echo "$health" | p99)" "$b" "$(echo "$book" | p99)" \
+printf '| %s | %s | %s | %s | %s | %s | %.3f |\n' "$ENGINE" "$h" "$(echo "$health" | p99)" "$b" "$(echo "$book" | p99)" \
   "$(echo "$book" | non2xx | grep . || echo 0)" "$(echo "$b $h" | awk '{print $1/$2}')"
 echo "connections: $CONNS, $DURATION s per run, $PEOPLE people, wrk and okno on the same $(nproc)-core machine"
