@@ -298,6 +298,7 @@ impl DeskContext {
 struct DeviceRow {
     id: String,
     office_code: String,
+    kind: String,
     name: String,
     revoked_at: Option<i64>,
 }
@@ -315,9 +316,26 @@ async fn presented_device(tx: &mut Tx, actor: &Actor) -> Result<Option<DeviceRow
     Ok(q_opt!(
         tx,
         DeviceRow,
-        "SELECT id, office_code, name, revoked_at FROM office_devices WHERE credential_hash = $1",
+        "SELECT id, office_code, kind, name, revoked_at FROM office_devices WHERE credential_hash = $1",
         auth::secret_hash(&cred.0)
     )?)
+}
+
+/// A self-service kiosk: the registered, unrevoked kiosk device the request comes from (its
+/// credential, nobody signed in), and the office it stands in. Anything else is refused.
+pub async fn require_kiosk(tx: &mut Tx, actor: &Actor) -> Result<(String, String)> {
+    let device = presented_device(tx, actor).await?;
+    match device {
+        Some(d) if d.revoked_at.is_none() && d.kind == "kiosk" => Ok((d.office_code, d.id)),
+        Some(d) if d.revoked_at.is_some() => Err(desk_refused(
+            "desk.device_revoked",
+            "Терминал отключён администратором.",
+        )),
+        _ => Err(desk_refused(
+            "kiosk.device_required",
+            "Талоны без оператора выдаёт только зарегистрированный терминал самообслуживания центра.",
+        )),
+    }
 }
 
 /// The rule of the desk: an operator (a person signed in with a second factor) acts only from a

@@ -26,6 +26,7 @@ pub fn routes() -> Router<Platform> {
         .route("/offices/{code}", get(card))
         .route("/offices/{code}/book", post(book))
         .route("/offices/{code}/queue/display", get(display))
+        .route("/kiosk/queue", get(kiosk_queue).post(kiosk_ticket))
         .route("/account/appointments", get(appointments))
         .route("/account/appointments/{id}/cancel", post(cancel))
         .route("/account/appointments/{id}/move", post(reschedule))
@@ -358,4 +359,73 @@ async fn display(
 ) -> Result<Response, PageError> {
     let b = service::board(&p.db, &code, &settings).await?;
     Ok(render(&DisplayPage { b }))
+}
+
+#[derive(Template)]
+#[template(path = "kiosk_queue.html")]
+struct KioskPage {
+    chrome: Chrome,
+    office: String,
+    services: Vec<(String, String)>,
+    ticket: Option<service::TicketView>,
+    error: Option<String>,
+}
+
+async fn kiosk_render(
+    p: &Platform,
+    actor: &Actor,
+    chrome: Chrome,
+    ticket: Option<service::TicketView>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let (o, services) = service::kiosk_services(&p.db, actor).await?;
+    Ok(render(&KioskPage {
+        chrome,
+        office: o.name,
+        services,
+        ticket,
+        error,
+    }))
+}
+
+/// The self-service kiosk of an office: a ticket for a service, or for today's appointment by its
+/// code, without an operator. Only a registered kiosk device of the office opens it.
+async fn kiosk_queue(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+) -> Result<Response, PageError> {
+    kiosk_render(&p, &actor, chrome, None, None).await
+}
+
+#[derive(Deserialize)]
+struct KioskForm {
+    #[serde(default)]
+    service: Option<String>,
+    #[serde(default)]
+    booking_code: Option<String>,
+}
+
+async fn kiosk_ticket(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Form(f): Form<KioskForm>,
+) -> Result<Response, PageError> {
+    let n = service::NewTicket {
+        service: f.service,
+        booking_code: f.booking_code,
+    };
+    match service::issue_ticket_at_kiosk(&p.db, &actor, n, &settings).await {
+        Ok(t) => kiosk_render(&p, &actor, chrome, Some(t), None).await,
+        Err(e @ Error::Problem(_)) => {
+            let pr = e.to_problem();
+            if pr.code.starts_with("kiosk.") || pr.code.starts_with("desk.") {
+                return Err(PageError(pr));
+            }
+            kiosk_render(&p, &actor, chrome, None, Some(pr.detail)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -1086,12 +1086,55 @@ pub async fn issue_ticket(
     n: NewTicket,
     settings: &Settings,
 ) -> Result<TicketView> {
-    let now = now_ms();
     let mut tx = db.begin().await?;
     let o = store::office(&mut tx, office)
         .await?
         .ok_or_else(not_found_office)?;
     require_office_operator(&mut tx, actor, &o).await?;
+    ticket_in(tx, actor, o, n, settings).await
+}
+
+/// A ticket taken by the person at a self-service kiosk of the office (no operator): the kiosk's
+/// own credential decides the office.
+pub async fn issue_ticket_at_kiosk(
+    db: &Db,
+    actor: &Actor,
+    n: NewTicket,
+    settings: &Settings,
+) -> Result<TicketView> {
+    let mut tx = db.begin().await?;
+    let (office, _) = crate::desk::require_kiosk(&mut tx, actor).await?;
+    let o = store::office(&mut tx, &office)
+        .await?
+        .ok_or_else(not_found_office)?;
+    ticket_in(tx, actor, o, n, settings).await
+}
+
+/// The services a kiosk offers tickets for, with the office's name.
+pub async fn kiosk_services(db: &Db, actor: &Actor) -> Result<(OfficeRow, Vec<(String, String)>)> {
+    let mut tx = db.begin().await?;
+    let (office, _) = crate::desk::require_kiosk(&mut tx, actor).await?;
+    let o = store::office(&mut tx, &office)
+        .await?
+        .ok_or_else(not_found_office)?;
+    let services = store::office_services(&mut tx)
+        .await?
+        .into_iter()
+        .filter(|x| x.office_code == o.code)
+        .map(|x| (x.service_code, x.title))
+        .collect();
+    tx.commit().await?;
+    Ok((o, services))
+}
+
+async fn ticket_in(
+    mut tx: Tx,
+    actor: &Actor,
+    o: OfficeRow,
+    n: NewTicket,
+    settings: &Settings,
+) -> Result<TicketView> {
+    let now = now_ms();
     let today = today_of(&o, now)?;
     let (service, appointment) = match n.booking_code.as_deref().filter(|c| !c.trim().is_empty()) {
         Some(code) => {

@@ -540,3 +540,88 @@ async fn a_person_registered_at_the_desk_signs_in_with_the_temporary_password_an
         );
     }
 }
+
+#[tokio::test]
+async fn a_person_takes_a_ticket_at_a_registered_kiosk_without_an_operator() {
+    for engine in engines("kiosk tickets").await {
+        let gw = SmsGateway::start(&[]).await.unwrap();
+        let app = start(engine, &gw).await;
+        let admin = app.admin_token.clone().unwrap();
+        let (status, k) = post(
+            &app,
+            &format!("/api/v1/offices/{OFFICE}/devices"),
+            &admin,
+            None,
+            json!({"kind": "kiosk", "name": "Терминал в холле"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{k}");
+        let kiosk = k["credential"].as_str().unwrap().to_string();
+        let (_, desk) = device(&app, OFFICE, "Окно 2").await;
+        let page = |cred: Option<String>| {
+            let mut r = app.client.get(app.url("/kiosk/queue"));
+            if let Some(c) = cred {
+                r = r.header("x-okno-device", c);
+            }
+            async move { r.send().await.unwrap() }
+        };
+        // Nobody signed in and no kiosk: refused with a Russian page; a desk terminal is no kiosk.
+        for cred in [None, Some(desk.clone())] {
+            let r = page(cred).await;
+            assert_eq!(r.status(), 403);
+            assert!(r
+                .text()
+                .await
+                .unwrap()
+                .contains("терминал самообслуживания"));
+        }
+        let r = page(Some(kiosk.clone())).await;
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Выберите услугу"), "{html}");
+        let field = "name=\"service\" value=\"";
+        let at = html.find(field).expect("a service to choose") + field.len();
+        let service = html[at..at + html[at..].find('"').unwrap()].to_string();
+        let field = "name=\"csrf_token\" value=\"";
+        let at = html.find(field).unwrap() + field.len();
+        let csrf = html[at..at + 32].to_string();
+        let take = || {
+            app.client
+                .post(app.url("/kiosk/queue"))
+                .header("x-okno-device", &kiosk)
+                .form(&[("csrf_token", csrf.as_str()), ("service", service.as_str())])
+                .send()
+        };
+        let first = take().await.unwrap().text().await.unwrap();
+        assert!(
+            first.contains("Ваш талон") && first.contains("Перед вами: 0"),
+            "{first}"
+        );
+        let second = take().await.unwrap().text().await.unwrap();
+        assert!(second.contains("Перед вами: 1"), "{second}");
+        // A booking code that does not exist: a human message on the kiosk, no ticket.
+        let r = app
+            .client
+            .post(app.url("/kiosk/queue"))
+            .header("x-okno-device", &kiosk)
+            .form(&[("csrf_token", csrf.as_str()), ("booking_code", "ZZZ-9999")])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            r.contains("kiosk-error") && r.contains("Действующей записи"),
+            "{r}"
+        );
+        // The tickets are the office's queue, and journalled.
+        let n = okno_testkit::query_text(
+            &app,
+            &format!("SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE action = 'offices.ticket.issued' AND details LIKE '%{OFFICE}%'"),
+        )
+        .await
+        .unwrap();
+        assert!(n == "2" || engine == Engine::Postgres, "{n}");
+    }
+}
