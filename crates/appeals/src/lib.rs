@@ -1,10 +1,12 @@
 //! The feedback platform (Платформа обратной связи): problem reports and appeals under 59-ФЗ with
 //! routing to the responsible body, moderation, legal deadlines on the production calendar,
-//! answers, ratings and re-opening, the deadline worker and the public figures per body.
+//! answers, ratings and re-opening, the deadline worker, the public figures per body and
+//! Open311 GeoReport v2.
 
 pub mod api;
 pub mod demo;
 pub mod model;
+pub mod open311;
 pub mod pages;
 pub mod service;
 pub mod store;
@@ -21,5 +23,6 @@ pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
 pub fn routes(settings: std::sync::Arc<Settings>) -> axum::Router<okno_kernel::Platform> {
     api::routes()
         .merge(pages::routes())
+        .merge(open311::routes())
         .layer(axum::Extension(settings))
 }
