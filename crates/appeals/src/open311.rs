@@ -363,7 +363,7 @@ async fn post_requests(
         .get("address_string")
         .cloned()
         .filter(|s| !s.is_empty());
-    if lat.is_none() && address.is_none() && form.get("address_id").is_none() {
+    if lat.is_none() && address.is_none() && !form.contains_key("address_id") {
         return error(
             f,
             StatusCode::BAD_REQUEST,
