@@ -8,6 +8,7 @@ pub mod demo;
 pub mod model;
 pub mod open311;
 pub mod pages;
+pub mod polls;
 pub mod service;
 pub mod store;
 pub mod worker;
@@ -16,7 +17,10 @@ pub use service::Settings;
 
 /// This part's migrations.
 pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
-    vec![okno_kernel::migration!("appeals", 1, "0001_appeals")]
+    vec![
+        okno_kernel::migration!("appeals", 1, "0001_appeals"),
+        okno_kernel::migration!("appeals", 2, "0002_polls"),
+    ]
 }
 
 /// Every route of the part: the JSON API and the pages.
@@ -24,5 +28,6 @@ pub fn routes(settings: std::sync::Arc<Settings>) -> axum::Router<okno_kernel::P
     api::routes()
         .merge(pages::routes())
         .merge(open311::routes())
+        .merge(polls::routes())
         .layer(axum::Extension(settings))
 }

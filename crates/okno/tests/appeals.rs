@@ -1026,3 +1026,132 @@ async fn open311_clients_discover_services_post_and_read_requests_in_json_and_xm
         );
     }
 }
+
+#[tokio::test]
+async fn a_confirmed_account_votes_exactly_once_even_in_forty_concurrent_attempts() {
+    for engine in engines("appeals polls").await {
+        let app = start(engine).await;
+        let admin = app.admin_token.clone().unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let fmt = |t: time::OffsetDateTime| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+        };
+        let (s, poll) = post(
+            &app,
+            "/api/v1/polls",
+            &admin,
+            json!({
+                "title": "Благоустройство парка", "region": "71", "live_results": true,
+                "starts_at": fmt(now - time::Duration::hours(1)), "ends_at": fmt(now + time::Duration::days(7)),
+                "questions": [
+                    {"kind": "single", "title": "Что сделать первым?", "options": ["Освещение", "Дорожки", "Скамейки"]},
+                    {"kind": "multiple", "title": "Чего не хватает?", "options": ["Туалетов", "Урн", "Площадки"]},
+                    {"kind": "scale", "title": "Оцените парк", "options": ["1", "10"]},
+                    {"kind": "text", "title": "Ваше предложение"}
+                ]
+            }),
+        )
+        .await;
+        assert_eq!(s, 201, "{poll}");
+        let id = poll["id"].as_str().unwrap().to_string();
+        let q: Vec<String> = poll["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["id"].as_str().unwrap().to_string())
+            .collect();
+        let ballot = json!({"municipality": "tula", "answers": {
+            q[0].clone(): 1, q[1].clone(): [0, 2], q[2].clone(): 8, q[3].clone(): "Фонтан"
+        }});
+
+        // A standard account may not vote; nor someone outside the region.
+        let std = person(&app, "std", "Стандартный").await;
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/polls/{id}/votes"),
+                &std,
+                ballot.clone(),
+            )
+            .await,
+            403,
+            "poll.level_too_low",
+        );
+        let voter = person(&app, "voter", "Избиратель").await;
+        tamper(
+            &app,
+            "UPDATE accounts SET level = 'confirmed' WHERE id = 'voter'",
+        )
+        .await
+        .unwrap();
+        let mut outside = ballot.clone();
+        outside["municipality"] = json!("71");
+        refused(
+            &post(&app, &format!("/api/v1/polls/{id}/votes"), &voter, outside).await,
+            403,
+            "poll.audience",
+        );
+        let mut bad = ballot.clone();
+        bad["answers"][q[2].clone()] = json!(11);
+        refused(
+            &post(&app, &format!("/api/v1/polls/{id}/votes"), &voter, bad).await,
+            400,
+            "validation.failed",
+        );
+
+        // Forty attempts at once: exactly one is counted.
+        let mut tasks = Vec::new();
+        for _ in 0..40 {
+            let client = app.client.clone();
+            let url = app.url(&format!("/api/v1/polls/{id}/votes"));
+            let (voter, ballot) = (voter.clone(), ballot.clone());
+            tasks.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(voter)
+                    .json(&ballot)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }));
+        }
+        let mut codes = Vec::new();
+        for t in tasks {
+            codes.push(t.await.unwrap());
+        }
+        assert_eq!(codes.iter().filter(|c| **c == 201).count(), 1, "{codes:?}");
+        assert!(codes.iter().all(|c| *c == 201 || *c == 409), "{codes:?}");
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/polls/{id}/votes"),
+                &voter,
+                ballot.clone(),
+            )
+            .await,
+            409,
+            "poll.already_voted",
+        );
+
+        let (s, r) = get(&app, &format!("/api/v1/polls/{id}/results"), &voter).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["votes"], 1);
+        assert_eq!(r["questions"][0]["counts"][1], json!(["Дорожки", 1]));
+        assert_eq!(
+            r["questions"][1]["counts"],
+            json!([["Туалетов", 1], ["Урн", 0], ["Площадки", 1]])
+        );
+        assert_eq!(r["questions"][2]["mean"], 8.0);
+        assert_eq!(r["questions"][3]["answers"], 1);
+        let svg = app
+            .get(&format!("/api/v1/polls/{id}/results.svg"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("Дорожки"), "{svg}");
+    }
+}
