@@ -833,3 +833,325 @@ async fn two_nodes_warn_and_escalate_each_appeal_exactly_once() {
         }
     }
 }
+
+#[tokio::test]
+async fn open311_clients_discover_services_post_and_read_requests_in_json_and_xml() {
+    for engine in engines("appeals open311").await {
+        let app = start(engine).await;
+        let (key, _) = staff(&app, "Приложение «Мой город»", "official").await;
+        let (moderator, _) = staff(&app, "Модератор", "moderator").await;
+        let base = "/open311/v2";
+
+        let d: Value = app
+            .get(&format!("{base}/discovery.json"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            d["endpoints"][0]["specification"],
+            "http://wiki.open311.org/GeoReport_v2"
+        );
+        assert_eq!(
+            d["endpoints"][0]["formats"],
+            json!(["text/xml", "application/json"])
+        );
+
+        // GET services: the specification's fields, and the XML form with its element names.
+        let list: Vec<Value> = app
+            .get(&format!("{base}/services.json"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let pothole = list
+            .iter()
+            .find(|s| s["service_code"] == "pothole")
+            .unwrap();
+        for k in [
+            "service_code",
+            "service_name",
+            "description",
+            "metadata",
+            "type",
+            "keywords",
+            "group",
+        ] {
+            assert!(pothole.get(k).is_some(), "{k} in {pothole}");
+        }
+        assert_eq!(pothole["metadata"], false);
+        assert_eq!(pothole["type"], "realtime");
+        let r = app.get(&format!("{base}/services.xml")).await;
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml"));
+        let xml = r.text().await.unwrap();
+        assert!(
+            xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?><services><service>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<service_code>pothole</service_code>"),
+            "{xml}"
+        );
+        let def: Value = app
+            .get(&format!("{base}/services/pothole.json"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(def, json!({"service_code": "pothole", "attributes": []}));
+        let r = app.get(&format!("{base}/services/nope.json")).await;
+        assert_eq!(r.status(), 404);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e[0]["code"], 404, "{e}");
+        assert!(e[0]["description"].is_string());
+
+        // POST requests: without or with a wrong api_key, the specification's error array.
+        let post_form = |body: String, suffix: &'static str| {
+            let app = &app;
+            async move {
+                app.client
+                    .post(app.url(&format!("{base}/requests.{suffix}")))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let r = post_form("service_code=pothole&lat=54.19&long=37.61".into(), "xml").await;
+        assert_eq!(r.status(), 403);
+        let xml = r.text().await.unwrap();
+        assert!(
+            xml.contains("<errors><error><code>403</code><description>"),
+            "{xml}"
+        );
+        let r = post_form(
+            format!("api_key={key}&service_code=nope&lat=54.19&long=37.61&description=x"),
+            "json",
+        )
+        .await;
+        assert_eq!(r.status(), 404);
+        let r = post_form(
+            format!("api_key={key}&service_code=pothole&description=x"),
+            "json",
+        )
+        .await;
+        assert_eq!(r.status(), 400, "a location is required");
+        let r = post_form(
+            format!(
+                "api_key={key}&service_code=pothole&lat=54.1931&long=37.6173&address_string=%D0%A2%D1%83%D0%BB%D0%B0&description=%D0%AF%D0%BC%D0%B0+%D0%BD%D0%B0+%D0%B4%D0%BE%D1%80%D0%BE%D0%B3%D0%B5&first_name=Ivan&email=ivan%40example.ru"
+            ),
+            "json",
+        )
+        .await;
+        assert_eq!(r.status(), 201);
+        let created: Value = r.json().await.unwrap();
+        let number = created[0]["service_request_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let token = created[0]["token"].as_str().unwrap().to_string();
+        assert!(
+            created[0]["service_notice"].is_string() && created[0]["account_id"].is_null(),
+            "{created}"
+        );
+        let t: Value = app
+            .get(&format!("{base}/tokens/{token}.json"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(t, json!([{"service_request_id": number, "token": token}]));
+
+        // Not public before moderation; once accepted, readable by id and in the list.
+        assert_eq!(
+            app.get(&format!("{base}/requests/{number}.json"))
+                .await
+                .status(),
+            404
+        );
+        let (s, _) = moderate(&app, &moderator, &token, json!({"verdict": "accept"})).await;
+        assert_eq!(s, 200);
+        let one: Value = app
+            .get(&format!("{base}/requests/{number}.json"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let req = &one[0];
+        assert_eq!(req["service_request_id"], number.as_str());
+        assert_eq!(req["status"], "open");
+        assert_eq!(req["service_code"], "pothole");
+        assert_eq!(req["description"], "Яма на дороге");
+        assert_eq!(req["agency_responsible"], "Управа Центрального округа");
+        assert_eq!(req["lat"], 54.1931);
+        assert_eq!(req["long"], 37.6173);
+        assert!(
+            !req.to_string().contains("ivan@example.ru") && !req.to_string().contains("Ivan"),
+            "{req}"
+        );
+        let xml = app
+            .get(&format!("{base}/requests/{number}.xml"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            xml.contains("<service_requests><request><address>Тула</address>"),
+            "{xml}"
+        );
+        let open: Vec<Value> = app
+            .get(&format!(
+                "{base}/requests.json?status=open&service_code=pothole"
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(open
+            .iter()
+            .any(|r| r["service_request_id"] == number.as_str()));
+        let closed: Vec<Value> = app
+            .get(&format!("{base}/requests.json?status=closed"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            closed.iter().all(|r| r["status"] == "closed") && !closed.is_empty(),
+            "the demo's answered report"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_confirmed_account_votes_exactly_once_even_in_forty_concurrent_attempts() {
+    for engine in engines("appeals polls").await {
+        let app = start(engine).await;
+        let admin = app.admin_token.clone().unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let fmt = |t: time::OffsetDateTime| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+        };
+        let (s, poll) = post(
+            &app,
+            "/api/v1/polls",
+            &admin,
+            json!({
+                "title": "Благоустройство парка", "region": "71", "live_results": true,
+                "starts_at": fmt(now - time::Duration::hours(1)), "ends_at": fmt(now + time::Duration::days(7)),
+                "questions": [
+                    {"kind": "single", "title": "Что сделать первым?", "options": ["Освещение", "Дорожки", "Скамейки"]},
+                    {"kind": "multiple", "title": "Чего не хватает?", "options": ["Туалетов", "Урн", "Площадки"]},
+                    {"kind": "scale", "title": "Оцените парк", "options": ["1", "10"]},
+                    {"kind": "text", "title": "Ваше предложение"}
+                ]
+            }),
+        )
+        .await;
+        assert_eq!(s, 201, "{poll}");
+        let id = poll["id"].as_str().unwrap().to_string();
+        let q: Vec<String> = poll["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["id"].as_str().unwrap().to_string())
+            .collect();
+        let ballot = json!({"municipality": "tula", "answers": {
+            q[0].clone(): 1, q[1].clone(): [0, 2], q[2].clone(): 8, q[3].clone(): "Фонтан"
+        }});
+
+        // A standard account may not vote; nor someone outside the region.
+        let std = person(&app, "std", "Стандартный").await;
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/polls/{id}/votes"),
+                &std,
+                ballot.clone(),
+            )
+            .await,
+            403,
+            "poll.level_too_low",
+        );
+        let voter = person(&app, "voter", "Избиратель").await;
+        tamper(
+            &app,
+            "UPDATE accounts SET level = 'confirmed' WHERE id = 'voter'",
+        )
+        .await
+        .unwrap();
+        let mut outside = ballot.clone();
+        outside["municipality"] = json!("71");
+        refused(
+            &post(&app, &format!("/api/v1/polls/{id}/votes"), &voter, outside).await,
+            403,
+            "poll.audience",
+        );
+        let mut bad = ballot.clone();
+        bad["answers"][q[2].clone()] = json!(11);
+        refused(
+            &post(&app, &format!("/api/v1/polls/{id}/votes"), &voter, bad).await,
+            400,
+            "validation.failed",
+        );
+
+        // Forty attempts at once: exactly one is counted.
+        let mut tasks = Vec::new();
+        for _ in 0..40 {
+            let client = app.client.clone();
+            let url = app.url(&format!("/api/v1/polls/{id}/votes"));
+            let (voter, ballot) = (voter.clone(), ballot.clone());
+            tasks.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(voter)
+                    .json(&ballot)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }));
+        }
+        let mut codes = Vec::new();
+        for t in tasks {
+            codes.push(t.await.unwrap());
+        }
+        assert_eq!(codes.iter().filter(|c| **c == 201).count(), 1, "{codes:?}");
+        assert!(codes.iter().all(|c| *c == 201 || *c == 409), "{codes:?}");
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/polls/{id}/votes"),
+                &voter,
+                ballot.clone(),
+            )
+            .await,
+            409,
+            "poll.already_voted",
+        );
+
+        let (s, r) = get(&app, &format!("/api/v1/polls/{id}/results"), &voter).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["votes"], 1);
+        assert_eq!(r["questions"][0]["counts"][1], json!(["Дорожки", 1]));
+        assert_eq!(
+            r["questions"][1]["counts"],
+            json!([["Туалетов", 1], ["Урн", 0], ["Площадки", 1]])
+        );
+        assert_eq!(r["questions"][2]["mean"], 8.0);
+        assert_eq!(r["questions"][3]["answers"], 1);
+        let svg = app
+            .get(&format!("/api/v1/polls/{id}/results.svg"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("Дорожки"), "{svg}");
+    }
+}

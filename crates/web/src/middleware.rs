@@ -204,7 +204,13 @@ fn is_html(resp: &Response) -> bool {
 /// Under `/api` every error becomes problem+json; elsewhere a Russian error page in the layout.
 pub async fn render_errors(req: Request, next: Next) -> Response {
     let api = is_api(req.uri().path());
+    let open311 = req.uri().path().starts_with("/open311/");
     let resp = next.run(req).await;
+    // Open311 answers its errors in the GeoReport v2 format (an array of {code, description}, in
+    // XML or JSON); only errors its handlers did not write become problem+json.
+    if open311 && resp.headers().contains_key(header::CONTENT_TYPE) {
+        return resp;
+    }
     // Put there by `authenticate`, which runs inside this layer.
     let chrome = resp.extensions().get::<Chrome>().cloned();
     let status = resp.status();

@@ -17,6 +17,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(okno_services::api::ServicesApi::openapi());
     doc.merge(crate::verify::DocumentsApi::openapi());
     doc.merge(okno_appeals::api::AppealsApi::openapi());
+    doc.merge(okno_appeals::polls::PollsApi::openapi());
     doc.merge(okno_offices::desk_web::DeskApi::openapi());
     doc.info = utoipa::openapi::InfoBuilder::new()
         .title("Окно API")
