@@ -1487,7 +1487,9 @@ async fn passkey_ceremonies_are_single_use_and_a_forged_answer_is_refused() {
         assert_eq!(p["code"], "passkey.refused");
         let failed = okno_testkit::query_text(
             &w.app,
-            "SELECT details FROM audit_log WHERE action = 'identity.second_factor.failed'",
+            // On PostgreSQL a committed record may still wait in audit_pending for the sealer.
+            "SELECT details FROM audit_log WHERE action = 'identity.second_factor.failed'
+             UNION ALL SELECT details FROM audit_pending WHERE action = 'identity.second_factor.failed'",
         )
         .await
         .unwrap();
