@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use okno_kernel::error::{Problem, Result};
-use okno_kernel::files::MAX_FILE;
 use okno_kernel::http::{ApiJson, CurrentActor};
 use okno_kernel::Platform;
 use serde::Deserialize;
@@ -200,7 +199,7 @@ async fn attach(
     Query(q): Query<AttachQuery>,
     body: Body,
 ) -> Result<(StatusCode, Json<FileView>)> {
-    let bytes = read_file(body).await?;
+    let bytes = okno_kernel::http::read_upload(body).await?;
     Ok((
         StatusCode::CREATED,
         Json(
@@ -218,15 +217,6 @@ async fn attach(
     ))
 }
 
-/// Reads an upload, one byte past the limit so a larger file is told apart from one at it.
-pub async fn read_file(body: Body) -> Result<axum::body::Bytes, Problem> {
-    axum::body::to_bytes(body, MAX_FILE + 1).await.map_err(|_| {
-        okno_kernel::files::check_file(&vec![0u8; MAX_FILE + 1])
-            .err()
-            .unwrap_or_else(okno_kernel::http::too_large)
-    })
-}
-
 /// Download a file of an appeal.
 #[utoipa::path(get, path = "/api/v1/appeals/{id}/files/{file}", tag = "appeals",
     params(("id" = String, Path), ("file" = String, Path)),
@@ -239,29 +229,11 @@ async fn download(
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response> {
     let (f, bytes) = service::file_of(&p, &settings.files(), &actor, &id, &file).await?;
-    let ascii: String = f
-        .file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, f.content_type),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\""),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
+    Ok(okno_kernel::http::download(
+        &f.content_type,
+        &f.file_name,
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 /// The moderation queue, oldest first (moderators).

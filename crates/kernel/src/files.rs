@@ -100,11 +100,16 @@ impl FileKind {
     }
 }
 
+/// A file over [`MAX_FILE`].
+pub fn too_large() -> Problem {
+    Problem::new(413, "attachment.too_large", "Файл слишком большой")
+        .with_detail("Файл больше 5 МБ. Уменьшите его (например, сохраните скан с меньшим разрешением) и приложите снова.")
+}
+
 /// Checks an upload: size, then type from the content.
 pub fn check_file(bytes: &[u8]) -> Result<FileKind, Problem> {
     if bytes.len() > MAX_FILE {
-        return Err(Problem::new(413, "attachment.too_large", "Файл слишком большой")
-            .with_detail("Файл больше 5 МБ. Уменьшите его (например, сохраните скан с меньшим разрешением) и приложите снова."));
+        return Err(too_large());
     }
     if bytes.is_empty() {
         return Err(Problem::new(400, "attachment.empty", "Пустой файл")

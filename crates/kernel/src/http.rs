@@ -150,6 +150,41 @@ pub fn too_large() -> Problem {
         .with_detail("Размер тела запроса превышает допустимый предел.")
 }
 
+/// Reads an uploaded file's body, one byte past [`crate::files::MAX_FILE`] so a larger file is
+/// told apart from one at the limit (`413 attachment.too_large`).
+pub async fn read_upload(body: axum::body::Body) -> Result<axum::body::Bytes, Problem> {
+    axum::body::to_bytes(body, crate::files::MAX_FILE + 1)
+        .await
+        .map_err(|_| crate::files::too_large())
+}
+
+/// A stored file to download: its type, an ASCII file name (other characters become `_`), and
+/// never cached on the way (files of people's cases are personal).
+pub fn download(content_type: &str, file_name: &str, bytes: Vec<u8>) -> Response {
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 /// Parses JSON, naming the field where it went wrong.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use okno_kernel::error::{Problem, Result};
-use okno_kernel::files::MAX_FILE;
 use okno_kernel::http::{ApiJson, CurrentActor};
 use okno_kernel::Platform;
 use serde::Deserialize;
@@ -200,14 +199,7 @@ async fn attach(
     Query(q): Query<AttachQuery>,
     body: Body,
 ) -> Result<(StatusCode, Json<AttachmentView>)> {
-    // Read one byte past the limit, so a larger file is told apart from one at the limit.
-    let bytes = axum::body::to_bytes(body, MAX_FILE + 1)
-        .await
-        .map_err(|_| {
-            okno_kernel::files::check_file(&vec![0u8; MAX_FILE + 1])
-                .err()
-                .unwrap_or_else(okno_kernel::http::too_large)
-        })?;
+    let bytes = okno_kernel::http::read_upload(body).await?;
     let name = q.name.unwrap_or_default();
     Ok((
         StatusCode::CREATED,
@@ -227,29 +219,11 @@ async fn download(
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response> {
     let (f, bytes) = service::attachment(&p, &settings.files(), &actor, &id, &file).await?;
-    let ascii: String = f
-        .file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, f.content_type),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\""),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
+    Ok(okno_kernel::http::download(
+        &f.content_type,
+        &f.file_name,
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 /// Download the signed result document (PDF) of an application.
@@ -265,18 +239,11 @@ async fn result(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let (r, bytes) = service::result_document(&p, &settings, &actor, &id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"result-{}.pdf\"", r.id),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
+    Ok(okno_kernel::http::download(
+        "application/pdf",
+        &format!("result-{}.pdf", r.id),
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 async fn step(

@@ -577,16 +577,9 @@ async fn result_pdf(
         return Ok(r);
     }
     let (r, bytes) = service::result_document(&p, &settings, &actor, &id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"result-{}.pdf\"", r.id),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
+    Ok(okno_kernel::http::download(
+        "application/pdf",
+        &format!("result-{}.pdf", r.id),
         bytes,
-    )
-        .into_response())
+    ))
 }

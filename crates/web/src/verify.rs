@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use okno_kernel::documents::{self, IssuedDocument};
-use okno_kernel::files::{Files, MAX_FILE};
+use okno_kernel::files::Files;
 use okno_kernel::http::{render, Chrome, PageError};
 use okno_kernel::{Platform, Problem, Result};
 use serde::Serialize;
@@ -146,13 +146,7 @@ async fn check(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<FileCheck>> {
-    let bytes = axum::body::to_bytes(body, MAX_FILE + 1)
-        .await
-        .map_err(|_| {
-            okno_kernel::files::check_file(&vec![0u8; MAX_FILE + 1])
-                .err()
-                .unwrap_or_else(okno_kernel::http::too_large)
-        })?;
+    let bytes = okno_kernel::http::read_upload(body).await?;
     let mut c = p.db.read().await?;
     let d = documents::find(&mut c, &id).await?.ok_or_else(not_found)?;
     use sha2::{Digest, Sha256};
