@@ -519,11 +519,13 @@ impl Hasher {
         let inner = Arc::clone(&self.inner);
         let (done, outcome) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
-            let _permit = permit;
             let now = inner.running.fetch_add(1, Ordering::SeqCst) + 1;
             inner.peak.fetch_max(now, Ordering::SeqCst);
             let outcome = work(&inner);
             inner.running.fetch_sub(1, Ordering::SeqCst);
+            // The place is free before the caller hears back (a panic in `work` frees it too, as
+            // the closure unwinds).
+            drop(permit);
             let _ = done.send(outcome);
         });
         self.inner
