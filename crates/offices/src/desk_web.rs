@@ -47,6 +47,9 @@ pub fn routes() -> Router<Platform> {
         .route("/operator/people/{id}/confirm", post(confirm_page))
         .route("/operator/people/{id}/restore", post(restore_page))
         .route("/operator/receipts/{id}", get(receipt))
+        .route("/operator/queue", get(queue_page))
+        .route("/operator/queue/call", post(queue_call))
+        .route("/operator/queue/tickets/{id}/{action}", post(queue_ticket))
 }
 
 #[derive(utoipa::OpenApi)]
@@ -632,4 +635,115 @@ async fn restore_page(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "desk_queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    board: crate::service::Board,
+    window: String,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct QueueForm {
+    #[serde(default)]
+    window: String,
+}
+
+/// The operator's queue at their desk: the office's tickets today, «Вызвать следующего» to their
+/// window, and the called ticket moved on (начать приём, завершить, не явился).
+async fn queue_render(
+    p: &Platform,
+    settings: &Settings,
+    actor: &okno_kernel::Actor,
+    chrome: Chrome,
+    window: String,
+    outcome: std::result::Result<Option<String>, String>,
+) -> std::result::Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let (o, _) = desk::current_desk(&p.db, actor).await?;
+    let board = crate::service::board(&p.db, &o.code, settings).await?;
+    let (notice, error) = match outcome {
+        Ok(n) => (n, None),
+        Err(e) => (None, Some(e)),
+    };
+    Ok(render(&QueuePage {
+        chrome,
+        board,
+        window: if window.trim().is_empty() {
+            "1".into()
+        } else {
+            window
+        },
+        notice,
+        error,
+    }))
+}
+
+async fn queue_page(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Query(q): Query<QueueForm>,
+) -> std::result::Result<Response, PageError> {
+    queue_render(&p, &settings, &actor, chrome, q.window, Ok(None)).await
+}
+
+async fn queue_call(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Form(f): Form<QueueForm>,
+) -> std::result::Result<Response, PageError> {
+    let (o, _) = desk::current_desk(&p.db, &actor).await?;
+    let called = crate::service::call_next(
+        &p.db,
+        &actor,
+        &o.code,
+        crate::service::CallNext {
+            window: f.window.clone(),
+            service: None,
+        },
+    )
+    .await;
+    let outcome = match called {
+        Ok(t) => Ok(Some(format!(
+            "Вызван талон {} в окно {}.",
+            t.label,
+            f.window.trim()
+        ))),
+        Err(e @ Error::Problem(_)) => Err(e.to_problem().detail),
+        Err(e) => return Err(e.into()),
+    };
+    queue_render(&p, &settings, &actor, chrome, f.window, outcome).await
+}
+
+async fn queue_ticket(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path((id, action)): Path<(String, String)>,
+    Form(f): Form<QueueForm>,
+) -> std::result::Result<Response, PageError> {
+    use crate::service::TicketAction;
+    let a = match action.as_str() {
+        "start" => TicketAction::Start,
+        "finish" => TicketAction::Finish,
+        "no-show" => TicketAction::NoShow,
+        _ => return Err(PageError(Problem::not_found("Страница не найдена."))),
+    };
+    let outcome = match crate::service::ticket_action(&p.db, &actor, &id, a).await {
+        Ok(t) => Ok(Some(format!("Талон {}: {}.", t.label, t.status_title))),
+        Err(e @ Error::Problem(_)) => Err(e.to_problem().detail),
+        Err(e) => return Err(e.into()),
+    };
+    queue_render(&p, &settings, &actor, chrome, f.window, outcome).await
 }

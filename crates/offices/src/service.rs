@@ -1401,6 +1401,8 @@ pub async fn ticket_action(
 /// A called ticket on the hall display.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BoardTicket {
+    /// The ticket's id (for the operators' actions; opaque, no personal data).
+    pub id: String,
     pub label: String,
     pub window: String,
     pub status: TicketStatus,
@@ -1457,6 +1459,7 @@ pub async fn board(db: &Db, office: &str, settings: &Settings) -> Result<Board> 
             .into_iter()
             .take(12)
             .map(|t| BoardTicket {
+                id: t.id.clone(),
                 label: t.label.clone(),
                 window: t.window_no.clone().unwrap_or_default(),
                 status: TicketStatus::parse(&t.status).unwrap_or(TicketStatus::Called),

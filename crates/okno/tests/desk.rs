@@ -615,6 +615,58 @@ async fn a_person_takes_a_ticket_at_a_registered_kiosk_without_an_operator() {
             r.contains("kiosk-error") && r.contains("Действующей записи"),
             "{r}"
         );
+        // The operator at a desk of the office calls the next ticket to a window from the queue
+        // page and moves it on.
+        let (op, op_id) = operator(&app, &gw, 2).await;
+        bind(&app, OFFICE, &op_id).await;
+        let page = |path: String, form: Option<Vec<(&'static str, String)>>| {
+            let mut r = match &form {
+                None => app.client.get(app.url(&path)),
+                Some(f) => app.client.post(app.url(&path)).form(f),
+            };
+            r = r.bearer_auth(&op).header("x-okno-device", &desk);
+            async move {
+                let r = r.send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let (s, html) = page("/operator/queue".into(), None).await;
+        assert_eq!(s, 200, "{html}");
+        assert!(
+            html.contains("ждут: <strong id=\"queue-waiting\">2</strong>"),
+            "{html}"
+        );
+        let field = "name=\"csrf_token\" value=\"";
+        let at = html.find(field).unwrap() + field.len();
+        let token = html[at..at + 32].to_string();
+        let (s, html) = page(
+            "/operator/queue/call".into(),
+            Some(vec![("csrf_token", token.clone()), ("window", "3".into())]),
+        )
+        .await;
+        assert_eq!(s, 200, "{html}");
+        assert!(
+            html.contains("в окно 3") && html.contains("Начать приём"),
+            "{html}"
+        );
+        let at = html.find("/operator/queue/tickets/").unwrap() + "/operator/queue/tickets/".len();
+        let id = html[at..at + html[at..].find('/').unwrap()].to_string();
+        let (_, html) = page(
+            format!("/operator/queue/tickets/{id}/start"),
+            Some(vec![("csrf_token", token.clone()), ("window", "3".into())]),
+        )
+        .await;
+        assert!(html.contains("Завершить"), "{html}");
+        // Without a registered device of the office: refused.
+        let r = app
+            .client
+            .get(app.url("/operator/queue"))
+            .bearer_auth(&op)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+
         // The tickets are the office's queue, and journalled.
         let n = okno_testkit::query_text(
             &app,
