@@ -293,7 +293,7 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
         }
     };
     let as_official = |c: fantoccini::Client| {
-        let (token, url) = (official.clone(), app.url("/admin/login"));
+        let (token, url, admin) = (official.clone(), app.url("/admin/login"), app.url("/admin"));
         async move {
             c.delete_all_cookies().await.unwrap();
             c.goto(&url).await.unwrap();
@@ -309,7 +309,11 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
                 .click()
                 .await
                 .unwrap();
-            c.wait().for_element(Locator::Css("main")).await.unwrap();
+            // Signed in once the form has taken us to the administration page.
+            c.wait()
+                .for_url(url::Url::parse(&admin).unwrap())
+                .await
+                .unwrap();
         }
     };
     let attach = |c: fantoccini::Client, path: std::path::PathBuf, count: usize| async move {
@@ -333,7 +337,8 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
         panic!("the file was not attached");
     };
     let click = |c: fantoccini::Client, css: String| async move {
-        c.find(Locator::Css(&css))
+        c.wait()
+            .for_element(Locator::Css(&css))
             .await
             .unwrap()
             .click()
@@ -409,6 +414,7 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
     as_official(c.clone()).await;
     c.goto(&desk).await.unwrap();
     click(c.clone(), "form[action$='/take'] button".into()).await;
+    status(c.clone(), "На рассмотрении").await;
     c.find(Locator::Id("approve-comment"))
         .await
         .unwrap()
