@@ -102,6 +102,7 @@ pub async fn in_person(
             .with_detail("Подтверждать личность может только оператор, вошедший со своей учётной записью и вторым фактором, а не по токену.")
             .into());
     }
+    let rep = desk.representative()?;
     let issued = match c
         .passport_issued
         .as_deref()
@@ -125,6 +126,7 @@ pub async fn in_person(
         "SELECT passport_idx, birth_date FROM accounts WHERE id = $1",
         account_id
     )?;
+    let mut person_passport_idx = None;
     let refusal = match (PassportRf::parse(&c.passport), docs) {
         _ if a.status == "blocked" => Some(Refusal::AccountBlocked),
         (Err(_), _) => Some(Refusal::PassportInvalid),
@@ -136,6 +138,7 @@ pub async fn in_person(
             }),
         ) => Some(Refusal::NoProfile),
         (Ok(p), Some(d)) => {
+            person_passport_idx = d.passport_idx.clone();
             let typed = crate::profile::passport_index(secrets, &p);
             if Some(typed) != d.passport_idx {
                 Some(Refusal::DataDiffer)
@@ -150,6 +153,26 @@ pub async fn in_person(
             }
         }
     };
+    let representative = match &rep {
+        Some(r) => Some(
+            crate::desk::record_representative(
+                &mut tx,
+                secrets,
+                operator,
+                desk,
+                r,
+                account_id,
+                if refusal.is_some() {
+                    "confirmation_refused"
+                } else {
+                    "confirmed"
+                },
+                person_passport_idx.as_deref(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
     audit::append(
         &mut tx,
         audit::Entry {
@@ -161,7 +184,7 @@ pub async fn in_person(
             },
             subject_type: "account",
             subject_id: account_id,
-            details: serde_json::json!({ "office": desk.office, "device": desk.device, "refusal": refusal.map(Refusal::code) }),
+            details: serde_json::json!({ "office": desk.office, "device": desk.device, "refusal": refusal.map(Refusal::code), "representative": representative }),
         },
     )
     .await?;
@@ -175,12 +198,19 @@ pub async fn in_person(
         now_ms(),
         account_id
     )?;
+    let (by, warn) = match &rep {
+        Some(r) => (
+            format!(" по обращению представителя: {}", r.line()),
+            " Если вы никого не уполномочивали, обратитесь в центр обслуживания.",
+        ),
+        None => (String::new(), ""),
+    };
     notify_person(
         &mut tx,
         &a,
         Topic::Security,
         "Учётная запись подтверждена",
-        "Ваша личность подтверждена в центре обслуживания: учётная запись стала подтверждённой. Теперь доступны все услуги онлайн.",
+        &format!("Ваша личность подтверждена в центре обслуживания{by}: учётная запись стала подтверждённой. Теперь доступны все услуги онлайн.{warn}"),
     )
     .await?;
     tx.commit().await?;

@@ -26,6 +26,243 @@ pub struct Desk {
     pub office: String,
     /// The registered device's id.
     pub device: String,
+    /// Who came for the person, when it was not the person themself.
+    #[serde(skip)]
+    pub representative: Option<Representative>,
+}
+
+/// Someone who comes to the desk for the person under a power of attorney (доверенность, ГК РФ
+/// ст. 185) shown on paper: the operator checks the representative's own passport and the
+/// original of the power, and enters both. Every act done on it is recorded with it and audited.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Representative {
+    /// The representative's full name, as in their passport.
+    pub full_name: String,
+    /// Series and number of the representative's own passport.
+    pub passport: String,
+    /// The power's number (for a notarised one, its number in the notary's register).
+    pub power_number: String,
+    /// Who issued or certified it: a notary, or the organisation.
+    pub power_issuer: String,
+    /// The date it was made, `YYYY-MM-DD`.
+    pub power_issued_on: String,
+    /// The last day it is valid, `YYYY-MM-DD`; without one it lasts a year from the date it was made
+    /// (ГК РФ ст. 186 п. 1).
+    #[serde(default)]
+    pub power_valid_until: Option<String>,
+}
+
+/// A representative whose data and power were checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Checked {
+    full_name: String,
+    passport: PassportRf,
+    number: String,
+    issuer: String,
+    issued_on: time::Date,
+    valid_until: time::Date,
+}
+
+fn ymd(s: &str) -> Option<time::Date> {
+    time::Date::parse(
+        s.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+}
+
+fn ymd_text(d: time::Date) -> String {
+    d.format(time::macros::format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default()
+}
+
+impl Representative {
+    /// Checks what the operator entered: every error by field (`representative.*`), and a power
+    /// not yet made or already ended refused as such.
+    pub(crate) fn check(&self, today: time::Date) -> Result<Checked> {
+        let mut errors = Vec::new();
+        let mut err = |field: &str, code: &str, message: &str| {
+            errors.push(FieldError {
+                field: format!("representative.{field}"),
+                code: code.into(),
+                message: message.into(),
+            })
+        };
+        let full_name = self
+            .full_name
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if full_name.chars().count() < 3 || full_name.chars().count() > 200 {
+            err(
+                "full_name",
+                "representative.name_invalid",
+                "Укажите фамилию, имя и отчество представителя, как в его паспорте.",
+            );
+        }
+        let passport = PassportRf::parse(&self.passport)
+            .map_err(|e| err("passport", e.code(), &e.to_string()))
+            .ok();
+        let number = self.power_number.trim().to_string();
+        if number.is_empty() || number.chars().count() > 60 {
+            err(
+                "power_number",
+                "representative.power_number_invalid",
+                "Укажите номер доверенности (для нотариальной — номер в реестре нотариуса).",
+            );
+        }
+        let issuer = self
+            .power_issuer
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if issuer.is_empty() || issuer.chars().count() > 200 {
+            err(
+                "power_issuer",
+                "representative.power_issuer_invalid",
+                "Укажите, кто удостоверил доверенность: нотариус или организация.",
+            );
+        }
+        let issued_on = ymd(&self.power_issued_on);
+        match issued_on {
+            None => err(
+                "power_issued_on",
+                "representative.power_date_invalid",
+                "Укажите дату доверенности в формате ГГГГ-ММ-ДД.",
+            ),
+            Some(d) if d > today => err(
+                "power_issued_on",
+                "representative.power_not_yet",
+                "Дата доверенности ещё не наступила.",
+            ),
+            Some(_) => {}
+        }
+        let until = match self
+            .power_valid_until
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            // ГК РФ ст. 186 п. 1: without a term, a power lasts a year from the day it was made.
+            None => issued_on.and_then(|d| d.replace_year(d.year() + 1).ok().or(d.next_day())),
+            Some(s) => match ymd(s) {
+                Some(d) => Some(d),
+                None => {
+                    err(
+                        "power_valid_until",
+                        "representative.power_date_invalid",
+                        "Укажите срок действия доверенности в формате ГГГГ-ММ-ДД.",
+                    );
+                    None
+                }
+            },
+        };
+        if let (Some(from), Some(to)) = (issued_on, until) {
+            if to < from {
+                err(
+                    "power_valid_until",
+                    "representative.power_term_invalid",
+                    "Срок действия доверенности кончается раньше, чем она выдана.",
+                );
+            } else if to < today {
+                err(
+                    "power_valid_until",
+                    "representative.power_expired",
+                    "Срок действия доверенности истёк: по ней действовать нельзя.",
+                );
+            }
+        }
+        match (passport, issued_on, until, errors.is_empty()) {
+            (Some(passport), Some(issued_on), Some(valid_until), true) => Ok(Checked {
+                full_name,
+                passport,
+                number,
+                issuer,
+                issued_on,
+                valid_until,
+            }),
+            _ => Err(Problem::invalid_fields(errors).into()),
+        }
+    }
+}
+
+impl Desk {
+    /// The representative's checked data, when one came.
+    pub(crate) fn representative(&self) -> Result<Option<Checked>> {
+        self.representative
+            .as_ref()
+            .map(|r| r.check(crate::profile::today()))
+            .transpose()
+    }
+}
+
+fn representative_is_person() -> Error {
+    Problem::new(
+        422,
+        "representative.is_the_person",
+        "Представитель — это сам заявитель",
+    )
+    .with_detail("Паспорт представителя совпадает с паспортом заявителя: уберите представителя или введите его собственный паспорт.")
+    .into()
+}
+
+/// Records that the representative did `act` for the account on their power: written in the act's
+/// transaction, before its audit record, which names the record. Refuses a representative who
+/// shows the person's own passport.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record_representative(
+    tx: &mut okno_kernel::db::Tx,
+    secrets: &Secrets,
+    operator: &Actor,
+    desk: &Desk,
+    r: &Checked,
+    account_id: &str,
+    act: &str,
+    person_passport_idx: Option<&str>,
+) -> Result<serde_json::Value> {
+    let passport_idx = crate::profile::passport_index(secrets, &r.passport);
+    if person_passport_idx == Some(passport_idx.as_str()) {
+        return Err(representative_is_person());
+    }
+    let id = new_id();
+    q_exec!(
+        &mut *tx,
+        "INSERT INTO desk_representatives (id, account_id, act, office_code, device_id, operator_id, full_name_enc,
+            passport_enc, passport_idx, power_number, power_issuer, power_issued_on, power_valid_until, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        &id,
+        account_id,
+        act,
+        &desk.office,
+        &desk.device,
+        operator.id.as_deref().unwrap_or_default(),
+        secrets.encrypt(&r.full_name),
+        secrets.encrypt(&r.passport.formatted()),
+        &passport_idx,
+        &r.number,
+        &r.issuer,
+        ymd_text(r.issued_on),
+        ymd_text(r.valid_until),
+        now_ms()
+    )?;
+    Ok(
+        serde_json::json!({ "record": id, "power_number": r.number, "power_valid_until": ymd_text(r.valid_until) }),
+    )
+}
+
+impl Checked {
+    /// The line the person's notice and the справка carry.
+    pub(crate) fn line(&self) -> String {
+        format!(
+            "{} по доверенности № {} от {} ({}), действительной до {}",
+            self.full_name,
+            self.number,
+            ymd_text(self.issued_on),
+            self.issuer,
+            ymd_text(self.valid_until)
+        )
+    }
 }
 
 /// What the operator enters for a new person.
@@ -48,6 +285,10 @@ pub struct NewPerson {
     /// The person agreed, on paper at the desk, to the processing of their data (152-ФЗ).
     #[serde(default)]
     pub consent: bool,
+    /// Who came for the person under a power of attorney, when the person did not come themself.
+    /// The offices part moves it into the [`Desk`] the act is done at.
+    #[serde(default)]
+    pub representative: Option<Representative>,
 }
 
 /// A login and temporary password for the справка; the password is shown only now.
@@ -63,6 +304,8 @@ pub struct Issued {
     pub sign_in_code: Option<String>,
     /// Until when the temporary password or the code is accepted (ms since the epoch).
     pub valid_until: i64,
+    /// Who acted for the person and on which power of attorney, when it was a representative.
+    pub representative: Option<String>,
 }
 
 /// What the person leaves with after an in-person recovery.
@@ -128,6 +371,13 @@ pub async fn register_in_person(
             })
         })
         .ok();
+    let rep = match desk.representative() {
+        Ok(r) => r,
+        Err(e) => {
+            errors.extend(e.to_problem().errors);
+            None
+        }
+    };
     if !p.consent {
         errors.push(FieldError {
             field: "consent".into(),
@@ -221,6 +471,27 @@ pub async fn register_in_person(
         &hash,
         now
     )?;
+    let representative = match &rep {
+        Some(r) => {
+            let own = PassportRf::parse(&person.passport)
+                .ok()
+                .map(|p| profile::passport_index(secrets, &p));
+            Some(
+                record_representative(
+                    &mut tx,
+                    secrets,
+                    operator,
+                    desk,
+                    r,
+                    &id,
+                    "registered",
+                    own.as_deref(),
+                )
+                .await?,
+            )
+        }
+        None => None,
+    };
     audit::append(
         &mut tx,
         audit::Entry {
@@ -228,7 +499,7 @@ pub async fn register_in_person(
             action: "identity.account.registered_in_person",
             subject_type: "account",
             subject_id: &id,
-            details: serde_json::json!({ "office": desk.office, "device": desk.device, "consent_version": CONSENT_VERSION }),
+            details: serde_json::json!({ "office": desk.office, "device": desk.device, "consent_version": CONSENT_VERSION, "representative": representative }),
         },
     )
     .await?;
@@ -243,6 +514,7 @@ pub async fn register_in_person(
         temporary_password: Some(password),
         sign_in_code: None,
         valid_until: now + TEMPORARY_PASSWORD_MS,
+        representative: rep.map(|r| r.line()),
     })
 }
 
@@ -267,6 +539,7 @@ pub async fn restore_in_person(
     method: RestoreMethod,
 ) -> Result<Issued> {
     operator_account(operator)?;
+    let rep = desk.representative()?;
     // With a QR code the password becomes one nobody knows, and the person sets their own after
     // signing in with the code.
     let password = temporary_password(idn);
@@ -293,6 +566,26 @@ pub async fn restore_in_person(
         (Ok(p), Some(d)) => (Some(crate::profile::passport_index(secrets, &p)) != d.passport_idx)
             .then_some(Refusal::DataDiffer),
     };
+    let representative = match &rep {
+        Some(r) => Some(
+            record_representative(
+                &mut tx,
+                secrets,
+                operator,
+                desk,
+                r,
+                account_id,
+                if refused.is_some() {
+                    "restore_refused"
+                } else {
+                    "restored"
+                },
+                docs.as_ref().and_then(|d| d.passport_idx.as_deref()),
+            )
+            .await?,
+        ),
+        None => None,
+    };
     audit::append(
         &mut tx,
         audit::Entry {
@@ -304,7 +597,7 @@ pub async fn restore_in_person(
             },
             subject_type: "account",
             subject_id: account_id,
-            details: serde_json::json!({ "office": desk.office, "device": desk.device, "refusal": refused.map(Refusal::code), "method": method }),
+            details: serde_json::json!({ "office": desk.office, "device": desk.device, "refusal": refused.map(Refusal::code), "method": method, "representative": representative }),
         },
     )
     .await?;
@@ -347,11 +640,15 @@ pub async fn restore_in_person(
         "DELETE FROM sign_in_throttle WHERE subject = $1",
         account_id
     )?;
+    let by = match &rep {
+        Some(r) => format!("по обращению представителя: {}", r.line()),
+        None => "по паспорту".to_string(),
+    };
     alert(
         &mut tx,
         &a,
         "Доступ восстановлен в центре обслуживания",
-        &format!("Доступ к вашей учётной записи восстановлен в центре обслуживания по паспорту. Все сеансы завершены ({ended}). Если это были не вы, обратитесь в центр обслуживания."),
+        &format!("Доступ к вашей учётной записи восстановлен в центре обслуживания {by}. Все сеансы завершены ({ended}). Если это были не вы, обратитесь в центр обслуживания."),
     )
     .await?;
     tx.commit().await?;
@@ -367,6 +664,7 @@ pub async fn restore_in_person(
         temporary_password: code.is_none().then_some(password),
         sign_in_code: code,
         valid_until,
+        representative: rep.map(|r| r.line()),
     })
 }
 

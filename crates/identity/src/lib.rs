@@ -34,5 +34,6 @@ pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
         okno_kernel::migration!("identity", 7, "0007_known_networks"),
         okno_kernel::migration!("identity", 8, "0008_passkeys"),
         okno_kernel::migration!("identity", 9, "0009_sign_in_links"),
+        okno_kernel::migration!("identity", 10, "0010_desk_representatives"),
     ]
 }

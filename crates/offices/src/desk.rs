@@ -3,7 +3,7 @@
 //! only from a registered device of their own office, and the in-person flows done at a desk
 //! (registration with a printed справка, confirmation, access recovery), which call identity.
 
-use okno_identity::desk::{Desk, Found, Issued, NewPerson};
+use okno_identity::desk::{Desk, Found, Issued, NewPerson, Representative};
 use okno_identity::Identity;
 use okno_kernel::actor::{Actor, ActorKind, Permission, Role};
 use okno_kernel::auth;
@@ -286,10 +286,12 @@ pub struct DeskContext {
 }
 
 impl DeskContext {
-    pub fn desk(&self) -> Desk {
+    /// The desk an act is done at, for the person or for their representative.
+    pub fn desk(&self, representative: Option<Representative>) -> Desk {
         Desk {
             office: self.office.clone(),
             device: self.device_id.clone(),
+            representative,
         }
     }
 }
@@ -434,6 +436,10 @@ fn receipt_pdf(
             Block::Space(4.0),
             Block::Field("Владелец учётной записи".into(), issued.full_name.clone()),
             Block::Field("Логин (СНИЛС)".into(), issued.login.clone()),
+            match &issued.representative {
+                Some(r) => Block::Field("Представитель".into(), r.clone()),
+                None => Block::Space(0.0),
+            },
             match &issued.temporary_password {
                 Some(pw) => Block::Field("Временный пароль".into(), pw.clone()),
                 None => Block::Field("Вход".into(), "по одноразовому QR-коду".into()),
@@ -535,11 +541,11 @@ pub async fn register_person(
     idn: &Identity,
     actor: &Actor,
     public_url: &str,
-    p: NewPerson,
+    mut p: NewPerson,
 ) -> Result<DeskIssued> {
     let (o, ctx) = current_desk(db, actor).await?;
-    let issued =
-        okno_identity::desk::register_in_person(db, secrets, idn, actor, &ctx.desk(), p).await?;
+    let desk = ctx.desk(p.representative.take());
+    let issued = okno_identity::desk::register_in_person(db, secrets, idn, actor, &desk, p).await?;
     let pdf = receipt_pdf(
         "Справка о регистрации учётной записи",
         &issued,
@@ -566,6 +572,7 @@ pub async fn restore_access(
     account_id: &str,
     passport: &str,
     method: okno_identity::desk::RestoreMethod,
+    representative: Option<Representative>,
 ) -> Result<DeskIssued> {
     let (o, ctx) = current_desk(db, actor).await?;
     let issued = okno_identity::desk::restore_in_person(
@@ -573,7 +580,7 @@ pub async fn restore_access(
         secrets,
         idn,
         actor,
-        &ctx.desk(),
+        &ctx.desk(representative),
         account_id,
         passport,
         method,
@@ -607,13 +614,15 @@ pub async fn confirm(
     actor: &Actor,
     account_id: &str,
     c: okno_identity::confirmation::InPerson,
+    representative: Option<Representative>,
 ) -> Result<okno_identity::model::Level> {
     let (_, ctx) = current_desk(db, actor).await?;
-    okno_identity::confirmation::in_person(db, secrets, actor, account_id, &ctx.desk(), c).await
+    let desk = ctx.desk(representative);
+    okno_identity::confirmation::in_person(db, secrets, actor, account_id, &desk, c).await
 }
 
 /// Finds an account at the desk by СНИЛС, phone or passport.
 pub async fn find(db: &Db, secrets: &Secrets, actor: &Actor, query: &str) -> Result<Vec<Found>> {
     let (_, ctx) = current_desk(db, actor).await?;
-    okno_identity::desk::find(db, secrets, actor, &ctx.desk(), query).await
+    okno_identity::desk::find(db, secrets, actor, &ctx.desk(None), query).await
 }

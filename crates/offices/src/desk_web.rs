@@ -9,7 +9,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Form, Json, Router};
-use okno_identity::desk::{Found, NewPerson};
+use okno_identity::desk::{Found, NewPerson, Representative};
 use okno_identity::Identity;
 use okno_kernel::error::{Error, FieldError, Problem, Result};
 use okno_kernel::http::{
@@ -57,7 +57,7 @@ pub fn routes() -> Router<Platform> {
     paths(devices_list, device_register, device_revoke, operator_assign, people_find, person_register,
         person_confirm, person_restore),
     components(schemas(NewDevice, Registered, DeviceView, DeviceKind, OperatorRole, AssignOperator,
-        NewPerson, DeskIssued, okno_identity::desk::Issued, Found, ConfirmRequest, RestoreRequest, okno_identity::desk::RestoreMethod, LevelAnswer)),
+        NewPerson, DeskIssued, okno_identity::desk::Issued, Representative, Found, ConfirmRequest, RestoreRequest, okno_identity::desk::RestoreMethod, LevelAnswer)),
     tags((name = "desk", description = "Рабочее место оператора: устройства, операторы, регистрация, подтверждение и восстановление доступа"))
 )]
 pub struct DeskApi;
@@ -172,6 +172,9 @@ pub struct ConfirmRequest {
     /// Date of issue, `YYYY-MM-DD`: a passport not replaced at 20 or 45 is refused.
     #[serde(default)]
     pub passport_issued: Option<String>,
+    /// Who came for the person under a power of attorney, when the person did not come themself.
+    #[serde(default)]
+    pub representative: Option<Representative>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -200,6 +203,7 @@ async fn person_confirm(
             passport: b.passport,
             passport_issued: b.passport_issued,
         },
+        b.representative,
     )
     .await?;
     Ok(Json(LevelAnswer {
@@ -215,6 +219,9 @@ pub struct RestoreRequest {
     /// `temporary_password` (default, 24 hours) or `qr_code` (a one-time sign-in link, 5 minutes).
     #[serde(default)]
     pub method: okno_identity::desk::RestoreMethod,
+    /// Who came for the person under a power of attorney, when the person did not come themself.
+    #[serde(default)]
+    pub representative: Option<Representative>,
 }
 
 /// Restore access after the passport check: a temporary password (24 hours) or a one-time QR
@@ -240,6 +247,7 @@ async fn person_restore(
             &id,
             &b.passport,
             b.method,
+            b.representative,
         )
         .await?,
     ))
@@ -348,6 +356,8 @@ struct DeskPage {
     form: RegisterForm,
     /// The text fields of the registration form: name, label, value typed.
     fields: Vec<(&'static str, &'static str, String)>,
+    /// The empty representative's part of the forms of a found account.
+    blank: RepresentativeForm,
 }
 
 impl RegisterForm {
@@ -387,6 +397,84 @@ struct RegisterForm {
     phone: String,
     #[serde(default)]
     consent: Option<String>,
+    #[serde(flatten)]
+    rep: RepresentativeForm,
+}
+
+/// The representative's part of a desk form: used when «Обращается представитель» is ticked.
+#[derive(Deserialize, Default, Clone)]
+struct RepresentativeForm {
+    #[serde(default)]
+    by_representative: Option<String>,
+    #[serde(default)]
+    rep_full_name: String,
+    #[serde(default)]
+    rep_passport: String,
+    #[serde(default)]
+    rep_power_number: String,
+    #[serde(default)]
+    rep_power_issuer: String,
+    #[serde(default)]
+    rep_power_issued_on: String,
+    #[serde(default)]
+    rep_power_valid_until: String,
+}
+
+impl RepresentativeForm {
+    /// The form's fields: name (after `rep_`), label, input type, value typed.
+    fn fields(&self) -> Vec<(&'static str, &'static str, &'static str, String)> {
+        vec![
+            (
+                "full_name",
+                "Фамилия, имя, отчество представителя",
+                "text",
+                self.rep_full_name.clone(),
+            ),
+            (
+                "passport",
+                "Серия и номер паспорта представителя",
+                "text",
+                self.rep_passport.clone(),
+            ),
+            (
+                "power_number",
+                "Номер доверенности (у нотариальной — номер в реестре)",
+                "text",
+                self.rep_power_number.clone(),
+            ),
+            (
+                "power_issuer",
+                "Кем удостоверена: нотариус или организация",
+                "text",
+                self.rep_power_issuer.clone(),
+            ),
+            (
+                "power_issued_on",
+                "Дата доверенности",
+                "date",
+                self.rep_power_issued_on.clone(),
+            ),
+            (
+                "power_valid_until",
+                "Действует до (если срок не указан — год со дня выдачи)",
+                "date",
+                self.rep_power_valid_until.clone(),
+            ),
+        ]
+    }
+
+    fn representative(&self) -> Option<Representative> {
+        self.by_representative.as_ref()?;
+        Some(Representative {
+            full_name: self.rep_full_name.clone(),
+            passport: self.rep_passport.clone(),
+            power_number: self.rep_power_number.clone(),
+            power_issuer: self.rep_power_issuer.clone(),
+            power_issued_on: self.rep_power_issued_on.clone(),
+            power_valid_until: Some(self.rep_power_valid_until.clone())
+                .filter(|s| !s.trim().is_empty()),
+        })
+    }
 }
 
 struct Outcome {
@@ -396,12 +484,27 @@ struct Outcome {
     errors: Errors,
 }
 
-fn outcome_of(e: &Error) -> Outcome {
+/// What a refused act shows: its reason at the top of the page, and field errors beside the fields
+/// of the registration form (`inline`) or, for the forms of a found account, at the top too.
+fn outcome_of(e: &Error, inline: bool) -> Outcome {
     let p = e.to_problem();
+    let error = if p.errors.is_empty() {
+        Some(p.detail.clone())
+    } else if inline {
+        None
+    } else {
+        Some(
+            p.errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+    };
     Outcome {
         notice: None,
         refusal: (p.status == 422).then(|| p.code.to_string()),
-        error: p.errors.is_empty().then(|| p.detail.clone()),
+        error,
         errors: Errors(p.errors),
     }
 }
@@ -437,6 +540,7 @@ async fn desk_render(
                     refusal: None,
                     errors: Errors::default(),
                     fields: form.fields(),
+                    blank: RepresentativeForm::default(),
                     form,
                 };
                 return Ok(render(&page));
@@ -456,6 +560,7 @@ async fn desk_render(
         refusal: o.refusal,
         errors: o.errors,
         fields: form.fields(),
+        blank: RepresentativeForm::default(),
         form,
     }))
 }
@@ -535,6 +640,7 @@ async fn register_page(
         inn: None,
         phone: f.phone.clone(),
         consent: f.consent.is_some(),
+        representative: f.rep.representative(),
     };
     match desk::register_person(
         &p.db,
@@ -549,7 +655,7 @@ async fn register_page(
         Ok(i) => Ok(issued_page(chrome, "Учётная запись создана", i)),
         Err(e @ Error::Problem(_)) => {
             let status = e.to_problem().status_code();
-            let mut r = desk_render(&p, &actor, chrome, "", f, outcome_of(&e)).await?;
+            let mut r = desk_render(&p, &actor, chrome, "", f, outcome_of(&e, true)).await?;
             *r.status_mut() = status;
             Ok(r)
         }
@@ -567,6 +673,8 @@ struct DocumentForm {
     passport_issued: String,
     #[serde(default)]
     query: String,
+    #[serde(flatten)]
+    rep: RepresentativeForm,
 }
 
 async fn confirm_page(
@@ -585,6 +693,7 @@ async fn confirm_page(
             passport: f.passport.clone(),
             passport_issued: Some(f.passport_issued.clone()).filter(|s| !s.trim().is_empty()),
         },
+        f.rep.representative(),
     )
     .await;
     let o = match r {
@@ -594,7 +703,7 @@ async fn confirm_page(
             refusal: None,
             errors: Errors::default(),
         },
-        Err(e @ Error::Problem(_)) => outcome_of(&e),
+        Err(e @ Error::Problem(_)) => outcome_of(&e, false),
         Err(e) => return Err(e.into()),
     };
     desk_render(&p, &actor, chrome, &f.query, RegisterForm::default(), o).await
@@ -618,6 +727,7 @@ async fn restore_page(
         &id,
         &f.passport,
         f.method,
+        f.rep.representative(),
     )
     .await
     {
@@ -629,7 +739,7 @@ async fn restore_page(
                 chrome,
                 &f.query,
                 RegisterForm::default(),
-                outcome_of(&e),
+                outcome_of(&e, false),
             )
             .await
         }

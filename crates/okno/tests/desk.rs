@@ -677,3 +677,184 @@ async fn a_person_takes_a_ticket_at_a_registered_kiosk_without_an_operator() {
         assert!(n == "2" || engine == Engine::Postgres, "{n}");
     }
 }
+
+/// A representative's part of a desk request: a notarised power of attorney made `issued` and
+/// valid until `until`.
+fn representative(passport: &str, issued: &str, until: Option<&str>) -> Value {
+    json!({"full_name": "Кузнецов Игорь Петрович", "passport": passport, "power_number": "77/123-н/77-2026-1-512",
+           "power_issuer": "нотариус г. Тулы Смирнова А. В.", "power_issued_on": issued, "power_valid_until": until})
+}
+
+fn day(offset_days: i64) -> String {
+    let d = time::OffsetDateTime::now_utc().date() + time::Duration::days(offset_days);
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+#[tokio::test]
+async fn every_desk_act_can_be_done_by_a_representative_with_a_power_of_attorney() {
+    for engine in engines("desk representative").await {
+        let gw = SmsGateway::start(&[]).await.unwrap();
+        let app = start(engine, &gw).await;
+        let (op, op_id) = operator(&app, &gw, 4).await;
+        let (_, dev) = device(&app, OFFICE, "Окно 4").await;
+        bind(&app, OFFICE, &op_id).await;
+
+        // An ended power (a year from the day it was made when it names no term) is refused by
+        // field, with the person's errors at once; so is a representative with the person's own
+        // passport.
+        let mut body = maria();
+        body["representative"] = representative("4510 123456", &day(-400), None);
+        body["phone"] = json!("123");
+        let (s, e) = post(&app, "/api/v1/desk/people", &op, Some(&dev), body).await;
+        assert_eq!(s, 400, "{e}");
+        let codes: Vec<(&str, &str)> = e["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["field"].as_str().unwrap(), f["code"].as_str().unwrap()))
+            .collect();
+        assert!(
+            codes.contains(&(
+                "representative.power_valid_until",
+                "representative.power_expired"
+            )) && codes.iter().any(|(f, _)| *f == "phone"),
+            "{codes:?}"
+        );
+        let mut body = maria();
+        body["representative"] = representative("4510 123456", &day(3), None);
+        let (s, e) = post(&app, "/api/v1/desk/people", &op, Some(&dev), body).await;
+        assert_eq!(
+            (s, e["errors"][0]["code"].as_str()),
+            (400, Some("representative.power_not_yet")),
+            "{e}"
+        );
+        let mut body = maria();
+        body["representative"] = representative("14 18 698951", &day(-10), None);
+        let (s, e) = post(&app, "/api/v1/desk/people", &op, Some(&dev), body).await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (422, Some("representative.is_the_person")),
+            "{e}"
+        );
+
+        // Registration for the person: the справка names the representative and the power.
+        let mut body = maria();
+        body["representative"] = representative("4510 123456", &day(-10), Some(&day(300)));
+        let (s, issued) = post(&app, "/api/v1/desk/people", &op, Some(&dev), body).await;
+        assert_eq!(s, 201, "{issued}");
+        let line = issued["representative"]
+            .as_str()
+            .expect("the representative");
+        assert!(
+            line.contains("Кузнецов Игорь Петрович")
+                && line.contains("№ 77/123-н/77-2026-1-512")
+                && line.contains(&day(300)),
+            "{line}"
+        );
+        let account = issued["account_id"].as_str().unwrap().to_string();
+
+        // Restoring access for the person: the person is told who came and on which power.
+        let (s, restored) = post(
+            &app,
+            &format!("/api/v1/desk/people/{account}/restore"),
+            &op,
+            Some(&dev),
+            json!({"passport": "1418 698951",
+                   "representative": representative("4510 123456", &day(-10), None)}),
+        )
+        .await;
+        assert_eq!(s, 200, "{restored}");
+        assert!(restored["representative"].is_string(), "{restored}");
+        let told = okno_testkit::query_text(
+            &app,
+            "SELECT payload FROM outbox WHERE kind = 'notify.message'",
+        )
+        .await
+        .unwrap();
+        assert!(
+            told.contains("по обращению представителя: Кузнецов Игорь Петрович"),
+            "{told}"
+        );
+
+        // Confirmation through the desk page's form, with the representative's part ticked; a
+        // mismatched passport is refused and the refusal is recorded with the representative.
+        let page = app
+            .client
+            .get(app.url("/operator?query=351-819-093%2083"))
+            .bearer_auth(&op)
+            .header("x-okno-device", &dev)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("Обращается представитель по доверенности"),
+            "{html}"
+        );
+        let field = "name=\"csrf_token\" value=\"";
+        let at = html.find(field).unwrap() + field.len();
+        let csrf = html[at..at + 32].to_string();
+        let confirm = |passport: &'static str| {
+            let form = vec![
+                ("csrf_token", csrf.clone()),
+                ("passport", passport.to_string()),
+                ("by_representative", "yes".to_string()),
+                ("rep_full_name", "Кузнецов Игорь Петрович".to_string()),
+                ("rep_passport", "4510 123456".to_string()),
+                ("rep_power_number", "77/123-н/77-2026-1-512".to_string()),
+                ("rep_power_issuer", "нотариус Смирнова А. В.".to_string()),
+                ("rep_power_issued_on", day(-10)),
+                ("rep_power_valid_until", String::new()),
+            ];
+            app.client
+                .post(app.url(&format!("/operator/people/{account}/confirm")))
+                .bearer_auth(&op)
+                .header("x-okno-device", &dev)
+                .form(&form)
+                .send()
+        };
+        let html = confirm("1418 000001").await.unwrap().text().await.unwrap();
+        assert!(html.contains("confirm.data_differ"), "{html}");
+        let html = confirm("1418 698951").await.unwrap().text().await.unwrap();
+        assert!(html.contains("Личность подтверждена"), "{html}");
+
+        // Each act is recorded with its representative (their name and passport encrypted) and
+        // the audit record names the record.
+        let acts = okno_testkit::query_text(
+            &app,
+            &format!("SELECT act || ' ' || power_number || ' ' || power_valid_until || ' ' || full_name_enc FROM desk_representatives WHERE account_id = '{account}' ORDER BY created_at"),
+        )
+        .await
+        .unwrap();
+        assert!(
+            acts.starts_with(&format!("registered 77/123-н/77-2026-1-512 {}", day(300))),
+            "{acts}"
+        );
+        for act in ["restored", "confirmation_refused", "confirmed"] {
+            assert!(acts.contains(act), "{act} in {acts}");
+        }
+        assert!(!acts.contains("Кузнецов"), "the name is encrypted: {acts}");
+        let audit = okno_testkit::query_text(
+            &app,
+            &format!("SELECT action || ' ' || CAST(details AS TEXT) FROM audit_log WHERE subject_id = '{account}'
+              UNION ALL SELECT action || ' ' || CAST(details AS TEXT) FROM audit_pending WHERE subject_id = '{account}'"),
+        )
+        .await
+        .unwrap();
+        for action in [
+            "identity.account.registered_in_person",
+            "identity.recovery.in_person",
+            "identity.confirmation.refused",
+            "identity.confirmation.in_person",
+        ] {
+            assert!(
+                audit
+                    .lines()
+                    .any(|l| l.starts_with(action) && l.contains("\"record\"")),
+                "{action} names the representative's record: {audit}"
+            );
+        }
+        assert!(!audit.contains("4510"), "no passport in the journal");
+    }
+}
