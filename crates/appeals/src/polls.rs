@@ -158,7 +158,7 @@ pub async fn create(p: &Platform, actor: &Actor, n: NewPoll) -> Result<PollView>
             "В опросе от 1 до 50 вопросов.",
         ));
     }
-    for q in &n.questions {
+    for (i, q) in n.questions.iter().enumerate() {
         let ok = match q.kind {
             QuestionKind::Single | QuestionKind::Multiple => {
                 (2..=30).contains(&q.options.len())
@@ -172,7 +172,7 @@ pub async fn create(p: &Platform, actor: &Actor, n: NewPoll) -> Result<PollView>
         };
         if !ok || q.title.trim().is_empty() {
             return Err(invalid(
-                "questions",
+                &format!("questions[{i}]"),
                 "poll.question",
                 "У вопроса с выбором 2–30 вариантов, у шкалы — два числа [от, до], у текстового — ни одного.",
             ));
@@ -275,6 +275,102 @@ pub async fn poll(p: &Platform, id: &str) -> Result<PollView> {
     let mut c = p.db.read().await?;
     let (poll, qs) = load(&mut c, id).await?;
     Ok(view(poll, qs, now_ms()))
+}
+
+/// Where a poll stands in its period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PollState {
+    Upcoming,
+    Running,
+    Closed,
+}
+
+impl PollState {
+    pub fn at(starts_at: i64, ends_at: i64, now: i64) -> PollState {
+        if now < starts_at {
+            PollState::Upcoming
+        } else if now < ends_at {
+            PollState::Running
+        } else {
+            PollState::Closed
+        }
+    }
+
+    /// How a person reads it.
+    pub fn title(self) -> &'static str {
+        match self {
+            PollState::Upcoming => "ещё не начался",
+            PollState::Running => "идёт",
+            PollState::Closed => "завершён",
+        }
+    }
+}
+
+/// A poll in the list, without its questions.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PollListed {
+    pub id: String,
+    pub title: String,
+    pub region_code: Option<String>,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub live_results: bool,
+    pub state: PollState,
+}
+
+/// Every poll (at most 500): running ones first (the soonest to end on top), then those yet to
+/// start (the soonest to start on top), then the closed ones (the latest to end on top).
+pub async fn list(p: &Platform) -> Result<Vec<PollListed>> {
+    let mut c = p.db.read().await?;
+    let rows = q_all!(
+        &mut c,
+        PollRow,
+        "SELECT id, title, region_code, starts_at, ends_at, live_results FROM polls
+         ORDER BY ends_at DESC, id LIMIT 500"
+    )?;
+    let now = now_ms();
+    let mut rows: Vec<(PollState, PollRow)> = rows
+        .into_iter()
+        .map(|r| (PollState::at(r.starts_at, r.ends_at, now), r))
+        .collect();
+    rows.sort_by_key(|(s, r)| match s {
+        PollState::Running => (0, r.ends_at),
+        PollState::Upcoming => (1, r.starts_at),
+        PollState::Closed => (2, -r.ends_at),
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(state, r)| PollListed {
+            id: r.id,
+            title: r.title,
+            region_code: r.region_code,
+            starts_at: rfc3339(r.starts_at),
+            ends_at: rfc3339(r.ends_at),
+            live_results: r.live_results == 1,
+            state,
+        })
+        .collect())
+}
+
+/// Whether this account has voted in the poll (false for anyone who is no person's account).
+pub async fn has_voted(p: &Platform, actor: &Actor, id: &str) -> Result<bool> {
+    let (ActorKind::Account, Some(me)) = (actor.kind, actor.id.as_deref()) else {
+        return Ok(false);
+    };
+    #[derive(Deserialize, sqlx::FromRow)]
+    struct Count {
+        n: i64,
+    }
+    let mut c = p.db.read().await?;
+    Ok(q_opt!(
+        &mut c,
+        Count,
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM poll_votes WHERE poll_id = $1 AND account_id = $2",
+        id,
+        me
+    )?
+    .is_some_and(|c| c.n > 0))
 }
 
 /// A ballot: for each question its answer — a choice's index, several indexes, a number, text.
@@ -586,7 +682,7 @@ pub fn chart(r: &Results) -> String {
 
 pub fn routes() -> Router<Platform> {
     Router::new()
-        .route("/api/v1/polls", post(create_api))
+        .route("/api/v1/polls", get(list_api).post(create_api))
         .route("/api/v1/polls/{id}", get(get_api))
         .route("/api/v1/polls/{id}/votes", post(vote_api))
         .route("/api/v1/polls/{id}/results", get(results_api))
@@ -595,11 +691,18 @@ pub fn routes() -> Router<Platform> {
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(create_api, get_api, vote_api, results_api, chart_api),
-    components(schemas(NewPoll, NewQuestion, QuestionKind, PollView, QuestionView, Ballot, Results, QuestionResult)),
+    paths(list_api, create_api, get_api, vote_api, results_api, chart_api),
+    components(schemas(NewPoll, NewQuestion, QuestionKind, PollView, QuestionView, PollListed, PollState, Ballot, Results, QuestionResult)),
     tags((name = "polls", description = "Опросы граждан"))
 )]
 pub struct PollsApi;
+
+/// Every poll: running first, then upcoming, then closed.
+#[utoipa::path(get, path = "/api/v1/polls", tag = "polls",
+    responses((status = 200, body = Vec<PollListed>)))]
+async fn list_api(State(p): State<Platform>) -> Result<Json<Vec<PollListed>>> {
+    Ok(Json(list(&p).await?))
+}
 
 /// Create a poll (administrator).
 #[utoipa::path(post, path = "/api/v1/polls", tag = "polls", request_body = NewPoll,
