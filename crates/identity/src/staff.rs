@@ -189,3 +189,25 @@ pub async fn create(db: &Db, identity: &Identity, actor: &Actor, s: NewStaff) ->
         expires_at: now + TEMPORARY_PASSWORD_MS,
     })
 }
+
+/// A staff account found by its e-mail, as an actor (no roles until its temporary password is
+/// replaced); none for an unknown e-mail, a person's account or a blocked one. For the pages that
+/// bind staff to an office or an agency, where the administrator knows the e-mail, not the id.
+pub async fn by_email(db: &Db, email: &str) -> Result<Option<Actor>> {
+    let Some(email) = normalise_email(email) else {
+        return Ok(None);
+    };
+    let id = {
+        let mut c = db.read().await?;
+        okno_kernel::q_opt!(
+            &mut c,
+            (String,),
+            "SELECT id FROM accounts WHERE email = $1 AND kind = 'staff' AND status <> 'blocked'",
+            &email
+        )?
+    };
+    match id {
+        Some((id,)) => crate::service::session_actor(db, &id).await,
+        None => Ok(None),
+    }
+}

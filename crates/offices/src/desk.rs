@@ -275,6 +275,98 @@ pub async fn assign_operator(
     Ok(())
 }
 
+/// An operator bound to an office, as the office's administrator sees them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OperatorView {
+    pub account_id: String,
+    /// The account's name; «учётная запись заблокирована» once it is blocked.
+    pub name: String,
+    pub role: OperatorRole,
+    pub role_title: &'static str,
+    /// Milliseconds since the epoch, UTC.
+    pub since: i64,
+}
+
+#[derive(Deserialize, sqlx::FromRow)]
+struct OperatorRow {
+    account_id: String,
+    role: String,
+    created_at: i64,
+}
+
+/// The operators bound to an office.
+pub async fn operators(db: &Db, actor: &Actor, office: &str) -> Result<Vec<OperatorView>> {
+    let rows = {
+        let mut tx = db.begin().await?;
+        let o = store::office(&mut tx, office)
+            .await?
+            .ok_or_else(crate::service::not_found_office)?;
+        require_office_admin(&mut tx, actor, &o).await?;
+        let rows = q_all!(
+            &mut tx,
+            OperatorRow,
+            "SELECT account_id, role, created_at FROM office_operators WHERE office_code = $1 ORDER BY created_at",
+            &o.code
+        )?;
+        tx.commit().await?;
+        rows
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let role = OperatorRole::parse(&r.role).unwrap_or(OperatorRole::Operator);
+        let name = okno_identity::service::session_actor(db, &r.account_id)
+            .await?
+            .map_or_else(|| "учётная запись заблокирована".to_string(), |a| a.name);
+        out.push(OperatorView {
+            account_id: r.account_id,
+            name,
+            role,
+            role_title: role.title(),
+            since: r.created_at,
+        });
+    }
+    Ok(out)
+}
+
+/// Unbinds an operator from an office: from the next request on they cannot act at its desks.
+/// An office administrator cannot unbind themself (another administrator must).
+pub async fn remove_operator(db: &Db, actor: &Actor, office: &str, account_id: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let o = store::office(&mut tx, office)
+        .await?
+        .ok_or_else(crate::service::not_found_office)?;
+    require_office_admin(&mut tx, actor, &o).await?;
+    if actor.id.as_deref() == Some(account_id) {
+        return Err(Problem::conflict(
+            "desk.cannot_remove_self",
+            "Нельзя отвязать от пункта самого себя: это делает другой администратор.",
+        )
+        .into());
+    }
+    let n = q_exec!(
+        &mut tx,
+        "DELETE FROM office_operators WHERE account_id = $1 AND office_code = $2",
+        account_id,
+        &o.code
+    )?;
+    if n == 0 {
+        return Err(Problem::not_found("Этот сотрудник не привязан к пункту.").into());
+    }
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor,
+            action: "offices.operator.removed",
+            subject_type: "account",
+            subject_id: account_id,
+            details: serde_json::json!({ "office": o.code }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Where and as whom an operator acts: checked on every desk and queue use case.
 #[derive(Debug, Clone)]
 pub struct DeskContext {

@@ -31,9 +31,10 @@ pub fn routes() -> Router<Platform> {
             "/api/v1/offices/{code}/devices/{id}/revoke",
             post(device_revoke),
         )
+        .route("/api/v1/offices/{code}/operators", get(operators_list))
         .route(
             "/api/v1/offices/{code}/operators/{account_id}",
-            put(operator_assign),
+            put(operator_assign).delete(operator_remove),
         )
         .route(
             "/api/v1/desk/people",
@@ -54,9 +55,9 @@ pub fn routes() -> Router<Platform> {
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(devices_list, device_register, device_revoke, operator_assign, people_find, person_register,
+    paths(devices_list, device_register, device_revoke, operators_list, operator_assign, operator_remove, people_find, person_register,
         person_confirm, person_restore),
-    components(schemas(NewDevice, Registered, DeviceView, DeviceKind, OperatorRole, AssignOperator,
+    components(schemas(NewDevice, Registered, DeviceView, desk::OperatorView, DeviceKind, OperatorRole, AssignOperator,
         NewPerson, DeskIssued, okno_identity::desk::Issued, Representative, Found, ConfirmRequest, RestoreRequest, okno_identity::desk::RestoreMethod, LevelAnswer)),
     tags((name = "desk", description = "Рабочее место оператора: устройства, операторы, регистрация, подтверждение и восстановление доступа"))
 )]
@@ -126,6 +127,32 @@ async fn operator_assign(
     ApiJson(b): ApiJson<AssignOperator>,
 ) -> Result<StatusCode> {
     desk::assign_operator(&p.db, &actor, &code, &account_id, b.role).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The operators bound to the office, with their roles.
+#[utoipa::path(get, path = "/api/v1/offices/{code}/operators", tag = "desk",
+    responses((status = 200, body = Vec<desk::OperatorView>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn operators_list(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<desk::OperatorView>>> {
+    Ok(Json(desk::operators(&p.db, &actor, &code).await?))
+}
+
+/// Unbind an operator from the office: they cannot act at its desks from the next request on.
+#[utoipa::path(delete, path = "/api/v1/offices/{code}/operators/{account_id}", tag = "desk",
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn operator_remove(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    Path((code, account_id)): Path<(String, String)>,
+) -> Result<StatusCode> {
+    desk::remove_operator(&p.db, &actor, &code, &account_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -346,6 +373,8 @@ struct DeskPage {
     office: String,
     device: String,
     role: &'static str,
+    /// The office's code, when the operator is its administrator: a link to its devices and staff.
+    manages: Option<String>,
     query: String,
     found: Vec<Found>,
     notice: Option<String>,
@@ -533,6 +562,8 @@ async fn desk_render(
                     office: format!("{} ({})", office.name, office.address),
                     device: ctx.device_name.clone(),
                     role: ctx.role.map_or("", OperatorRole::title),
+                    manages: (ctx.role == Some(OperatorRole::OfficeAdmin))
+                        .then(|| office.code.clone()),
                     query: query.to_string(),
                     found: Vec::new(),
                     notice: None,
@@ -553,6 +584,7 @@ async fn desk_render(
         office: format!("{} ({})", office.name, office.address),
         device: ctx.device_name,
         role: ctx.role.map_or("", OperatorRole::title),
+        manages: (ctx.role == Some(OperatorRole::OfficeAdmin)).then(|| office.code.clone()),
         query: query.to_string(),
         found,
         notice: o.notice,

@@ -6,6 +6,7 @@ pub mod api;
 pub mod demo;
 pub mod desk;
 pub mod desk_web;
+pub mod manage_web;
 pub mod model;
 pub mod pages;
 pub mod service;
@@ -29,6 +30,7 @@ pub fn routes(
     api::routes()
         .merge(pages::routes())
         .merge(desk_web::routes())
+        .merge(manage_web::routes())
         .layer(axum::Extension(settings))
         .layer(axum::Extension(identity))
 }

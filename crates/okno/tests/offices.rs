@@ -487,42 +487,68 @@ async fn bookings_are_moved_and_cancelled_and_every_refusal_names_its_code() {
 }
 
 #[tokio::test]
-async fn reminders_go_out_once_the_day_before_and_two_hours_before() {
+async fn reminders_go_out_once_the_day_before_and_two_hours_before_even_from_two_nodes() {
     for engine in engines("offices reminders").await {
         let app = start(engine).await;
         let slots = week_of_slots(&app, "mfc-novomoskovsk", "passport-rf", 1).await;
-        // A slot two days ahead or later has both reminders due in the future.
-        let slot = slots.last().unwrap()["id"].as_str().unwrap();
-        let p = people(&app, "r", 1).await;
-        let (s, b) = post(
-            &app,
-            "/api/v1/appointments",
-            Some(&p[0]),
-            json!({"slot_id": slot}),
-        )
-        .await;
-        assert_eq!(s, 201, "{b}");
-        let id = b["id"].as_str().unwrap();
+        let p = people(&app, "r", 4).await;
+        let mut ids = Vec::new();
+        for (i, person) in p.iter().enumerate() {
+            // Slots two days ahead or later have both reminders due in the future.
+            let slot = slots[slots.len() - 1 - i]["id"].as_str().unwrap();
+            let (s, b) = post(
+                &app,
+                "/api/v1/appointments",
+                Some(person),
+                json!({"slot_id": slot}),
+            )
+            .await;
+            assert_eq!(s, 201, "{b}");
+            ids.push(b["id"].as_str().unwrap().to_string());
+        }
         let due = okno_testkit::query_text(
             &app,
             &format!(
-            "SELECT kind FROM appointment_reminders WHERE appointment_id = '{id}' ORDER BY kind"),
+                "SELECT kind FROM appointment_reminders WHERE appointment_id = '{}' ORDER BY kind",
+                ids[0]
+            ),
         )
         .await
         .unwrap();
         assert_eq!(due, "day\nhours");
-        tamper(
-            &app,
-            &format!("UPDATE appointment_reminders SET due_at = 1 WHERE appointment_id = '{id}'"),
-        )
-        .await
-        .unwrap();
+        // A second node on the same database runs the reminder worker too.
+        let port = okno_testkit::free_port();
+        let mut second = std::process::Command::new(BIN)
+            .arg("serve")
+            .args(app.db_args())
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--worker-poll-ms",
+                "20",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Give it time to be up and polling before the reminders fall due.
+        let ready = format!("http://127.0.0.1:{port}/readyz");
+        for _ in 0..200 {
+            if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        tamper(&app, "UPDATE appointment_reminders SET due_at = 1")
+            .await
+            .unwrap();
+        let want = 2 * ids.len();
         let d = app
-            .wait_deliveries(20, "two reminders", |d| {
+            .wait_deliveries(30, "every reminder", |d| {
                 d.iter()
                     .filter(|x| x["subject"] == "Напоминание о записи")
                     .count()
-                    >= 2
+                    >= want
             })
             .await;
         let texts: Vec<&str> = d
@@ -535,18 +561,25 @@ async fn reminders_go_out_once_the_day_before_and_two_hours_before() {
                 && texts.iter().any(|t| t.contains("через 2 часа")),
             "{texts:?}"
         );
-        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
         let again = app.deliveries().await;
+        second.kill().unwrap();
+        second.wait().unwrap();
         assert_eq!(
             again
                 .iter()
                 .filter(|x| x["subject"] == "Напоминание о записи")
                 .count(),
-            2
+            want,
+            "each reminder once, though two nodes looked"
         );
-        let sent = okno_testkit::query_text(&app, &format!(
-            "SELECT CAST(COUNT(*) AS TEXT) FROM appointment_reminders WHERE appointment_id = '{id}' AND sent_at IS NOT NULL")).await.unwrap();
-        assert_eq!(sent, "2");
+        let sent = okno_testkit::query_text(
+            &app,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM appointment_reminders WHERE sent_at IS NOT NULL",
+        )
+        .await
+        .unwrap();
+        assert_eq!(sent, want.to_string());
     }
 }
 
