@@ -42,6 +42,9 @@ struct DemoBody {
     region: String,
     municipality: Option<String>,
     supervisor: Option<String>,
+    /// The catalogue's agency it is, if any.
+    #[serde(default)]
+    agency: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -113,6 +116,7 @@ pub async fn load(p: &Platform, settings: &Settings, actor: &Actor) -> Result<Lo
                 municipality_code: b.municipality.clone(),
                 time_zone: "Europe/Moscow".into(),
                 supervisor_code: b.supervisor.clone(),
+                agency_code: b.agency.clone(),
                 created_at: now,
             },
         )

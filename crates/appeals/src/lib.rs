@@ -21,6 +21,7 @@ pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
     vec![
         okno_kernel::migration!("appeals", 1, "0001_appeals"),
         okno_kernel::migration!("appeals", 2, "0002_polls"),
+        okno_kernel::migration!("appeals", 3, "0003_service_ratings"),
     ]
 }
 

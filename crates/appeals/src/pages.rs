@@ -678,7 +678,7 @@ async fn reports(State(p): State<Platform>, chrome: Chrome) -> Result<Response, 
 struct FiguresPage {
     chrome: Chrome,
     /// Each body's figures with the overdue share, the median and the mean rating as text.
-    rows: Vec<(Figures, String, String, String)>,
+    rows: Vec<(Figures, String, String, String, String)>,
 }
 
 fn percent(v: &f64) -> String {
@@ -697,12 +697,13 @@ async fn figures(State(p): State<Platform>, chrome: Chrome) -> Result<Response, 
             .await?
             .into_iter()
             .map(|f| {
-                let (a, b, c) = (
+                let (a, b, c, d) = (
                     percent(&f.overdue_share),
                     decimal(&f.median_answer_days),
                     decimal(&f.mean_rating),
+                    decimal(&f.service_mean_rating),
                 );
-                (f, a, b, c)
+                (f, a, b, c, d)
             })
             .collect(),
     }))

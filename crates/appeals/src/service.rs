@@ -1815,6 +1815,14 @@ pub struct Figures {
     /// Mean rating 1–5 of the answers rated (two decimals).
     pub mean_rating: Option<f64>,
     pub rated: i64,
+    /// Ratings of the state services the body provides (as an agency of the catalogue).
+    pub service_rated: i64,
+    /// Their mean, 1–5 (two decimals).
+    pub service_mean_rating: Option<f64>,
+}
+
+fn mean(sum: i64, n: i64) -> Option<f64> {
+    (n > 0).then(|| (sum as f64 / n as f64 * 100.0).round() / 100.0)
 }
 
 pub async fn figures(db: &Db) -> Result<Vec<Figures>> {
@@ -1822,10 +1830,24 @@ pub async fn figures(db: &Db) -> Result<Vec<Figures>> {
     let rows = store::figures(&mut c).await?;
     let timings = store::timings(&mut c).await?;
     let bodies = body_map(&mut c).await?;
+    let mut services: BTreeMap<String, store::ServiceRatingRow> = store::service_ratings(&mut c)
+        .await?
+        .into_iter()
+        .map(|r| (r.agency_code.clone(), r))
+        .collect();
     drop(c);
+    // A body's service ratings: those of the agency it is, or of the agency of its own code.
+    let mut service_of = |body: &str| {
+        let agency = bodies
+            .get(body)
+            .and_then(|b| b.agency_code.clone())
+            .unwrap_or_else(|| body.to_string());
+        services.remove(&agency)
+    };
     let now = now_ms();
     let mut out = Vec::new();
     for r in rows {
+        let service = service_of(&r.body_code);
         let zone = bodies
             .get(&r.body_code)
             .map_or(DEFAULT_ZONE.to_string(), |b| b.time_zone.clone());
@@ -1868,13 +1890,43 @@ pub async fn figures(db: &Db) -> Result<Vec<Figures>> {
                 ((late + open_overdue) as f64 / r.received as f64 * 1000.0).round() / 1000.0
             },
             median_answer_days: median.map(|ms| (ms / 86_400_000.0 * 10.0).round() / 10.0),
-            mean_rating: (r.rated > 0)
-                .then(|| (r.rating_sum as f64 / r.rated as f64 * 100.0).round() / 100.0),
+            mean_rating: mean(r.rating_sum, r.rated),
+            service_rated: service.as_ref().map_or(0, |s| s.rated),
+            service_mean_rating: service.and_then(|s| mean(s.rating_sum, s.rated)),
             body_code: r.body_code,
             received: r.received,
             answered: r.answered,
             answered_in_time: r.answered_in_time,
             rated: r.rated,
+        });
+    }
+    // Agencies rated for their services that no appeal reached (yet) have their row too.
+    let mut rest: Vec<store::ServiceRatingRow> = Vec::new();
+    for b in bodies.values() {
+        if !out.iter().any(|f| f.body_code == b.code) {
+            if let Some(s) = service_of(&b.code) {
+                rest.push(store::ServiceRatingRow {
+                    agency_code: b.code.clone(),
+                    agency_name: b.short_name.clone(),
+                    ..s
+                });
+            }
+        }
+    }
+    rest.extend(services.into_values());
+    for s in rest {
+        out.push(Figures {
+            body_code: s.agency_code,
+            body_name: s.agency_name,
+            received: 0,
+            answered: 0,
+            answered_in_time: 0,
+            overdue_share: 0.0,
+            median_answer_days: None,
+            mean_rating: None,
+            rated: 0,
+            service_mean_rating: mean(s.rating_sum, s.rated),
+            service_rated: s.rated,
         });
     }
     Ok(out)
@@ -1896,7 +1948,7 @@ pub fn figures_csv(rows: &[Figures]) -> String {
             .unwrap_or_default()
     }
     let mut out = String::from(
-        "\u{feff}Код;Орган;Поступило;Отвечено;Отвечено в срок;Доля просроченных;Медиана срока ответа, дней;Средняя оценка;Оценок\r\n",
+        "\u{feff}Код;Орган;Поступило;Отвечено;Отвечено в срок;Доля просроченных;Медиана срока ответа, дней;Средняя оценка;Оценок;Средняя оценка услуг;Оценок услуг\r\n",
     );
     for r in rows {
         let line = [
@@ -1909,6 +1961,8 @@ pub fn figures_csv(rows: &[Figures]) -> String {
             num(r.median_answer_days),
             num(r.mean_rating),
             r.rated.to_string(),
+            num(r.service_mean_rating),
+            r.service_rated.to_string(),
         ];
         out.push_str(&line.join(";"));
         out.push_str("\r\n");
@@ -2007,10 +2061,12 @@ mod tests {
             median_answer_days: Some(3.5),
             mean_rating: None,
             rated: 0,
+            service_rated: 2,
+            service_mean_rating: Some(4.5),
         }]);
         assert!(csv.starts_with('\u{feff}'));
         assert!(
-            csv.contains("\"'=Администрация\";4;2;1;0,25;3,5;;0"),
+            csv.contains("\"'=Администрация\";4;2;1;0,25;3,5;;0;4,5;2"),
             "{csv}"
         );
     }

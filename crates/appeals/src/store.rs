@@ -13,6 +13,8 @@ pub struct BodyRow {
     pub municipality_code: Option<String>,
     pub time_zone: String,
     pub supervisor_code: Option<String>,
+    /// The catalogue's agency this body is, if it is one.
+    pub agency_code: Option<String>,
     pub created_at: i64,
 }
 
@@ -20,7 +22,7 @@ pub async fn bodies(c: &mut impl AsConn) -> Result<Vec<BodyRow>, sqlx::Error> {
     q_all!(
         c,
         BodyRow,
-        "SELECT code, name, short_name, region_code, municipality_code, time_zone, supervisor_code, created_at
+        "SELECT code, name, short_name, region_code, municipality_code, time_zone, supervisor_code, agency_code, created_at
          FROM appeal_bodies ORDER BY name"
     )
 }
@@ -29,7 +31,7 @@ pub async fn body(c: &mut impl AsConn, code: &str) -> Result<Option<BodyRow>, sq
     q_opt!(
         c,
         BodyRow,
-        "SELECT code, name, short_name, region_code, municipality_code, time_zone, supervisor_code, created_at
+        "SELECT code, name, short_name, region_code, municipality_code, time_zone, supervisor_code, agency_code, created_at
          FROM appeal_bodies WHERE code = $1",
         code
     )
@@ -38,8 +40,8 @@ pub async fn body(c: &mut impl AsConn, code: &str) -> Result<Option<BodyRow>, sq
 pub async fn insert_body(tx: &mut Tx, b: &BodyRow) -> Result<u64, sqlx::Error> {
     q_exec!(
         tx,
-        "INSERT INTO appeal_bodies (code, name, short_name, region_code, municipality_code, time_zone, supervisor_code, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        "INSERT INTO appeal_bodies (code, name, short_name, region_code, municipality_code, time_zone, supervisor_code, created_at, agency_code)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
         b.code.clone(),
         b.name.clone(),
         b.short_name.clone(),
@@ -47,7 +49,8 @@ pub async fn insert_body(tx: &mut Tx, b: &BodyRow) -> Result<u64, sqlx::Error> {
         b.municipality_code.clone(),
         b.time_zone.clone(),
         b.supervisor_code.clone(),
-        b.created_at
+        b.created_at,
+        b.agency_code.clone()
     )
 }
 
@@ -589,4 +592,54 @@ struct BodyCode {
 #[derive(Deserialize, sqlx::FromRow)]
 struct AccountId {
     account_id: String,
+}
+
+/// A rating of a state service, as taken from the services part's event.
+pub async fn insert_service_rating(
+    tx: &mut Tx,
+    event_id: &str,
+    r: &ServiceRating,
+) -> Result<u64, sqlx::Error> {
+    q_exec!(
+        tx,
+        "INSERT INTO appeal_service_ratings (event_id, application_id, agency_code, agency_name, service_code, rating, rated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        event_id,
+        &r.application_id,
+        &r.agency,
+        &r.agency_name,
+        &r.service,
+        r.rating,
+        r.rated_at
+    )
+}
+
+/// The payload of `services.application.rated` that the figures need.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceRating {
+    pub application_id: String,
+    pub agency: String,
+    pub agency_name: String,
+    pub service: String,
+    pub rating: i64,
+    pub rated_at: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
+pub struct ServiceRatingRow {
+    pub agency_code: String,
+    pub agency_name: String,
+    pub rated: i64,
+    pub rating_sum: i64,
+}
+
+/// Service ratings per agency.
+pub async fn service_ratings(c: &mut impl AsConn) -> Result<Vec<ServiceRatingRow>, sqlx::Error> {
+    q_all!(
+        c,
+        ServiceRatingRow,
+        "SELECT agency_code, MAX(agency_name) AS agency_name, CAST(COUNT(*) AS BIGINT) AS rated,
+            CAST(SUM(rating) AS BIGINT) AS rating_sum
+         FROM appeal_service_ratings GROUP BY agency_code ORDER BY agency_code"
+    )
 }

@@ -26,6 +26,8 @@ pub const WARN_WORKING_DAYS: u32 = 3;
 pub struct Round {
     pub warned: usize,
     pub escalated: usize,
+    /// Ratings of state services taken into the figures.
+    pub service_ratings: usize,
 }
 
 /// Runs rounds until `stop`.
@@ -36,6 +38,7 @@ pub async fn run(db: Db, terms: Terms, poll: Duration, stop: CancellationToken) 
                 tracing::info!(
                     warned = r.warned,
                     escalated = r.escalated,
+                    service_ratings = r.service_ratings,
                     "appeal deadlines"
                 )
             }
@@ -49,6 +52,37 @@ pub async fn run(db: Db, terms: Terms, poll: Duration, stop: CancellationToken) 
     }
 }
 
+/// This part's name as a consumer of other parts' outbox events.
+pub const CONSUMER: &str = "appeals.figures";
+
+/// Takes the ratings of state services announced since the last round into the figures, each
+/// exactly once whichever node takes it. Gives how many.
+pub async fn take_service_ratings(db: &Db) -> Result<usize> {
+    let events = {
+        let mut c = db.read().await?;
+        outbox::unconsumed(&mut c, CONSUMER, "services.application.rated", 200).await?
+    };
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    let mut taken = 0;
+    for e in &events {
+        if !outbox::consume(&mut tx, CONSUMER, e).await? {
+            continue;
+        }
+        match serde_json::from_str::<store::ServiceRating>(&e.payload) {
+            Ok(r) if (1..=5).contains(&r.rating) => {
+                taken += store::insert_service_rating(&mut tx, &e.id, &r).await? as usize;
+            }
+            // Taken and set aside: a malformed event must not stop the ones after it.
+            _ => tracing::warn!(event = %e.id, "a service rating event without a valid rating"),
+        }
+    }
+    tx.commit().await?;
+    Ok(taken)
+}
+
 /// One round at the instant `now`.
 pub async fn round(db: &Db, terms: &Terms, now: i64) -> Result<Round> {
     let cal = ProductionCalendar::shared();
@@ -58,7 +92,10 @@ pub async fn round(db: &Db, terms: &Terms, now: i64) -> Result<Round> {
         let mut c = db.read().await?;
         store::running(&mut c, &horizon).await?
     };
-    let mut out = Round::default();
+    let mut out = Round {
+        service_ratings: take_service_ratings(db).await?,
+        ..Round::default()
+    };
     for a in candidates {
         let mut c = db.read().await?;
         let Some(body) = (match a.body_code.as_deref() {

@@ -32,5 +32,6 @@ pub fn migrations() -> Vec<migrate::Migration> {
         migration!("kernel", 2, "0002_audit_pending"),
         migration!("kernel", 3, "0003_session_acting"),
         migration!("kernel", 4, "0004_documents"),
+        migration!("kernel", 5, "0005_outbox_consumers"),
     ]
 }

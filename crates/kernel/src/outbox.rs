@@ -1,11 +1,18 @@
 //! The transactional outbox: a use case enqueues events in its own transaction, so an event exists
 //! exactly when the change it announces was committed. The notify part's dispatcher turns events
-//! into deliveries; other parts may react to them too.
+//! into deliveries; other parts react to them too, each as a named consumer that takes an event
+//! exactly once ([`unconsumed`], then [`consume`] in the transaction that acts on it).
 
 use serde::Serialize;
 
-use crate::db::Tx;
+use crate::db::{AsConn, Tx};
 use crate::error::Result;
+use crate::{q_all, q_exec};
+
+/// How far before its newest taken event a consumer looks again: an event is stamped when it is
+/// enqueued and becomes visible when its transaction commits, a moment later and not always in
+/// stamp order. Transactions are bounded by the request timeout, far below this.
+pub const CONSUMER_LOOKBACK_MS: i64 = 10 * 60_000;
 
 /// An event as stored in the outbox.
 #[derive(Debug, Clone, serde::Deserialize, sqlx::FromRow)]
@@ -29,4 +36,128 @@ pub async fn enqueue(tx: &mut Tx, kind: &str, payload: &impl Serialize) -> Resul
         payload: serde_json::to_string(payload)?,
     });
     Ok(id)
+}
+
+/// Events of `kind` the consumer has not taken yet, oldest first (at most `limit`).
+pub async fn unconsumed(
+    c: &mut impl AsConn,
+    consumer: &str,
+    kind: &str,
+    limit: i64,
+) -> Result<Vec<Event>> {
+    Ok(q_all!(
+        c,
+        Event,
+        "SELECT o.id, o.created_at, o.kind, o.payload FROM outbox o
+         WHERE o.kind = $1
+           AND o.created_at >= COALESCE((SELECT w.created_at FROM outbox_watermarks w WHERE w.consumer = $2), 0) - $3
+           AND NOT EXISTS (SELECT 1 FROM outbox_consumed t WHERE t.consumer = $2 AND t.event_id = o.id)
+         ORDER BY o.created_at, o.id LIMIT $4",
+        kind,
+        consumer,
+        CONSUMER_LOOKBACK_MS,
+        limit
+    )?)
+}
+
+/// Marks the event taken by the consumer, in the transaction that acts on it. False when it was
+/// taken already (another node was first): the caller then does nothing with it.
+pub async fn consume(tx: &mut Tx, consumer: &str, event: &Event) -> Result<bool> {
+    let n = q_exec!(
+        tx,
+        "INSERT INTO outbox_consumed (consumer, event_id, consumed_at) VALUES ($1, $2, $3)
+         ON CONFLICT (consumer, event_id) DO NOTHING",
+        consumer,
+        &event.id,
+        crate::clock::now_ms()
+    )?;
+    if n == 0 {
+        return Ok(false);
+    }
+    q_exec!(
+        tx,
+        "INSERT INTO outbox_watermarks (consumer, created_at) VALUES ($1, $2)
+         ON CONFLICT (consumer) DO UPDATE SET created_at = CASE
+             WHEN outbox_watermarks.created_at > excluded.created_at THEN outbox_watermarks.created_at
+             ELSE excluded.created_at END",
+        consumer,
+        event.created_at
+    )?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Db, DbLocation, PoolSettings};
+
+    async fn db(dir: &tempfile::TempDir) -> Db {
+        let db = Db::connect(
+            &DbLocation::SqliteFile(dir.path().join("okno.db")),
+            &PoolSettings::default(),
+        )
+        .await
+        .unwrap();
+        crate::migrate::run(&db, &crate::migrations())
+            .await
+            .unwrap();
+        db
+    }
+
+    async fn event(db: &Db, kind: &str, n: i64) {
+        let mut tx = db.begin().await.unwrap();
+        enqueue(&mut tx, kind, &serde_json::json!({ "n": n }))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_consumer_takes_each_event_of_its_kind_once_and_others_keep_theirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(&dir).await;
+        for n in 0..3 {
+            event(&db, "a.thing.done", n).await;
+        }
+        event(&db, "b.other.done", 9).await;
+        let mut c = db.read().await.unwrap();
+        let seen = unconsumed(&mut c, "x", "a.thing.done", 10).await.unwrap();
+        drop(c);
+        assert_eq!(seen.len(), 3);
+        let mut tx = db.begin().await.unwrap();
+        assert!(consume(&mut tx, "x", &seen[0]).await.unwrap());
+        assert!(
+            !consume(&mut tx, "x", &seen[0]).await.unwrap(),
+            "taken once"
+        );
+        assert!(consume(&mut tx, "x", &seen[1]).await.unwrap());
+        tx.commit().await.unwrap();
+        let mut c = db.read().await.unwrap();
+        let left = unconsumed(&mut c, "x", "a.thing.done", 10).await.unwrap();
+        assert_eq!(
+            left.iter().map(|e| &e.id).collect::<Vec<_>>(),
+            [&seen[2].id]
+        );
+        // Another consumer has its own account of what it took.
+        assert_eq!(
+            unconsumed(&mut c, "y", "a.thing.done", 10)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        drop(c);
+        // A rolled-back take leaves the event to be taken again.
+        let mut tx = db.begin().await.unwrap();
+        assert!(consume(&mut tx, "x", &seen[2]).await.unwrap());
+        drop(tx);
+        let mut c = db.read().await.unwrap();
+        assert_eq!(
+            unconsumed(&mut c, "x", "a.thing.done", 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
 }
