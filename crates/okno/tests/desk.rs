@@ -1064,3 +1064,146 @@ async fn an_office_administrator_manages_its_devices_and_operators_on_the_office
         }
     }
 }
+
+#[tokio::test]
+async fn an_operator_files_an_application_for_a_person_present_only_from_a_desk_of_that_office() {
+    for engine in engines("desk filing").await {
+        let gw = SmsGateway::start(&[]).await.unwrap();
+        let app = start(engine, &gw).await;
+        let (op, op_id) = operator(&app, &gw, 7).await;
+        let (_, desk) = device(&app, OFFICE, "Окно 7").await;
+        bind(&app, OFFICE, &op_id).await;
+        let (s, issued) = post(&app, "/api/v1/desk/people", &op, Some(&desk), maria()).await;
+        assert_eq!(s, 201, "{issued}");
+        let person = issued["account_id"].as_str().unwrap().to_string();
+
+        // The desk page offers it for a found account; the form starts a draft for the person.
+        let r = app
+            .client
+            .get(app.url("/operator?query=35181909383"))
+            .bearer_auth(&op)
+            .header("x-okno-device", &desk)
+            .send()
+            .await
+            .unwrap();
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains(&format!("/operator/people/{person}/apply")),
+            "{html}"
+        );
+        let path = format!("/operator/people/{person}/apply");
+        let r = app
+            .client
+            .get(app.url(&path))
+            .bearer_auth(&op)
+            .header("x-okno-device", &desk)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("Кузнецова") && html.contains("desk-apply-form"),
+            "{html}"
+        );
+        let field = "name=\"csrf_token\" value=\"";
+        let at = html.find(field).unwrap() + field.len();
+        let token = html[at..at + 32].to_string();
+        let start = |service: &'static str, device: Option<String>| {
+            let mut r = app
+                .client
+                .post(app.url(&path))
+                .bearer_auth(&op)
+                .form(&[("csrf_token", token.as_str()), ("service", service)]);
+            if let Some(d) = device {
+                r = r.header("x-okno-device", d);
+            }
+            async move {
+                let r = r.send().await.unwrap();
+                let location = r
+                    .headers()
+                    .get("location")
+                    .map(|v| v.to_str().unwrap().to_string());
+                (r.status().as_u16(), location, r.text().await.unwrap())
+            }
+        };
+        let (s, _, html) = start("no-such-service", Some(desk.clone())).await;
+        assert_eq!(s, 404, "{html}");
+        assert!(html.contains("desk-apply-error"), "{html}");
+        let (s, location, _) = start("pension-info", Some(desk.clone())).await;
+        assert_eq!(s, 303);
+        let location = location.unwrap();
+        let id = location
+            .trim_start_matches("/account/applications/")
+            .to_string();
+
+        // The operator fills it in with the person and submits it, from the desk.
+        let values = json!({"last_name": "Кузнецова", "first_name": "Мария", "middle_name": "Игоревна",
+            "birth_date": "1990-07-21", "snils": "351-819-093 83", "kind": "amount", "consent": true});
+        let (s, a) = call(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/api/v1/applications/{id}/data"),
+            &op,
+            Some(&desk),
+            Some(json!({"data": values})),
+        )
+        .await;
+        assert_eq!(s, 200, "{a}");
+        // Away from the desk the operator can do nothing with it.
+        let (s, e) = post(
+            &app,
+            &format!("/api/v1/applications/{id}/submit"),
+            &op,
+            None,
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (403, Some("desk.device_required")),
+            "{e}"
+        );
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/applications/{id}/submit"),
+            &op,
+            Some(&desk),
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["status"], "submitted", "{a}");
+        assert!(a["number"].as_str().is_some(), "{a}");
+        assert_eq!(a["desk_office"], OFFICE, "{a}");
+        assert!(
+            a["applicant_name"].as_str().unwrap().contains("Кузнецова"),
+            "{a}"
+        );
+        let filed = a["filed_by_name"].as_str().unwrap();
+        assert!(
+            filed.contains("оператор") && filed.contains("Орлова"),
+            "{a}"
+        );
+
+        // The person is the applicant and the one told; the journal names the office and desk.
+        let row = okno_testkit::query_text(
+            &app,
+            &format!("SELECT applicant_id || ' ' || notify_account || ' ' || filed_by FROM applications WHERE id = '{id}'"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(row, format!("{person} {person} {op_id}"));
+        let journal = okno_testkit::query_text(
+            &app,
+            &format!("SELECT CAST(details AS TEXT) FROM audit_log WHERE subject_id = '{id}' AND action = 'services.application.started'
+                      UNION ALL SELECT CAST(details AS TEXT) FROM audit_pending WHERE subject_id = '{id}' AND action = 'services.application.started'"),
+        )
+        .await
+        .unwrap();
+        assert!(
+            journal.contains("at_desk") && journal.contains(OFFICE),
+            "{journal}"
+        );
+    }
+}

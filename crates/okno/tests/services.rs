@@ -1132,3 +1132,166 @@ async fn the_result_is_a_signed_pdf_that_the_public_check_confirms(
         "document.not_found"
     );
 }
+
+#[tokio::test]
+async fn the_applicant_rates_a_decided_service_once_and_the_rating_reaches_the_public_figures() {
+    for engine in engines("services rating").await {
+        let app = start(engine).await;
+        let admin = app.admin_token.clone().unwrap();
+        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let boris = person(&app, "boris", "Борис Лебедев", "standard").await;
+        let (_, a) = post(
+            &app,
+            "/api/v1/applications",
+            &anna,
+            json!({"service": "passport-rf"}),
+        )
+        .await;
+        let id = a["id"].as_str().unwrap().to_string();
+        send(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/api/v1/applications/{id}/data"),
+            &anna,
+            Some(json!({"data": passport_rf_values()})),
+        )
+        .await;
+        upload(&app, &id, "photo", "photo.png", PNG.to_vec(), &anna).await;
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/applications/{id}/submit"),
+            &anna,
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["can_rate"], false, "{a}");
+        let rate = |bearer: String, body: Value| {
+            let (app, id) = (&app, id.clone());
+            async move {
+                post(
+                    app,
+                    &format!("/api/v1/applications/{id}/rating"),
+                    &bearer,
+                    body,
+                )
+                .await
+            }
+        };
+        refused(
+            &rate(anna.clone(), json!({"rating": 5})).await,
+            409,
+            "application.not_rateable",
+        );
+
+        let (ivan, ivan_id) = official(&app, "Иванов (МВД)").await;
+        let (s, _) = post(
+            &app,
+            "/api/v1/officials",
+            &admin,
+            json!({"account_id": ivan_id, "agency_code": "mvd"}),
+        )
+        .await;
+        assert_eq!(s, 201);
+        for step in ["take", "approve", "fulfil"] {
+            let (s, a) = post(
+                &app,
+                &format!("/api/v1/agency/applications/{id}/{step}"),
+                &ivan,
+                json!({}),
+            )
+            .await;
+            assert_eq!(s, 200, "{step}: {a}");
+        }
+        // The page offers the rating form once the result is issued.
+        let page = |bearer: String| {
+            let (app, id) = (&app, id.clone());
+            async move {
+                app.client
+                    .get(app.url(&format!("/account/applications/{id}")))
+                    .bearer_auth(&bearer)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(page(anna.clone()).await.contains("id=\"application-rate\""));
+
+        refused(
+            &rate(anna.clone(), json!({"rating": 6})).await,
+            400,
+            "validation.failed",
+        );
+        refused(
+            &rate(boris.clone(), json!({"rating": 1})).await,
+            404,
+            "not_found",
+        );
+        let (s, a) = rate(
+            anna.clone(),
+            json!({"rating": 4, "comment": "  Быстро, но пришлось ждать в очереди.  "}),
+        )
+        .await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["rating"]["rating"], 4, "{a}");
+        assert_eq!(
+            a["rating"]["comment"],
+            "Быстро, но пришлось ждать в очереди."
+        );
+        assert_eq!(a["can_rate"], false);
+        refused(
+            &rate(anna.clone(), json!({"rating": 1})).await,
+            409,
+            "application.already_rated",
+        );
+        let html = page(anna.clone()).await;
+        assert!(
+            html.contains("id=\"application-rating\"") && !html.contains("id=\"application-rate\""),
+            "{html}"
+        );
+
+        // The appeals part takes the event into the public figures, once.
+        let mut row = Value::Null;
+        for _ in 0..200 {
+            let (_, f) = get(&app, "/api/v1/public/figures", &anna).await;
+            if let Some(r) = f
+                .as_array()
+                .and_then(|rows| rows.iter().find(|r| r["body_code"] == "mvd"))
+            {
+                row = r.clone();
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(row["service_rated"], 1, "{row}");
+        assert_eq!(row["service_mean_rating"], 4.0, "{row}");
+        assert_eq!(row["received"], 0, "no appeal reached the МВД: {row}");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let taken = query_text(
+            &app,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM appeal_service_ratings",
+        )
+        .await
+        .unwrap();
+        assert_eq!(taken, "1");
+        let csv = app
+            .client
+            .get(app.url("/api/v1/public/figures.csv"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            csv.contains("Средняя оценка услуг") && csv.contains(";4;1\r\n"),
+            "{csv}"
+        );
+        let journal = query_text(&app, &format!(
+            "SELECT action FROM audit_log WHERE subject_id = '{id}' UNION ALL SELECT action FROM audit_pending WHERE subject_id = '{id}'")).await.unwrap();
+        assert!(journal.contains("services.application.rated"), "{journal}");
+    }
+}

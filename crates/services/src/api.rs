@@ -40,6 +40,7 @@ pub fn routes() -> Router<Platform> {
         .route("/api/v1/applications/{id}/submit", post(submit))
         .route("/api/v1/applications/{id}/clarify", post(clarify))
         .route("/api/v1/applications/{id}/withdraw", post(withdraw))
+        .route("/api/v1/applications/{id}/rating", post(rate))
         .route("/api/v1/agency/applications", get(desk))
         .route("/api/v1/agency/applications.csv", get(desk_csv))
         .route("/api/v1/agency/figures", get(figures))
@@ -56,9 +57,9 @@ pub fn routes() -> Router<Platform> {
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(catalogue, catalogue_service, publish_version, mine, start, one, save, attach, download, result,
+    paths(catalogue, catalogue_service, publish_version, mine, start, one, save, attach, download, result, rate,
         submit, clarify, withdraw, desk, desk_csv, figures, take, ask, approve, reject, fulfil, assign),
-    components(schemas(ServiceView, NewVersion, ApplicationView, AttachmentView, EventView, DeskRow, ResultView, AgencyFigures,
+    components(schemas(ServiceView, NewVersion, ApplicationView, crate::service::RatingView, crate::service::NewRating, AttachmentView, EventView, DeskRow, ResultView, AgencyFigures,
         Step, Assignment, NewApplication, Draft, crate::form::Form, crate::form::Field,
         crate::form::FieldKind, crate::form::Choice, crate::form::VisibleIf, crate::model::Status,
         crate::model::ApplicantKind, crate::model::FeeAt)),
@@ -316,6 +317,21 @@ async fn withdraw(
 ) -> Result<Json<ApplicationView>> {
     let b = optional_step(body).await?;
     step(&p, &settings, &actor, &id, Transition::Withdraw, b).await
+}
+
+/// Rate the service once the application is decided (executed or refused); once.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/rating", tag = "services",
+    params(("id" = String, Path)), request_body = crate::service::NewRating,
+    responses((status = 200, body = ApplicationView), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not decided yet, or rated already", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn rate(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<crate::service::NewRating>,
+) -> Result<Json<ApplicationView>> {
+    Ok(Json(service::rate(&p, &actor, &id, b).await?))
 }
 
 /// The desk: incoming applications of the official's agencies with working days left; overdue

@@ -14,7 +14,11 @@ pub use service::Settings;
 
 /// This part's migrations.
 pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
-    vec![okno_kernel::migration!("services", 1, "0001_services")]
+    vec![
+        okno_kernel::migration!("services", 1, "0001_services"),
+        okno_kernel::migration!("services", 2, "0002_ratings"),
+        okno_kernel::migration!("services", 3, "0003_desk_filing"),
+    ]
 }
 
 /// Every route of the part: the JSON API and the pages.

@@ -364,6 +364,12 @@ pub fn rubles(k: i64) -> String {
     }
 }
 
+/// Whether the applicant may rate the service: once it is done with, executed or refused (a
+/// refusal is rated too: how it was explained matters to the figures as much as a result).
+pub fn rateable(s: Status) -> bool {
+    matches!(s, Status::Fulfilled | Status::Rejected)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,5 +502,11 @@ mod tests {
         assert_eq!(rubles(600_000), "6\u{a0}000 ₽");
         assert_eq!(rubles(123_450), "1\u{a0}234,50 ₽");
         assert_eq!(date_text(date!(2027 - 01 - 22)), "22 января 2027 г.");
+    }
+
+    #[test]
+    fn only_a_decided_application_is_rated() {
+        let rated: Vec<Status> = Status::ALL.into_iter().filter(|s| rateable(*s)).collect();
+        assert_eq!(rated, vec![Status::Rejected, Status::Fulfilled]);
     }
 }

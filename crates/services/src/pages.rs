@@ -26,6 +26,10 @@ pub fn routes() -> Router<Platform> {
     Router::new()
         .route("/services/static/{file}", get(asset))
         .route("/services/{code}/apply", get(apply_page).post(apply))
+        .route(
+            "/operator/people/{id}/apply",
+            get(desk_apply_page).post(desk_apply),
+        )
         .route("/account/applications", get(list))
         .route("/account/applications/{id}", get(page).post(save))
         .route("/account/applications/{id}/{action}", post(act))
@@ -115,6 +119,78 @@ async fn apply(
         Err(e @ Error::Problem(_)) => {
             apply_render(&p, chrome, &code, Some(e.to_problem().detail)).await
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// --- filing at a service point's desk ----------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "services_desk_apply.html")]
+struct DeskApplyPage {
+    chrome: Chrome,
+    person_id: String,
+    person_name: String,
+    office_name: String,
+    services: Vec<ServiceView>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DeskApplyForm {
+    #[serde(default)]
+    service: String,
+}
+
+async fn desk_apply_render(
+    p: &Platform,
+    actor: &Actor,
+    chrome: Chrome,
+    person: &str,
+    error: Option<okno_kernel::Problem>,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let (office, _) = okno_offices::desk::current_desk(&p.db, actor).await?;
+    let who = service::person_name(&p.db, person)
+        .await?
+        .ok_or_else(|| okno_kernel::Problem::not_found("Учётная запись гражданина не найдена."))?;
+    let services = service::catalogue(&p.db).await?;
+    let status = error.as_ref().map(okno_kernel::Problem::status_code);
+    let mut r = render(&DeskApplyPage {
+        chrome,
+        person_id: person.to_string(),
+        person_name: who,
+        office_name: office.name,
+        services,
+        error: error.map(|e| e.detail),
+    });
+    if let Some(s) = status {
+        *r.status_mut() = s;
+    }
+    Ok(r)
+}
+
+async fn desk_apply_page(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    desk_apply_render(&p, &actor, chrome, &id, None).await
+}
+
+async fn desk_apply(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(id): Path<String>,
+    HtmlForm(f): HtmlForm<DeskApplyForm>,
+) -> Result<Response, PageError> {
+    match service::start_at_desk(&p, &actor, &id, f.service.trim()).await {
+        Ok(a) => Ok(Redirect::to(&format!("/account/applications/{}", a.id)).into_response()),
+        Err(Error::Problem(pr)) => desk_apply_render(&p, &actor, chrome, &id, Some(*pr)).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -346,6 +422,23 @@ async fn act(
 ) -> Result<Response, PageError> {
     if let Some(r) = signed_in(&actor) {
         return Ok(r);
+    }
+    if action == "rate" {
+        let rating = service::NewRating {
+            rating: f
+                .get("rating")
+                .and_then(|r| r.trim().parse().ok())
+                .unwrap_or(0),
+            comment: f.get("rating_comment").cloned(),
+        };
+        return match service::rate(&p, &actor, &id, rating).await {
+            Ok(_) => {
+                let notice = "Спасибо за оценку! Она учтена в показателях ведомства.".to_string();
+                page_render(&p, &actor, chrome, &id, Some(notice), None).await
+            }
+            Err(Error::Problem(pr)) => page_render(&p, &actor, chrome, &id, None, Some(*pr)).await,
+            Err(e) => Err(e.into()),
+        };
     }
     let t = match action.as_str() {
         "submit" => Transition::Submit,

@@ -284,6 +284,11 @@ fn level_title(level: &str) -> &'static str {
 /// The signing person's account must have the level the service needs, and the applicant must be
 /// of a kind the service admits.
 async fn may_apply(db: &Db, actor: &Actor, s: &ServiceView, who: &Applicant) -> Result<()> {
+    may_apply_as(db, own_account(actor)?, s, who).await
+}
+
+/// As [`may_apply`], with the level of the account `level_of` (the person at a desk).
+async fn may_apply_as(db: &Db, level_of: &str, s: &ServiceView, who: &Applicant) -> Result<()> {
     if !s.applicants.contains(&who.kind) {
         let allowed = s
             .applicants
@@ -303,7 +308,7 @@ async fn may_apply(db: &Db, actor: &Actor, s: &ServiceView, who: &Applicant) -> 
         .into());
     }
     let mut c = db.read().await?;
-    let level = store::account_level(&mut c, own_account(actor)?)
+    let level = store::account_level(&mut c, level_of)
         .await?
         .unwrap_or_default();
     if level_rank(&level) < level_rank(&s.level_required) {
@@ -335,8 +340,11 @@ pub struct ApplicationView {
     pub status_title: &'static str,
     pub applicant_kind: ApplicantKind,
     pub applicant_name: String,
-    /// Who filed it, when not the applicant (a representative, an organisation's member).
+    /// Who filed it, when not the applicant (a representative, an organisation's member, an
+    /// operator at a service point).
     pub filed_by_name: String,
+    /// The service point's code, when an operator filed it there for the person present.
+    pub desk_office: Option<String>,
     /// The form's values.
     #[schema(value_type = Object)]
     pub data: Values,
@@ -353,6 +361,10 @@ pub struct ApplicationView {
     pub history: Vec<EventView>,
     /// The signed result document, once the result is issued.
     pub result: Option<ResultView>,
+    /// The applicant's rating of the service, once given.
+    pub rating: Option<RatingView>,
+    /// Whether the applicant may rate it now (decided, not rated yet).
+    pub can_rate: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -481,7 +493,14 @@ async fn view(p: &Platform, a: AppRow) -> Result<ApplicationView> {
         .into_iter()
         .next_back()
         .map(ResultView::from);
+    let rating = store::rating(&mut c, &a.id).await?.map(|r| RatingView {
+        rating: r.rating,
+        comment: r.comment,
+        rated_at: rfc3339(r.rated_at),
+    });
     Ok(ApplicationView {
+        can_rate: rating.is_none() && model::rateable(status),
+        rating,
         data: values_of(p, &a)?,
         id: a.id,
         number: a.number,
@@ -494,6 +513,7 @@ async fn view(p: &Platform, a: AppRow) -> Result<ApplicationView> {
         applicant_kind: ApplicantKind::parse(&a.applicant_kind).unwrap_or(ApplicantKind::Person),
         applicant_name: a.applicant_name,
         filed_by_name: a.filed_by_name,
+        desk_office: a.desk_office,
         submitted_at: a.submitted_at.map(rfc3339),
         due_date: a.due_date,
         working_days_left: left,
@@ -535,6 +555,7 @@ pub async fn start(p: &Platform, actor: &Actor, code: &str) -> Result<Applicatio
         assigned_to: None,
         created_at: now,
         updated_at: now,
+        desk_office: None,
     };
     let mut tx = p.db.begin().await?;
     store::insert_application(&mut tx, &a).await?;
@@ -553,11 +574,108 @@ pub async fn start(p: &Platform, actor: &Actor, code: &str) -> Result<Applicatio
     view(p, a).await
 }
 
+/// The name of a person's account (not blocked), for the desk's pages.
+pub async fn person_name(db: &Db, id: &str) -> Result<Option<String>> {
+    let mut c = db.read().await?;
+    Ok(store::person_name(&mut c, id).await?)
+}
+
+/// An operator at a registered desk starts a draft for a person present (found at the desk and
+/// identified by their passport there): the person is the applicant and is told of every change;
+/// the operator fills the form with them and submits it, from a desk of that office only. The
+/// service's level is checked against the person's account.
+pub async fn start_at_desk(
+    p: &Platform,
+    actor: &Actor,
+    person: &str,
+    code: &str,
+) -> Result<ApplicationView> {
+    let operator = own_account(actor)?.to_string();
+    let (office, ctx) = okno_offices::desk::current_desk(&p.db, actor).await?;
+    if ctx.role.is_none() {
+        return Err(Problem::forbidden(Permission::OfficesManage.name()).into());
+    }
+    let s = service(&p.db, code).await?;
+    let name = {
+        let mut c = p.db.read().await?;
+        store::person_name(&mut c, person).await?
+    }
+    .filter(|_| person != operator)
+    .ok_or_else(|| Error::from(Problem::not_found("Учётная запись гражданина не найдена.")))?;
+    let who = Applicant {
+        kind: ApplicantKind::Person,
+        id: person.to_string(),
+        name,
+        filer: operator.clone(),
+        notify: person.to_string(),
+    };
+    may_apply_as(&p.db, person, &s, &who).await?;
+    let now = now_ms();
+    let a = AppRow {
+        id: new_id(),
+        number: None,
+        service_code: s.code.clone(),
+        version: s.version,
+        status: Status::Draft.as_str().into(),
+        applicant_kind: who.kind.as_str().into(),
+        applicant_id: who.id,
+        applicant_name: who.name,
+        filed_by: who.filer,
+        filed_by_name: format!("{} (оператор, {})", actor.name, office.name),
+        notify_account: who.notify,
+        data_enc: p.secrets.encrypt("{}"),
+        submitted_at: None,
+        due_date: None,
+        paused_days_left: None,
+        decided_at: None,
+        reason: None,
+        assigned_to: None,
+        created_at: now,
+        updated_at: now,
+        desk_office: Some(office.code.clone()),
+    };
+    let mut tx = p.db.begin().await?;
+    store::insert_application(&mut tx, &a).await?;
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor,
+            action: "services.application.started",
+            subject_type: "application",
+            subject_id: &a.id,
+            details: serde_json::json!({
+                "service": s.code, "version": s.version, "applicant_kind": a.applicant_kind,
+                "at_desk": { "office": office.code, "device": ctx.device_id, "person": person },
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    view(p, a).await
+}
+
 /// Is `actor` the applicant's side of `a`: the applicant, or acting for the applicant with a live
 /// power of attorney or organisation role? Having filed it is not enough: a representative whose
 /// power of attorney ended, or a member who left the organisation, no longer sees it.
 async fn check_applicant(db: &Db, actor: &Actor, a: &AppRow) -> Result<()> {
     let me = own_account(actor)?;
+    if let Some(office) = a.desk_office.as_deref().filter(|_| a.filed_by == me) {
+        // The operator who filed it at a desk goes on with it from a desk of that office only.
+        let (o, _) = okno_offices::desk::current_desk(db, actor).await?;
+        return if o.code == office {
+            Ok(())
+        } else {
+            Err(Problem::new(
+                403,
+                "desk.other_office",
+                "Недоступно с этого рабочего места",
+            )
+            .with_detail(
+                "Заявление подано в другом центре обслуживания: продолжить его можно только там.",
+            )
+            .into())
+        };
+    }
     let ok = match &actor.on_behalf_of {
         None => a.applicant_id == me,
         Some(p) if p.id == a.applicant_id => {
@@ -968,6 +1086,111 @@ pub async fn transition(
         }
     }
     tell(&mut tx, &a, &s, to, comment.as_deref()).await?;
+    tx.commit().await?;
+    view(p, a).await
+}
+
+// --- rating ------------------------------------------------------------------------------------
+
+/// The applicant's rating of a decided application.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RatingView {
+    /// 1–5.
+    pub rating: i64,
+    pub comment: Option<String>,
+    pub rated_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRating {
+    /// 1 (very bad) to 5 (excellent).
+    pub rating: i64,
+    /// What went well or badly, up to 1000 characters.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// The outbox event a rating is announced with; the appeals part's public figures take it.
+pub const RATED_EVENT: &str = "services.application.rated";
+
+/// The applicant (or whoever acts for them) rates the service once the application is decided
+/// (executed or refused), once. Audited, and announced as [`RATED_EVENT`].
+pub async fn rate(p: &Platform, actor: &Actor, id: &str, r: NewRating) -> Result<ApplicationView> {
+    if !(1..=5).contains(&r.rating) {
+        return Err(Problem::invalid_field(
+            "rating",
+            "application.rating_range",
+            "Оценка — от 1 до 5.",
+        )
+        .into());
+    }
+    let comment = r
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
+    if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
+        return Err(Problem::invalid_field(
+            "comment",
+            "application.rating_comment_too_long",
+            "Отзыв — не длиннее 1000 символов.",
+        )
+        .into());
+    }
+    let a = load(&p.db, id).await?;
+    check_applicant(&p.db, actor, &a).await?;
+    let status = status_of(&a)?;
+    if !model::rateable(status) {
+        return Err(Problem::conflict(
+            "application.not_rateable",
+            "Оценить услугу можно, когда по заявлению принято решение и выдан результат.",
+        )
+        .into());
+    }
+    let s = {
+        let mut c = p.db.read().await?;
+        store::service(&mut c, &a.service_code, Some(a.version))
+            .await?
+            .ok_or_else(not_found_service)?
+    };
+    let me = own_account(actor)?;
+    let now = now_ms();
+    let mut tx = p.db.begin().await?;
+    let row = store::RatingRow {
+        rating: r.rating,
+        comment: comment.clone(),
+        rated_at: now,
+    };
+    if !store::insert_rating(&mut tx, &a.id, me, &row).await? {
+        return Err(Problem::conflict(
+            "application.already_rated",
+            "Эта услуга уже оценена. Спасибо!",
+        )
+        .into());
+    }
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor,
+            action: "services.application.rated",
+            subject_type: "application",
+            subject_id: &a.id,
+            details: serde_json::json!({ "number": a.number, "service": a.service_code, "rating": r.rating }),
+        },
+    )
+    .await?;
+    outbox::enqueue(
+        &mut tx,
+        RATED_EVENT,
+        &serde_json::json!({
+            "application_id": a.id, "number": a.number, "service": a.service_code,
+            "service_title": s.title, "agency": s.agency_code, "agency_name": s.agency_name,
+            "status": status.as_str(), "rating": r.rating, "rated_at": now,
+        }),
+    )
+    .await?;
     tx.commit().await?;
     view(p, a).await
 }

@@ -139,18 +139,20 @@ pub struct AppRow {
     pub assigned_to: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The office an operator filed it at for a person present.
+    pub desk_office: Option<String>,
 }
 
 const APP_COLS: &str = "id, number, service_code, version, status, applicant_kind, applicant_id, applicant_name,
     filed_by, filed_by_name, notify_account, data_enc, submitted_at, due_date, paused_days_left, decided_at,
-    reason, assigned_to, created_at, updated_at";
+    reason, assigned_to, created_at, updated_at, desk_office";
 
 pub async fn insert_application(tx: &mut Tx, a: &AppRow) -> Result<u64, sqlx::Error> {
     q_exec!(
         tx,
         &format!(
             "INSERT INTO applications ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-             $13, $14, $15, $16, $17, $18, $19, $20)"
+             $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         ),
         a.id.clone(),
         a.number.clone(),
@@ -171,7 +173,8 @@ pub async fn insert_application(tx: &mut Tx, a: &AppRow) -> Result<u64, sqlx::Er
         a.reason.clone(),
         a.assigned_to.clone(),
         a.created_at,
-        a.updated_at
+        a.updated_at,
+        a.desk_office.clone()
     )
 }
 
@@ -437,6 +440,17 @@ pub async fn agencies_of(c: &mut impl AsConn, account: &str) -> Result<Vec<Strin
 }
 
 /// The account level of an account (`registered`, `simplified`, …).
+/// The name of a person's account that is not blocked.
+pub async fn person_name(c: &mut impl AsConn, id: &str) -> Result<Option<String>, sqlx::Error> {
+    Ok(q_opt!(
+        c,
+        (String,),
+        "SELECT display_name FROM accounts WHERE id = $1 AND kind = 'person' AND status <> 'blocked'",
+        id
+    )?
+    .map(|r| r.0))
+}
+
 pub async fn account_level(c: &mut impl AsConn, id: &str) -> Result<Option<String>, sqlx::Error> {
     Ok(q_opt!(c, Level, "SELECT level FROM accounts WHERE id = $1", id)?.map(|r| r.level))
 }
@@ -462,4 +476,43 @@ struct Level {
 #[derive(Deserialize, sqlx::FromRow)]
 struct Kind {
     kind: String,
+}
+
+#[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
+pub struct RatingRow {
+    pub rating: i64,
+    pub comment: Option<String>,
+    pub rated_at: i64,
+}
+
+pub async fn rating(
+    c: &mut impl AsConn,
+    application: &str,
+) -> Result<Option<RatingRow>, sqlx::Error> {
+    q_opt!(
+        c,
+        RatingRow,
+        "SELECT rating, comment, rated_at FROM application_ratings WHERE application_id = $1",
+        application
+    )
+}
+
+/// Stores the rating; false when the application was rated already.
+pub async fn insert_rating(
+    tx: &mut Tx,
+    application: &str,
+    account: &str,
+    r: &RatingRow,
+) -> Result<bool, sqlx::Error> {
+    let n = q_exec!(
+        tx,
+        "INSERT INTO application_ratings (application_id, account_id, rating, comment, rated_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (application_id) DO NOTHING",
+        application,
+        account,
+        r.rating,
+        &r.comment,
+        r.rated_at
+    )?;
+    Ok(n == 1)
 }
