@@ -30,6 +30,10 @@ pub fn routes() -> Router<Platform> {
         .route("/appeals/figures", get(figures))
         .route("/account/appeals", get(mine))
         .route("/account/appeals/{id}", get(mine_one))
+        .route(
+            "/account/appeals/{id}/files",
+            post(mine_files).layer(axum::extract::DefaultBodyLimit::max(FILES_FORM_LIMIT)),
+        )
         .route("/account/appeals/{id}/{action}", post(mine_act))
         .route("/moderation", get(queue))
         .route("/moderation/{id}", post(moderate))
@@ -279,6 +283,98 @@ async fn mine_one(
         .filed
         .map(|_| "Обращение зарегистрировано. Его номер — на этой странице; можно добавить фотографии или документы.".to_string());
     one_render(&p, &actor, chrome, &id, notice, None).await
+}
+
+/// Files at most per form without JavaScript, and the body that holds them.
+const FILES_PER_FORM: usize = 5;
+const FILES_FORM_LIMIT: usize = FILES_PER_FORM * (okno_kernel::files::MAX_FILE + 64 * 1024);
+
+/// Reads one file field of a multipart form, one byte past the file limit at most.
+async fn read_field(field: &mut axum::extract::multipart::Field<'_>) -> Result<Vec<u8>, Problem> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|_| Problem::new(400, "request.unreadable", "Не удалось прочитать файл"))?
+    {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > okno_kernel::files::MAX_FILE {
+            return Err(okno_kernel::files::too_large());
+        }
+    }
+    Ok(bytes)
+}
+
+/// The author adds photos or documents with a plain file form (no JavaScript needed); each file
+/// goes through the same checks as the API's upload. Files before a refused one stay added.
+async fn mine_files(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    if let Some(r) = signed_in(&actor, "/login") {
+        return Ok(r);
+    }
+    let files = settings.files();
+    let mut added = Vec::new();
+    let mut refused: Option<Problem> = None;
+    loop {
+        let mut field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => {
+                refused = Some(
+                    Problem::new(400, "request.unreadable", "Не удалось прочитать файл")
+                        .with_detail(
+                            "Форма пришла не целиком. Выберите файлы и отправьте ещё раз.",
+                        ),
+                );
+                break;
+            }
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or_default().to_string();
+        if name.is_empty() {
+            continue; // the empty file input of a form sent without a choice
+        }
+        if added.len() == FILES_PER_FORM {
+            refused = Some(
+                Problem::new(400, "attachment.too_many", "Слишком много файлов").with_detail(format!(
+                    "За один раз — не больше {FILES_PER_FORM} файлов; остальные добавьте следующей отправкой."
+                )),
+            );
+            break;
+        }
+        let outcome = match read_field(&mut field).await {
+            Ok(bytes) => service::attach(&p, &files, &actor, &id, None, &name, &bytes)
+                .await
+                .map_err(|e| e.to_problem()),
+            Err(pr) => Err(pr),
+        };
+        match outcome {
+            Ok(f) => added.push(f.file_name),
+            Err(pr) if pr.status >= 500 => return Err(PageError(pr)),
+            Err(mut pr) => {
+                pr.detail = format!("Файл «{name}» не добавлен: {}", pr.detail);
+                refused = Some(pr);
+                break;
+            }
+        }
+    }
+    let notice = (!added.is_empty())
+        .then(|| format!("Добавлено файлов: {} ({}).", added.len(), added.join(", ")));
+    if notice.is_none() && refused.is_none() {
+        refused = Some(
+            Problem::new(400, "attachment.none", "Файл не выбран")
+                .with_detail("Выберите файл: фото (JPG, PNG) или документ (PDF)."),
+        );
+    }
+    one_render(&p, &actor, chrome, &id, notice, refused).await
 }
 
 #[derive(Deserialize, Default)]

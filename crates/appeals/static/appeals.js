@@ -1,9 +1,12 @@
 // Appeal page: uploads a photo or a document as soon as it is chosen (the body is the file
 // itself, with the page's CSRF token), then shows the new list. Without JavaScript the page
-// still works; files are then added through the API.
+// still works: the input sits in a plain multipart form with its own «Добавить файлы» button,
+// which this script hides, as it uploads on choosing.
 (function () {
   document.querySelectorAll('input[type=file][data-appeal]').forEach(function (input) {
     var status = document.getElementById('upload-status');
+    var submit = input.form && input.form.querySelector('[data-upload-submit]');
+    if (submit) submit.hidden = true;
     input.addEventListener('change', function () {
       var files = Array.prototype.slice.call(input.files);
       var url = '/api/v1/appeals/' + input.dataset.appeal + '/files';

@@ -1155,3 +1155,106 @@ async fn a_confirmed_account_votes_exactly_once_even_in_forty_concurrent_attempt
         assert!(svg.starts_with("<svg") && svg.contains("Дорожки"), "{svg}");
     }
 }
+
+/// A multipart body of `file` fields, as a browser sends a file form.
+fn multipart(files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let b = "okno-test-boundary-7f3a";
+    let mut body = Vec::new();
+    for (name, bytes) in files {
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+#[tokio::test]
+async fn the_author_adds_photos_with_a_plain_file_form_and_a_refused_file_is_named_in_russian() {
+    for engine in engines("appeals file form").await {
+        let app = start(engine).await;
+        let anna = person(&app, "anna", "Анна Смирнова").await;
+        let (s, a) = post(&app, "/api/v1/appeals", &anna, pothole()).await;
+        assert_eq!(s, 201, "{a}");
+        let id = a["id"].as_str().unwrap().to_string();
+        let page = app
+            .client
+            .get(app.url(&format!("/account/appeals/{id}")))
+            .bearer_auth(&anna)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mark = format!("action=\"/account/appeals/{id}/files?csrf_token=");
+        let at = page.find(&mark).expect("a plain file form") + mark.len();
+        let token = page[at..at + 32].to_string();
+        assert!(page.contains("enctype=\"multipart/form-data\""), "{page}");
+        let send = |files: Vec<(&'static str, Vec<u8>)>, token: Option<String>| {
+            let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+            let (content_type, body) = multipart(&refs);
+            let url = match token {
+                Some(t) => format!("/account/appeals/{id}/files?csrf_token={t}"),
+                None => format!("/account/appeals/{id}/files"),
+            };
+            let r = app
+                .client
+                .post(app.url(&url))
+                .bearer_auth(&anna)
+                .header("content-type", content_type)
+                .body(body);
+            async move {
+                let r = r.send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let pdf = b"%PDF-1.4\n% a scan\n".to_vec();
+        let (s, html) = send(
+            vec![("яма.png", PNG.to_vec()), ("акт.pdf", pdf.clone())],
+            Some(token.clone()),
+        )
+        .await;
+        assert_eq!(s, 200, "{html}");
+        assert!(
+            html.contains("Добавлено файлов: 2") && html.contains("акт.pdf"),
+            "{html}"
+        );
+        // The type is told from the content: a renamed text file is refused by name, in Russian.
+        let (s, html) = send(
+            vec![("фото.jpg", b"just text".to_vec())],
+            Some(token.clone()),
+        )
+        .await;
+        assert_eq!(s, 415, "{html}");
+        assert!(html.contains("Файл «фото.jpg» не добавлен"), "{html}");
+        let (s, html) = send(
+            vec![("большой.pdf", {
+                let mut v = b"%PDF-1.4\n".to_vec();
+                v.resize(5 * 1024 * 1024 + 1, b'0');
+                v
+            })],
+            Some(token.clone()),
+        )
+        .await;
+        assert_eq!(s, 413, "{html}");
+        let (s, html) = send(vec![("", Vec::new())], Some(token.clone())).await;
+        assert_eq!(s, 400, "{html}");
+        assert!(html.contains("Выберите файл"), "{html}");
+        // Without the page's token the form is refused.
+        let (s, _) = send(vec![("яма.png", PNG.to_vec())], None).await;
+        assert_eq!(s, 403);
+        let (s, _) = send(vec![("яма.png", PNG.to_vec())], Some("0".repeat(32))).await;
+        assert_eq!(s, 403);
+        let n = query_text(
+            &app,
+            &format!("SELECT CAST(COUNT(*) AS TEXT) FROM appeal_files WHERE appeal_id = '{id}'"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(n, "2");
+    }
+}

@@ -397,12 +397,21 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
         } else if let Some(h) = header_token {
             constant_time_eq(&h, &token)
         } else {
-            let is_form = req
+            let content_type = req
                 .headers()
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-            if is_form {
+                .unwrap_or("");
+            let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+            if content_type.starts_with("multipart/form-data") {
+                // A file form without JavaScript: the body may be megabytes of a file, so the
+                // token rides in the form's action URL instead (as Spring Security's guidance for
+                // multipart forms allows); it is tied to the session's cookie all the same.
+                req.uri()
+                    .query()
+                    .and_then(|q| form_field(q.as_bytes(), "csrf_token"))
+                    .is_some_and(|s| constant_time_eq(&s, &token))
+            } else if is_form {
                 let (parts, body) = req.into_parts();
                 let bytes = match axum::body::to_bytes(body, FORM_LIMIT).await {
                     Ok(b) => b,
