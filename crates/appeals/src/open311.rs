@@ -4,10 +4,13 @@
 //! answers in XML (the specification's required format) or JSON, chosen by the `.xml`/`.json`
 //! suffix; errors are the specification's array of `{code, description}`.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::Router;
 use okno_kernel::actor::ActorKind;
 use okno_kernel::clock::rfc3339;
@@ -17,7 +20,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 use crate::model::{Kind, Status};
-use crate::service::{self, Author, NewAppeal};
+use crate::service::{self, Author, NewAppeal, Settings};
 use crate::store;
 
 pub fn routes() -> Router<Platform> {
@@ -26,6 +29,65 @@ pub fn routes() -> Router<Platform> {
         .route("/open311/v2/services/{file}", get(service_definition))
         .route("/open311/v2/requests/{file}", get(one_request))
         .route("/open311/v2/tokens/{file}", get(token))
+        .route("/appeals/reports/{id}/photos/{file}", get(photo))
+}
+
+/// The `jurisdiction_id` parameter: optional, as the specification has it for an endpoint of one
+/// jurisdiction; when given it must be a region this platform serves (a region's code of the
+/// appeal territories, e.g. `71`). Gives the error answer for any other.
+async fn unknown_jurisdiction(
+    p: &Platform,
+    f: Format,
+    q: &BTreeMap<String, String>,
+) -> Option<Response> {
+    let j = q
+        .get("jurisdiction_id")
+        .map(|j| j.trim())
+        .filter(|j| !j.is_empty())?;
+    let known = match p.db.read().await {
+        Ok(mut c) => store::territories(&mut c).await.map_err(Error::from),
+        Err(e) => Err(Error::from(e)),
+    };
+    match known {
+        Ok(t) if t.iter().any(|t| t.region_code.is_none() && t.code == j) => None,
+        Ok(_) => Some(error(
+            f,
+            StatusCode::NOT_FOUND,
+            &format!("jurisdiction_id «{j}» здесь не обслуживается"),
+        )),
+        Err(e) => Some(internal(f, e)),
+    }
+}
+
+/// A photo the author attached to a published problem report (Open311's `media_url`); nothing
+/// else of an appeal's files is public.
+async fn photo(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    Path((id, file)): Path<(String, String)>,
+) -> Response {
+    let found = match p.db.read().await {
+        Ok(mut c) => store::published_photo(&mut c, &id, &file)
+            .await
+            .map_err(Error::from),
+        Err(e) => Err(Error::from(e)),
+    };
+    let row = match found {
+        Ok(Some(r)) => r,
+        Ok(None) => return (StatusCode::NOT_FOUND, "Фотография не найдена").into_response(),
+        Err(e) => return internal(Format::Xml, e),
+    };
+    match settings.files().get(&row.sha256).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, row.content_type),
+                (header::CACHE_CONTROL, "public, max-age=3600".to_string()),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => internal(Format::Xml, e),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -151,10 +213,16 @@ async fn services_list(p: &Platform) -> Result<Value, Error> {
 
 async fn top(
     State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
     Path(file): Path<String>,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
     let (name, f) = split(&file);
+    if name != "discovery" {
+        if let Some(r) = unknown_jurisdiction(&p, f, &q).await {
+            return r;
+        }
+    }
     match name {
         "discovery" => answer(
             StatusCode::OK,
@@ -175,7 +243,7 @@ async fn top(
             Ok(v) => answer(StatusCode::OK, f, "services", v),
             Err(e) => internal(f, e),
         },
-        "requests" => match requests(&p, &q).await {
+        "requests" => match requests(&p, &settings.public_url, &q).await {
             Ok(v) => answer(StatusCode::OK, f, "service_requests", Value::Array(v)),
             Err(e) => internal(f, e),
         },
@@ -183,8 +251,15 @@ async fn top(
     }
 }
 
-async fn service_definition(State(p): State<Platform>, Path(file): Path<String>) -> Response {
+async fn service_definition(
+    State(p): State<Platform>,
+    Path(file): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
     let (code, f) = split(&file);
+    if let Some(r) = unknown_jurisdiction(&p, f, &q).await {
+        return r;
+    }
     match services_list(&p).await {
         Ok(Value::Array(list)) if list.iter().any(|s| s["service_code"] == code) => answer(
             StatusCode::OK,
@@ -203,6 +278,7 @@ fn request_json(
     titles: &BTreeMap<String, String>,
     bodies: &BTreeMap<String, String>,
     notes: Option<String>,
+    media: Option<String>,
 ) -> Value {
     let status = Status::parse(&a.status).unwrap_or(Status::New);
     let closed = matches!(status, Status::Answered | Status::Closed | Status::Rejected);
@@ -235,15 +311,21 @@ fn request_json(
     m.insert("zipcode".into(), Value::Null);
     m.insert("lat".into(), json!(a.lat_micro.map(|v| v as f64 / 1e6)));
     m.insert("long".into(), json!(a.lon_micro.map(|v| v as f64 / 1e6)));
-    m.insert("media_url".into(), Value::Null);
+    m.insert("media_url".into(), json!(media));
     Value::Object(m)
 }
 
 /// Published problem reports, filtered as GeoReport v2 allows (`service_request_id` list,
 /// `service_code`, `status`, `start_date`, `end_date`), newest first, at most 1000.
-async fn requests(p: &Platform, q: &BTreeMap<String, String>) -> Result<Vec<Value>, Error> {
+async fn requests(
+    p: &Platform,
+    public_url: &str,
+    q: &BTreeMap<String, String>,
+) -> Result<Vec<Value>, Error> {
     let mut c = p.db.read().await?;
     let rows = store::published(&mut c, 1000).await?;
+    let photos: BTreeMap<String, String> = store::first_photos(&mut c).await?.into_iter().collect();
+    let base = public_url.trim_end_matches('/');
     let titles: BTreeMap<String, String> = store::categories(&mut c)
         .await?
         .into_iter()
@@ -268,7 +350,16 @@ async fn requests(p: &Platform, q: &BTreeMap<String, String>) -> Result<Vec<Valu
         .and_then(|s| okno_kernel::clock::parse_instant(s));
     let mut out = Vec::new();
     for a in rows {
-        let v = request_json(&a, &titles, &bodies, final_answer(&mut c, &a.id).await?);
+        let media = photos
+            .get(&a.id)
+            .map(|f| format!("{base}/appeals/reports/{}/photos/{f}", a.id));
+        let v = request_json(
+            &a,
+            &titles,
+            &bodies,
+            final_answer(&mut c, &a.id).await?,
+            media,
+        );
         if ids
             .as_ref()
             .is_some_and(|l| !l.contains(&a.number.as_str()))
@@ -294,10 +385,18 @@ async fn final_answer(c: &mut okno_kernel::db::Conn, id: &str) -> Result<Option<
         .map(|m| service::depersonalise(&m.text)))
 }
 
-async fn one_request(State(p): State<Platform>, Path(file): Path<String>) -> Response {
+async fn one_request(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    Path(file): Path<String>,
+    Query(params): Query<BTreeMap<String, String>>,
+) -> Response {
     let (id, f) = split(&file);
+    if let Some(r) = unknown_jurisdiction(&p, f, &params).await {
+        return r;
+    }
     let q = BTreeMap::from([("service_request_id".to_string(), id.to_string())]);
-    match requests(&p, &q).await {
+    match requests(&p, &settings.public_url, &q).await {
         Ok(v) if !v.is_empty() => answer(StatusCode::OK, f, "service_requests", Value::Array(v)),
         Ok(_) => error(
             f,
@@ -338,6 +437,9 @@ async fn post_requests(
         return error(f, StatusCode::NOT_FOUND, "Ресурс не найден");
     }
     let form: BTreeMap<String, String> = url_decode(&body);
+    if let Some(r) = unknown_jurisdiction(&p, f, &form).await {
+        return r;
+    }
     let Some(key) = form.get("api_key").filter(|k| !k.is_empty()) else {
         return error(
             f,
@@ -377,10 +479,29 @@ async fn post_requests(
         .cloned()
         .collect::<Vec<_>>()
         .join(" ");
+    // The app's own media (the specification's `media_url`) is a link the moderator and the body
+    // follow; the platform does not fetch it (no requests to addresses a client chose).
+    let mut text = form.get("description").cloned().unwrap_or_default();
+    if let Some(url) = form
+        .get("media_url")
+        .map(|u| u.trim())
+        .filter(|u| !u.is_empty())
+    {
+        match media_link(url) {
+            Some(u) => text.push_str(&format!("\n\nФото или видео от приложения: {u}")),
+            None => {
+                return error(
+                    f,
+                    StatusCode::BAD_REQUEST,
+                    "media_url должен быть адресом http:// или https:// не длиннее 2000 символов",
+                )
+            }
+        }
+    }
     let n = NewAppeal {
         kind: Kind::Message,
         category: code.clone(),
-        text: form.get("description").cloned().unwrap_or_default(),
+        text,
         address,
         lat,
         lon,
@@ -419,6 +540,18 @@ async fn post_requests(
         }
         Err(e) => internal(f, e),
     }
+}
+
+/// A client's `media_url` as a link to keep: an absolute http(s) address without spaces.
+fn media_link(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    (url.len() <= 2000
+        && !rest.is_empty()
+        && !rest.starts_with('/')
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control()))
+    .then_some(url)
 }
 
 /// Decodes `application/x-www-form-urlencoded` (the last of a repeated key wins).
@@ -482,6 +615,19 @@ mod tests {
             s,
             "<errors><error><code>403</code><description>Invalid api_key &lt;x&gt;</description></error></errors>"
         );
+    }
+
+    #[test]
+    fn only_absolute_web_links_are_kept_as_media() {
+        assert_eq!(
+            media_link("https://img.example.ru/p/1.jpg"),
+            Some("https://img.example.ru/p/1.jpg")
+        );
+        assert!(media_link("http://example.ru/a b.jpg").is_none());
+        assert!(media_link("javascript:alert(1)").is_none());
+        assert!(media_link("file:///etc/passwd").is_none());
+        assert!(media_link("https://").is_none());
+        assert!(media_link(&format!("https://e.ru/{}", "a".repeat(2000))).is_none());
     }
 
     #[test]

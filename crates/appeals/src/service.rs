@@ -26,6 +26,8 @@ use crate::store::{self, AppealRow, BodyRow, CategoryRow};
 pub struct Settings {
     /// Where files are stored (`<data-dir>/files`, shared with applications).
     pub files_dir: PathBuf,
+    /// The address people reach the platform at: Open311's `media_url` links there.
+    pub public_url: String,
     /// Terms per kind (`--appeal-terms`).
     pub terms: Terms,
     /// How often the deadline worker looks at running terms.

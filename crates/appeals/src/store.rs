@@ -643,3 +643,32 @@ pub async fn service_ratings(c: &mut impl AsConn) -> Result<Vec<ServiceRatingRow
          FROM appeal_service_ratings GROUP BY agency_code ORDER BY agency_code"
     )
 }
+
+/// The first photo (JPEG or PNG) the author attached to each appeal, by appeal.
+pub async fn first_photos(c: &mut impl AsConn) -> Result<Vec<(String, String)>, sqlx::Error> {
+    q_all!(
+        c,
+        (String, String),
+        "SELECT appeal_id, MIN(id) FROM appeal_files
+         WHERE message_id IS NULL AND content_type IN ('image/jpeg', 'image/png') GROUP BY appeal_id"
+    )
+}
+
+/// A photo the author attached to a published problem report, for the public.
+pub async fn published_photo(
+    c: &mut impl AsConn,
+    appeal: &str,
+    file: &str,
+) -> Result<Option<FileRow>, sqlx::Error> {
+    q_opt!(
+        c,
+        FileRow,
+        "SELECT f.id, f.appeal_id, f.message_id, f.file_name, f.content_type, f.size_bytes, f.sha256, f.uploaded_by, f.created_at
+         FROM appeal_files f JOIN appeals a ON a.id = f.appeal_id
+         WHERE f.appeal_id = $1 AND f.id = $2 AND f.message_id IS NULL
+           AND f.content_type IN ('image/jpeg', 'image/png')
+           AND a.publish = 1 AND a.kind = 'message' AND a.status NOT IN ('new', 'moderation', 'rejected')",
+        appeal,
+        file
+    )
+}

@@ -426,7 +426,7 @@ async fn load_demo(db: &Db, secrets: &Secrets, s: &Settings) -> anyhow::Result<(
         db: db.clone(),
         secrets: Arc::new(secrets.clone()),
     };
-    let appeals = okno_appeals::demo::load(&platform, &appeals_settings(s)?, &actor).await?;
+    let appeals = okno_appeals::demo::load(&platform, &appeals_settings(s, false)?, &actor).await?;
     let admin = format!("okno_demo_admin_{}", secrets.demo_secret("administrator"));
     let auditor = format!("okno_demo_auditor_{}", secrets.demo_secret("auditor"));
     auth::ensure_token(
@@ -500,7 +500,7 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
     let identity = Arc::new(identity(&s, &web, demo)?);
     let metrics = Arc::new(okno_web::metrics::Metrics::new());
     let offices = Arc::new(offices_settings(&s, tls.is_some()));
-    let appeals = Arc::new(appeals_settings(&s)?);
+    let appeals = Arc::new(appeals_settings(&s, tls.is_some())?);
     let app = okno_web::app(
         platform,
         web,
@@ -660,11 +660,12 @@ fn identity(
     })
 }
 
-fn appeals_settings(s: &Settings) -> anyhow::Result<okno_appeals::Settings> {
+fn appeals_settings(s: &Settings, tls: bool) -> anyhow::Result<okno_appeals::Settings> {
     let terms = okno_appeals::model::Terms::parse(s.appeal_terms.as_deref().unwrap_or(""))
         .map_err(|e| anyhow::anyhow!("--appeal-terms: {e}"))?;
     Ok(okno_appeals::Settings {
         files_dir: s.data_dir().join("files"),
+        public_url: s.public_url(tls),
         terms,
         worker_poll: Duration::from_millis(s.worker_poll_ms.unwrap_or(500).max(10))
             .max(Duration::from_millis(50))

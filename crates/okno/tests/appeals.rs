@@ -1024,6 +1024,112 @@ async fn open311_clients_discover_services_post_and_read_requests_in_json_and_xm
             closed.iter().all(|r| r["status"] == "closed") && !closed.is_empty(),
             "the demo's answered report"
         );
+
+        // jurisdiction_id is optional; given, it must be a region served here.
+        assert_eq!(
+            app.get(&format!("{base}/services.json?jurisdiction_id=71"))
+                .await
+                .status(),
+            200
+        );
+        let r = app
+            .get(&format!("{base}/requests.json?jurisdiction_id=99"))
+            .await;
+        assert_eq!(r.status(), 404);
+        let e: Value = r.json().await.unwrap();
+        assert!(e[0]["description"].as_str().unwrap().contains("99"), "{e}");
+        let r = post_form(
+            format!("api_key={key}&jurisdiction_id=99&service_code=pothole&lat=54.19&long=37.61&description=x"),
+            "json",
+        )
+        .await;
+        assert_eq!(r.status(), 404);
+        // An app's media_url is kept as a link (never fetched); a link of another scheme is refused.
+        let r = post_form(
+            format!("api_key={key}&jurisdiction_id=71&service_code=pothole&lat=54.19&long=37.61&description=x&media_url=javascript%3Aalert(1)"),
+            "json",
+        )
+        .await;
+        assert_eq!(r.status(), 400);
+        let r = post_form(
+            format!("api_key={key}&jurisdiction_id=71&service_code=pothole&lat=54.1931&long=37.6173&description=%D0%AF%D0%BC%D0%B0&media_url=https%3A%2F%2Fimg.example.ru%2Fp%2F1.jpg"),
+            "json",
+        )
+        .await;
+        assert_eq!(r.status(), 201);
+        let created: Value = r.json().await.unwrap();
+        let (s, _) = moderate(
+            &app,
+            &moderator,
+            created[0]["token"].as_str().unwrap(),
+            json!({"verdict": "accept"}),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let one: Value = app
+            .get(&format!(
+                "{base}/requests/{}.json",
+                created[0]["service_request_id"].as_str().unwrap()
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            one[0]["description"]
+                .as_str()
+                .unwrap()
+                .contains("https://img.example.ru/p/1.jpg"),
+            "{one}"
+        );
+        assert_eq!(one[0]["media_url"], Value::Null, "no photo of our own");
+
+        // A person's published report with a photo: media_url leads to the photo, publicly.
+        let anna = person(&app, "anna", "Анна Смирнова").await;
+        let (_, a) = post(&app, "/api/v1/appeals", &anna, self::pothole()).await;
+        let id = a["id"].as_str().unwrap().to_string();
+        let r = app
+            .client
+            .post(app.url(&format!("/api/v1/appeals/{id}/files?name=yama.png")))
+            .bearer_auth(&anna)
+            .body(PNG.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let file: Value = r.json().await.unwrap();
+        let photo = format!(
+            "/appeals/reports/{id}/photos/{}",
+            file["id"].as_str().unwrap()
+        );
+        assert_eq!(
+            app.get(&photo).await.status(),
+            404,
+            "not public before moderation"
+        );
+        let (s, _) = moderate(&app, &moderator, &id, json!({"verdict": "accept"})).await;
+        assert_eq!(s, 200);
+        let one: Value = app
+            .get(&format!(
+                "{base}/requests/{}.json",
+                a["number"].as_str().unwrap()
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let media = one[0]["media_url"]
+            .as_str()
+            .expect("a media_url")
+            .to_string();
+        assert!(
+            media.starts_with("http") && media.ends_with(&photo),
+            "{media}"
+        );
+        let r = app.get(&photo).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "image/png");
+        assert_eq!(r.bytes().await.unwrap().as_ref(), PNG);
     }
 }
 
