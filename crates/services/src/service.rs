@@ -533,6 +533,20 @@ pub async fn start(p: &Platform, actor: &Actor, code: &str) -> Result<Applicatio
     let s = service(&p.db, code).await?;
     let who = applicant(&p.db, actor).await?;
     may_apply(&p.db, actor, &s, &who).await?;
+    let filed_by_name = actor.name.clone();
+    insert_draft(p, actor, &s, who, filed_by_name, None, None).await
+}
+
+/// Stores a new draft of `s` for `who` with its audit record, in one transaction.
+async fn insert_draft(
+    p: &Platform,
+    actor: &Actor,
+    s: &ServiceView,
+    who: Applicant,
+    filed_by_name: String,
+    desk_office: Option<String>,
+    at_desk: Option<serde_json::Value>,
+) -> Result<ApplicationView> {
     let now = now_ms();
     let a = AppRow {
         id: new_id(),
@@ -544,7 +558,7 @@ pub async fn start(p: &Platform, actor: &Actor, code: &str) -> Result<Applicatio
         applicant_id: who.id,
         applicant_name: who.name,
         filed_by: who.filer,
-        filed_by_name: actor.name.clone(),
+        filed_by_name,
         notify_account: who.notify,
         data_enc: p.secrets.encrypt("{}"),
         submitted_at: None,
@@ -555,8 +569,12 @@ pub async fn start(p: &Platform, actor: &Actor, code: &str) -> Result<Applicatio
         assigned_to: None,
         created_at: now,
         updated_at: now,
-        desk_office: None,
+        desk_office,
     };
+    let mut details = serde_json::json!({ "service": s.code, "version": s.version, "applicant_kind": a.applicant_kind });
+    if let Some(d) = at_desk {
+        details["at_desk"] = d;
+    }
     let mut tx = p.db.begin().await?;
     store::insert_application(&mut tx, &a).await?;
     audit::append(
@@ -566,7 +584,7 @@ pub async fn start(p: &Platform, actor: &Actor, code: &str) -> Result<Applicatio
             action: "services.application.started",
             subject_type: "application",
             subject_id: &a.id,
-            details: serde_json::json!({ "service": s.code, "version": s.version, "applicant_kind": a.applicant_kind }),
+            details,
         },
     )
     .await?;
@@ -610,48 +628,19 @@ pub async fn start_at_desk(
         notify: person.to_string(),
     };
     may_apply_as(&p.db, person, &s, &who).await?;
-    let now = now_ms();
-    let a = AppRow {
-        id: new_id(),
-        number: None,
-        service_code: s.code.clone(),
-        version: s.version,
-        status: Status::Draft.as_str().into(),
-        applicant_kind: who.kind.as_str().into(),
-        applicant_id: who.id,
-        applicant_name: who.name,
-        filed_by: who.filer,
-        filed_by_name: format!("{} (оператор, {})", actor.name, office.name),
-        notify_account: who.notify,
-        data_enc: p.secrets.encrypt("{}"),
-        submitted_at: None,
-        due_date: None,
-        paused_days_left: None,
-        decided_at: None,
-        reason: None,
-        assigned_to: None,
-        created_at: now,
-        updated_at: now,
-        desk_office: Some(office.code.clone()),
-    };
-    let mut tx = p.db.begin().await?;
-    store::insert_application(&mut tx, &a).await?;
-    audit::append(
-        &mut tx,
-        audit::Entry {
-            actor,
-            action: "services.application.started",
-            subject_type: "application",
-            subject_id: &a.id,
-            details: serde_json::json!({
-                "service": s.code, "version": s.version, "applicant_kind": a.applicant_kind,
-                "at_desk": { "office": office.code, "device": ctx.device_id, "person": person },
-            }),
-        },
+    let filed_by_name = format!("{} (оператор, {})", actor.name, office.name);
+    let at_desk =
+        serde_json::json!({ "office": office.code, "device": ctx.device_id, "person": person });
+    insert_draft(
+        p,
+        actor,
+        &s,
+        who,
+        filed_by_name,
+        Some(office.code.clone()),
+        Some(at_desk),
     )
-    .await?;
-    tx.commit().await?;
-    view(p, a).await
+    .await
 }
 
 /// Is `actor` the applicant's side of `a`: the applicant, or acting for the applicant with a live
