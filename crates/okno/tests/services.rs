@@ -1295,3 +1295,112 @@ async fn the_applicant_rates_a_decided_service_once_and_the_rating_reaches_the_p
         assert!(journal.contains("services.application.rated"), "{journal}");
     }
 }
+
+#[tokio::test]
+async fn an_administrator_publishes_a_new_form_version_on_the_page_and_a_started_draft_keeps_its_own(
+) {
+    for engine in engines("services catalogue page").await {
+        let app = start(engine).await;
+        let admin = app.admin_token.clone().unwrap();
+        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let (_, draft) = post(
+            &app,
+            "/api/v1/applications",
+            &anna,
+            json!({"service": "passport-rf"}),
+        )
+        .await;
+        let draft_id = draft["id"].as_str().unwrap().to_string();
+        let (_, before) = get(&app, "/api/v1/catalogue/passport-rf", &anna).await;
+        let v1 = before["version"].as_i64().unwrap();
+        let page = |bearer: String, path: String, form: Option<Vec<(&'static str, String)>>| {
+            let r = match &form {
+                None => app.client.get(app.url(&path)),
+                Some(f) => app.client.post(app.url(&path)).form(f),
+            }
+            .bearer_auth(bearer);
+            async move {
+                let r = r.send().await.unwrap();
+                let location = r
+                    .headers()
+                    .get("location")
+                    .map(|v| v.to_str().unwrap().to_string());
+                (r.status().as_u16(), location, r.text().await.unwrap())
+            }
+        };
+        let (s, _, html) = page(admin.clone(), "/admin/catalogue".into(), None).await;
+        assert_eq!(s, 200, "{html}");
+        assert!(html.contains("/admin/catalogue/passport-rf"), "{html}");
+        let (s, _, _) = page(anna.clone(), "/admin/catalogue/passport-rf".into(), None).await;
+        assert_eq!(s, 403, "a person edits no catalogue");
+        let path = "/admin/catalogue/passport-rf".to_string();
+        let (s, _, html) = page(admin.clone(), path.clone(), None).await;
+        assert_eq!(s, 200, "{html}");
+        assert!(
+            html.contains("catalogue-fields") && html.contains("last_name"),
+            "{html}"
+        );
+        let field = "name=\"csrf_token\" value=\"";
+        let at = html.find(field).unwrap() + field.len();
+        let token = html[at..at + 32].to_string();
+        let publish = |fields: String, person: bool| {
+            let mut f = vec![
+                ("csrf_token", token.clone()),
+                ("fields", fields),
+                ("fee_at", "submission".to_string()),
+            ];
+            if person {
+                f.push(("applicant_person", "1".into()));
+            }
+            page(admin.clone(), path.clone(), Some(f))
+        };
+        // Mistakes are shown on the page, what was typed kept.
+        let (s, _, html) = publish("[\n {\"name\": }".into(), true).await;
+        assert_eq!(s, 400, "{html}");
+        assert!(html.contains("не JSON: строка 2"), "{html}");
+        let (s, _, html) = publish(
+            r#"[{"name": "x", "label": "Икс", "kind": "colour"}]"#.into(),
+            true,
+        )
+        .await;
+        assert_eq!(s, 400, "{html}");
+        assert!(
+            html.contains("Описание формы неверно") && html.contains("colour"),
+            "{html}"
+        );
+        let mut fields = before["form"]["fields"].as_array().unwrap().clone();
+        fields.push(json!({"name": "note", "label": "Комментарий для ведомства", "kind": "text"}));
+        let typed = serde_json::to_string(&fields).unwrap();
+        let (s, _, html) = publish(typed.clone(), false).await;
+        assert_eq!(s, 400, "{html}");
+        assert!(html.contains("кто может подать"), "{html}");
+        // Published: the next version, for new drafts only.
+        let (s, location, _) = publish(typed, true).await;
+        assert_eq!(s, 303);
+        assert_eq!(
+            location.as_deref(),
+            Some(format!("{path}?published={}", v1 + 1).as_str())
+        );
+        let (_, _, html) = page(admin.clone(), location.unwrap(), None).await;
+        assert!(
+            html.contains(&format!("Опубликована версия {}", v1 + 1)),
+            "{html}"
+        );
+        let (_, after) = get(&app, "/api/v1/catalogue/passport-rf", &anna).await;
+        assert_eq!(after["version"], v1 + 1);
+        assert!(after["form"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "note"));
+        let (_, kept) = get(&app, &format!("/api/v1/applications/{draft_id}"), &anna).await;
+        assert_eq!(kept["version"], v1, "{kept}");
+        let journal = query_text(
+            &app,
+            "SELECT action FROM audit_log WHERE subject_id = 'passport-rf' UNION ALL SELECT action FROM audit_pending WHERE subject_id = 'passport-rf'",
+        )
+        .await
+        .unwrap();
+        assert!(journal.contains("services.version.published"), "{journal}");
+    }
+}

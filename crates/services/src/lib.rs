@@ -3,6 +3,7 @@
 //! agency desk of officials.
 
 pub mod api;
+pub mod catalogue_pages;
 pub mod demo;
 pub mod form;
 pub mod model;
@@ -25,5 +26,6 @@ pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
 pub fn routes(settings: std::sync::Arc<Settings>) -> axum::Router<okno_kernel::Platform> {
     api::routes()
         .merge(pages::routes())
+        .merge(catalogue_pages::routes())
         .layer(axum::Extension(settings))
 }
