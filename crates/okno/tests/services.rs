@@ -1404,3 +1404,131 @@ async fn an_administrator_publishes_a_new_form_version_on_the_page_and_a_started
         assert!(journal.contains("services.version.published"), "{journal}");
     }
 }
+
+#[tokio::test]
+async fn an_official_issues_a_result_made_elsewhere_which_the_platform_signs_and_the_check_confirms(
+) {
+    for engine in engines("services uploaded result").await {
+        let app = start(engine).await;
+        let admin = app.admin_token.clone().unwrap();
+        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let (_, a) = post(
+            &app,
+            "/api/v1/applications",
+            &anna,
+            json!({"service": "passport-rf"}),
+        )
+        .await;
+        let id = a["id"].as_str().unwrap().to_string();
+        send(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/api/v1/applications/{id}/data"),
+            &anna,
+            Some(json!({"data": passport_rf_values()})),
+        )
+        .await;
+        upload(&app, &id, "photo", "photo.png", PNG.to_vec(), &anna).await;
+        let (s, _) = post(
+            &app,
+            &format!("/api/v1/applications/{id}/submit"),
+            &anna,
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let (ivan, ivan_id) = official(&app, "Иванов (МВД)").await;
+        post(
+            &app,
+            "/api/v1/officials",
+            &admin,
+            json!({"account_id": ivan_id, "agency_code": "mvd"}),
+        )
+        .await;
+        let fulfil = |bytes: Vec<u8>| {
+            let r = app
+                .client
+                .post(app.url(&format!(
+                    "/api/v1/agency/applications/{id}/fulfil/file?comment=%D0%93%D0%BE%D1%82%D0%BE%D0%B2%D0%BE"
+                )))
+                .bearer_auth(&ivan)
+                .body(bytes);
+            async move {
+                let r = r.send().await.unwrap();
+                let s = r.status().as_u16();
+                (s, r.json::<Value>().await.unwrap())
+            }
+        };
+        let made_elsewhere = b"%PDF-1.7\n% the agency's own system made this\n%%EOF\n".to_vec();
+        refused(
+            &fulfil(made_elsewhere.clone()).await,
+            409,
+            "application.transition_forbidden",
+        );
+        for step in ["take", "approve"] {
+            let (s, a) = post(
+                &app,
+                &format!("/api/v1/agency/applications/{id}/{step}"),
+                &ivan,
+                json!({}),
+            )
+            .await;
+            assert_eq!(s, 200, "{step}: {a}");
+        }
+        // The desk page's plain file form: its token is in the action; a form without a file
+        // is refused on the page.
+        let html = app
+            .client
+            .get(app.url(&format!("/agency/applications/{id}")))
+            .bearer_auth(&ivan)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mark = format!("/agency/applications/{id}/fulfil-file?csrf_token=");
+        let at = html.find(&mark).expect("the result file form") + mark.len();
+        let token = html[at..at + 32].to_string();
+        let b = "okno-boundary-result";
+        let body = format!("--{b}\r\nContent-Disposition: form-data; name=\"comment\"\r\n\r\nГотово\r\n--{b}--\r\n");
+        let r = app
+            .client
+            .post(app.url(&format!("{mark}{token}")))
+            .bearer_auth(&ivan)
+            .header("content-type", format!("multipart/form-data; boundary={b}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let page = r.text().await.unwrap();
+        assert!(page.contains("Выберите документ-результат в PDF"), "{status}: {page}");
+        refused(&fulfil(PNG.to_vec()).await, 415, "result.not_pdf");
+        refused(
+            &fulfil(b"plain text".to_vec()).await,
+            415,
+            "attachment.type",
+        );
+        let (s, a) = fulfil(made_elsewhere.clone()).await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["status"], "fulfilled");
+        the_result_is_a_signed_pdf_that_the_public_check_confirms(&app, &id, &a, &anna).await;
+        let r = app
+            .client
+            .get(app.url(&format!("/api/v1/applications/{id}/result")))
+            .bearer_auth(&anna)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.bytes().await.unwrap().to_vec(),
+            made_elsewhere,
+            "the file as the agency made it"
+        );
+        let journal = query_text(&app, &format!(
+            "SELECT CAST(details AS TEXT) FROM audit_log WHERE subject_id = '{id}' AND action = 'services.result.issued'
+             UNION ALL SELECT CAST(details AS TEXT) FROM audit_pending WHERE subject_id = '{id}' AND action = 'services.result.issued'")).await.unwrap();
+        assert!(journal.contains("\"made_by\":\"agency\""), "{journal}");
+    }
+}

@@ -52,13 +52,17 @@ pub fn routes() -> Router<Platform> {
         .route("/api/v1/agency/applications/{id}/approve", post(approve))
         .route("/api/v1/agency/applications/{id}/reject", post(reject))
         .route("/api/v1/agency/applications/{id}/fulfil", post(fulfil))
+        .route(
+            "/api/v1/agency/applications/{id}/fulfil/file",
+            post(fulfil_with_file),
+        )
         .route("/api/v1/officials", post(assign))
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(catalogue, catalogue_service, publish_version, mine, start, one, save, attach, download, result, rate,
-        submit, clarify, withdraw, desk, desk_csv, figures, take, ask, approve, reject, fulfil, assign),
+        submit, clarify, withdraw, desk, desk_csv, figures, take, ask, approve, reject, fulfil, fulfil_with_file, assign),
     components(schemas(ServiceView, NewVersion, ApplicationView, crate::service::RatingView, crate::service::NewRating, AttachmentView, EventView, DeskRow, ResultView, AgencyFigures,
         Step, Assignment, NewApplication, Draft, crate::form::Form, crate::form::Field,
         crate::form::FieldKind, crate::form::Choice, crate::form::VisibleIf, crate::model::Status,
@@ -435,6 +439,40 @@ desk_step!(
     Transition::Fulfil,
     "Issue the result: the platform makes the result document (PDF with the comment as its text and a QR code of /verify/{id}), signs it (Ed25519) and registers it."
 );
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct FulfilFile {
+    /// What the person is told with the result.
+    comment: Option<String>,
+}
+
+/// Issue the result as a document made outside the platform: the body is the PDF (at most 5 MB,
+/// told from its content); the platform registers and signs it, and `/verify/{id}` checks it.
+#[utoipa::path(post, path = "/api/v1/agency/applications/{id}/fulfil/file", tag = "services",
+    params(("id" = String, Path), FulfilFile), request_body(content = Vec<u8>, content_type = "application/pdf"),
+    responses((status = 200, body = ApplicationView),
+        (status = 403, description = "desk.not_official", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "application.transition_forbidden", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "attachment.too_large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "result.not_pdf, attachment.type", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn fulfil_with_file(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    Query(q): Query<FulfilFile>,
+    body: Body,
+) -> Result<Json<ApplicationView>> {
+    let bytes = okno_kernel::http::read_upload(body).await?;
+    let step = Step {
+        comment: q.comment,
+        result_file: Some(bytes.to_vec()),
+    };
+    Ok(Json(
+        service::transition(&p, &settings, &actor, &id, Transition::Fulfil, step).await?,
+    ))
+}
 
 /// Assign an official (staff account or token with the official role) to an agency
 /// (administrator).

@@ -37,6 +37,12 @@ pub fn routes() -> Router<Platform> {
         .route("/agency/applications/{id}/result.pdf", get(result_pdf))
         .route("/agency", get(desk))
         .route("/agency/applications/{id}", get(desk_page))
+        .route(
+            "/agency/applications/{id}/fulfil-file",
+            post(desk_fulfil_file).layer(axum::extract::DefaultBodyLimit::max(
+                okno_kernel::files::MAX_FILE + 256 * 1024,
+            )),
+        )
         .route("/agency/applications/{id}/{action}", post(desk_act))
 }
 
@@ -461,6 +467,7 @@ async fn act(
     }
     let step = Step {
         comment: f.get("comment").cloned(),
+        result_file: None,
     };
     match service::transition(&p, &settings, &actor, &id, t, step).await {
         Ok(a) => {
@@ -649,9 +656,73 @@ async fn desk_act(
             )))
         }
     };
-    match service::transition(&p, &settings, &actor, &id, t, Step { comment: f.comment }).await {
+    match service::transition(
+        &p,
+        &settings,
+        &actor,
+        &id,
+        t,
+        Step {
+            comment: f.comment,
+            result_file: None,
+        },
+    )
+    .await
+    {
         Ok(a) => {
             let notice = format!("Готово: статус «{}».", a.status_title);
+            desk_render(&p, &actor, chrome, &id, Some(notice), None).await
+        }
+        Err(Error::Problem(pr)) => desk_render(&p, &actor, chrome, &id, None, Some(*pr)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The official issues a result document made outside the platform, with a plain file form.
+async fn desk_fulfil_file(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/admin/login").into_response());
+    }
+    let unreadable = || {
+        okno_kernel::Problem::new(400, "request.unreadable", "Не удалось прочитать форму")
+            .with_detail("Форма пришла не целиком. Выберите файл и отправьте ещё раз.")
+    };
+    let mut step = Step::default();
+    while let Some(mut field) = form.next_field().await.map_err(|_| unreadable())? {
+        match field.name() {
+            Some("comment") => step.comment = Some(field.text().await.map_err(|_| unreadable())?),
+            Some("file") => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(|_| unreadable())? {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() > okno_kernel::files::MAX_FILE {
+                        let pr = okno_kernel::files::too_large();
+                        return desk_render(&p, &actor, chrome, &id, None, Some(pr)).await;
+                    }
+                }
+                step.result_file = Some(bytes);
+            }
+            _ => {}
+        }
+    }
+    if step.result_file.as_ref().is_none_or(Vec::is_empty) {
+        let pr = okno_kernel::Problem::new(400, "attachment.none", "Файл не выбран")
+            .with_detail("Выберите документ-результат в PDF.");
+        return desk_render(&p, &actor, chrome, &id, None, Some(pr)).await;
+    }
+    match service::transition(&p, &settings, &actor, &id, Transition::Fulfil, step).await {
+        Ok(a) => {
+            let notice = format!(
+                "Готово: статус «{}», документ зарегистрирован и подписан.",
+                a.status_title
+            );
             desk_render(&p, &actor, chrome, &id, Some(notice), None).await
         }
         Err(Error::Problem(pr)) => desk_render(&p, &actor, chrome, &id, None, Some(*pr)).await,

@@ -911,6 +911,10 @@ pub struct Step {
     /// The reason of a refusal, what to clarify, the person's answer; optional otherwise.
     #[serde(default)]
     pub comment: Option<String>,
+    /// For the fulfilment: the result document made outside the platform (a PDF the agency's own
+    /// system produced), to be registered and signed instead of one generated here.
+    #[serde(skip)]
+    pub result_file: Option<Vec<u8>>,
 }
 
 /// The longest comment kept.
@@ -1018,7 +1022,17 @@ pub async fn transition(
             a.reason = comment.clone();
         }
         Transition::Fulfil => {
-            issue_result(&mut tx, p, settings, actor, &a, &s, comment.as_deref(), now).await?;
+            issue_result(
+                &mut tx,
+                p,
+                settings,
+                actor,
+                (&a, &s),
+                comment.as_deref(),
+                step.result_file.as_deref(),
+                now,
+            )
+            .await?;
         }
         Transition::Withdraw => {}
     }
@@ -1191,13 +1205,20 @@ async fn issue_result(
     p: &Platform,
     settings: &Settings,
     actor: &Actor,
-    a: &AppRow,
-    s: &ServiceView,
+    (a, s): (&AppRow, &ServiceView),
     text: Option<&str>,
+    uploaded: Option<&[u8]>,
     now: i64,
 ) -> Result<IssuedDocument> {
     use okno_kernel::pdf::{self, Block};
     let id = new_id();
+    if let Some(bytes) = uploaded {
+        if files::check_file(bytes)? != files::FileKind::Pdf {
+            return Err(Problem::new(415, "result.not_pdf", "Результат — только PDF")
+                .with_detail("Документ-результат прикладывается в PDF: так его можно подписать и проверить по QR-коду страницы проверки.")
+                .into());
+        }
+    }
     let url = format!("{}/verify/{id}", settings.public_url.trim_end_matches('/'));
     let number = a.number.clone().unwrap_or_default();
     let title = format!("Результат предоставления услуги «{}»", s.title);
@@ -1235,7 +1256,10 @@ async fn issue_result(
     if number.is_empty() {
         blocks.remove(1);
     }
-    let bytes = pdf::render(&title, &blocks).map_err(Error::internal)?;
+    let bytes = match uploaded {
+        Some(b) => b.to_vec(),
+        None => pdf::render(&title, &blocks).map_err(Error::internal)?,
+    };
     let recipient = documents::mask_name(&a.applicant_name);
     let doc = documents::issue(
         tx,
@@ -1262,7 +1286,10 @@ async fn issue_result(
             action: "services.result.issued",
             subject_type: "application",
             subject_id: &a.id,
-            details: serde_json::json!({ "document": doc.id, "sha256": doc.sha256, "size": doc.size }),
+            details: serde_json::json!({
+                "document": doc.id, "sha256": doc.sha256, "size": doc.size,
+                "made_by": if uploaded.is_some() { "agency" } else { "platform" },
+            }),
         },
     )
     .await?;
