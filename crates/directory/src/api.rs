@@ -18,14 +18,17 @@ pub fn routes() -> Router<Platform> {
         .route("/api/v1/agencies/{code}", get(get_agency))
         .route("/api/v1/offices", get(list_offices))
         .route("/api/v1/services", get(list_services))
-        .route("/api/v1/services/{code}", get(get_service))
+        .route(
+            "/api/v1/services/{code}",
+            get(get_service).put(update_service),
+        )
         .route("/api/v1/appeal-categories", get(list_categories))
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list_agencies, create_agency, get_agency, list_offices, list_services, get_service, list_categories),
-    components(schemas(Agency, NewAgency, Office, Service, AppealCategory)),
+    paths(list_agencies, create_agency, get_agency, list_offices, list_services, get_service, update_service, list_categories),
+    components(schemas(Agency, NewAgency, Office, Service, AppealCategory, service::ServiceEdit)),
     tags((name = "directory", description = "Справочники: ведомства, пункты обслуживания, услуги, темы обращений"))
 )]
 pub struct DirectoryApi;
@@ -103,6 +106,25 @@ async fn list_services(
     responses((status = 200, body = Service), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn get_service(State(p): State<Platform>, Path(code): Path<String>) -> Result<Json<Service>> {
     Ok(Json(service::service(&p.db, &code).await?))
+}
+
+/// Edit a service's entry (administrator with `directory.manage`): title, summary, fee, decision
+/// deadline, account level, documents. Submitted applications keep their due dates.
+#[utoipa::path(put, path = "/api/v1/services/{code}", tag = "directory", request_body = service::ServiceEdit,
+    params(("code" = String, Path, description = "Service code")),
+    responses((status = 200, body = Service), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn update_service(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<service::ServiceEdit>,
+) -> Result<Json<Service>> {
+    Ok(Json(
+        service::update_service(&p.db, &actor, &code, b).await?,
+    ))
 }
 
 /// Categories of appeals.

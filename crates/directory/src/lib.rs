@@ -1,6 +1,7 @@
 //! The directory: reference data every part relies on — agencies, service points, the catalogue of
 //! services and the categories of appeals — with public pages, an API and Russian demo data.
 
+pub mod admin_pages;
 pub mod api;
 pub mod demo;
 pub mod model;

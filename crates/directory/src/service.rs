@@ -228,6 +228,173 @@ fn is_time_zone(tz: &str) -> bool {
         .contains(&tz)
 }
 
+/// A service's entry as an administrator edits it (its code and agency stay).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceEdit {
+    pub title: String,
+    pub summary: String,
+    /// State fee in kopecks; none (or 0) when free.
+    #[serde(default)]
+    pub fee_kopecks: Option<i64>,
+    pub deadline_working_days: i64,
+    /// `simplified`, `standard` or `confirmed`.
+    pub level_required: String,
+    #[serde(default)]
+    pub documents: Vec<String>,
+}
+
+fn validate_edit(e: ServiceEdit) -> std::result::Result<ServiceEdit, Problem> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut bad = |field: &str, code: &str, message: &str| {
+        errors.push(FieldError {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        })
+    };
+    let title = e.title.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !(3..=300).contains(&title.chars().count()) {
+        bad(
+            "title",
+            "service.title_invalid",
+            "Название — от 3 до 300 символов.",
+        );
+    }
+    let summary = e.summary.trim().to_string();
+    if summary.chars().count() > 2000 {
+        bad(
+            "summary",
+            "service.summary_too_long",
+            "Описание — не длиннее 2000 символов.",
+        );
+    }
+    let fee = e.fee_kopecks.filter(|k| *k != 0);
+    if fee.is_some_and(|k| !(1..=100_000_000_000).contains(&k)) {
+        bad(
+            "fee_kopecks",
+            "service.fee_invalid",
+            "Пошлина — от 1 копейки до миллиарда рублей, или без пошлины.",
+        );
+    }
+    if !(1..=365).contains(&e.deadline_working_days) {
+        bad(
+            "deadline_working_days",
+            "service.deadline_invalid",
+            "Срок решения — от 1 до 365 рабочих дней.",
+        );
+    }
+    if !["simplified", "standard", "confirmed"].contains(&e.level_required.as_str()) {
+        bad(
+            "level_required",
+            "service.level_invalid",
+            "Уровень учётной записи — упрощённая, стандартная или подтверждённая.",
+        );
+    }
+    let documents: Vec<String> = e
+        .documents
+        .iter()
+        .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|d| !d.is_empty())
+        .collect();
+    if documents.len() > 30 || documents.iter().any(|d| d.chars().count() > 300) {
+        bad(
+            "documents",
+            "service.documents_invalid",
+            "Документов — не больше 30, каждый не длиннее 300 символов.",
+        );
+    }
+    if !errors.is_empty() {
+        return Err(Problem::invalid_fields(errors));
+    }
+    Ok(ServiceEdit {
+        title,
+        summary,
+        fee_kopecks: fee,
+        documents,
+        ..e
+    })
+}
+
+/// An administrator edits a service's entry. Applications already submitted keep the due date and
+/// fee they were given; the change applies from the next submission. Audited with what changed.
+pub async fn update_service(db: &Db, actor: &Actor, code: &str, e: ServiceEdit) -> Result<Service> {
+    actor.require(Permission::DirectoryManage)?;
+    let e = validate_edit(e)?;
+    let mut tx = db.begin().await?;
+    let before = store::service(&mut tx, code)
+        .await?
+        .ok_or_else(|| okno_kernel::error::Error::from(Problem::not_found("Услуга не найдена.")))?;
+    let documents = serde_json::to_string(&e.documents)?;
+    let after = Service {
+        title: e.title,
+        summary: e.summary,
+        fee_kopecks: e.fee_kopecks,
+        deadline_working_days: e.deadline_working_days,
+        level_required: e.level_required,
+        documents,
+        ..before.clone()
+    };
+    store::update_service(&mut tx, &after).await?;
+    let mut changed = serde_json::Map::new();
+    let pairs = [
+        (
+            "title",
+            serde_json::json!(before.title),
+            serde_json::json!(after.title),
+        ),
+        (
+            "summary",
+            serde_json::json!(before.summary),
+            serde_json::json!(after.summary),
+        ),
+        (
+            "fee_kopecks",
+            serde_json::json!(before.fee_kopecks),
+            serde_json::json!(after.fee_kopecks),
+        ),
+        (
+            "deadline_working_days",
+            serde_json::json!(before.deadline_working_days),
+            serde_json::json!(after.deadline_working_days),
+        ),
+        (
+            "level_required",
+            serde_json::json!(before.level_required),
+            serde_json::json!(after.level_required),
+        ),
+        (
+            "documents",
+            serde_json::json!(before.documents),
+            serde_json::json!(after.documents),
+        ),
+    ];
+    for (k, b, a) in pairs {
+        if b != a {
+            changed.insert(k.into(), serde_json::json!({ "from": b, "to": a }));
+        }
+    }
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor,
+            action: "directory.service.updated",
+            subject_type: "service",
+            subject_id: code,
+            details: serde_json::json!({ "changed": changed }),
+        },
+    )
+    .await?;
+    outbox::enqueue(
+        &mut tx,
+        "directory.service.updated",
+        &serde_json::json!({ "code": code }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
 /// An administrator creates an agency.
 pub async fn create_agency(db: &Db, actor: &Actor, new: NewAgency) -> Result<Agency> {
     actor.require(Permission::DirectoryManage)?;

@@ -63,6 +63,22 @@ pub async fn service(c: &mut impl AsConn, code: &str) -> Result<Option<Service>,
     q_opt!(c, Service, "SELECT * FROM services WHERE code = $1", code)
 }
 
+/// Writes a service's editable columns.
+pub async fn update_service(tx: &mut Tx, s: &Service) -> Result<u64, sqlx::Error> {
+    q_exec!(
+        tx,
+        "UPDATE services SET title = $2, summary = $3, fee_kopecks = $4, deadline_working_days = $5,
+             level_required = $6, documents = $7 WHERE code = $1",
+        &s.code,
+        &s.title,
+        &s.summary,
+        s.fee_kopecks,
+        s.deadline_working_days,
+        &s.level_required,
+        &s.documents
+    )
+}
+
 pub async fn insert_service(tx: &mut Tx, s: &Service) -> Result<bool, sqlx::Error> {
     let n = q_exec!(
         tx,

@@ -1402,6 +1402,65 @@ async fn an_administrator_publishes_a_new_form_version_on_the_page_and_a_started
         .await
         .unwrap();
         assert!(journal.contains("services.version.published"), "{journal}");
+
+        // The service's entry: title, fee in rubles, deadline, level, documents.
+        let entry = "/admin/directory/services/passport-rf".to_string();
+        let (s, _, _) = page(anna.clone(), entry.clone(), None).await;
+        assert_eq!(s, 403);
+        let (s, _, html) = page(admin.clone(), entry.clone(), None).await;
+        assert_eq!(s, 200, "{html}");
+        assert!(html.contains("entry-form"), "{html}");
+        let save = |fee: &str, deadline: &str| {
+            let f = vec![
+                ("csrf_token", token.clone()),
+                (
+                    "title",
+                    "Выдача (замена) паспорта гражданина Российской Федерации".to_string(),
+                ),
+                (
+                    "summary",
+                    "Замена в 20 и 45 лет, при смене ФИО, порче или утрате.".to_string(),
+                ),
+                ("fee", fee.to_string()),
+                ("deadline", deadline.to_string()),
+                ("level", "standard".to_string()),
+                ("documents", "Паспорт\nФотография 35×45 мм\n".to_string()),
+            ];
+            page(admin.clone(), entry.clone(), Some(f))
+        };
+        let (s, _, html) = save("много", "10").await;
+        assert_eq!(s, 400, "{html}");
+        assert!(
+            html.contains("Пошлина — сумма в рублях") && html.contains("много"),
+            "{html}"
+        );
+        let (s, _, html) = save("3000", "400").await;
+        assert_eq!(s, 400, "{html}");
+        assert!(html.contains("от 1 до 365"), "{html}");
+        let (s, location, _) = save("3 000", "20").await;
+        assert_eq!(s, 303);
+        assert_eq!(
+            location.as_deref(),
+            Some(format!("{entry}?saved=1").as_str())
+        );
+        let (_, svc) = get(&app, "/api/v1/services/passport-rf", &anna).await;
+        assert_eq!(svc["fee_kopecks"], 300_000, "{svc}");
+        assert_eq!(svc["deadline_working_days"], 20, "{svc}");
+        assert_eq!(
+            svc["documents"],
+            json!(["Паспорт", "Фотография 35×45 мм"]),
+            "{svc}"
+        );
+        let changed = query_text(
+            &app,
+            "SELECT CAST(details AS TEXT) FROM audit_log WHERE action = 'directory.service.updated' UNION ALL SELECT CAST(details AS TEXT) FROM audit_pending WHERE action = 'directory.service.updated'",
+        )
+        .await
+        .unwrap();
+        assert!(
+            changed.contains("deadline_working_days") && changed.contains("\"to\":20"),
+            "{changed}"
+        );
     }
 }
 
@@ -1503,7 +1562,10 @@ async fn an_official_issues_a_result_made_elsewhere_which_the_platform_signs_and
             .unwrap();
         let status = r.status().as_u16();
         let page = r.text().await.unwrap();
-        assert!(page.contains("Выберите документ-результат в PDF"), "{status}: {page}");
+        assert!(
+            page.contains("Выберите документ-результат в PDF"),
+            "{status}: {page}"
+        );
         refused(&fulfil(PNG.to_vec()).await, 415, "result.not_pdf");
         refused(
             &fulfil(b"plain text".to_vec()).await,

@@ -130,6 +130,7 @@ pub fn app(
         .merge(okno_notify::pages::routes())
         .merge(okno_directory::api::routes())
         .merge(okno_directory::pages::routes())
+        .merge(okno_directory::admin_pages::routes())
         .merge(okno_offices::routes(offices, identity))
         .merge(verify::routes(services.files()))
         .merge(okno_services::routes(services))
