@@ -1594,3 +1594,81 @@ async fn an_official_issues_a_result_made_elsewhere_which_the_platform_signs_and
         assert!(journal.contains("\"made_by\":\"agency\""), "{journal}");
     }
 }
+
+#[tokio::test]
+async fn the_draft_form_saves_and_attaches_files_without_javascript_as_one_multipart_form() {
+    for engine in engines("services file form").await {
+        let app = start(engine).await;
+        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let (_, a) = post(
+            &app,
+            "/api/v1/applications",
+            &anna,
+            json!({"service": "passport-rf"}),
+        )
+        .await;
+        let id = a["id"].as_str().unwrap().to_string();
+        let html = app
+            .client
+            .get(app.url(&format!("/account/applications/{id}")))
+            .bearer_auth(&anna)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mark = format!("formaction=\"/account/applications/{id}/files?csrf_token=");
+        let at = html.find(&mark).expect("the file button") + mark.len();
+        let token = html[at..at + 32].to_string();
+        assert!(html.contains("name=\"file.photo\""), "{html}");
+        let b = "okno-boundary-draft";
+        let form = |file: &[u8], name: &str| {
+            let mut body = Vec::new();
+            for (k, v) in [
+                ("csrf_token", token.as_str()),
+                ("last_name", "Смирнова"),
+                ("first_name", "Анна"),
+            ] {
+                body.extend_from_slice(
+                    format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                        .as_bytes(),
+                );
+            }
+            body.extend_from_slice(
+                format!("--{b}\r\nContent-Disposition: form-data; name=\"file.photo\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(file);
+            body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+            let r = app
+                .client
+                .post(app.url(&format!(
+                    "/account/applications/{id}/files?csrf_token={token}"
+                )))
+                .bearer_auth(&anna)
+                .header("content-type", format!("multipart/form-data; boundary={b}"))
+                .body(body);
+            async move {
+                let r = r.send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let (s, html) = form(b"not a picture", "фото.jpg").await;
+        assert_eq!(s, 415, "{html}");
+        assert!(html.contains("Файл «фото.jpg» не приложен"), "{html}");
+        let (s, html) = form(PNG, "фото.png").await;
+        assert_eq!(s, 200, "{html}");
+        assert!(html.contains("приложено файлов: 1"), "{html}");
+        let (_, a) = get(&app, &format!("/api/v1/applications/{id}"), &anna).await;
+        assert_eq!(
+            a["data"]["last_name"], "Смирнова",
+            "the typed values were saved: {a}"
+        );
+        let files: Vec<&Value> = a["attachments"].as_array().unwrap().iter().collect();
+        assert_eq!(files.len(), 1, "{a}");
+        assert_eq!(
+            (files[0]["field"].as_str(), files[0]["file_name"].as_str()),
+            (Some("photo"), Some("фото.png"))
+        );
+    }
+}

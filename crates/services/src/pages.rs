@@ -32,6 +32,10 @@ pub fn routes() -> Router<Platform> {
         )
         .route("/account/applications", get(list))
         .route("/account/applications/{id}", get(page).post(save))
+        .route(
+            "/account/applications/{id}/files",
+            post(save_with_files).layer(axum::extract::DefaultBodyLimit::max(FILES_FORM_LIMIT)),
+        )
         .route("/account/applications/{id}/{action}", post(act))
         .route("/account/applications/{id}/result.pdf", get(result_pdf))
         .route("/agency/applications/{id}/result.pdf", get(result_pdf))
@@ -308,6 +312,8 @@ struct ApplicationPage {
     draft: bool,
     needs_info: bool,
     withdrawable: bool,
+    /// The form has file fields: the page offers the no-JavaScript way to attach them.
+    has_files: bool,
     due: Option<String>,
     notice: Option<String>,
     error: Option<String>,
@@ -341,9 +347,11 @@ async fn page_render(
     let status = problem
         .as_ref()
         .map_or(axum::http::StatusCode::OK, |p| p.status_code());
+    let fields = fields(&form, &a, &errors);
     let mut r = render(&ApplicationPage {
         chrome,
-        fields: fields(&form, &a, &errors),
+        has_files: fields.iter().any(|f| f.input == "file"),
+        fields,
         editable: matches!(a.status, Status::Draft | Status::NeedsInfo),
         draft: a.status == Status::Draft,
         needs_info: a.status == Status::NeedsInfo,
@@ -399,6 +407,88 @@ fn posted_values(f: &Posted) -> BTreeMap<String, Value> {
         .filter(|(k, _)| !matches!(k.as_str(), "csrf_token" | "comment"))
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect()
+}
+
+/// The files one form without JavaScript may carry, and the body that holds them.
+const FILES_PER_FORM: usize = 5;
+const FILES_FORM_LIMIT: usize = FILES_PER_FORM * (okno_kernel::files::MAX_FILE + 64 * 1024);
+
+/// The whole draft form sent as multipart by its «Сохранить и приложить файлы» button (no
+/// JavaScript needed): the typed values are saved first, then each chosen file (inputs named
+/// `file.{field}`) is attached to its field through the same checks as the API's upload.
+async fn save_with_files(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    if let Some(r) = signed_in(&actor) {
+        return Ok(r);
+    }
+    let unreadable = || {
+        okno_kernel::Problem::new(400, "request.unreadable", "Не удалось прочитать форму")
+            .with_detail("Форма пришла не целиком. Отправьте её ещё раз.")
+    };
+    let mut values = Posted::new();
+    let mut chosen: Vec<(String, String, Vec<u8>)> = Vec::new();
+    while let Some(mut field) = form.next_field().await.map_err(|_| unreadable())? {
+        let Some(name) = field.name().map(str::to_string) else {
+            continue;
+        };
+        if let Some(target) = name.strip_prefix("file.") {
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            if file_name.is_empty() {
+                continue; // a file input left empty
+            }
+            if chosen.len() == FILES_PER_FORM {
+                let pr =
+                    okno_kernel::Problem::new(400, "attachment.too_many", "Слишком много файлов")
+                        .with_detail(format!(
+                            "За одну отправку — не больше {FILES_PER_FORM} файлов."
+                        ));
+                return page_render(&p, &actor, chrome, &id, None, Some(pr)).await;
+            }
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|_| unreadable())? {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() > okno_kernel::files::MAX_FILE {
+                    let mut pr = okno_kernel::files::too_large();
+                    pr.detail = format!("Файл «{file_name}» не приложен: {}", pr.detail);
+                    return page_render(&p, &actor, chrome, &id, None, Some(pr)).await;
+                }
+            }
+            chosen.push((target.to_string(), file_name, bytes));
+        } else {
+            let text = field.text().await.map_err(|_| unreadable())?;
+            values.insert(name, text);
+        }
+    }
+    if let Err(e) = service::save(&p, &actor, &id, posted_values(&values)).await {
+        return match e {
+            Error::Problem(pr) => page_render(&p, &actor, chrome, &id, None, Some(*pr)).await,
+            e => Err(e.into()),
+        };
+    }
+    let files = settings.files();
+    let mut added = 0;
+    for (target, file_name, bytes) in &chosen {
+        match service::attach(&p, &files, &actor, &id, target, file_name, bytes).await {
+            Ok(_) => added += 1,
+            Err(Error::Problem(mut pr)) => {
+                pr.detail = format!("Файл «{file_name}» не приложен: {}", pr.detail);
+                return page_render(&p, &actor, chrome, &id, None, Some(*pr)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let notice = if added == 0 {
+        "Черновик сохранён. Файлы не выбраны.".to_string()
+    } else {
+        format!("Черновик сохранён, приложено файлов: {added}.")
+    };
+    page_render(&p, &actor, chrome, &id, Some(notice), None).await
 }
 
 async fn save(

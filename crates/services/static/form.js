@@ -49,6 +49,9 @@
   form.addEventListener('input', function (e) { if (e.target.type !== 'file') { visibility(); later(); } });
   form.addEventListener('change', function (e) { if (e.target.type !== 'file') { visibility(); later(); } });
 
+  // Files upload as they are chosen; the no-JavaScript button that sends the form as multipart
+  // is not needed then.
+  form.querySelectorAll('[data-upload-submit]').forEach(function (b) { b.hidden = true; });
   form.querySelectorAll('input[type=file][data-file-field]').forEach(function (input) {
     input.addEventListener('change', function () {
       var file = input.files[0];
