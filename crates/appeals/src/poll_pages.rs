@@ -12,7 +12,7 @@ use axum::{Form, Router};
 use okno_kernel::actor::{Actor, Permission};
 use okno_kernel::clock::{now_ms, parse_instant, rfc3339};
 use okno_kernel::error::Error;
-use okno_kernel::http::{render, Chrome, CurrentActor, PageError};
+use okno_kernel::http::{admin_page, render, Chrome, CurrentActor, PageError};
 use okno_kernel::{Platform, Problem};
 use serde::Deserialize;
 use serde_json::Value;
@@ -663,20 +663,12 @@ async fn new_render(
     Ok(with_status(r, &problem))
 }
 
-fn manager(actor: &Actor) -> Result<Option<Response>, PageError> {
-    if actor.is_anonymous() {
-        return Ok(Some(Redirect::to("/admin/login").into_response()));
-    }
-    actor.require(Permission::PollsManage)?;
-    Ok(None)
-}
-
 async fn new_page(
     State(p): State<Platform>,
     CurrentActor(actor): CurrentActor,
     chrome: Chrome,
 ) -> Result<Response, PageError> {
-    if let Some(r) = manager(&actor)? {
+    if let Some(r) = admin_page(&actor, Permission::PollsManage)? {
         return Ok(r);
     }
     new_render(&p, chrome, &[], None).await
@@ -688,7 +680,7 @@ async fn new_post(
     chrome: Chrome,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    if let Some(r) = manager(&actor)? {
+    if let Some(r) = admin_page(&actor, Permission::PollsManage)? {
         return Ok(r);
     }
     let (n, slots) = match new_poll(&fields) {

@@ -7,9 +7,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use okno_kernel::actor::{Actor, Permission};
+use okno_kernel::actor::Permission;
 use okno_kernel::error::{Error, FieldError, Problem};
-use okno_kernel::http::{render, Chrome, CurrentActor, PageError};
+use okno_kernel::http::{admin_page, render, Chrome, CurrentActor, PageError};
 use okno_kernel::Platform;
 use okno_rules::Kopecks;
 use serde::Deserialize;
@@ -18,14 +18,6 @@ use crate::service::{self, ServiceEdit};
 
 pub fn routes() -> Router<Platform> {
     Router::new().route("/admin/directory/services/{code}", get(page).post(save))
-}
-
-fn manager(actor: &Actor) -> Result<Option<Response>, PageError> {
-    if actor.is_anonymous() {
-        return Ok(Some(Redirect::to("/admin/login").into_response()));
-    }
-    actor.require(Permission::DirectoryManage)?;
-    Ok(None)
 }
 
 /// The entry as the page's form holds it: the fee in rubles, documents one per line.
@@ -165,7 +157,7 @@ async fn page(
     Path(code): Path<String>,
     Query(f): Query<Flash>,
 ) -> Result<Response, PageError> {
-    if let Some(r) = manager(&actor)? {
+    if let Some(r) = admin_page(&actor, Permission::DirectoryManage)? {
         return Ok(r);
     }
     let notice = f.saved.map(|_| {
@@ -182,7 +174,7 @@ async fn save(
     Path(code): Path<String>,
     Form(f): Form<EntryForm>,
 ) -> Result<Response, PageError> {
-    if let Some(r) = manager(&actor)? {
+    if let Some(r) = admin_page(&actor, Permission::DirectoryManage)? {
         return Ok(r);
     }
     let saved = match f.edit() {

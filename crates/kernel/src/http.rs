@@ -72,6 +72,21 @@ impl From<Problem> for PageError {
     }
 }
 
+/// The guard of an administrator's page: someone not signed in is sent to `/admin/login` (the
+/// `Some` answer), anyone without `permission` gets the refusal page; `None` lets the page go on.
+pub fn admin_page(
+    actor: &Actor,
+    permission: crate::actor::Permission,
+) -> Result<Option<Response>, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Some(
+            axum::response::Redirect::to("/admin/login").into_response(),
+        ));
+    }
+    actor.require(permission)?;
+    Ok(None)
+}
+
 impl From<sqlx::Error> for PageError {
     fn from(e: sqlx::Error) -> PageError {
         PageError(Error::Db(e).to_problem())

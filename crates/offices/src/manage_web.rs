@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use okno_kernel::actor::{Actor, Permission};
 use okno_kernel::error::{Error, Problem};
-use okno_kernel::http::{render, Chrome, CurrentActor, PageError};
+use okno_kernel::http::{admin_page, render, Chrome, CurrentActor, PageError};
 use okno_kernel::Platform;
 use serde::Deserialize;
 
@@ -56,10 +56,9 @@ async fn list(
     CurrentActor(actor): CurrentActor,
     chrome: Chrome,
 ) -> Result<Response, PageError> {
-    if actor.is_anonymous() {
-        return Ok(Redirect::to("/admin/login").into_response());
+    if let Some(r) = admin_page(&actor, Permission::OfficesManage)? {
+        return Ok(r);
     }
-    actor.require(Permission::OfficesManage)?;
     let offices = {
         let mut c = p.db.read().await.map_err(Error::from)?;
         store::offices(&mut c).await.map_err(Error::from)?

@@ -8,9 +8,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form as HtmlForm, Router};
-use okno_kernel::actor::{Actor, Permission};
+use okno_kernel::actor::Permission;
 use okno_kernel::error::{Error, Problem};
-use okno_kernel::http::{render, Chrome, CurrentActor, PageError};
+use okno_kernel::http::{admin_page, render, Chrome, CurrentActor, PageError};
 use okno_kernel::Platform;
 use serde::Deserialize;
 
@@ -29,14 +29,6 @@ const KINDS: [ApplicantKind; 3] = [
     ApplicantKind::LegalEntity,
 ];
 
-fn manager(actor: &Actor) -> Result<Option<Response>, PageError> {
-    if actor.is_anonymous() {
-        return Ok(Some(Redirect::to("/admin/login").into_response()));
-    }
-    actor.require(Permission::DirectoryManage)?;
-    Ok(None)
-}
-
 #[derive(Template)]
 #[template(path = "services_catalogue.html")]
 struct ListPage {
@@ -49,7 +41,7 @@ async fn list(
     CurrentActor(actor): CurrentActor,
     chrome: Chrome,
 ) -> Result<Response, PageError> {
-    if let Some(r) = manager(&actor)? {
+    if let Some(r) = admin_page(&actor, Permission::DirectoryManage)? {
         return Ok(r);
     }
     let services = service::catalogue(&p.db).await?;
@@ -186,7 +178,7 @@ async fn page(
     Path(code): Path<String>,
     Query(f): Query<Flash>,
 ) -> Result<Response, PageError> {
-    if let Some(r) = manager(&actor)? {
+    if let Some(r) = admin_page(&actor, Permission::DirectoryManage)? {
         return Ok(r);
     }
     let notice = f.published.map(|v| {
@@ -202,7 +194,7 @@ async fn publish(
     Path(code): Path<String>,
     HtmlForm(f): HtmlForm<VersionForm>,
 ) -> Result<Response, PageError> {
-    if let Some(r) = manager(&actor)? {
+    if let Some(r) = admin_page(&actor, Permission::DirectoryManage)? {
         return Ok(r);
     }
     let published = match parse_fields(&f.fields) {
