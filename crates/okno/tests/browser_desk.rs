@@ -183,9 +183,12 @@ async fn an_operator_at_a_registered_desk_registers_a_person_who_must_change_the
     .await
     .unwrap();
     click(&c, "input[name=sex][value=female]").await;
-    // Without the consent ticked, the form comes back with the error and the typed data.
+    // Without the consent ticked, the form comes back with the error and the typed data. The
+    // error is waited for by its own element: the section itself is on the page before the post
+    // too, and reading it while the page reloads gives a stale element.
     click(&c, "#register-submit").await;
-    assert!(text(&c, "#register").await.contains("согласия"));
+    let refused = text(&c, "#register .field.invalid .error").await;
+    assert!(refused.contains("согласия"), "{refused}");
     click(&c, "input[name=consent]").await;
     c.execute(
         "document.getElementById('reg-birth_date').value = '1955-12-17';",
