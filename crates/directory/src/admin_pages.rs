@@ -1,6 +1,6 @@
-//! The administrator's page of a service's entry in the catalogue: title, summary, fee, decision
-//! deadline, account level and documents (the form of its application is the services part's,
-//! `/admin/catalogue/{code}`).
+//! The administrator's pages of the catalogue's directory: a service's entry (title, summary, fee,
+//! decision deadline, account level, documents, category; the form of its application is the
+//! services part's, `/admin/catalogue/{code}`) and the categories of the catalogue.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -14,10 +14,16 @@ use okno_kernel::Platform;
 use okno_rules::Kopecks;
 use serde::Deserialize;
 
-use crate::service::{self, ServiceEdit};
+use crate::service::{self, NewService, NewServiceCategory, ServiceEdit};
 
 pub fn routes() -> Router<Platform> {
-    Router::new().route("/admin/directory/services/{code}", get(page).post(save))
+    Router::new()
+        .route("/admin/directory/services/new", get(new_page).post(create))
+        .route("/admin/directory/services/{code}", get(page).post(save))
+        .route(
+            "/admin/directory/categories",
+            get(categories_page).post(add_category),
+        )
 }
 
 /// The entry as the page's form holds it: the fee in rubles, documents one per line.
@@ -35,6 +41,9 @@ struct EntryForm {
     level: String,
     #[serde(default)]
     documents: String,
+    /// The category's code; empty for none; absent (an older form) keeps the current one.
+    #[serde(default)]
+    category: Option<String>,
 }
 
 impl EntryForm {
@@ -73,52 +82,53 @@ impl EntryForm {
             deadline_working_days: deadline,
             level_required: self.level.clone(),
             documents: self.documents.lines().map(str::to_string).collect(),
+            category_code: self.category.clone(),
         })
     }
+}
+
+/// What the new-service form adds to the entry: the code and the agency, fixed afterwards.
+#[derive(Debug, Default, Deserialize)]
+struct NewEntryForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    agency: String,
+    #[serde(flatten)]
+    entry: EntryForm,
 }
 
 #[derive(Template)]
 #[template(path = "admin_service.html")]
 struct EntryPage {
     chrome: Chrome,
+    /// The service's code; for a new service, as typed.
     code: String,
+    /// A new service: the code and the agency are asked for, and the form posts to `…/new`.
+    creating: bool,
+    agency: String,
+    /// (code, short name)
+    agencies: Vec<(String, String)>,
     form: EntryForm,
     levels: [(&'static str, &'static str); 3],
+    /// (code, title)
+    categories: Vec<(String, String)>,
     notice: Option<String>,
     /// (field, message)
     errors: Vec<(String, String)>,
 }
 
-async fn render_page(
-    p: &Platform,
-    chrome: Chrome,
-    code: &str,
-    typed: Option<EntryForm>,
-    notice: Option<String>,
-    problem: Option<Problem>,
-) -> Result<Response, PageError> {
-    let s = service::service(&p.db, code).await?;
-    let form = typed.unwrap_or_else(|| EntryForm {
-        title: s.title.clone(),
-        summary: s.summary.clone(),
-        fee: s
-            .fee_kopecks
-            .map(|k| {
-                if k % 100 == 0 {
-                    (k / 100).to_string()
-                } else {
-                    format!("{},{:02}", k / 100, k % 100)
-                }
-            })
-            .unwrap_or_default(),
-        deadline: s.deadline_working_days.to_string(),
-        level: s.level_required.clone(),
-        documents: serde_json::from_str::<Vec<String>>(&s.documents)
-            .unwrap_or_default()
-            .join("\n"),
-    });
-    let status = problem.as_ref().map(Problem::status_code);
-    let errors = problem
+fn rubles(k: i64) -> String {
+    if k % 100 == 0 {
+        (k / 100).to_string()
+    } else {
+        format!("{},{:02}", k / 100, k % 100)
+    }
+}
+
+/// The page's error list: each field's message, or the problem's detail.
+fn messages(problem: Option<Problem>) -> Vec<(String, String)> {
+    problem
         .map(|p| {
             if p.errors.is_empty() {
                 vec![(String::new(), p.detail)]
@@ -126,18 +136,68 @@ async fn render_page(
                 p.errors.into_iter().map(|e| (e.field, e.message)).collect()
             }
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The entry page: of the service `code`, or (with `new`) of a service being added.
+async fn render_page(
+    p: &Platform,
+    chrome: Chrome,
+    code: &str,
+    new: Option<NewEntryForm>,
+    typed: Option<EntryForm>,
+    notice: Option<String>,
+    problem: Option<Problem>,
+) -> Result<Response, PageError> {
+    let creating = new.is_some();
+    let (code, agency, form) = match new {
+        Some(n) => (n.code, n.agency, n.entry),
+        None => {
+            let s = service::service(&p.db, code).await?;
+            let form = typed.unwrap_or_else(|| EntryForm {
+                title: s.title.clone(),
+                summary: s.summary.clone(),
+                fee: s.fee_kopecks.map(rubles).unwrap_or_default(),
+                deadline: s.deadline_working_days.to_string(),
+                level: s.level_required.clone(),
+                documents: serde_json::from_str::<Vec<String>>(&s.documents)
+                    .unwrap_or_default()
+                    .join("\n"),
+                category: s.category_code.clone(),
+            });
+            (s.code, s.agency_code, form)
+        }
+    };
+    let categories = service::service_categories(&p.db)
+        .await?
+        .into_iter()
+        .map(|k| (k.code, k.title))
+        .collect();
+    let agencies = if creating {
+        service::agencies(&p.db)
+            .await?
+            .into_iter()
+            .map(|a| (a.code, a.short_name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let status = problem.as_ref().map(Problem::status_code);
     let mut r = render(&EntryPage {
         chrome,
-        code: s.code,
+        code,
+        creating,
+        agency,
+        agencies,
         form,
         levels: [
             ("simplified", "упрощённая"),
             ("standard", "стандартная"),
             ("confirmed", "подтверждённая"),
         ],
+        categories,
         notice,
-        errors,
+        errors: messages(problem),
     });
     if let Some(st) = status {
         *r.status_mut() = st;
@@ -164,7 +224,7 @@ async fn page(
         "Сохранено. Новые сроки и пошлина действуют для заявлений, поданных с этой минуты."
             .to_string()
     });
-    render_page(&p, chrome, &code, None, notice, None).await
+    render_page(&p, chrome, &code, None, None, notice, None).await
 }
 
 async fn save(
@@ -188,7 +248,203 @@ async fn save(
             Ok(Redirect::to(&format!("/admin/directory/services/{code}?saved=1")).into_response())
         }
         Err(pr) if pr.status == 400 => {
-            render_page(&p, chrome, &code, Some(f), None, Some(pr)).await
+            render_page(&p, chrome, &code, None, Some(f), None, Some(pr)).await
+        }
+        Err(pr) => Err(PageError(pr)),
+    }
+}
+
+async fn new_page(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+) -> Result<Response, PageError> {
+    if let Some(r) = admin_page(&actor, Permission::DirectoryManage)? {
+        return Ok(r);
+    }
+    let blank = NewEntryForm {
+        entry: EntryForm {
+            deadline: "10".into(),
+            level: "standard".into(),
+            ..EntryForm::default()
+        },
+        ..NewEntryForm::default()
+    };
+    render_page(&p, chrome, "", Some(blank), None, None, None).await
+}
+
+/// Adds the service, then sends the administrator on to its first form version.
+async fn create(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Form(f): Form<NewEntryForm>,
+) -> Result<Response, PageError> {
+    if let Some(r) = admin_page(&actor, Permission::DirectoryManage)? {
+        return Ok(r);
+    }
+    let made = match f.entry.edit() {
+        Ok(e) => service::create_service(
+            &p.db,
+            &actor,
+            NewService {
+                code: f.code.clone(),
+                agency_code: f.agency.clone(),
+                title: e.title,
+                summary: e.summary,
+                fee_kopecks: e.fee_kopecks,
+                deadline_working_days: e.deadline_working_days,
+                level_required: e.level_required,
+                documents: e.documents,
+                category_code: e.category_code,
+            },
+        )
+        .await
+        .map_err(|e: Error| e.to_problem()),
+        Err(pr) => Err(pr),
+    };
+    match made {
+        Ok(s) => {
+            Ok(Redirect::to(&format!("/admin/catalogue/{}?created=1", s.code)).into_response())
+        }
+        Err(pr) if pr.status == 400 || pr.status == 409 => {
+            render_page(&p, chrome, "", Some(f), None, None, Some(pr)).await
+        }
+        Err(pr) => Err(PageError(pr)),
+    }
+}
+
+/// A category as the page's form holds it.
+#[derive(Debug, Default, Deserialize)]
+struct CategoryForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// A category on the page: its fields and how many services it holds.
+struct CategoryRow {
+    code: String,
+    title: String,
+    description: String,
+    services: usize,
+}
+
+#[derive(Template)]
+#[template(path = "admin_categories.html")]
+struct CategoriesPage {
+    chrome: Chrome,
+    rows: Vec<CategoryRow>,
+    /// Services in no category: (code, title).
+    uncategorised: Vec<(String, String)>,
+    form: CategoryForm,
+    notice: Option<String>,
+    /// (field, message)
+    errors: Vec<(String, String)>,
+}
+
+async fn render_categories(
+    p: &Platform,
+    chrome: Chrome,
+    form: CategoryForm,
+    notice: Option<String>,
+    problem: Option<Problem>,
+) -> Result<Response, PageError> {
+    let services = service::services(&p.db, None, None).await?;
+    let categories = service::service_categories(&p.db).await?;
+    let rows = categories
+        .iter()
+        .map(|k| CategoryRow {
+            code: k.code.clone(),
+            title: k.title.clone(),
+            description: k.description.clone(),
+            services: services
+                .iter()
+                .filter(|s| s.category_code.as_deref() == Some(k.code.as_str()))
+                .count(),
+        })
+        .collect();
+    let uncategorised = services
+        .into_iter()
+        .filter(|s| {
+            !s.category_code
+                .as_deref()
+                .is_some_and(|c| categories.iter().any(|k| k.code == c))
+        })
+        .map(|s| (s.code, s.title))
+        .collect();
+    let status = problem.as_ref().map(Problem::status_code);
+    let mut r = render(&CategoriesPage {
+        chrome,
+        rows,
+        uncategorised,
+        form,
+        notice,
+        errors: messages(problem),
+    });
+    if let Some(st) = status {
+        *r.status_mut() = st;
+    }
+    Ok(r)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Added {
+    added: Option<String>,
+}
+
+async fn categories_page(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Query(q): Query<Added>,
+) -> Result<Response, PageError> {
+    if let Some(r) = admin_page(&actor, Permission::DirectoryManage)? {
+        return Ok(r);
+    }
+    let notice = match q.added {
+        Some(code) => service::service_categories(&p.db)
+            .await?
+            .into_iter()
+            .find(|k| k.code == code)
+            .map(|k| {
+                format!(
+                    "Категория «{}» добавлена. Услуги переносятся в неё на их карточках.",
+                    k.title
+                )
+            }),
+        None => None,
+    };
+    render_categories(&p, chrome, CategoryForm::default(), notice, None).await
+}
+
+async fn add_category(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Form(f): Form<CategoryForm>,
+) -> Result<Response, PageError> {
+    if let Some(r) = admin_page(&actor, Permission::DirectoryManage)? {
+        return Ok(r);
+    }
+    let new = NewServiceCategory {
+        code: f.code.clone(),
+        title: f.title.clone(),
+        description: f.description.clone(),
+        position: None,
+    };
+    match service::create_service_category(&p.db, &actor, new)
+        .await
+        .map_err(|e: Error| e.to_problem())
+    {
+        Ok(k) => Ok(
+            Redirect::to(&format!("/admin/directory/categories?added={}", k.code)).into_response(),
+        ),
+        Err(pr) if pr.status == 400 || pr.status == 409 => {
+            render_categories(&p, chrome, f, None, Some(pr)).await
         }
         Err(pr) => Err(PageError(pr)),
     }

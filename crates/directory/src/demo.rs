@@ -7,7 +7,7 @@ use okno_kernel::error::{Error, Result};
 use okno_kernel::{audit, clock};
 use serde::Deserialize;
 
-use crate::model::{AppealCategory, Office, Service};
+use crate::model::{AppealCategory, Office, Service, ServiceCategory};
 use crate::service::{validate_agency, NewAgency};
 use crate::store;
 
@@ -17,6 +17,7 @@ const DATA: &str = include_str!("../data/demo.json");
 struct Data {
     agencies: Vec<NewAgency>,
     offices: Vec<DemoOffice>,
+    service_categories: Vec<DemoServiceCategory>,
     services: Vec<DemoService>,
     appeal_categories: Vec<DemoCategory>,
 }
@@ -36,6 +37,13 @@ struct DemoOffice {
 }
 
 #[derive(Deserialize)]
+struct DemoServiceCategory {
+    code: String,
+    title: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
 struct DemoService {
     code: String,
     agency: String,
@@ -46,6 +54,7 @@ struct DemoService {
     level: String,
     online: bool,
     docs: Vec<String>,
+    category: String,
 }
 
 #[derive(Deserialize)]
@@ -62,13 +71,14 @@ struct DemoCategory {
 pub struct Loaded {
     pub agencies: usize,
     pub offices: usize,
+    pub service_categories: usize,
     pub services: usize,
     pub categories: usize,
 }
 
 impl Loaded {
     pub fn total(&self) -> usize {
-        self.agencies + self.offices + self.services + self.categories
+        self.agencies + self.offices + self.service_categories + self.services + self.categories
     }
 }
 
@@ -100,7 +110,23 @@ pub async fn load(db: &Db, actor: &Actor) -> Result<Loaded> {
         };
         loaded.offices += store::insert_office(&mut tx, &office).await? as usize;
     }
+    for (i, k) in data.service_categories.into_iter().enumerate() {
+        let category = ServiceCategory {
+            id: clock::new_id(),
+            code: k.code,
+            title: k.title,
+            description: k.description,
+            position: (i as i64 + 1) * 10,
+            created_at: now,
+        };
+        loaded.service_categories +=
+            store::insert_service_category(&mut tx, &category).await? as usize;
+    }
     for s in data.services {
+        if loaded.service_categories > 0 {
+            // A database loaded before categories existed: its demo services get theirs.
+            store::categorise_if_none(&mut tx, &s.code, &s.category).await?;
+        }
         let service = Service {
             id: clock::new_id(),
             code: s.code,
@@ -113,6 +139,7 @@ pub async fn load(db: &Db, actor: &Actor) -> Result<Loaded> {
             documents: serde_json::to_string(&s.docs)?,
             online: s.online as i64,
             created_at: now,
+            category_code: Some(s.category),
         };
         loaded.services += store::insert_service(&mut tx, &service).await? as usize;
     }
@@ -138,7 +165,7 @@ pub async fn load(db: &Db, actor: &Actor) -> Result<Loaded> {
                 subject_id: "demo",
                 details: serde_json::json!({
                     "agencies": loaded.agencies, "offices": loaded.offices,
-                    "services": loaded.services, "categories": loaded.categories,
+                    "service_categories": loaded.service_categories, "services": loaded.services, "categories": loaded.categories,
                 }),
             },
         )

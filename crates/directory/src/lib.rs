@@ -11,5 +11,8 @@ pub mod store;
 
 /// This part's migrations.
 pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
-    vec![okno_kernel::migration!("directory", 1, "0001_directory")]
+    vec![
+        okno_kernel::migration!("directory", 1, "0001_directory"),
+        okno_kernel::migration!("directory", 2, "0002_service_categories"),
+    ]
 }

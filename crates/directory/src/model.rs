@@ -104,6 +104,21 @@ pub struct Service {
     #[schema(value_type = bool)]
     pub online: i64,
     pub created_at: i64,
+    /// The catalogue category (code); none when the service is in no category.
+    pub category_code: Option<String>,
+}
+
+/// A category of the service catalogue.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ServiceCategory {
+    pub id: String,
+    /// Stable short code, e.g. `transport`.
+    pub code: String,
+    pub title: String,
+    pub description: String,
+    /// Order on the catalogue page, ascending.
+    pub position: i64,
+    pub created_at: i64,
 }
 
 pub fn account_level_title(level: &str) -> &'static str {

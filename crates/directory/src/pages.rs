@@ -39,19 +39,36 @@ fn fee_text(fee: Option<i64>) -> String {
     }
 }
 
+/// The services of one category on the catalogue page.
+struct Group {
+    /// The category's code; `none` for the services in no category.
+    code: String,
+    title: String,
+    description: String,
+    rows: Vec<ServiceRow>,
+}
+
+/// A category in the page's filter: (code, title, how many services).
+type CategoryChoice = (String, String, usize);
+
 #[derive(Template)]
 #[template(path = "services.html")]
 struct ServicesPage {
     chrome: Chrome,
-    rows: Vec<ServiceRow>,
+    groups: Vec<Group>,
     agencies: Vec<(String, String)>,
+    categories: Vec<CategoryChoice>,
     agency: String,
+    category: String,
 }
 
 #[derive(Deserialize)]
 struct ServicesQuery {
     agency: Option<String>,
+    category: Option<String>,
 }
+
+const NO_CATEGORY: &str = "none";
 
 async fn services(
     State(p): State<Platform>,
@@ -59,8 +76,11 @@ async fn services(
     Query(q): Query<ServicesQuery>,
 ) -> Result<Response, PageError> {
     let agency = q.agency.unwrap_or_default();
+    let category = q.category.unwrap_or_default();
     let agencies = service::agencies(&p.db).await?;
-    let list = service::services(&p.db, Some(agency.as_str()).filter(|a| !a.is_empty())).await?;
+    let categories = service::service_categories(&p.db).await?;
+    let all =
+        service::services(&p.db, Some(agency.as_str()).filter(|a| !a.is_empty()), None).await?;
     let name_of = |code: &str| {
         agencies
             .iter()
@@ -68,9 +88,32 @@ async fn services(
             .map(|a| a.short_name.clone())
             .unwrap_or_default()
     };
-    let rows = list
-        .into_iter()
-        .map(|s| ServiceRow {
+    // A service whose category is gone from the list counts as in none.
+    let category_of = |s: &crate::model::Service| {
+        s.category_code
+            .as_deref()
+            .filter(|c| categories.iter().any(|k| k.code == *c))
+            .unwrap_or(NO_CATEGORY)
+            .to_string()
+    };
+    let mut groups: Vec<Group> = categories
+        .iter()
+        .map(|k| Group {
+            code: k.code.clone(),
+            title: k.title.clone(),
+            description: k.description.clone(),
+            rows: Vec::new(),
+        })
+        .collect();
+    groups.push(Group {
+        code: NO_CATEGORY.into(),
+        title: "Другие услуги".into(),
+        description: String::new(),
+        rows: Vec::new(),
+    });
+    for s in all {
+        let code = category_of(&s);
+        let row = ServiceRow {
             agency: name_of(&s.agency_code),
             fee: fee_text(s.fee_kopecks),
             code: s.code,
@@ -78,16 +121,27 @@ async fn services(
             summary: s.summary,
             deadline: s.deadline_working_days,
             online: s.online == 1,
-        })
+        };
+        if let Some(g) = groups.iter_mut().find(|g| g.code == code) {
+            g.rows.push(row);
+        }
+    }
+    let choices = groups
+        .iter()
+        .filter(|g| !g.rows.is_empty() || g.code != NO_CATEGORY)
+        .map(|g| (g.code.clone(), g.title.clone(), g.rows.len()))
         .collect();
+    groups.retain(|g| !g.rows.is_empty() && (category.is_empty() || g.code == category));
     Ok(render(&ServicesPage {
         chrome,
-        rows,
+        groups,
         agencies: agencies
             .into_iter()
             .map(|a| (a.code, a.short_name))
             .collect(),
+        categories: choices,
         agency,
+        category,
     }))
 }
 
@@ -104,6 +158,8 @@ struct ServiceCard {
     level: &'static str,
     online: bool,
     documents: Vec<String>,
+    /// (code, title) of the service's category.
+    category: Option<(String, String)>,
 }
 
 async fn service_card(
@@ -113,7 +169,16 @@ async fn service_card(
 ) -> Result<Response, PageError> {
     let s = service::service(&p.db, &code).await?;
     let agency = service::agency(&p.db, &s.agency_code).await?;
+    let category = match s.category_code.as_deref() {
+        Some(c) => service::service_categories(&p.db)
+            .await?
+            .into_iter()
+            .find(|k| k.code == c)
+            .map(|k| (k.code, k.title)),
+        None => None,
+    };
     Ok(render(&ServiceCard {
+        category,
         chrome,
         documents: serde_json::from_str(&s.documents).unwrap_or_default(),
         fee: fee_text(s.fee_kopecks),

@@ -1,13 +1,14 @@
-//! Use cases of the directory: public reads, and the administrator's creation of an agency (audited,
-//! announced through the outbox).
+//! Use cases of the directory: public reads, and the administrator's changes (an agency, a
+//! category of the catalogue, a service added or edited), each audited and announced through the
+//! outbox in its transaction.
 
 use okno_kernel::actor::{Actor, Permission};
 use okno_kernel::db::Db;
-use okno_kernel::error::{FieldError, Problem, Result};
+use okno_kernel::error::{Error, FieldError, Problem, Result};
 use okno_kernel::{audit, outbox};
 use serde::Deserialize;
 
-use crate::model::{Agency, AppealCategory, Office, Service};
+use crate::model::{Agency, AppealCategory, Office, Service, ServiceCategory};
 use crate::store::{self, Summary};
 
 pub async fn summary(db: &Db) -> Result<Summary> {
@@ -32,9 +33,131 @@ pub async fn offices(db: &Db, city: Option<&str>) -> Result<Vec<Office>> {
     Ok(store::offices(&mut c, city).await?)
 }
 
-pub async fn services(db: &Db, agency: Option<&str>) -> Result<Vec<Service>> {
+/// Services, of one agency and of one category when given (`Some("")`: in no category).
+pub async fn services(
+    db: &Db,
+    agency: Option<&str>,
+    category: Option<&str>,
+) -> Result<Vec<Service>> {
     let mut c = db.read().await?;
-    Ok(store::services(&mut c, agency).await?)
+    Ok(store::services(&mut c, agency, category).await?)
+}
+
+pub async fn service_categories(db: &Db) -> Result<Vec<ServiceCategory>> {
+    let mut c = db.read().await?;
+    Ok(store::service_categories(&mut c).await?)
+}
+
+/// What an administrator sends to create a category of the catalogue.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewServiceCategory {
+    /// Latin letters, digits and hyphens, 2–40 characters.
+    pub code: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// Order on the catalogue page; after the others when absent.
+    #[serde(default)]
+    pub position: Option<i64>,
+}
+
+fn is_code(code: &str) -> bool {
+    (2..=40).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// An administrator adds a category to the catalogue. Audited, announced through the outbox.
+pub async fn create_service_category(
+    db: &Db,
+    actor: &Actor,
+    n: NewServiceCategory,
+) -> Result<ServiceCategory> {
+    actor.require(Permission::DirectoryManage)?;
+    let mut e = Vec::new();
+    let code = n.code.trim().to_ascii_lowercase();
+    if !is_code(&code) {
+        field(
+            &mut e,
+            "code",
+            "category.code",
+            "Код — от 2 до 40 латинских букв, цифр и дефисов.",
+        );
+    }
+    let title = n.title.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !(2..=100).contains(&title.chars().count()) {
+        field(
+            &mut e,
+            "title",
+            "category.title",
+            "Название — от 2 до 100 символов.",
+        );
+    }
+    let description = n.description.trim().to_string();
+    if description.chars().count() > 500 {
+        field(
+            &mut e,
+            "description",
+            "category.description",
+            "Описание — не длиннее 500 символов.",
+        );
+    }
+    if n.position.is_some_and(|p| !(0..=10_000).contains(&p)) {
+        field(
+            &mut e,
+            "position",
+            "category.position",
+            "Порядок — число от 0 до 10000.",
+        );
+    }
+    if !e.is_empty() {
+        return Err(Problem::invalid_fields(e).into());
+    }
+    let mut tx = db.begin().await?;
+    let position = match n.position {
+        Some(p) => p,
+        None => okno_kernel::q_scalar!(
+            &mut tx,
+            i64,
+            "SELECT COALESCE(MAX(position), 0) + 10 FROM service_categories"
+        )?,
+    };
+    let category = ServiceCategory {
+        id: okno_kernel::clock::new_id(),
+        code,
+        title,
+        description,
+        position,
+        created_at: okno_kernel::clock::now_ms(),
+    };
+    if !store::insert_service_category(&mut tx, &category).await? {
+        return Err(Problem::conflict(
+            "category.code_taken",
+            format!("Категория с кодом «{}» уже есть.", category.code),
+        )
+        .into());
+    }
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor,
+            action: "directory.category.created",
+            subject_type: "service_category",
+            subject_id: &category.code,
+            details: serde_json::json!({ "title": category.title, "position": category.position }),
+        },
+    )
+    .await?;
+    outbox::enqueue(
+        &mut tx,
+        "directory.category.created",
+        &serde_json::json!({ "code": category.code }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(category)
 }
 
 pub async fn service(db: &Db, code: &str) -> Result<Service> {
@@ -79,12 +202,7 @@ fn field(errors: &mut Vec<FieldError>, f: &str, code: &str, msg: impl Into<Strin
 pub fn validate_agency(n: NewAgency) -> std::result::Result<Agency, Problem> {
     let mut e = Vec::new();
     let code = n.code.trim().to_ascii_lowercase();
-    if code.len() < 2
-        || code.len() > 40
-        || !code
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
+    if !is_code(&code) {
         field(
             &mut e,
             "code",
@@ -242,6 +360,10 @@ pub struct ServiceEdit {
     pub level_required: String,
     #[serde(default)]
     pub documents: Vec<String>,
+    /// The catalogue category (code). Absent or null keeps the current one; `""` takes the
+    /// service out of every category.
+    #[serde(default)]
+    pub category_code: Option<String>,
 }
 
 fn validate_edit(e: ServiceEdit) -> std::result::Result<ServiceEdit, Problem> {
@@ -316,6 +438,148 @@ fn validate_edit(e: ServiceEdit) -> std::result::Result<ServiceEdit, Problem> {
     })
 }
 
+/// What an administrator sends to add a service to the catalogue. It takes applications online
+/// once the services part publishes its first form version.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewService {
+    /// Latin letters, digits and hyphens, 2–40 characters: the card is at `/services/{code}`.
+    pub code: String,
+    /// The agency that provides the service (code).
+    pub agency_code: String,
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    /// State fee in kopecks; none (or 0) when free.
+    #[serde(default)]
+    pub fee_kopecks: Option<i64>,
+    pub deadline_working_days: i64,
+    /// `simplified`, `standard` or `confirmed`.
+    pub level_required: String,
+    #[serde(default)]
+    pub documents: Vec<String>,
+    /// The catalogue category (code); none when absent or `""`.
+    #[serde(default)]
+    pub category_code: Option<String>,
+}
+
+/// The category a service is put in: none for `""`, else one that exists.
+async fn known_category(
+    tx: &mut okno_kernel::db::Tx,
+    code: Option<&str>,
+) -> Result<std::result::Result<Option<String>, FieldError>> {
+    match code.map(str::trim) {
+        None | Some("") => Ok(Ok(None)),
+        Some(c) => Ok(match store::service_category(tx, c).await? {
+            Some(k) => Ok(Some(k.code)),
+            None => Err(FieldError {
+                field: "category_code".into(),
+                code: "service.category_unknown".into(),
+                message: format!("Категории «{c}» в каталоге нет."),
+            }),
+        }),
+    }
+}
+
+/// An administrator adds a service to the catalogue. Every field is checked and every problem
+/// named at once; audited and announced as `directory.service.created`.
+pub async fn create_service(db: &Db, actor: &Actor, n: NewService) -> Result<Service> {
+    actor.require(Permission::DirectoryManage)?;
+    let mut e = Vec::new();
+    let code = n.code.trim().to_ascii_lowercase();
+    // `new` is the address of the page that adds a service.
+    if !is_code(&code) || code == "new" {
+        field(
+            &mut e,
+            "code",
+            "service.code",
+            "Код — от 2 до 40 латинских букв, цифр и дефисов (кроме «new»).",
+        );
+    }
+    let edit = validate_edit(ServiceEdit {
+        title: n.title,
+        summary: n.summary,
+        fee_kopecks: n.fee_kopecks,
+        deadline_working_days: n.deadline_working_days,
+        level_required: n.level_required,
+        documents: n.documents,
+        category_code: None,
+    });
+    let mut tx = db.begin().await?;
+    if store::agency(&mut tx, n.agency_code.trim())
+        .await?
+        .is_none()
+    {
+        field(
+            &mut e,
+            "agency_code",
+            "service.agency_unknown",
+            "Выберите ведомство, которое оказывает услугу.",
+        );
+    }
+    let edit = match edit {
+        Ok(edit) => Some(edit),
+        Err(p) => {
+            e.extend(p.errors);
+            None
+        }
+    };
+    let category = match known_category(&mut tx, n.category_code.as_deref()).await? {
+        Ok(c) => c,
+        Err(f) => {
+            e.push(f);
+            None
+        }
+    };
+    let Some(edit) = edit.filter(|_| e.is_empty()) else {
+        return Err(Problem::invalid_fields(e).into());
+    };
+    let service = Service {
+        id: okno_kernel::clock::new_id(),
+        code,
+        agency_code: n.agency_code.trim().to_string(),
+        title: edit.title,
+        summary: edit.summary,
+        fee_kopecks: edit.fee_kopecks,
+        deadline_working_days: edit.deadline_working_days,
+        level_required: edit.level_required,
+        documents: serde_json::to_string(&edit.documents)?,
+        online: 0,
+        created_at: okno_kernel::clock::now_ms(),
+        category_code: category,
+    };
+    if !store::insert_service(&mut tx, &service).await? {
+        return Err(Problem::conflict(
+            "service.code_taken",
+            format!("Услуга с кодом «{}» уже есть.", service.code),
+        )
+        .into());
+    }
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor,
+            action: "directory.service.created",
+            subject_type: "service",
+            subject_id: &service.code,
+            details: serde_json::json!({
+                "agency_code": service.agency_code, "title": service.title,
+                "fee_kopecks": service.fee_kopecks, "deadline_working_days": service.deadline_working_days,
+                "level_required": service.level_required, "category_code": service.category_code,
+            }),
+        },
+    )
+    .await?;
+    outbox::enqueue(
+        &mut tx,
+        "directory.service.created",
+        &serde_json::json!({ "code": service.code, "agency_code": service.agency_code }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(service)
+}
+
 /// An administrator edits a service's entry. Applications already submitted keep the due date and
 /// fee they were given; the change applies from the next submission. Audited with what changed.
 pub async fn update_service(db: &Db, actor: &Actor, code: &str, e: ServiceEdit) -> Result<Service> {
@@ -324,9 +588,16 @@ pub async fn update_service(db: &Db, actor: &Actor, code: &str, e: ServiceEdit) 
     let mut tx = db.begin().await?;
     let before = store::service(&mut tx, code)
         .await?
-        .ok_or_else(|| okno_kernel::error::Error::from(Problem::not_found("Услуга не найдена.")))?;
+        .ok_or_else(|| Error::from(Problem::not_found("Услуга не найдена.")))?;
     let documents = serde_json::to_string(&e.documents)?;
+    let category_code = match e.category_code.as_deref() {
+        None => before.category_code.clone(),
+        Some(c) => known_category(&mut tx, Some(c))
+            .await?
+            .map_err(|f| Error::from(Problem::invalid_fields(vec![f])))?,
+    };
     let after = Service {
+        category_code,
         title: e.title,
         summary: e.summary,
         fee_kopecks: e.fee_kopecks,
@@ -367,6 +638,11 @@ pub async fn update_service(db: &Db, actor: &Actor, code: &str, e: ServiceEdit) 
             "documents",
             serde_json::json!(before.documents),
             serde_json::json!(after.documents),
+        ),
+        (
+            "category_code",
+            serde_json::json!(before.category_code),
+            serde_json::json!(after.category_code),
         ),
     ];
     for (k, b, a) in pairs {

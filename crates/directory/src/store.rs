@@ -4,7 +4,7 @@ use okno_kernel::db::{AsConn, Tx};
 use okno_kernel::{q_all, q_exec, q_one, q_opt};
 use serde::Serialize;
 
-use crate::model::{Agency, AppealCategory, Office, Service};
+use crate::model::{Agency, AppealCategory, Office, Service, ServiceCategory};
 
 pub async fn agencies(c: &mut impl AsConn) -> Result<Vec<Agency>, sqlx::Error> {
     q_all!(
@@ -47,15 +47,73 @@ pub async fn insert_office(tx: &mut Tx, o: &Office) -> Result<bool, sqlx::Error>
     Ok(n == 1)
 }
 
+/// Services, of one agency and of one category when given; `Some("")` as the category means the
+/// services in no category.
 pub async fn services(
     c: &mut impl AsConn,
     agency: Option<&str>,
+    category: Option<&str>,
 ) -> Result<Vec<Service>, sqlx::Error> {
     q_all!(
         c,
         Service,
-        "SELECT * FROM services WHERE ($1 IS NULL OR agency_code = $1) ORDER BY title",
-        agency
+        "SELECT * FROM services WHERE ($1 IS NULL OR agency_code = $1)
+             AND ($2 IS NULL OR COALESCE(category_code, '') = $2) ORDER BY title",
+        agency,
+        category
+    )
+}
+
+pub async fn service_categories(c: &mut impl AsConn) -> Result<Vec<ServiceCategory>, sqlx::Error> {
+    q_all!(
+        c,
+        ServiceCategory,
+        "SELECT * FROM service_categories ORDER BY position, title"
+    )
+}
+
+pub async fn service_category(
+    c: &mut impl AsConn,
+    code: &str,
+) -> Result<Option<ServiceCategory>, sqlx::Error> {
+    q_opt!(
+        c,
+        ServiceCategory,
+        "SELECT * FROM service_categories WHERE code = $1",
+        code
+    )
+}
+
+pub async fn insert_service_category(
+    tx: &mut Tx,
+    k: &ServiceCategory,
+) -> Result<bool, sqlx::Error> {
+    let n = q_exec!(
+        tx,
+        "INSERT INTO service_categories (id, code, title, description, position, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING",
+        &k.id,
+        &k.code,
+        &k.title,
+        &k.description,
+        k.position,
+        k.created_at
+    )?;
+    Ok(n == 1)
+}
+
+/// Puts a service into a category, only where it is in none yet (the demo loader uses this for
+/// services stored before categories existed).
+pub async fn categorise_if_none(
+    tx: &mut Tx,
+    service: &str,
+    category: &str,
+) -> Result<u64, sqlx::Error> {
+    q_exec!(
+        tx,
+        "UPDATE services SET category_code = $2 WHERE code = $1 AND category_code IS NULL",
+        service,
+        category
     )
 }
 
@@ -68,23 +126,24 @@ pub async fn update_service(tx: &mut Tx, s: &Service) -> Result<u64, sqlx::Error
     q_exec!(
         tx,
         "UPDATE services SET title = $2, summary = $3, fee_kopecks = $4, deadline_working_days = $5,
-             level_required = $6, documents = $7 WHERE code = $1",
+             level_required = $6, documents = $7, category_code = $8 WHERE code = $1",
         &s.code,
         &s.title,
         &s.summary,
         s.fee_kopecks,
         s.deadline_working_days,
         &s.level_required,
-        &s.documents
+        &s.documents,
+        &s.category_code
     )
 }
 
 pub async fn insert_service(tx: &mut Tx, s: &Service) -> Result<bool, sqlx::Error> {
     let n = q_exec!(
         tx,
-        "INSERT INTO services (id, code, agency_code, title, summary, fee_kopecks, deadline_working_days, level_required, documents, online, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (code) DO NOTHING",
-        &s.id, &s.code, &s.agency_code, &s.title, &s.summary, s.fee_kopecks, s.deadline_working_days, &s.level_required, &s.documents, s.online, s.created_at
+        "INSERT INTO services (id, code, agency_code, title, summary, fee_kopecks, deadline_working_days, level_required, documents, online, created_at, category_code)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (code) DO NOTHING",
+        &s.id, &s.code, &s.agency_code, &s.title, &s.summary, s.fee_kopecks, s.deadline_working_days, &s.level_required, &s.documents, s.online, s.created_at, &s.category_code
     )?;
     Ok(n == 1)
 }

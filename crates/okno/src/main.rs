@@ -439,8 +439,8 @@ async fn load_demo(db: &Db, secrets: &Secrets, s: &Settings) -> anyhow::Result<(
     .await?;
     auth::ensure_token(db, &actor, "Демо: аудитор", &[Role::Auditor], &auditor).await?;
     println!(
-        "Демо-данные: добавлено ведомств {}, пунктов обслуживания {}, услуг {}, тем обращений {}.",
-        loaded.agencies, loaded.offices, loaded.services, loaded.categories
+        "Демо-данные: добавлено ведомств {}, пунктов обслуживания {}, категорий услуг {}, услуг {}, тем обращений {}.",
+        loaded.agencies, loaded.offices, loaded.service_categories, loaded.services, loaded.categories
     );
     println!(
         "Демо-данные пунктов: добавлено услуг в пунктах {}, времени для записи {}.",

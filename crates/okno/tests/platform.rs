@@ -361,7 +361,9 @@ async fn demo_data_loads_once_and_shows_on_the_russian_pages() {
         let (code, out, _) = app.okno(&["demo"]);
         assert_eq!(code, 0);
         assert!(
-            out.contains("добавлено ведомств 0, пунктов обслуживания 0, услуг 0, тем обращений 0"),
+            out.contains(
+                "добавлено ведомств 0, пунктов обслуживания 0, категорий услуг 0, услуг 0, тем обращений 0"
+            ),
             "{out}"
         );
         assert!(

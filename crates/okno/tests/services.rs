@@ -1672,3 +1672,411 @@ async fn the_draft_form_saves_and_attaches_files_without_javascript_as_one_multi
         );
     }
 }
+
+#[tokio::test]
+async fn the_catalogue_is_grouped_by_category_and_an_administrator_adds_one_and_moves_a_service_into_it(
+) {
+    for engine in engines("services categories").await {
+        let app = start(engine).await;
+        let admin = app.admin_token.clone().unwrap();
+        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let codes = |list: &Value| -> Vec<String> {
+            let mut v: Vec<String> = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["code"].as_str().unwrap().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+
+        // The demo catalogue: seven categories in order, each service in one.
+        let (s, cats) = get(&app, "/api/v1/service-categories", &anna).await;
+        assert_eq!(s, 200, "{cats}");
+        let order: Vec<&str> = cats
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "passports",
+                "transport",
+                "taxes",
+                "family",
+                "pensions",
+                "property",
+                "certificates"
+            ]
+        );
+        let (_, transport) = get(&app, "/api/v1/services?category=transport", &anna).await;
+        assert_eq!(
+            codes(&transport),
+            ["driver-license", "parking-permit", "vehicle-registration"]
+        );
+        let (_, none) = get(&app, "/api/v1/services?category=none", &anna).await;
+        assert_eq!(codes(&none), Vec::<String>::new());
+
+        // The public page: a section per category in order; the filter keeps one.
+        let html = app.get("/services").await.text().await.unwrap();
+        let at = |id: &str| html.find(id).unwrap_or_else(|| panic!("{id} in {html}"));
+        assert!(at("id=\"category-passports\"") < at("id=\"category-transport\""));
+        assert!(
+            !html.contains("id=\"category-none\""),
+            "no empty «Другие услуги»"
+        );
+        let taxes = app
+            .get("/services?category=taxes")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            taxes.contains("/services/tax-deduction") && !taxes.contains("/services/passport-rf"),
+            "{taxes}"
+        );
+        let card = app.get("/services/passport-rf").await.text().await.unwrap();
+        assert!(
+            card.contains("id=\"service-category\">Паспорта и регистрация"),
+            "{card}"
+        );
+
+        // Adding a category: the administrator's right, every field checked, codes unique.
+        let new = json!({"code": "education", "title": "Образование", "description": "Школы, детские сады, аттестаты."});
+        refused(
+            &post(&app, "/api/v1/service-categories", &anna, new.clone()).await,
+            403,
+            "auth.forbidden",
+        );
+        let (s, bad) = post(
+            &app,
+            "/api/v1/service-categories",
+            &admin,
+            json!({"code": "Образование", "title": "О"}),
+        )
+        .await;
+        assert_eq!(s, 400, "{bad}");
+        let fields: Vec<&str> = bad["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["code", "title"], "{bad}");
+        let (s, made) = post(&app, "/api/v1/service-categories", &admin, new.clone()).await;
+        assert_eq!(s, 201, "{made}");
+        assert_eq!(made["position"], 80, "a new category goes last: {made}");
+        refused(
+            &post(&app, "/api/v1/service-categories", &admin, new).await,
+            409,
+            "category.code_taken",
+        );
+
+        // The administrators' page lists it and adds another, with the form kept on a mistake.
+        let page = app
+            .client
+            .get(app.url("/admin/directory/categories"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("Образование") && html.contains("Паспорта и регистрация"));
+        let field = "name=\"csrf_token\" value=\"";
+        let token = html[html.find(field).unwrap() + field.len()..][..32].to_string();
+        let add = |code: &str, title: &str| {
+            app.client
+                .post(app.url("/admin/directory/categories"))
+                .bearer_auth(&admin)
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("code", code),
+                    ("title", title),
+                    ("description", ""),
+                ])
+                .send()
+        };
+        let r = add("education", "Ещё образование").await.unwrap();
+        assert_eq!(r.status(), 409);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("уже есть") && html.contains("Ещё образование"),
+            "{html}"
+        );
+        let r = add("health", "Здоровье").await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(
+            r.headers()["location"],
+            "/admin/directory/categories?added=health"
+        );
+
+        // Moving a service: an unknown category is refused; absent keeps; "" takes it out.
+        let (_, inn) = get(&app, "/api/v1/services/inn-certificate", &anna).await;
+        let edit = |category: Option<&str>| {
+            let mut b = json!({
+                "title": inn["title"], "summary": inn["summary"], "fee_kopecks": inn["fee_kopecks"],
+                "deadline_working_days": inn["deadline_working_days"],
+                "level_required": inn["level_required"], "documents": inn["documents"],
+            });
+            if let Some(c) = category {
+                b["category_code"] = json!(c);
+            }
+            send(
+                &app,
+                reqwest::Method::PUT,
+                "/api/v1/services/inn-certificate",
+                &admin,
+                Some(b),
+            )
+        };
+        let r = edit(Some("astrology")).await;
+        refused(&r, 400, "validation.failed");
+        assert_eq!(
+            r.1["errors"][0]["code"], "service.category_unknown",
+            "{}",
+            r.1
+        );
+        let (s, moved) = edit(Some("education")).await;
+        assert_eq!(s, 200, "{moved}");
+        assert_eq!(moved["category_code"], "education");
+        let (_, kept) = edit(None).await;
+        assert_eq!(kept["category_code"], "education", "{kept}");
+        let (_, education) = get(&app, "/api/v1/services?category=education", &anna).await;
+        assert_eq!(codes(&education), ["inn-certificate"]);
+        let (_, out) = edit(Some("")).await;
+        assert_eq!(out["category_code"], Value::Null, "{out}");
+        let (_, none) = get(&app, "/api/v1/services?category=none", &anna).await;
+        assert_eq!(codes(&none), ["inn-certificate"]);
+        let html = app.get("/services").await.text().await.unwrap();
+        assert!(
+            html.contains("id=\"category-none\"") && html.contains("Другие услуги"),
+            "{html}"
+        );
+
+        let journal = query_text(
+            &app,
+            "SELECT CAST(details AS TEXT) FROM audit_log WHERE action = 'directory.service.updated' UNION ALL SELECT CAST(details AS TEXT) FROM audit_pending WHERE action = 'directory.service.updated'",
+        )
+        .await
+        .unwrap();
+        assert!(
+            journal.contains("category_code")
+                && journal.contains("\"taxes\"")
+                && journal.contains("\"education\""),
+            "{journal}"
+        );
+        let made = query_text(
+            &app,
+            "SELECT subject_id FROM audit_log WHERE action = 'directory.category.created' UNION ALL SELECT subject_id FROM audit_pending WHERE action = 'directory.category.created'",
+        )
+        .await
+        .unwrap();
+        assert!(
+            made.contains("education") && made.contains("health"),
+            "{made}"
+        );
+
+        // A database from before categories: loading the demo data puts its services into theirs.
+        tamper(
+            &app,
+            "UPDATE services SET category_code = NULL;
+             DELETE FROM service_categories WHERE code IN ('passports', 'taxes');",
+        )
+        .await
+        .unwrap();
+        let (code, out, err) = app.okno(&["demo"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("категорий услуг 2"), "{out}");
+        let (_, passports) = get(&app, "/api/v1/services?category=passports", &anna).await;
+        assert_eq!(codes(&passports), ["passport-foreign", "passport-rf"]);
+        let (_, none) = get(&app, "/api/v1/services?category=none", &anna).await;
+        assert_eq!(codes(&none), Vec::<String>::new());
+    }
+}
+
+#[tokio::test]
+async fn an_administrator_adds_a_service_on_a_page_and_it_takes_applications_once_its_first_form_is_published(
+) {
+    for engine in engines("services new service").await {
+        let app = start(engine).await;
+        let admin = app.admin_token.clone().unwrap();
+        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let page = |path: &str, form: Option<Vec<(&'static str, String)>>| {
+            let r = match &form {
+                None => app.client.get(app.url(path)),
+                Some(f) => app.client.post(app.url(path)).form(f),
+            }
+            .bearer_auth(&admin);
+            async move {
+                let r = r.send().await.unwrap();
+                let location = r
+                    .headers()
+                    .get("location")
+                    .map(|v| v.to_str().unwrap().to_string());
+                (r.status().as_u16(), location, r.text().await.unwrap())
+            }
+        };
+        let (s, _, html) = page("/admin/catalogue", None).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("/admin/directory/services/new"), "{html}");
+        let (s, _, html) = page("/admin/directory/services/new", None).await;
+        assert_eq!(s, 200, "{html}");
+        assert!(html.contains("entry-agency") && html.contains("Госавтоинспекция"));
+        let field = "name=\"csrf_token\" value=\"";
+        let token = html[html.find(field).unwrap() + field.len()..][..32].to_string();
+        let add = |code: &str, agency: &str, fee: &str| {
+            let f = vec![
+                ("csrf_token", token.clone()),
+                ("code", code.to_string()),
+                ("agency", agency.to_string()),
+                ("title", "Выдача охотничьего билета".to_string()),
+                (
+                    "summary",
+                    "Охотничий билет единого федерального образца.".to_string(),
+                ),
+                ("fee", fee.to_string()),
+                ("deadline", "5".to_string()),
+                ("level", "confirmed".to_string()),
+                ("documents", "Паспорт\nФотография 30×40 мм".to_string()),
+                ("category", "certificates".to_string()),
+            ];
+            page("/admin/directory/services/new", Some(f))
+        };
+        // Every mistake at once, what was typed kept.
+        let (s, _, html) = add("Охота", "", "много").await;
+        assert_eq!(s, 400, "{html}");
+        assert!(
+            html.contains("Пошлина — сумма в рублях") && html.contains("Выдача охотничьего билета"),
+            "{html}"
+        );
+        let (s, _, html) = add("Охота", "", "").await;
+        assert_eq!(s, 400, "{html}");
+        assert!(
+            html.contains("латинских букв") && html.contains("Выберите ведомство"),
+            "{html}"
+        );
+        let (s, _, html) = add("passport-rf", "mvd", "").await;
+        assert_eq!(s, 409, "{html}");
+        assert!(html.contains("уже есть"), "{html}");
+        let (s, location, _) = add("hunting-licence", "adm-tula", "").await;
+        assert_eq!(s, 303);
+        assert_eq!(
+            location.as_deref(),
+            Some("/admin/catalogue/hunting-licence?created=1")
+        );
+
+        // Offered in person until its first form is published, then online.
+        let (_, made) = get(&app, "/api/v1/services/hunting-licence", &anna).await;
+        assert_eq!(made["online"], false, "{made}");
+        assert_eq!(made["category_code"], "certificates");
+        assert_eq!(made["fee_kopecks"], Value::Null);
+        let r = post(
+            &app,
+            "/api/v1/applications",
+            &anna,
+            json!({"service": "hunting-licence"}),
+        )
+        .await;
+        assert_eq!(r.0, 404, "no form, no application: {}", r.1);
+        let (s, _, html) = page("/admin/catalogue", None).await;
+        assert_eq!(s, 200);
+        assert!(
+            html.contains("catalogue-unpublished") && html.contains("Выдача охотничьего билета"),
+            "{html}"
+        );
+        let (s, _, html) = page(location.as_deref().unwrap(), None).await;
+        assert_eq!(s, 200, "{html}");
+        assert!(
+            html.contains("форма ещё не опубликована")
+                && html.contains("Опубликуйте первую версию"),
+            "{html}"
+        );
+        let fields =
+            json!([{"name": "region", "label": "Район охоты", "kind": "text", "required": true}]);
+        let (s, location, html) = page(
+            "/admin/catalogue/hunting-licence",
+            Some(vec![
+                ("csrf_token", token.clone()),
+                ("fields", fields.to_string()),
+                ("fee_at", "submission".to_string()),
+                ("applicant_person", "1".to_string()),
+            ]),
+        )
+        .await;
+        assert_eq!(s, 303, "{html}");
+        assert_eq!(
+            location.as_deref(),
+            Some("/admin/catalogue/hunting-licence?published=1")
+        );
+        let (_, now) = get(&app, "/api/v1/services/hunting-licence", &anna).await;
+        assert_eq!(now["online"], true, "{now}");
+        let card = app
+            .get("/services/hunting-licence")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(card.contains("/services/hunting-licence/apply"), "{card}");
+        // The person needs a confirmed account for it, as the entry says.
+        let r = post(
+            &app,
+            "/api/v1/applications",
+            &anna,
+            json!({"service": "hunting-licence"}),
+        )
+        .await;
+        refused(&r, 403, "application.level_too_low");
+
+        // The API adds one too, with the same checks.
+        let (s, bad) = post(
+            &app,
+            "/api/v1/services",
+            &admin,
+            json!({"code": "new", "agency_code": "nowhere", "title": "Ох", "deadline_working_days": 0,
+                   "level_required": "royal", "category_code": "astrology"}),
+        )
+        .await;
+        assert_eq!(s, 400, "{bad}");
+        let fields: Vec<&str> = bad["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "code",
+                "agency_code",
+                "title",
+                "deadline_working_days",
+                "level_required",
+                "category_code"
+            ],
+            "{bad}"
+        );
+        refused(
+            &post(
+                &app,
+                "/api/v1/services",
+                &anna,
+                json!({"code": "fishing", "agency_code": "adm-tula", "title": "Рыбалка",
+                       "deadline_working_days": 5, "level_required": "standard"}),
+            )
+            .await,
+            403,
+            "auth.forbidden",
+        );
+        let journal = query_text(
+            &app,
+            "SELECT subject_id FROM audit_log WHERE action = 'directory.service.created' UNION ALL SELECT subject_id FROM audit_pending WHERE action = 'directory.service.created'",
+        )
+        .await
+        .unwrap();
+        assert_eq!(journal, "hunting-licence");
+    }
+}

@@ -34,6 +34,8 @@ const KINDS: [ApplicantKind; 3] = [
 struct ListPage {
     chrome: Chrome,
     services: Vec<ServiceView>,
+    /// Services with no form yet: (code, title, agency).
+    unpublished: Vec<(String, String, String)>,
 }
 
 async fn list(
@@ -45,7 +47,12 @@ async fn list(
         return Ok(r);
     }
     let services = service::catalogue(&p.db).await?;
-    Ok(render(&ListPage { chrome, services }))
+    let unpublished = service::unpublished(&p.db).await?;
+    Ok(render(&ListPage {
+        chrome,
+        services,
+        unpublished,
+    }))
 }
 
 #[derive(Template)]
@@ -65,6 +72,7 @@ struct EditPage {
 #[derive(Debug, Default, Deserialize)]
 struct Flash {
     published: Option<i64>,
+    created: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,7 +151,7 @@ async fn edit_render(
     notice: Option<String>,
     error: Option<Problem>,
 ) -> Result<Response, PageError> {
-    let s = service::service(&p.db, code).await?;
+    let s = service::service_for_editing(&p.db, code).await?;
     let (fields, applicants, fee_at) = match &typed {
         Some(f) => (f.fields.clone(), f.applicants(), f.fee_at()),
         None => (
@@ -181,9 +189,16 @@ async fn page(
     if let Some(r) = admin_page(&actor, Permission::DirectoryManage)? {
         return Ok(r);
     }
-    let notice = f.published.map(|v| {
-        format!("Опубликована версия {v}. Новые заявления заполняются по ней; начатые — по своей.")
-    });
+    let notice = match (f.published, f.created) {
+        (Some(v), _) => Some(format!(
+            "Опубликована версия {v}. Новые заявления заполняются по ней; начатые — по своей."
+        )),
+        (None, Some(_)) => Some(
+            "Услуга добавлена в каталог. Опубликуйте первую версию формы, чтобы заявление можно было подать онлайн."
+                .to_string(),
+        ),
+        (None, None) => None,
+    };
     edit_render(&p, chrome, &code, None, notice, None).await
 }
 

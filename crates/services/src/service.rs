@@ -128,6 +128,25 @@ pub async fn service(db: &Db, code: &str) -> Result<ServiceView> {
     )
 }
 
+/// A service as its form's page edits it: at its current version, or as version 0 with an empty
+/// form when none is published yet.
+pub async fn service_for_editing(db: &Db, code: &str) -> Result<ServiceView> {
+    let mut c = db.read().await?;
+    let row = match store::service(&mut c, code, None).await? {
+        Some(r) => r,
+        None => store::unpublished(&mut c, code)
+            .await?
+            .ok_or_else(not_found_service)?,
+    };
+    service_view(row)
+}
+
+/// Catalogue services with no form yet: (code, title, agency).
+pub async fn unpublished(db: &Db) -> Result<Vec<(String, String, String)>> {
+    let mut c = db.read().await?;
+    Ok(store::unpublished_all(&mut c).await?)
+}
+
 /// A new version of a service's form (administrators).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -194,6 +213,7 @@ pub async fn publish_version(
         },
     )
     .await?;
+    store::mark_online(&mut tx, code).await?;
     tx.commit().await?;
     service(db, code).await
 }

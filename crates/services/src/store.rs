@@ -72,6 +72,47 @@ pub async fn service(
     }
 }
 
+/// A catalogue service that has no form version yet, as version 0 with an empty form (the page that
+/// publishes the first version starts from it).
+pub async fn unpublished(
+    c: &mut impl AsConn,
+    code: &str,
+) -> Result<Option<ServiceRow>, sqlx::Error> {
+    q_opt!(
+        c,
+        ServiceRow,
+        "SELECT s.code, s.title, s.summary, s.agency_code, g.short_name AS agency_name,
+            g.time_zone, s.fee_kopecks, s.deadline_working_days, s.level_required, s.documents,
+            CAST(0 AS BIGINT) AS version, CAST('{\"fields\": []}' AS TEXT) AS form,
+            CAST('person' AS TEXT) AS applicants, CAST('submission' AS TEXT) AS fee_at
+         FROM services s JOIN agencies g ON g.code = s.agency_code
+         WHERE s.code = $1 AND NOT EXISTS (SELECT 1 FROM service_versions v WHERE v.service_code = s.code)",
+        code
+    )
+}
+
+/// Catalogue services without a form version: (code, title, agency's short name).
+pub async fn unpublished_all(
+    c: &mut impl AsConn,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    q_all!(
+        c,
+        (String, String, String),
+        "SELECT s.code, s.title, g.short_name FROM services s JOIN agencies g ON g.code = s.agency_code
+         WHERE NOT EXISTS (SELECT 1 FROM service_versions v WHERE v.service_code = s.code)
+         ORDER BY g.short_name, s.title"
+    )
+}
+
+/// The directory's entry says the service is applied for online once it has a form.
+pub async fn mark_online(tx: &mut Tx, code: &str) -> Result<u64, sqlx::Error> {
+    q_exec!(
+        tx,
+        "UPDATE services SET online = 1 WHERE code = $1 AND online = 0",
+        code
+    )
+}
+
 pub async fn service_exists(c: &mut impl AsConn, code: &str) -> Result<bool, sqlx::Error> {
     let n: i64 = q_scalar!(
         c,
