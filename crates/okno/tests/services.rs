@@ -1743,6 +1743,11 @@ async fn the_catalogue_is_grouped_by_category_and_an_administrator_adds_one_and_
             card.contains("id=\"service-category\">Паспорта и регистрация"),
             "{card}"
         );
+        // «Где подать лично» leads to the offices that offer this service, not to all of them.
+        assert!(
+            card.contains("href=\"/offices?service=passport-rf\""),
+            "{card}"
+        );
 
         // Adding a category: the administrator's right, every field checked, codes unique.
         let new = json!({"code": "education", "title": "Образование", "description": "Школы, детские сады, аттестаты."});
