@@ -7,8 +7,14 @@
 //! The signature covers a canonical statement: the JSON array
 //! `["okno-document:v1", id, kind, sha256, number, title, issuer, recipient, issued_at]`
 //! (`issued_at` in UTC milliseconds, as a decimal string), so no field of the register can be
-//! changed without breaking it. ГОСТ Р 34.10-2012 signatures are a later configuration; the
-//! statement stays the same.
+//! changed without breaking it.
+//!
+//! Keys rotate: each entry keeps the public key that signed it, and an entry is genuine when that
+//! key is the current document key or one of the retired keys the operator still trusts
+//! (`--document-retired-keys`); an entry naming any other key is not, whatever its signature. The
+//! trusted keys come from the configuration, never from the database, so whoever can write the
+//! register cannot vouch for their own key. ГОСТ Р 34.10-2012 signatures are a later
+//! configuration; the statement stays the same.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -75,9 +81,18 @@ fn statement(d: &IssuedDocument) -> Vec<u8> {
     .unwrap_or_default()
 }
 
-/// The public key that verifies this installation's documents (base64).
+/// The public key that verifies this installation's new documents (base64).
 pub fn public_key(secrets: &Secrets) -> String {
     B64.encode(secrets.document_signing_key().verifying_key().to_bytes())
+}
+
+/// The retired keys whose documents still check (base64).
+pub fn retired_public_keys(secrets: &Secrets) -> Vec<String> {
+    secrets
+        .retired_document_keys()
+        .iter()
+        .map(|k| B64.encode(k.to_bytes()))
+        .collect()
 }
 
 /// Stores the file, signs and registers it, in the caller's transaction. `id` is chosen by the
@@ -154,13 +169,16 @@ pub async fn of_subject(
     )?)
 }
 
-/// Whether the register's entry is the platform's own: signed by this installation's document key
-/// over exactly these fields.
+/// Whether the register's entry is the platform's own: signed over exactly these fields by this
+/// installation's document key or by a retired key it still trusts.
 pub fn genuine(secrets: &Secrets, d: &IssuedDocument) -> bool {
-    let key = secrets.document_signing_key().verifying_key();
-    if d.public_key != B64.encode(key.to_bytes()) {
+    let current = secrets.document_signing_key().verifying_key();
+    let Some(key) = std::iter::once(&current)
+        .chain(secrets.retired_document_keys())
+        .find(|k| B64.encode(k.to_bytes()) == d.public_key)
+    else {
         return false;
-    }
+    };
     let Ok(sig) = B64.decode(&d.signature) else {
         return false;
     };
@@ -168,6 +186,14 @@ pub fn genuine(secrets: &Secrets, d: &IssuedDocument) -> bool {
         return false;
     };
     key.verify(&statement(d), &sig).is_ok()
+}
+
+/// Whether the entry was signed by a retired key (it may still be genuine: see [`genuine`]).
+pub fn signed_by_retired_key(secrets: &Secrets, d: &IssuedDocument) -> bool {
+    secrets
+        .retired_document_keys()
+        .iter()
+        .any(|k| B64.encode(k.to_bytes()) == d.public_key)
 }
 
 /// Whether `bytes` are the registered document, unchanged.
@@ -236,6 +262,45 @@ mod tests {
         assert!(!genuine(&s, &changed));
         // Another installation's key does not vouch for this one's documents.
         assert!(!genuine(&Secrets::from_master(&[8; 32]), &d));
+    }
+
+    #[test]
+    fn after_a_rotation_documents_of_a_retired_key_check_only_while_it_is_trusted() {
+        let old = Secrets::from_master(&[9; 32]);
+        let d = doc(&old);
+        let new_seed = [5u8; 32];
+        let retired = old.document_signing_key().verifying_key();
+        let rotated =
+            Secrets::from_master(&[9; 32]).with_document_keys(Some(new_seed), vec![retired]);
+        assert_ne!(
+            public_key(&rotated),
+            public_key(&old),
+            "new documents get the new key"
+        );
+        assert!(genuine(&rotated, &d), "the retired key is still trusted");
+        assert!(signed_by_retired_key(&rotated, &d) && !signed_by_retired_key(&old, &d));
+        assert_eq!(retired_public_keys(&rotated), vec![d.public_key.clone()]);
+        let mut changed = d.clone();
+        changed.title = "Другой документ".into();
+        assert!(!genuine(&rotated, &changed), "and still checks every field");
+        let dropped = Secrets::from_master(&[9; 32]).with_document_keys(Some(new_seed), vec![]);
+        assert!(
+            !genuine(&dropped, &d),
+            "a key no longer listed vouches for nothing"
+        );
+        // Listing the current key as retired changes nothing.
+        let same = Secrets::from_master(&[9; 32]).with_document_keys(None, vec![retired]);
+        assert!(retired_public_keys(&same).is_empty() && genuine(&same, &d));
+    }
+
+    #[test]
+    fn an_entry_naming_an_untrusted_key_is_not_genuine_even_if_its_signature_checks() {
+        let platform = Secrets::from_master(&[9; 32]);
+        // A forger signs the statement with a key of their own and writes its public key in.
+        let forger = Secrets::from_master(&[1; 32]);
+        let forged = doc(&forger);
+        assert!(genuine(&forger, &forged));
+        assert!(!genuine(&platform, &forged));
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct Secrets {
     csrf_key: [u8; 32],
     audit_seed: [u8; 32],
     document_seed: [u8; 32],
+    /// Public keys of earlier document keys: what they signed still checks.
+    retired_document_keys: Vec<ed25519_dalek::VerifyingKey>,
     demo_key: [u8; 32],
 }
 
@@ -47,8 +49,24 @@ impl Secrets {
             csrf_key: derive(master, "csrf"),
             audit_seed: derive(master, "audit-signing"),
             document_seed: derive(master, "document-signing"),
+            retired_document_keys: Vec::new(),
             demo_key: derive(master, "demo-credentials"),
         }
+    }
+
+    /// Rotates the document key: `seed` (when given) signs from now on instead of the key derived
+    /// from the master secret, and documents signed by the `retired` public keys stay genuine.
+    pub fn with_document_keys(
+        mut self,
+        seed: Option<[u8; 32]>,
+        retired: Vec<ed25519_dalek::VerifyingKey>,
+    ) -> Secrets {
+        if let Some(seed) = seed {
+            self.document_seed = seed;
+        }
+        let current = self.document_signing_key().verifying_key();
+        self.retired_document_keys = retired.into_iter().filter(|k| *k != current).collect();
+        self
     }
 
     /// Parses a master key given as base64 (standard, padded or not) of 32 bytes.
@@ -129,6 +147,11 @@ impl Secrets {
     /// audit key handed to a regulator's tools never signs documents).
     pub fn document_signing_key(&self) -> ed25519_dalek::SigningKey {
         ed25519_dalek::SigningKey::from_bytes(&self.document_seed)
+    }
+
+    /// The public keys of earlier document keys that are still trusted.
+    pub fn retired_document_keys(&self) -> &[ed25519_dalek::VerifyingKey] {
+        &self.retired_document_keys
     }
 }
 

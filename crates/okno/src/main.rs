@@ -320,7 +320,38 @@ enum Mode {
 
 /// Reads the master secret from the settings or from `DATA_DIR/secret.key`, creating that file on
 /// first start (mode 0600).
+/// The master secret with the document keys the settings give.
 fn secrets(s: &Settings, mode: Mode) -> anyhow::Result<Secrets> {
+    let seed = s
+        .document_signing_key
+        .as_deref()
+        .map(|b64| seed_32(b64, "--document-signing-key"))
+        .transpose()?;
+    let retired = s
+        .document_retired_keys
+        .iter()
+        .flatten()
+        .map(|k| k.trim())
+        .filter(|k| !k.is_empty())
+        .map(|k| {
+            okno_kernel::audit::parse_public_key(k)
+                .map_err(|e| anyhow::anyhow!("--document-retired-keys: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(master_secrets(s, mode)?.with_document_keys(seed, retired))
+}
+
+/// 32 bytes given as base64 in `flag`.
+fn seed_32(b64: &str, flag: &str) -> anyhow::Result<[u8; 32]> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .with_context(|| format!("{flag} is not base64"))?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("{flag} must be 32 bytes (44 base64 characters)"))
+}
+
+fn master_secrets(s: &Settings, mode: Mode) -> anyhow::Result<Secrets> {
     if let Some(k) = &s.secret_key {
         return Secrets::from_base64(k).map_err(|e| anyhow::anyhow!("--secret-key: {e}"));
     }
@@ -364,15 +395,10 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
 fn signing_key(s: &Settings, secrets: &Secrets) -> anyhow::Result<ed25519_dalek::SigningKey> {
     match &s.audit_signing_key {
         None => Ok(secrets.audit_signing_key()),
-        Some(b64) => {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b64.trim())
-                .context("--audit-signing-key is not base64")?;
-            let seed: [u8; 32] = bytes
-                .try_into()
-                .map_err(|_| anyhow::anyhow!("--audit-signing-key must be 32 bytes"))?;
-            Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
-        }
+        Some(b64) => Ok(ed25519_dalek::SigningKey::from_bytes(&seed_32(
+            b64,
+            "--audit-signing-key",
+        )?)),
     }
 }
 

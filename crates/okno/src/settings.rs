@@ -52,6 +52,28 @@ pub struct Settings {
     )]
     pub audit_signing_key: Option<String>,
 
+    /// Ed25519 seed (base64 of 32 bytes) that signs the documents the platform issues from now on;
+    /// to rotate, set a new one and list the old public key in --document-retired-keys [default:
+    /// derived from the master secret]
+    #[arg(
+        long,
+        env = "OKNO_DOCUMENT_SIGNING_KEY",
+        value_name = "BASE64",
+        hide_env_values = true
+    )]
+    pub document_signing_key: Option<String>,
+
+    /// Public keys (base64, comma-separated) of earlier document keys: what they signed still checks
+    /// as genuine on /verify; a key left out of the list vouches for nothing (take them from GET
+    /// /api/v1/documents/public-key before a rotation)
+    #[arg(
+        long,
+        env = "OKNO_DOCUMENT_RETIRED_KEYS",
+        value_name = "BASE64,…",
+        value_delimiter = ','
+    )]
+    pub document_retired_keys: Option<Vec<String>>,
+
     /// PEM certificate chain; with --tls-key, serve HTTPS (rustls)
     #[arg(long, env = "OKNO_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,

@@ -1468,7 +1468,7 @@ async fn an_administrator_publishes_a_new_form_version_on_the_page_and_a_started
 async fn an_official_issues_a_result_made_elsewhere_which_the_platform_signs_and_the_check_confirms(
 ) {
     for engine in engines("services uploaded result").await {
-        let app = start(engine).await;
+        let mut app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
         let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
         let (_, a) = post(
@@ -1592,6 +1592,56 @@ async fn an_official_issues_a_result_made_elsewhere_which_the_platform_signs_and
             "SELECT CAST(details AS TEXT) FROM audit_log WHERE subject_id = '{id}' AND action = 'services.result.issued'
              UNION ALL SELECT CAST(details AS TEXT) FROM audit_pending WHERE subject_id = '{id}' AND action = 'services.result.issued'")).await.unwrap();
         assert!(journal.contains("\"made_by\":\"agency\""), "{journal}");
+
+        // The document key rotates: with the old public key listed as retired the document still
+        // checks, and says it was signed with an earlier key; dropped from the list, it does not.
+        let (_, keys) = get(&app, "/api/v1/documents/public-key", &anna).await;
+        let old_key = keys["public_key"].as_str().unwrap().to_string();
+        assert_eq!(keys["retired_public_keys"], json!([]), "{keys}");
+        let doc = a["result"]["id"].as_str().unwrap().to_string();
+        let new_seed = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+        let with_keys = |retired: &str| {
+            let mut args = vec![
+                "--worker-poll-ms".to_string(),
+                "50".into(),
+                "--document-signing-key".into(),
+                new_seed.into(),
+            ];
+            if !retired.is_empty() {
+                args.extend(["--document-retired-keys".to_string(), retired.to_string()]);
+            }
+            args
+        };
+        app.restart(with_keys(&old_key)).await.unwrap();
+        let (_, keys) = get(&app, "/api/v1/documents/public-key", &anna).await;
+        assert_ne!(keys["public_key"], old_key.as_str(), "{keys}");
+        assert_eq!(keys["retired_public_keys"], json!([old_key]), "{keys}");
+        let (_, v) = get(&app, &format!("/api/v1/documents/{doc}"), &anna).await;
+        assert_eq!(
+            (&v["genuine"], &v["signed_with_retired_key"]),
+            (&json!(true), &json!(true)),
+            "{v}"
+        );
+        let html = app
+            .get(&format!("/verify/{doc}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("Документ подлинный") && html.contains("прежним ключом"),
+            "{html}"
+        );
+        app.restart(with_keys("")).await.unwrap();
+        let (_, v) = get(&app, &format!("/api/v1/documents/{doc}"), &anna).await;
+        assert_eq!(
+            v["genuine"], false,
+            "a key left out vouches for nothing: {v}"
+        );
+        // A malformed key is refused at start, naming the setting.
+        let (code, _, err) = app.okno(&["migrate", "--document-retired-keys", "not-a-key"]);
+        assert_ne!(code, 0);
+        assert!(err.contains("--document-retired-keys"), "{err}");
     }
 }
 

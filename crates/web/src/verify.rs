@@ -53,6 +53,8 @@ pub struct Verification {
     pub genuine: bool,
     /// The platform's own copy of the file is intact (its SHA-256 is the registered one).
     pub stored_file_intact: bool,
+    /// Signed by an earlier document key that the platform still trusts (after a key rotation).
+    pub signed_with_retired_key: bool,
     pub document: PublicDocument,
 }
 
@@ -68,8 +70,10 @@ pub struct FileCheck {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicKey {
     pub algorithm: &'static str,
-    /// Base64 of the 32-byte Ed25519 public key.
+    /// Base64 of the 32-byte Ed25519 public key that signs new documents.
     pub public_key: String,
+    /// Base64 public keys of earlier document keys whose documents still check.
+    pub retired_public_keys: Vec<String>,
     /// What the signature covers.
     pub statement: &'static str,
 }
@@ -89,6 +93,7 @@ async fn load(p: &Platform, files: &Files, id: &str) -> Result<(Verification, i6
     Ok((
         Verification {
             genuine: documents::genuine(&p.secrets, &d),
+            signed_with_retired_key: documents::signed_by_retired_key(&p.secrets, &d),
             stored_file_intact: intact,
             document: public(d),
         },
@@ -116,6 +121,7 @@ async fn public_key(State(p): State<Platform>) -> Json<PublicKey> {
     Json(PublicKey {
         algorithm: "Ed25519",
         public_key: documents::public_key(&p.secrets),
+        retired_public_keys: documents::retired_public_keys(&p.secrets),
         statement: "JSON array [\"okno-document:v1\", id, kind, sha256, number, title, issuer, recipient, issued_at (UTC ms, decimal string)]",
     })
 }
