@@ -135,6 +135,21 @@ fn refused(r: &(u16, Value), status: u16, code: &str) {
     }
 }
 
+/// The fields a `400 validation.failed` names, in order.
+fn error_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+/// The CSRF token of the first form of a page.
+fn csrf(html: &str) -> String {
+    let field = "name=\"csrf_token\" value=\"";
+    let at = html.find(field).expect("a CSRF field") + field.len();
+    html[at..at + 32].to_string()
+}
+
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
 
 fn passport_rf_values() -> Value {
@@ -234,12 +249,7 @@ async fn a_person_saves_a_draft_attaches_a_scan_and_submits_for_a_number_and_dec
         )
         .await;
         refused(&r, 400, "validation.failed");
-        let fields: Vec<&str> = r.1["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
+        let fields = error_fields(&r.1);
         for f in [
             "first_name",
             "old_last_name",
@@ -1340,9 +1350,7 @@ async fn an_administrator_publishes_a_new_form_version_on_the_page_and_a_started
             html.contains("catalogue-fields") && html.contains("last_name"),
             "{html}"
         );
-        let field = "name=\"csrf_token\" value=\"";
-        let at = html.find(field).unwrap() + field.len();
-        let token = html[at..at + 32].to_string();
+        let token = csrf(&html);
         let publish = |fields: String, person: bool| {
             let mut f = vec![
                 ("csrf_token", token.clone()),
@@ -1814,12 +1822,7 @@ async fn the_catalogue_is_grouped_by_category_and_an_administrator_adds_one_and_
         )
         .await;
         assert_eq!(s, 400, "{bad}");
-        let fields: Vec<&str> = bad["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
+        let fields = error_fields(&bad);
         assert_eq!(fields, ["code", "title"], "{bad}");
         let (s, made) = post(&app, "/api/v1/service-categories", &admin, new.clone()).await;
         assert_eq!(s, 201, "{made}");
@@ -1841,8 +1844,7 @@ async fn the_catalogue_is_grouped_by_category_and_an_administrator_adds_one_and_
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
         assert!(html.contains("Образование") && html.contains("Паспорта и регистрация"));
-        let field = "name=\"csrf_token\" value=\"";
-        let token = html[html.find(field).unwrap() + field.len()..][..32].to_string();
+        let token = csrf(&html);
         let add = |code: &str, title: &str| {
             app.client
                 .post(app.url("/admin/directory/categories"))
@@ -1981,8 +1983,7 @@ async fn an_administrator_adds_a_service_on_a_page_and_it_takes_applications_onc
         let (s, _, html) = page("/admin/directory/services/new", None).await;
         assert_eq!(s, 200, "{html}");
         assert!(html.contains("entry-agency") && html.contains("Госавтоинспекция"));
-        let field = "name=\"csrf_token\" value=\"";
-        let token = html[html.find(field).unwrap() + field.len()..][..32].to_string();
+        let token = csrf(&html);
         let add = |code: &str, agency: &str, fee: &str| {
             let f = vec![
                 ("csrf_token", token.clone()),
@@ -2096,12 +2097,7 @@ async fn an_administrator_adds_a_service_on_a_page_and_it_takes_applications_onc
         )
         .await;
         assert_eq!(s, 400, "{bad}");
-        let fields: Vec<&str> = bad["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
+        let fields = error_fields(&bad);
         assert_eq!(
             fields,
             [
