@@ -2,31 +2,10 @@
 //! is a [`Refusal`] value), the fixed rejection reasons, legal terms per kind on the production
 //! calendar, the rating rule, and the point-in-polygon test of routing.
 
-use okno_kernel::error::Problem;
 use okno_rules::calendar::ProductionCalendar;
 use serde::{Deserialize, Serialize};
 
-/// A refused transition or rule: a stable code and a Russian sentence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl Refusal {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Refusal {
-        Refusal {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<Refusal> for Problem {
-    fn from(r: Refusal) -> Problem {
-        Problem::conflict(r.code, r.message)
-    }
-}
+pub use okno_kernel::error::Refusal;
 
 /// What a person files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

@@ -50,10 +50,6 @@ fn calendar() -> &'static ProductionCalendar {
     ProductionCalendar::shared()
 }
 
-fn refusal(r: model::Refusal) -> Error {
-    Problem::from(r).into()
-}
-
 fn not_found() -> Error {
     Problem::not_found("Обращение не найдено.").into()
 }
@@ -793,7 +789,7 @@ pub async fn correct(p: &Platform, actor: &Actor, id: &str, text: &str) -> Resul
     }
     let from = status_of(&a)?;
     if from != Status::New || a.correction != 1 {
-        return Err(refusal(model::Refusal::new(
+        return Err(Error::from(model::Refusal::new(
             "appeal.not_editable",
             format!(
                 "Текст можно исправить, только когда модератор вернул обращение на доработку; сейчас статус «{}».",
@@ -833,13 +829,14 @@ pub async fn comment(p: &Platform, actor: &Actor, id: &str, text: &str) -> Resul
     }
     let status = status_of(&a)?;
     if matches!(status, Status::Closed | Status::Rejected) {
-        return Err(refusal(model::Refusal::new(
+        return Err(model::Refusal::new(
             "appeal.closed",
             format!(
                 "Обращение в статусе «{}»: подайте новое обращение.",
                 status.title()
             ),
-        )));
+        )
+        .into());
     }
     store::insert_message(
         &mut tx,
@@ -966,7 +963,11 @@ pub async fn moderate(
     let expected = a.updated_at;
     let change = match m.verdict {
         Verdict::Take => {
-            a.status = from.take_for_moderation().map_err(refusal)?.as_str().into();
+            a.status = from
+                .take_for_moderation()
+                .map_err(Error::from)?
+                .as_str()
+                .into();
             Change {
                 actor,
                 action: "moderation_taken",
@@ -976,7 +977,7 @@ pub async fn moderate(
             }
         }
         Verdict::Accept => {
-            let to = from.accept().map_err(refusal)?;
+            let to = from.accept().map_err(Error::from)?;
             let code = match m.body.filter(|b| !b.is_empty()) {
                 Some(b) => b,
                 None => {
@@ -1031,7 +1032,7 @@ pub async fn moderate(
             }
         }
         Verdict::SendBack => {
-            let to = from.send_back().map_err(refusal)?;
+            let to = from.send_back().map_err(Error::from)?;
             let Some(n) = note.clone() else {
                 return Err(Problem::invalid_field(
                     "note",
@@ -1051,7 +1052,7 @@ pub async fn moderate(
             }
         }
         Verdict::Reject => {
-            let to = from.reject().map_err(refusal)?;
+            let to = from.reject().map_err(Error::from)?;
             let Some(reason) = m.reason else {
                 return Err(Problem::invalid_field(
                     "reason",
@@ -1148,7 +1149,7 @@ pub async fn take(p: &Platform, actor: &Actor, id: &str) -> Result<AppealView> {
     let mut a = store::appeal(&mut tx, id).await?.ok_or_else(not_found)?;
     let from = status_of(&a)?;
     let expected = a.updated_at;
-    a.status = from.take().map_err(refusal)?.as_str().into();
+    a.status = from.take().map_err(Error::from)?.as_str().into();
     commit_change(
         &mut tx,
         &mut a,
@@ -1194,7 +1195,7 @@ pub async fn forward(
     let mut tx = p.db.begin().await?;
     let mut a = store::appeal(&mut tx, id).await?.ok_or_else(not_found)?;
     let from = status_of(&a)?;
-    let to = from.forward().map_err(refusal)?;
+    let to = from.forward().map_err(Error::from)?;
     if a.body_code.as_deref() == Some(f.body.as_str()) {
         return Err(Problem::invalid_field(
             "body",
@@ -1271,7 +1272,7 @@ pub async fn answer(p: &Platform, actor: &Actor, id: &str, ans: Answer) -> Resul
     } else {
         from.interim_answer()
     }
-    .map_err(refusal)?;
+    .map_err(Error::from)?;
     let expected = a.updated_at;
     let zone = match a.body_code.as_deref() {
         Some(b) => store::body(&mut tx, b)
@@ -1364,25 +1365,27 @@ pub async fn extend(
     let mut a = store::appeal(&mut tx, id).await?.ok_or_else(not_found)?;
     let from = status_of(&a)?;
     if !kind_of(&a)?.under_59fz() {
-        return Err(refusal(model::Refusal::new(
+        return Err(model::Refusal::new(
             "appeal.extension_not_allowed",
             "Срок ответа на сообщение о проблеме не продлевается: продление предусмотрено только для обращений по 59-ФЗ.",
-        )));
+        ).into());
     }
     if !from.at_body() {
-        return Err(refusal(model::Refusal::new(
+        return Err(model::Refusal::new(
             "appeal.transition_forbidden",
             format!(
                 "Нельзя продлить срок: обращение в статусе «{}».",
                 from.title()
             ),
-        )));
+        )
+        .into());
     }
     if a.extended == 1 {
-        return Err(refusal(model::Refusal::new(
+        return Err(model::Refusal::new(
             "appeal.already_extended",
             "Срок уже продлевался: по 59-ФЗ его продлевают только один раз.",
-        )));
+        )
+        .into());
     }
     let due = a
         .due_date
@@ -1471,7 +1474,7 @@ pub async fn rate(
         None => None,
     };
     let reopen = model::reopens(r.rating, since) && supervisor.is_some();
-    let to = from.rate(reopen).map_err(refusal)?;
+    let to = from.rate(reopen).map_err(Error::from)?;
     let expected = a.updated_at;
     a.rating = Some(r.rating);
     a.solved = Some(i64::from(r.solved));
@@ -1570,13 +1573,14 @@ pub async fn attach(
         return Err(not_found());
     }
     if matches!(status, Status::Closed | Status::Rejected) {
-        return Err(refusal(model::Refusal::new(
+        return Err(model::Refusal::new(
             "appeal.closed",
             format!(
                 "Обращение в статусе «{}»: файлы больше не добавляются.",
                 status.title()
             ),
-        )));
+        )
+        .into());
     }
     let kind = files::check_file(bytes)?;
     let name: String = file_name

@@ -146,6 +146,35 @@ impl IntoResponse for Problem {
     }
 }
 
+/// A transition or rule a part's model refuses: a stable code and a Russian sentence. Shown as
+/// `409 Conflict` with that code (the request was understood; the state does not allow it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Refusal> for Problem {
+    fn from(r: Refusal) -> Problem {
+        Problem::conflict(r.code, r.message)
+    }
+}
+
+impl From<Refusal> for Error {
+    fn from(r: Refusal) -> Error {
+        Problem::from(r).into()
+    }
+}
+
 /// The error of a use case: a problem to show, or an infrastructure failure to log.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

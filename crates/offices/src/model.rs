@@ -7,21 +7,7 @@ use jiff::tz::TimeZone;
 use okno_rules::calendar::{DayKind, ProductionCalendar};
 use serde::{Deserialize, Serialize};
 
-/// A forbidden transition or an impossible request: a stable code and a Russian sentence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl Refusal {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Refusal {
-        Refusal {
-            code,
-            message: message.into(),
-        }
-    }
-}
+pub use okno_kernel::error::Refusal;
 
 /// The kinds of service point (issue 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

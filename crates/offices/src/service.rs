@@ -42,16 +42,6 @@ impl Default for Settings {
     }
 }
 
-impl From<Refusal> for Problem {
-    fn from(r: Refusal) -> Problem {
-        Problem::conflict(r.code, r.message)
-    }
-}
-
-fn refusal(r: Refusal) -> Error {
-    Problem::from(r).into()
-}
-
 fn calendar() -> &'static ProductionCalendar {
     ProductionCalendar::shared()
 }
@@ -440,7 +430,7 @@ pub async fn publish_slot(db: &Db, actor: &Actor, office: &str, n: NewSlot) -> R
         .on(calendar(), date)
         .is_some_and(|d| d.intervals().iter().any(|(a, b)| *a <= start && end <= *b));
     if !inside {
-        return Err(refusal(Refusal::new(
+        return Err(Error::from(Refusal::new(
             "slot.outside_hours",
             "Приём в это время невозможен: пункт закрыт (нерабочий день, перерыв или вне часов работы).",
         )));
@@ -448,7 +438,10 @@ pub async fn publish_slot(db: &Db, actor: &Actor, office: &str, n: NewSlot) -> R
     let starts_at = model::instant(&tz, date, start)
         .ok_or_else(|| Error::internal("local time out of range"))?;
     if starts_at <= now {
-        return Err(refusal(Refusal::new("slot.past", "Это время уже прошло.")));
+        return Err(Error::from(Refusal::new(
+            "slot.past",
+            "Это время уже прошло.",
+        )));
     }
     let slot = SlotRow {
         id: new_id(),
@@ -462,7 +455,7 @@ pub async fn publish_slot(db: &Db, actor: &Actor, office: &str, n: NewSlot) -> R
         booked: 0,
     };
     if !store::insert_slot(&mut tx, &slot, now).await? {
-        return Err(refusal(Refusal::new(
+        return Err(Error::from(Refusal::new(
             "slot.exists",
             "Приём на это время по этой услуге уже опубликован.",
         )));
@@ -664,7 +657,7 @@ async fn tell(tx: &mut Tx, account_id: &str, subject: &str, text: &str) -> Resul
 fn open_slot(s: Option<SlotRow>, now: i64) -> Result<SlotRow> {
     let s = s.ok_or_else(|| Error::from(Problem::not_found("Время приёма не найдено.")))?;
     if s.starts_at <= now {
-        return Err(refusal(Refusal::new(
+        return Err(Error::from(Refusal::new(
             "slot.past",
             "Это время уже прошло: выберите другое.",
         )));
@@ -673,7 +666,7 @@ fn open_slot(s: Option<SlotRow>, now: i64) -> Result<SlotRow> {
 }
 
 fn slot_full() -> Error {
-    refusal(Refusal::new(
+    Error::from(Refusal::new(
         "slot.full",
         "На это время мест больше нет: выберите другое.",
     ))
@@ -688,7 +681,7 @@ pub async fn book(db: &Db, actor: &Actor, slot_id: &str) -> Result<AppointmentVi
     let mut tx = db.begin().await?;
     let slot = open_slot(store::slot(&mut tx, slot_id).await?, now)?;
     if store::holds_slot(&mut tx, &slot.id, &account).await? {
-        return Err(refusal(Refusal::new(
+        return Err(Error::from(Refusal::new(
             "appointment.duplicate",
             "Вы уже записаны на это время.",
         )));
@@ -791,9 +784,11 @@ pub async fn cancel(db: &Db, actor: &Actor, id: &str) -> Result<AppointmentView>
     let mut tx = db.begin().await?;
     let (a, s) = own(&mut tx, actor, id).await?;
     let status = BookingStatus::parse(&a.status).unwrap_or(BookingStatus::Cancelled);
-    status.cancel(s.starts_at, now).map_err(refusal)?;
+    status.cancel(s.starts_at, now).map_err(Error::from)?;
     if !store::update_appointment(&mut tx, &a.id, "cancelled", &s.id, now).await? {
-        return Err(refusal(BookingStatus::Cancelled.cancel(0, 0).unwrap_err()));
+        return Err(Error::from(
+            BookingStatus::Cancelled.cancel(0, 0).unwrap_err(),
+        ));
     }
     store::release_place(&mut tx, &s.id).await?;
     store::drop_reminders(&mut tx, &a.id).await?;
@@ -840,10 +835,10 @@ pub async fn reschedule(
     let mut tx = db.begin().await?;
     let (a, old) = own(&mut tx, actor, id).await?;
     let status = BookingStatus::parse(&a.status).unwrap_or(BookingStatus::Cancelled);
-    status.change(old.starts_at, now).map_err(refusal)?;
+    status.change(old.starts_at, now).map_err(Error::from)?;
     let new = open_slot(store::slot(&mut tx, slot_id).await?, now)?;
     if new.id == old.id {
-        return Err(refusal(Refusal::new(
+        return Err(Error::from(Refusal::new(
             "appointment.same_slot",
             "Вы уже записаны на это время.",
         )));
@@ -861,7 +856,9 @@ pub async fn reschedule(
     }
     store::release_place(&mut tx, &old.id).await?;
     if !store::update_appointment(&mut tx, &a.id, "booked", &new.id, now).await? {
-        return Err(refusal(BookingStatus::Cancelled.cancel(0, 0).unwrap_err()));
+        return Err(Error::from(
+            BookingStatus::Cancelled.cancel(0, 0).unwrap_err(),
+        ));
     }
     store::schedule_reminders(&mut tx, &a.id, new.starts_at, now).await?;
     let row = AppointmentRow {
@@ -1152,7 +1149,7 @@ async fn ticket_in(
                 .await?
                 .ok_or_else(|| Error::internal("booking without its slot"))?;
             if s.office_code != o.code || s.local_date != today {
-                return Err(refusal(Refusal::new(
+                return Err(Error::from(Refusal::new(
                     "ticket.booking_elsewhere",
                     format!(
                         "Запись {code} — на {} в другом пункте или в другой день.",
@@ -1204,7 +1201,7 @@ async fn ticket_in(
         finished_at: None,
     };
     if !store::insert_ticket(&mut tx, &t).await? {
-        return Err(refusal(Refusal::new(
+        return Err(Error::from(Refusal::new(
             "ticket.already_issued",
             "По этой записи талон уже выдан.",
         )));
@@ -1271,7 +1268,7 @@ pub async fn call_next(db: &Db, actor: &Actor, office: &str, c: CallNext) -> Res
     require_office_operator(&mut tx, actor, &o).await?;
     let today = today_of(&o, now)?;
     if store::window_busy(&mut tx, &o.code, &today, &window).await? {
-        return Err(refusal(Refusal::new(
+        return Err(Error::from(Refusal::new(
             "queue.window_busy",
             format!("У окна {window} уже есть талон: завершите его или отметьте неявку."),
         )));
@@ -1289,7 +1286,7 @@ pub async fn call_next(db: &Db, actor: &Actor, office: &str, c: CallNext) -> Res
         let to = TicketStatus::parse(&t.status)
             .unwrap_or(TicketStatus::Done)
             .call()
-            .map_err(refusal)?;
+            .map_err(Error::from)?;
         if store::move_ticket(
             &mut tx,
             &t.id,
@@ -1311,7 +1308,7 @@ pub async fn call_next(db: &Db, actor: &Actor, office: &str, c: CallNext) -> Res
         }
     }
     let Some(t) = called else {
-        return Err(refusal(Refusal::new(
+        return Err(Error::from(Refusal::new(
             "queue.empty",
             "Очередь пуста: ожидающих талонов нет.",
         )));
@@ -1363,7 +1360,7 @@ pub async fn ticket_action(
         TicketAction::Finish => (from.finish(), "finished_at", "done"),
         TicketAction::NoShow => (from.no_show(), "finished_at", "no_show"),
     };
-    let to = to.map_err(refusal)?;
+    let to = to.map_err(Error::from)?;
     if !store::move_ticket(
         &mut tx,
         &t.id,
@@ -1375,7 +1372,7 @@ pub async fn ticket_action(
     )
     .await?
     {
-        return Err(refusal(Refusal::new(
+        return Err(Error::from(Refusal::new(
             "ticket.changed",
             "Талон только что изменил другой оператор: обновите страницу.",
         )));

@@ -2,31 +2,10 @@
 //! [`Refusal`] value), who may apply, attachment kinds, and decision dates on the production
 //! calendar.
 
-use okno_kernel::error::Problem;
 use okno_rules::calendar::ProductionCalendar;
 use serde::{Deserialize, Serialize};
 
-/// A refused transition or rule: a stable code and a Russian sentence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl Refusal {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Refusal {
-        Refusal {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<Refusal> for Problem {
-    fn from(r: Refusal) -> Problem {
-        Problem::conflict(r.code, r.message)
-    }
-}
+pub use okno_kernel::error::Refusal;
 
 /// Where an application stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

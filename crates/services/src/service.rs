@@ -42,10 +42,6 @@ fn calendar() -> &'static ProductionCalendar {
     ProductionCalendar::shared()
 }
 
-fn refusal(r: model::Refusal) -> Error {
-    Problem::from(r).into()
-}
-
 fn not_found_app() -> Error {
     Problem::not_found("Заявление не найдено.").into()
 }
@@ -781,10 +777,11 @@ fn editable(status: Status) -> Result<()> {
     if matches!(status, Status::Draft | Status::NeedsInfo) {
         Ok(())
     } else {
-        Err(refusal(model::Refusal::new(
+        Err(model::Refusal::new(
             "application.not_editable",
             format!("Заявление в статусе «{}» изменить нельзя.", status.title()),
-        )))
+        )
+        .into())
     }
 }
 
@@ -985,7 +982,7 @@ pub async fn transition(
         .await?
         .ok_or_else(not_found_app)?;
     let from = status_of(&a)?;
-    let to = t.apply(from).map_err(refusal)?;
+    let to = t.apply(from).map_err(Error::from)?;
     let expected = a.status.clone();
     let today = model::local_date(&s.time_zone, now);
     let mut fee_due = false;
