@@ -3,7 +3,9 @@
 # (POST /api/v1/appeals: checks, the per-year number, the appeal and its first event, the audit
 # record, the outbox event and the person's notification, in one transaction), and of the public
 # figures per body (JSON and the Russian page, computed over every appeal that reached a body)
-# after 2 000 appeals were filed and routed — against the /healthz baseline of the same run.
+# after 2 000 appeals were filed and routed: as served (from the node's cache, the default
+# --figures-cache-seconds) and computed for every request (a second node on the same database
+# with --figures-cache-seconds 0) — against the /healthz baseline of the same run.
 # People are seeded straight into the database (registration is rate-limited).
 # Usage: bench/appeals.sh [seconds, default 5]. Needs wrk and python3.
 set -euo pipefail
@@ -15,7 +17,10 @@ BIN=target/release/okno
 command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
 [ -x "$BIN" ] || cargo build --release -p okno
 WORK=$(mktemp -d)
-cleanup() { [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() {
+  for p in ${PID:-} ${PID2:-}; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 port=18934
 "$BIN" serve --demo --listen 127.0.0.1:$port --data-dir "$WORK/data" --log warn >"$WORK/out" 2>"$WORK/err" &
@@ -48,6 +53,11 @@ for k in range(routed):
              "category": random.choice(subs), "text": f"Обращение для нагрузки № {k}.", "municipality": random.choice(places)})
     call(f"/api/v1/moderation/appeals/{a['id']}", moderator, {"verdict": "accept"})
 PY
+# The second node computes the figures for every request: the cost the cache saves.
+port2=$((port + 1))
+"$BIN" serve --listen 127.0.0.1:$port2 --data-dir "$WORK/data" --no-workers --figures-cache-seconds 0 --log warn >"$WORK/out2" 2>"$WORK/err2" &
+PID2=$!
+for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port2/readyz" >/dev/null && break; sleep 0.05; done
 rps() { awk '/Requests\/sec/ {print $2}'; }
 p99() { awk '/ 99%/ {print $2}'; }
 non2xx() { awk '/Non-2xx/ {print $5}' | grep . || echo 0; }
@@ -58,11 +68,14 @@ health=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port/h
 filing=$(OKNO_BENCH_FILE="$WORK/people.txt" OKNO_BENCH_JSON="$BODY" wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s bench/appeals.lua "http://127.0.0.1:$port/")
 figures=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port/api/v1/public/figures")
 page=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port/appeals/figures")
+uncached=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port2/api/v1/public/figures")
+uncached_page=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port2/appeals/figures")
 h=$(echo "$health" | rps)
 echo "| run | req/s | p99 | requests | non-2xx | /healthz ratio |"
 echo "|---|---|---|---|---|---|"
 printf '| /healthz | %s | %s | %s | 0 | 1 |\n' "$h" "$(echo "$health" | p99)" "$(echo "$health" | total)"
-for r in "filing an appeal:filing" "figures per body (JSON):figures" "figures page (HTML):page"; do
+for r in "filing an appeal:filing" "figures per body (JSON, cached):figures" "figures page (HTML, cached):page" \
+  "figures per body (JSON, computed per request):uncached" "figures page (HTML, computed per request):uncached_page"; do
   label=${r%%:*}; var=${r##*:}; out=${!var}
   x=$(echo "$out" | rps)
   printf '| %s | %s | %s | %s | %s | %.3f |\n' "$label" "$x" "$(echo "$out" | p99)" "$(echo "$out" | total)" "$(echo "$out" | non2xx)" "$(echo "$x $h" | awk '{print $1/$2}')"

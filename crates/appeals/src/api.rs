@@ -393,15 +393,22 @@ async fn reports(
 /// Figures per body: received, answered in time, overdue share, median answer time, mean rating.
 #[utoipa::path(get, path = "/api/v1/public/figures", tag = "appeals",
     responses((status = 200, body = Vec<Figures>)))]
-async fn figures(State(p): State<Platform>) -> Result<Json<Vec<Figures>>> {
-    Ok(Json(service::figures(&p.db).await?))
+async fn figures(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+) -> Result<Json<Vec<Figures>>> {
+    let c = settings.figures.get(&p.db).await?;
+    Ok(Json(c.figures.as_ref().clone()))
 }
 
 /// The figures as CSV.
 #[utoipa::path(get, path = "/api/v1/public/figures.csv", tag = "appeals",
     responses((status = 200, description = "text/csv")))]
-async fn figures_csv(State(p): State<Platform>) -> Result<Response> {
-    let rows = service::figures(&p.db).await?;
+async fn figures_csv(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+) -> Result<Response> {
+    let rows = settings.figures.get(&p.db).await?.figures;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

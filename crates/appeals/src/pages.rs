@@ -775,6 +775,8 @@ struct FiguresPage {
     chrome: Chrome,
     /// Each body's figures with the overdue share, the median and the mean rating as text.
     rows: Vec<(Figures, String, String, String, String)>,
+    /// When they were computed, Moscow time («02.12.2026 18:40»).
+    computed: String,
 }
 
 fn percent(v: &f64) -> String {
@@ -786,12 +788,28 @@ fn decimal(v: &Option<f64>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-async fn figures(State(p): State<Platform>, chrome: Chrome) -> Result<Response, PageError> {
+async fn figures(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    chrome: Chrome,
+) -> Result<Response, PageError> {
+    let c = settings.figures.get(&p.db).await?;
+    let computed = jiff::Timestamp::from_millisecond(c.at_ms)
+        .map(|t| {
+            t.to_zoned(
+                jiff::tz::TimeZone::get(service::DEFAULT_ZONE).unwrap_or(jiff::tz::TimeZone::UTC),
+            )
+            .strftime("%d.%m.%Y %H:%M")
+            .to_string()
+        })
+        .unwrap_or_default();
     Ok(render(&FiguresPage {
         chrome,
-        rows: service::figures(&p.db)
-            .await?
-            .into_iter()
+        computed,
+        rows: c
+            .figures
+            .iter()
+            .cloned()
             .map(|f| {
                 let (a, b, c, d) = (
                     percent(&f.overdue_share),

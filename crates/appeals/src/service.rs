@@ -32,6 +32,8 @@ pub struct Settings {
     pub terms: Terms,
     /// How often the deadline worker looks at running terms.
     pub worker_poll: std::time::Duration,
+    /// The public figures of this node (`--figures-cache-seconds`).
+    pub figures: FiguresCache,
 }
 
 impl Settings {
@@ -1829,6 +1831,53 @@ pub struct Figures {
 
 fn mean(sum: i64, n: i64) -> Option<f64> {
     (n > 0).then(|| (sum as f64 / n as f64 * 100.0).round() / 100.0)
+}
+
+/// The public figures as this node last computed them: they read every appeal that reached a
+/// body, so under load they are computed at most once per `ttl` and served from memory in between
+/// (one request computes; those arriving meanwhile wait for it). A zero `ttl` computes them for
+/// every request.
+#[derive(Debug, Clone)]
+pub struct FiguresCache {
+    ttl: std::time::Duration,
+    slot: std::sync::Arc<tokio::sync::Mutex<Option<Computed>>>,
+}
+
+/// Figures and when they were computed.
+#[derive(Debug, Clone)]
+pub struct Computed {
+    pub figures: std::sync::Arc<Vec<Figures>>,
+    /// UTC milliseconds.
+    pub at_ms: i64,
+    at: std::time::Instant,
+}
+
+impl FiguresCache {
+    pub fn new(ttl: std::time::Duration) -> FiguresCache {
+        FiguresCache {
+            ttl,
+            slot: Default::default(),
+        }
+    }
+
+    /// The figures, computed now or at most `ttl` ago.
+    pub async fn get(&self, db: &Db) -> Result<Computed> {
+        let fresh = |figures: Vec<Figures>| Computed {
+            figures: std::sync::Arc::new(figures),
+            at_ms: now_ms(),
+            at: std::time::Instant::now(),
+        };
+        if self.ttl.is_zero() {
+            return Ok(fresh(figures(db).await?));
+        }
+        let mut slot = self.slot.lock().await;
+        if let Some(c) = slot.as_ref().filter(|c| c.at.elapsed() < self.ttl) {
+            return Ok(c.clone());
+        }
+        let c = fresh(figures(db).await?);
+        *slot = Some(c.clone());
+        Ok(c)
+    }
 }
 
 pub async fn figures(db: &Db) -> Result<Vec<Figures>> {

@@ -696,6 +696,9 @@ fn appeals_settings(s: &Settings, tls: bool) -> anyhow::Result<okno_appeals::Set
         worker_poll: Duration::from_millis(s.worker_poll_ms.unwrap_or(500).max(10))
             .max(Duration::from_millis(50))
             .min(Duration::from_secs(60)),
+        figures: okno_appeals::service::FiguresCache::new(Duration::from_secs(
+            s.figures_cache_seconds.unwrap_or(60).min(86_400),
+        )),
     })
 }
 

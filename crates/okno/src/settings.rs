@@ -231,6 +231,11 @@ pub struct Settings {
     #[arg(long, env = "OKNO_APPEAL_TERMS", value_name = "KIND=TERM,…")]
     pub appeal_terms: Option<String>,
 
+    /// How long a node serves the public figures of appeals (/appeals/figures and its JSON and CSV)
+    /// from memory before computing them again; 0 computes them for every request [default: 60]
+    #[arg(long, env = "OKNO_FIGURES_CACHE_SECONDS", value_name = "SECONDS")]
+    pub figures_cache_seconds: Option<u64>,
+
     /// Run no background workers on this node (another node runs them)
     #[arg(long, env = "OKNO_NO_WORKERS", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub no_workers: Option<bool>,

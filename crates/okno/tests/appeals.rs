@@ -453,6 +453,28 @@ async fn a_problem_report_goes_from_filing_to_the_supervisor_after_a_low_rating(
             csv.starts_with('\u{feff}') && csv.contains("Управа Центрального округа"),
             "{csv}"
         );
+
+        // The figures are served from memory for a minute (the default --figures-cache-seconds):
+        // a change in between shows at the next computation, not at once; the page says when.
+        tamper(
+            &app,
+            "UPDATE appeals SET rating = 5 WHERE body_code = 'adm-tula' AND rating IS NOT NULL",
+        )
+        .await
+        .unwrap();
+        let again: Vec<Value> = app
+            .get("/api/v1/public/figures")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let city_again = again.iter().find(|f| f["body_code"] == "adm-tula").unwrap();
+        assert_eq!(city_again["mean_rating"], 3.0, "{city_again}");
+        let page = app.get("/appeals/figures").await.text().await.unwrap();
+        assert!(
+            page.contains("id=\"figures-computed\">Данные на "),
+            "{page}"
+        );
     }
 }
 

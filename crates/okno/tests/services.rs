@@ -19,7 +19,10 @@ async fn start(engine: Engine) -> TestApp {
         engine,
         Options {
             demo: true,
-            args: vec!["--worker-poll-ms".into(), "50".into()],
+            // The figures test waits for a rating to reach the public figures: computed per request.
+            args: ["--worker-poll-ms", "50", "--figures-cache-seconds", "0"]
+                .map(String::from)
+                .to_vec(),
         },
     )
     .await
@@ -1612,6 +1615,8 @@ async fn an_official_issues_a_result_made_elsewhere_which_the_platform_signs_and
             let mut args = vec![
                 "--worker-poll-ms".to_string(),
                 "50".into(),
+                "--figures-cache-seconds".into(),
+                "0".into(),
                 "--document-signing-key".into(),
                 new_seed.into(),
             ];
