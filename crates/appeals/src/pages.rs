@@ -39,6 +39,10 @@ pub fn routes() -> Router<Platform> {
         .route("/moderation/{id}", post(moderate))
         .route("/body", get(desk))
         .route("/body/appeals/{id}", get(desk_one))
+        .route(
+            "/body/appeals/{id}/answer-files",
+            post(desk_answer).layer(axum::extract::DefaultBodyLimit::max(FILES_FORM_LIMIT)),
+        )
         .route("/body/appeals/{id}/{action}", post(desk_act))
 }
 
@@ -573,6 +577,8 @@ async fn desk(
 #[derive(Template)]
 #[template(path = "appeals_body.html")]
 struct BodyPage {
+    /// The answer's text as typed, when the page comes back with an error.
+    answer_text: String,
     chrome: Chrome,
     a: AppealView,
     due: Option<String>,
@@ -591,10 +597,12 @@ async fn body_render(
     id: &str,
     notice: Option<String>,
     problem: Option<Problem>,
+    answer_text: String,
 ) -> Result<Response, PageError> {
     let a = service::get(p, actor, id).await?;
     let r = render(&BodyPage {
         chrome,
+        answer_text,
         due: date(&a.due_date),
         bodies: service::bodies(&p.db).await?,
         notice,
@@ -621,7 +629,7 @@ async fn desk_one(
             Permission::AppealsAnswer.name(),
         )));
     }
-    body_render(&p, &actor, chrome, &id, None, None).await
+    body_render(&p, &actor, chrome, &id, None, None, String::new()).await
 }
 
 #[derive(Deserialize, Default)]
@@ -629,11 +637,93 @@ struct BodyForm {
     #[serde(default)]
     text: String,
     #[serde(default)]
-    kind: String,
-    #[serde(default)]
     body: String,
     #[serde(default)]
     days: Option<u32>,
+}
+
+/// The official's answer form: the text, interim or final, and up to five files, sent as one
+/// multipart form (no JavaScript needed) and written in one transaction with the answer. A refused
+/// file refuses the whole answer, and the typed text comes back.
+async fn desk_answer(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    if let Some(r) = signed_in(&actor, "/admin/login") {
+        return Ok(r);
+    }
+    let mut text = String::new();
+    let mut kind = String::new();
+    let mut uploads = Vec::new();
+    let unreadable = || {
+        Problem::new(400, "request.unreadable", "Не удалось прочитать форму")
+            .with_detail("Форма пришла не целиком. Отправьте ответ ещё раз.")
+    };
+    let refused = loop {
+        let mut field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break None,
+            Err(_) => break Some(unreadable()),
+        };
+        match field.name() {
+            Some("text") => text = field.text().await.unwrap_or_default(),
+            Some("kind") => kind = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or_default().to_string();
+                if name.is_empty() {
+                    continue; // the empty file input of a form sent without a choice
+                }
+                if uploads.len() == FILES_PER_FORM {
+                    break Some(
+                        Problem::new(400, "attachment.too_many", "Слишком много файлов")
+                            .with_detail(format!("К ответу — не больше {FILES_PER_FORM} файлов.")),
+                    );
+                }
+                match read_field(&mut field).await {
+                    Ok(bytes) => uploads.push(service::Upload {
+                        file_name: name,
+                        bytes,
+                    }),
+                    Err(mut pr) => {
+                        pr.detail = format!("Файл «{name}»: {}", pr.detail);
+                        break Some(pr);
+                    }
+                }
+            }
+            _ => {}
+        }
+    };
+    let done = match refused {
+        Some(pr) => Err(Error::from(pr)),
+        None => {
+            service::answer_with_files(
+                &p,
+                Some(&settings.files()),
+                &actor,
+                &id,
+                service::Answer {
+                    is_final: kind != "interim",
+                    text: text.clone(),
+                },
+                uploads,
+            )
+            .await
+        }
+    };
+    match done {
+        Ok(a) => {
+            let n = format!("Готово: статус «{}».", a.status_title);
+            body_render(&p, &actor, chrome, &id, Some(n), None, String::new()).await
+        }
+        Err(Error::Problem(pr)) => {
+            body_render(&p, &actor, chrome, &id, None, Some(*pr), text).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn desk_act(
@@ -649,18 +739,6 @@ async fn desk_act(
     }
     let done = match action.as_str() {
         "take" => service::take(&p, &actor, &id).await,
-        "answer" => {
-            service::answer(
-                &p,
-                &actor,
-                &id,
-                service::Answer {
-                    is_final: f.kind != "interim",
-                    text: f.text,
-                },
-            )
-            .await
-        }
         "forward" => {
             service::forward(
                 &p,
@@ -701,9 +779,11 @@ async fn desk_act(
                 // Forwarded away: the appeal is no longer this desk's.
                 return Ok(Redirect::to("/body").into_response());
             }
-            body_render(&p, &actor, chrome, &id, Some(n), None).await
+            body_render(&p, &actor, chrome, &id, Some(n), None, String::new()).await
         }
-        Err(Error::Problem(pr)) => body_render(&p, &actor, chrome, &id, None, Some(*pr)).await,
+        Err(Error::Problem(pr)) => {
+            body_render(&p, &actor, chrome, &id, None, Some(*pr), String::new()).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -1262,10 +1262,57 @@ pub struct Answer {
 
 /// The body answers: an interim answer, or the final one (which the author then rates).
 pub async fn answer(p: &Platform, actor: &Actor, id: &str, ans: Answer) -> Result<AppealView> {
+    answer_with_files(p, None, actor, id, ans, Vec::new()).await
+}
+
+/// A file as it came in a form: the name the person's computer gave it, and its bytes.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// An answer with its files, in one transaction: every file is checked (PDF, JPG or PNG up to
+/// 5 MB, told by content) before anything is written, so a refused file leaves no answer sent
+/// without it, and the author is told of the answer once, with its files.
+pub async fn answer_with_files(
+    p: &Platform,
+    files: Option<&Files>,
+    actor: &Actor,
+    id: &str,
+    ans: Answer,
+    uploads: Vec<Upload>,
+) -> Result<AppealView> {
     let a = load(&p.db, id).await?;
     require_official(&p.db, actor, &a).await?;
     let text = clean_text("text", &ans.text, true)?.unwrap_or_default();
+    let mut checked = Vec::with_capacity(uploads.len());
+    for u in &uploads {
+        let kind = files::check_file(&u.bytes).map_err(|mut pr| {
+            pr.detail = format!("Файл «{}»: {}", clean_file_name(&u.file_name), pr.detail);
+            Error::from(pr)
+        })?;
+        checked.push(kind);
+    }
+    let message_id = new_id();
     let now = now_ms();
+    let mut rows = Vec::with_capacity(uploads.len());
+    if !uploads.is_empty() {
+        let files = files.ok_or_else(|| Error::internal("answer files without a file store"))?;
+        for (u, kind) in uploads.iter().zip(checked) {
+            let sha = files.put(&u.bytes).await?;
+            rows.push(file_row(
+                &a.id,
+                Some(&message_id),
+                actor,
+                &u.file_name,
+                kind.mime(),
+                u.bytes.len(),
+                sha,
+                now,
+            ));
+        }
+    }
     let mut tx = p.db.begin().await?;
     let mut a = store::appeal(&mut tx, id).await?.ok_or_else(not_found)?;
     let from = status_of(&a)?;
@@ -1282,7 +1329,6 @@ pub async fn answer(p: &Platform, actor: &Actor, id: &str, ans: Answer) -> Resul
             .map_or(DEFAULT_ZONE.to_string(), |b| b.time_zone),
         None => DEFAULT_ZONE.to_string(),
     };
-    let message_id = new_id();
     store::insert_message(
         &mut tx,
         &store::MessageRow {
@@ -1296,6 +1342,9 @@ pub async fn answer(p: &Platform, actor: &Actor, id: &str, ans: Answer) -> Resul
         },
     )
     .await?;
+    for row in &rows {
+        insert_file_audited(&mut tx, actor, row).await?;
+    }
     a.status = to.as_str().into();
     if ans.is_final {
         a.answered_at = Some(now);
@@ -1585,42 +1634,20 @@ pub async fn attach(
         .into());
     }
     let kind = files::check_file(bytes)?;
-    let name: String = file_name
-        .chars()
-        .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
-        .take(200)
-        .collect();
-    let name = if name.trim().is_empty() {
-        "файл".to_string()
-    } else {
-        name
-    };
     let sha = files.put(bytes).await?;
     let now = now_ms();
-    let row = store::FileRow {
-        id: new_id(),
-        appeal_id: a.id.clone(),
-        message_id: message.map(str::to_string),
-        file_name: name,
-        content_type: kind.mime().into(),
-        size_bytes: bytes.len() as i64,
-        sha256: sha,
-        uploaded_by: actor.id.clone().unwrap_or_default(),
-        created_at: now,
-    };
+    let row = file_row(
+        &a.id,
+        message,
+        actor,
+        file_name,
+        kind.mime(),
+        bytes.len(),
+        sha,
+        now,
+    );
     let mut tx = p.db.begin().await?;
-    store::insert_file(&mut tx, &row).await?;
-    audit::append(
-        &mut tx,
-        audit::Entry {
-            actor,
-            action: "appeals.file.added",
-            subject_type: "appeal",
-            subject_id: &a.id,
-            details: serde_json::json!({ "file": row.id, "sha256": row.sha256, "size": row.size_bytes, "message": row.message_id }),
-        },
-    )
-    .await?;
+    insert_file_audited(&mut tx, actor, &row).await?;
     tx.commit().await?;
     Ok(FileView {
         id: row.id,
@@ -1631,6 +1658,62 @@ pub async fn attach(
         sha256: row.sha256,
         created_at: rfc3339(now),
     })
+}
+
+/// A file name as it may be stored and shown: no control characters or path separators, at most
+/// 200 characters, «файл» when nothing is left.
+fn clean_file_name(name: &str) -> String {
+    let name: String = name
+        .chars()
+        .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+        .take(200)
+        .collect();
+    if name.trim().is_empty() {
+        "файл".to_string()
+    } else {
+        name
+    }
+}
+
+/// The register row of a stored file.
+#[allow(clippy::too_many_arguments)]
+fn file_row(
+    appeal: &str,
+    message: Option<&str>,
+    actor: &Actor,
+    file_name: &str,
+    mime: &str,
+    size: usize,
+    sha256: String,
+    now: i64,
+) -> store::FileRow {
+    store::FileRow {
+        id: new_id(),
+        appeal_id: appeal.to_string(),
+        message_id: message.map(str::to_string),
+        file_name: clean_file_name(file_name),
+        content_type: mime.into(),
+        size_bytes: size as i64,
+        sha256,
+        uploaded_by: actor.id.clone().unwrap_or_default(),
+        created_at: now,
+    }
+}
+
+async fn insert_file_audited(tx: &mut Tx, actor: &Actor, row: &store::FileRow) -> Result<()> {
+    store::insert_file(tx, row).await?;
+    audit::append(
+        tx,
+        audit::Entry {
+            actor,
+            action: "appeals.file.added",
+            subject_type: "appeal",
+            subject_id: &row.appeal_id,
+            details: serde_json::json!({ "file": row.id, "sha256": row.sha256, "size": row.size_bytes, "message": row.message_id }),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// A file of an appeal, for whoever may see the appeal.

@@ -268,14 +268,74 @@ async fn a_problem_report_goes_from_filing_to_the_supervisor_after_a_low_rating(
         .await;
         assert_eq!(s, 200, "{a}");
         assert_eq!(a["status"], "in_work");
-        let (s, a) = post(
+
+        // The desk page's answer form sends the text and its files as one multipart form, without
+        // JavaScript: a refused file refuses the whole answer and keeps the typed text.
+        let html = app
+            .client
+            .get(app.url(&format!("/body/appeals/{id}")))
+            .bearer_auth(&central)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mark = format!("/body/appeals/{id}/answer-files?csrf_token=");
+        let at = html.find(&mark).expect("the answer form") + mark.len();
+        let action = format!("{mark}{}", &html[at..at + 32]);
+        let answer_form = |file: (&str, &[u8])| {
+            let b = "okno-boundary-answer";
+            let mut body = format!(
+                "--{b}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\ninterim\r\n\
+                 --{b}\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nЗаявка передана подрядчику, акт осмотра приложен.\r\n\
+                 --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+                file.0
+            )
+            .into_bytes();
+            body.extend_from_slice(file.1);
+            body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+            app.client
+                .post(app.url(&action))
+                .bearer_auth(&central)
+                .header("content-type", format!("multipart/form-data; boundary={b}"))
+                .body(body)
+                .send()
+        };
+        let r = answer_form(("akt.txt", b"not a document")).await.unwrap();
+        assert_eq!(r.status(), 415);
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains("Файл «akt.txt»") && page.contains("акт осмотра приложен"),
+            "{page}"
+        );
+        let messages = query_text(
             &app,
-            &format!("/api/v1/body/appeals/{id}/answers"),
-            &central,
-            json!({"final": false, "text": "Заявка передана подрядчику."}),
+            &format!("SELECT CAST(COUNT(*) AS TEXT) FROM appeal_messages WHERE appeal_id = '{id}'"),
         )
-        .await;
-        assert_eq!(s, 201, "{a}");
+        .await
+        .unwrap();
+        assert_eq!(messages, "0", "no answer went out without its file");
+        let r = answer_form(("akt.pdf", b"%PDF-1.7\n% akt\n%%EOF\n"))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("Готово"));
+        let (_, a) = get(&app, &format!("/api/v1/appeals/{id}"), &anna).await;
+        let interim = a["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["kind"] == "interim")
+            .expect("the interim answer");
+        let with_it: Vec<&Value> = a["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["message_id"] == interim["id"])
+            .collect();
+        assert_eq!(with_it.len(), 1, "{a}");
+        assert_eq!(with_it[0]["file_name"], "akt.pdf");
         assert_eq!(a["status"], "in_work");
         // Rating before the final answer is refused.
         refused(

@@ -235,6 +235,15 @@ async fn a_reported_pothole_is_answered_and_a_rating_of_two_reopens_it_at_the_su
         .send_keys("Яма будет заделана до конца недели.")
         .await
         .unwrap();
+    // A document goes with the answer, through the plain file input of the same form.
+    let act = dir.path().join("akt-osmotra.pdf");
+    std::fs::write(&act, b"%PDF-1.7\n% akt osmotra\n%%EOF\n").unwrap();
+    c.find(Locator::Id("answer-files"))
+        .await
+        .unwrap()
+        .send_keys(act.to_str().unwrap())
+        .await
+        .unwrap();
     c.find(Locator::Css("#answer-form button[type=submit]"))
         .await
         .unwrap()
@@ -244,6 +253,15 @@ async fn a_reported_pothole_is_answered_and_a_rating_of_two_reopens_it_at_the_su
     assert!(wait_text(&c, "body-notice", "Ответ дан")
         .await
         .contains("Ответ дан"));
+    assert_eq!(
+        query_text(
+            &app,
+            &format!("SELECT file_name FROM appeal_files WHERE appeal_id = '{id}' AND message_id IS NOT NULL")
+        )
+        .await
+        .unwrap(),
+        "akt-osmotra.pdf"
+    );
 
     // The person rates it 2: re-opened at the supervising body, the city administration.
     as_person(c.clone()).await;
