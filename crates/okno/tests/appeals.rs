@@ -8,7 +8,6 @@
 
 use okno_testkit::{engines, query_text, tamper, Engine, Options, TestApp};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 
@@ -25,45 +24,14 @@ async fn start(engine: Engine) -> TestApp {
     .unwrap()
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-/// A person with a live session; gives the bearer secret.
+/// A person at «стандартная» with a live session.
 async fn person(app: &TestApp, id: &str, name: &str) -> String {
-    let now = now_ms();
-    let secret = format!("test-session-{id}-{now}");
-    let hash: String = Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    tamper(app, &format!(
-        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
-         VALUES ('{id}', 'person', 'active', 'standard', '{name}', '!', {now}, 'citizen', {now});
-         INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
-         VALUES ('{hash}', 'account', '{id}', {now}, {now}, 3600000, {});",
-        now + 3_600_000
-    ))
-    .await
-    .unwrap();
-    secret
+    app.person(id, name, "standard").await
 }
 
 /// A staff API token with `role`; gives its secret and id.
 async fn staff(app: &TestApp, name: &str, role: &str) -> (String, String) {
-    let (code, out, err) = app.okno(&["admin", "token", "create", "--name", name, "--role", role]);
-    assert_eq!(code, 0, "{out}{err}");
-    let secret = out.lines().last().unwrap().trim().to_string();
-    let id = query_text(
-        app,
-        &format!("SELECT id FROM api_tokens WHERE name = '{name}'"),
-    )
-    .await
-    .unwrap();
-    (secret, id)
+    app.staff_token(name, role).await
 }
 
 /// An official of `body`.
@@ -88,17 +56,7 @@ async fn send(
     bearer: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut r = app
-        .client
-        .request(method, app.url(path))
-        .bearer_auth(bearer);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    app.call(method, path, Some(bearer), body.as_ref()).await
 }
 
 async fn post(app: &TestApp, path: &str, bearer: &str, body: Value) -> (u16, Value) {

@@ -65,21 +65,7 @@ async fn send(
     bearer: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut r = app.client.request(method, app.url(path));
-    if let Some(b) = bearer {
-        // An operator's credentials are the token and the desk's device credential (`operator()`).
-        match b.split_once(' ') {
-            Some((token, device)) => r = r.bearer_auth(token).header("x-okno-device", device),
-            None => r = r.bearer_auth(b),
-        }
-    }
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    app.call(method, path, bearer, body.as_ref()).await
 }
 
 async fn post(app: &TestApp, path: &str, bearer: Option<&str>, body: Value) -> (u16, Value) {

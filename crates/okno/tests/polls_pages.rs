@@ -11,7 +11,6 @@
 
 use okno_testkit::{engines, tamper, Engine, Options, TestApp};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 
@@ -33,26 +32,6 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64
-}
-
-/// A person at `level` with a live session; gives the bearer secret.
-async fn person(app: &TestApp, id: &str, name: &str, level: &str) -> String {
-    let now = now_ms();
-    let secret = format!("test-session-{id}-{now}");
-    let hash: String = Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    tamper(app, &format!(
-        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
-         VALUES ('{id}', 'person', 'active', '{level}', '{name}', '!', {now}, 'citizen', {now});
-         INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
-         VALUES ('{hash}', 'account', '{id}', {now}, {now}, 3600000, {});",
-        now + 3_600_000
-    ))
-    .await
-    .unwrap();
-    secret
 }
 
 /// A `datetime-local` value `hours` from now, on Moscow's wall clock (UTC+3 all year).
@@ -165,7 +144,7 @@ async fn a_poll_created_on_the_page_takes_one_vote_per_confirmed_person_and_show
         let new = "/admin/polls/new";
 
         // The form is for administrators only.
-        let std = person(&app, "std", "Стандартный", "standard").await;
+        let std = app.person("std", "Стандартный", "standard").await;
         assert_eq!(open(&app, new, Some(&std)).await.status, 403);
         let p = open(&app, new, None).await;
         assert_eq!((p.status, p.location.as_str()), (303, "/admin/login"));
@@ -266,7 +245,7 @@ async fn a_poll_created_on_the_page_takes_one_vote_per_confirmed_person_and_show
         refused(&p, 403, "подтверждённой учётной записи");
 
         // A confirmed account votes; answers that do not fit are marked first.
-        let voter = person(&app, "voter", "Избиратель", "confirmed").await;
+        let voter = app.person("voter", "Избиратель", "confirmed").await;
         let mut bad = ballot.clone();
         bad[3] = (c.as_str(), "11");
         let p = submit(&app, &path, Some(&voter), &bad).await;
@@ -395,7 +374,7 @@ async fn a_regional_poll_asks_for_a_municipality_and_shows_live_results_while_it
         // The voter names a municipality of the region.
         let path = format!("/polls/{id}");
         let q = format!("q.{}", question_ids(&app, &id).await[0]);
-        let voter = person(&app, "voter", "Избиратель", "confirmed").await;
+        let voter = app.person("voter", "Избиратель", "confirmed").await;
         let page = open(&app, &path, Some(&voter)).await;
         assert!(
             page.has("name=\"municipality\"") && page.has("город Тула"),

@@ -29,47 +29,9 @@ async fn start(engine: Engine) -> TestApp {
     .unwrap()
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-/// A person with a live session at `level`; gives the bearer secret.
-async fn person(app: &TestApp, id: &str, name: &str, level: &str) -> String {
-    let now = now_ms();
-    let secret = format!("test-session-{id}-{now}");
-    let hash: String = Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    tamper(app, &format!(
-        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
-         VALUES ('{id}', 'person', 'active', '{level}', '{name}', '!', {now}, 'citizen', {now});
-         INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
-         VALUES ('{hash}', 'account', '{id}', {now}, {now}, 3600000, {});",
-        now + 3_600_000
-    ))
-    .await
-    .unwrap();
-    secret
-}
-
 /// An official's API token (issued on the server) and its id.
 async fn official(app: &TestApp, name: &str) -> (String, String) {
-    let (code, out, err) = app.okno(&[
-        "admin", "token", "create", "--name", name, "--role", "official",
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
-    let secret = out.lines().last().unwrap().trim().to_string();
-    let id = query_text(
-        app,
-        &format!("SELECT id FROM api_tokens WHERE name = '{name}'"),
-    )
-    .await
-    .unwrap();
-    (secret, id)
+    app.staff_token(name, "official").await
 }
 
 async fn send(
@@ -79,17 +41,7 @@ async fn send(
     bearer: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut r = app
-        .client
-        .request(method, app.url(path))
-        .bearer_auth(bearer);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    app.call(method, path, Some(bearer), body.as_ref()).await
 }
 
 async fn post(app: &TestApp, path: &str, bearer: &str, body: Value) -> (u16, Value) {
@@ -215,7 +167,7 @@ async fn the_catalogue_offers_forms_of_at_least_ten_services_across_five_agencie
 async fn a_person_saves_a_draft_attaches_a_scan_and_submits_for_a_number_and_decision_date() {
     for engine in engines("services submission").await {
         let app = start(engine).await;
-        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let anna = app.person("anna", "Анна Смирнова", "standard").await;
         let (s, a) = post(
             &app,
             "/api/v1/applications",
@@ -391,7 +343,7 @@ async fn a_person_saves_a_draft_attaches_a_scan_and_submits_for_a_number_and_dec
         .await;
 
         // Someone else sees nothing of it.
-        let boris = person(&app, "boris", "Борис", "confirmed").await;
+        let boris = app.person("boris", "Борис", "confirmed").await;
         let r = get(&app, &format!("/api/v1/applications/{id}"), &boris).await;
         refused(&r, 404, "not_found");
         let (_, mine) = get(&app, "/api/v1/applications", &boris).await;
@@ -420,7 +372,7 @@ async fn a_person_saves_a_draft_attaches_a_scan_and_submits_for_a_number_and_dec
 async fn a_service_needing_a_higher_level_is_refused_before_a_draft_is_made() {
     for engine in engines("services level").await {
         let app = start(engine).await;
-        let p = person(&app, "petr", "Пётр", "standard").await;
+        let p = app.person("petr", "Пётр", "standard").await;
         let r = post(
             &app,
             "/api/v1/applications",
@@ -464,7 +416,7 @@ async fn an_official_asks_for_clarification_the_person_adds_a_document_and_the_o
     for engine in engines("services desk").await {
         let app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
-        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let anna = app.person("anna", "Анна Смирнова", "standard").await;
         let (_, a) = post(
             &app,
             "/api/v1/applications",
@@ -767,7 +719,7 @@ async fn a_person_withdraws_before_a_decision_and_an_application_keeps_its_form_
     for engine in engines("services versions").await {
         let app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
-        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let anna = app.person("anna", "Анна Смирнова", "standard").await;
         let (_, old) = post(
             &app,
             "/api/v1/applications",
@@ -944,7 +896,7 @@ async fn a_person_withdraws_before_a_decision_and_an_application_keeps_its_form_
 async fn the_draft_form_page_saves_without_javascript_and_shows_conditional_fields_after_saving() {
     for engine in engines("services page").await {
         let app = start(engine).await;
-        let anna = person(&app, "anna", "Анна Смирнова", "confirmed").await;
+        let anna = app.person("anna", "Анна Смирнова", "confirmed").await;
         let (_, a) = post(
             &app,
             "/api/v1/applications",
@@ -1049,7 +1001,9 @@ async fn the_result_is_a_signed_pdf_that_the_public_check_confirms(
             .collect::<String>()
     );
     // Someone else's application: not found, and its result with it.
-    let other = person(app, "stranger-result", "Пётр Посторонний", "confirmed").await;
+    let other = app
+        .person("stranger-result", "Пётр Посторонний", "confirmed")
+        .await;
     refused(
         &get(app, &format!("/api/v1/applications/{id}/result"), &other).await,
         404,
@@ -1151,8 +1105,8 @@ async fn the_applicant_rates_a_decided_service_once_and_the_rating_reaches_the_p
     for engine in engines("services rating").await {
         let app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
-        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
-        let boris = person(&app, "boris", "Борис Лебедев", "standard").await;
+        let anna = app.person("anna", "Анна Смирнова", "standard").await;
+        let boris = app.person("boris", "Борис Лебедев", "standard").await;
         let (_, a) = post(
             &app,
             "/api/v1/applications",
@@ -1315,7 +1269,7 @@ async fn an_administrator_publishes_a_new_form_version_on_the_page_and_a_started
     for engine in engines("services catalogue page").await {
         let app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
-        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let anna = app.person("anna", "Анна Смирнова", "standard").await;
         let (_, draft) = post(
             &app,
             "/api/v1/applications",
@@ -1481,7 +1435,7 @@ async fn an_official_issues_a_result_made_elsewhere_which_the_platform_signs_and
     for engine in engines("services uploaded result").await {
         let mut app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
-        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let anna = app.person("anna", "Анна Смирнова", "standard").await;
         let (_, a) = post(
             &app,
             "/api/v1/applications",
@@ -1662,7 +1616,7 @@ async fn an_official_issues_a_result_made_elsewhere_which_the_platform_signs_and
 async fn the_draft_form_saves_and_attaches_files_without_javascript_as_one_multipart_form() {
     for engine in engines("services file form").await {
         let app = start(engine).await;
-        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let anna = app.person("anna", "Анна Смирнова", "standard").await;
         let (_, a) = post(
             &app,
             "/api/v1/applications",
@@ -1742,7 +1696,7 @@ async fn the_catalogue_is_grouped_by_category_and_an_administrator_adds_one_and_
     for engine in engines("services categories").await {
         let app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
-        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let anna = app.person("anna", "Анна Смирнова", "standard").await;
         let codes = |list: &Value| -> Vec<String> {
             let mut v: Vec<String> = list
                 .as_array()
@@ -1966,7 +1920,7 @@ async fn an_administrator_adds_a_service_on_a_page_and_it_takes_applications_onc
     for engine in engines("services new service").await {
         let app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
-        let anna = person(&app, "anna", "Анна Смирнова", "standard").await;
+        let anna = app.person("anna", "Анна Смирнова", "standard").await;
         let page = |path: &str, form: Option<Vec<(&'static str, String)>>| {
             let r = match &form {
                 None => app.client.get(app.url(path)),

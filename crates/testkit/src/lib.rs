@@ -365,6 +365,73 @@ impl TestApp {
         }
     }
 
+    /// An API call: the status and the JSON answer (`null` when the body is not JSON). `bearer`
+    /// may carry a desk's device credential after a space («token device»), sent as
+    /// `x-okno-device`.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut r = self.client.request(method, self.url(path));
+        if let Some(b) = bearer {
+            match b.split_once(' ') {
+                Some((token, device)) => r = r.bearer_auth(token).header("x-okno-device", device),
+                None => r = r.bearer_auth(b),
+            }
+        }
+        if let Some(b) = body {
+            r = r.json(b);
+        }
+        let r = r.send().await.expect("the request is sent");
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// A person's account at `level` (`simplified`, `standard`, `confirmed`) with a live web
+    /// session, written straight into the database (registration is rate-limited and needs
+    /// codes); gives the session's bearer secret.
+    pub async fn person(&self, id: &str, name: &str, level: &str) -> String {
+        use sha2::Digest;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis() as i64;
+        let secret = format!("test-session-{id}-{now}");
+        let hash = hex::encode(sha2::Sha256::digest(secret.as_bytes()));
+        tamper(self, &format!(
+            "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
+             VALUES ('{id}', 'person', 'active', '{level}', '{name}', '!', {now}, 'citizen', {now});
+             INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
+             VALUES ('{hash}', 'account', '{id}', {now}, {now}, 3600000, {});",
+            now + 3_600_000
+        ))
+        .await
+        .expect("the person is written");
+        secret
+    }
+
+    /// A staff API token with `role`, issued by the CLI; gives its secret and id.
+    pub async fn staff_token(&self, name: &str, role: &str) -> (String, String) {
+        let (code, out, err) =
+            self.okno(&["admin", "token", "create", "--name", name, "--role", role]);
+        assert_eq!(code, 0, "{out}{err}");
+        let secret = out.lines().last().unwrap_or_default().trim().to_string();
+        let id = query_text(
+            self,
+            &format!("SELECT id FROM api_tokens WHERE name = '{name}'"),
+        )
+        .await
+        .expect("the token is listed");
+        (secret, id)
+    }
+
     /// Runs another `okno` command against this app's database; gives (exit code, stdout, stderr).
     pub fn okno(&self, args: &[&str]) -> (i32, String, String) {
         let mut cmd = Command::new(&self.bin);
