@@ -1286,6 +1286,15 @@ pub async fn answer_with_files(
     let a = load(&p.db, id).await?;
     require_official(&p.db, actor, &a).await?;
     let text = clean_text("text", &ans.text, true)?.unwrap_or_default();
+    // Refused before any file is stored when the appeal is not where an answer can be given (the
+    // transaction checks again on the row it changes).
+    let status = status_of(&a)?;
+    if ans.is_final {
+        status.final_answer()
+    } else {
+        status.interim_answer()
+    }
+    .map_err(Error::from)?;
     let mut checked = Vec::with_capacity(uploads.len());
     for u in &uploads {
         let kind = files::check_file(&u.bytes).map_err(|mut pr| {
