@@ -488,9 +488,7 @@ async fn a_person_registered_at_the_desk_signs_in_with_the_temporary_password_an
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
         assert!(html.contains("Вход по QR-коду"), "{html}");
-        let field = "name=\"csrf_token\" value=\"";
-        let at = html.find(field).unwrap() + field.len();
-        let csrf = html[at..at + 32].to_string();
+        let csrf = okno_testkit::csrf_token(&html);
         let use_link = || {
             app.client
                 .post(app.url(path))
@@ -591,9 +589,7 @@ async fn a_person_takes_a_ticket_at_a_registered_kiosk_without_an_operator() {
         let field = "name=\"service\" value=\"";
         let at = html.find(field).expect("a service to choose") + field.len();
         let service = html[at..at + html[at..].find('"').unwrap()].to_string();
-        let field = "name=\"csrf_token\" value=\"";
-        let at = html.find(field).unwrap() + field.len();
-        let csrf = html[at..at + 32].to_string();
+        let csrf = okno_testkit::csrf_token(&html);
         let take = || {
             app.client
                 .post(app.url("/kiosk/queue"))
@@ -645,9 +641,7 @@ async fn a_person_takes_a_ticket_at_a_registered_kiosk_without_an_operator() {
             html.contains("ждут: <strong id=\"queue-waiting\">2</strong>"),
             "{html}"
         );
-        let field = "name=\"csrf_token\" value=\"";
-        let at = html.find(field).unwrap() + field.len();
-        let token = html[at..at + 32].to_string();
+        let token = okno_testkit::csrf_token(&html);
         let (s, html) = page(
             "/operator/queue/call".into(),
             Some(vec![("csrf_token", token.clone()), ("window", "3".into())]),
@@ -801,9 +795,7 @@ async fn every_desk_act_can_be_done_by_a_representative_with_a_power_of_attorney
             html.contains("Обращается представитель по доверенности"),
             "{html}"
         );
-        let field = "name=\"csrf_token\" value=\"";
-        let at = html.find(field).unwrap() + field.len();
-        let csrf = html[at..at + 32].to_string();
+        let csrf = okno_testkit::csrf_token(&html);
         let confirm = |passport: &'static str| {
             let form = vec![
                 ("csrf_token", csrf.clone()),
@@ -920,9 +912,7 @@ async fn an_office_administrator_manages_its_devices_and_operators_on_the_office
         let (s, _, html) = page(chief.clone(), path.clone(), None).await;
         assert_eq!(s, 200, "{html}");
         assert!(html.contains("Окно администратора"), "{html}");
-        let field = "name=\"csrf_token\" value=\"";
-        let at = html.find(field).unwrap() + field.len();
-        let token = html[at..at + 32].to_string();
+        let token = okno_testkit::csrf_token(&html);
         let form = |pairs: &[(&'static str, &str)]| {
             let mut f = vec![("csrf_token", token.clone())];
             f.extend(pairs.iter().map(|(k, v)| (*k, v.to_string())));
@@ -1106,9 +1096,7 @@ async fn an_operator_files_an_application_for_a_person_present_only_from_a_desk_
             html.contains("Кузнецова") && html.contains("desk-apply-form"),
             "{html}"
         );
-        let field = "name=\"csrf_token\" value=\"";
-        let at = html.find(field).unwrap() + field.len();
-        let token = html[at..at + 32].to_string();
+        let token = okno_testkit::csrf_token(&html);
         let start = |service: &'static str, device: Option<String>| {
             let mut r = app
                 .client

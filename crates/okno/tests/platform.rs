@@ -241,14 +241,6 @@ async fn every_response_carries_the_security_headers() {
     assert!(!html.contains("<script>") && html.contains("<script src=\"/static/okno.js\""));
 }
 
-fn csrf_from(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf_token\" value=\"")
-        .expect("a CSRF field")
-        + "name=\"csrf_token\" value=\"".len();
-    html[at..at + 32].to_string()
-}
-
 #[tokio::test]
 async fn forms_need_the_csrf_token_and_staff_sign_in_opens_a_revocable_session() {
     for engine in
@@ -257,7 +249,7 @@ async fn forms_need_the_csrf_token_and_staff_sign_in_opens_a_revocable_session()
         let app = demo(engine).await;
         let admin = app.admin_token.clone().unwrap();
         let form = app.get("/admin/login").await.text().await.unwrap();
-        let token = csrf_from(&form);
+        let token = okno_testkit::csrf_token(&form);
 
         // Without the token: refused with a Russian page, no session.
         let r = app

@@ -53,13 +53,7 @@ struct Page {
 impl Page {
     /// The CSRF token of the page's forms.
     fn csrf(&self) -> String {
-        let field = "name=\"csrf_token\" value=\"";
-        let at = self
-            .html
-            .find(field)
-            .unwrap_or_else(|| panic!("no form token in {}", self.html))
-            + field.len();
-        self.html[at..].split('"').next().unwrap().to_string()
+        okno_testkit::csrf_token(&self.html)
     }
 
     fn has(&self, text: &str) -> bool {

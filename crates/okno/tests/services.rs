@@ -98,13 +98,6 @@ fn error_fields(problem: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-/// The CSRF token of the first form of a page.
-fn csrf(html: &str) -> String {
-    let field = "name=\"csrf_token\" value=\"";
-    let at = html.find(field).expect("a CSRF field") + field.len();
-    html[at..at + 32].to_string()
-}
-
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
 
 fn passport_rf_values() -> Value {
@@ -1307,7 +1300,7 @@ async fn an_administrator_publishes_a_new_form_version_on_the_page_and_a_started
             html.contains("catalogue-fields") && html.contains("last_name"),
             "{html}"
         );
-        let token = csrf(&html);
+        let token = okno_testkit::csrf_token(&html);
         let publish = |fields: String, person: bool| {
             let mut f = vec![
                 ("csrf_token", token.clone()),
@@ -1803,7 +1796,7 @@ async fn the_catalogue_is_grouped_by_category_and_an_administrator_adds_one_and_
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
         assert!(html.contains("Образование") && html.contains("Паспорта и регистрация"));
-        let token = csrf(&html);
+        let token = okno_testkit::csrf_token(&html);
         let add = |code: &str, title: &str| {
             app.client
                 .post(app.url("/admin/directory/categories"))
@@ -1942,7 +1935,7 @@ async fn an_administrator_adds_a_service_on_a_page_and_it_takes_applications_onc
         let (s, _, html) = page("/admin/directory/services/new", None).await;
         assert_eq!(s, 200, "{html}");
         assert!(html.contains("entry-agency") && html.contains("Госавтоинспекция"));
-        let token = csrf(&html);
+        let token = okno_testkit::csrf_token(&html);
         let add = |code: &str, agency: &str, fee: &str| {
             let f = vec![
                 ("csrf_token", token.clone()),

@@ -486,6 +486,16 @@ impl Drop for TestApp {
     }
 }
 
+/// The CSRF token of the first form on a page (`<input name="csrf_token" value="…">`).
+pub fn csrf_token(html: &str) -> String {
+    let field = "name=\"csrf_token\" value=\"";
+    let at = html
+        .find(field)
+        .unwrap_or_else(|| panic!("no form token in {html}"))
+        + field.len();
+    html[at..].split('"').next().unwrap_or_default().to_string()
+}
+
 /// Runs a command; gives (exit code, stdout, stderr).
 pub fn run(mut cmd: Command) -> (i32, String, String) {
     let out = cmd.output().expect("command runs");
