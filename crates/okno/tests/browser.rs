@@ -61,14 +61,32 @@ async fn a_person_opens_the_home_page_finds_a_service_and_staff_sign_in() {
     assert_eq!(bg, serde_json::json!("rgb(11, 77, 199)"));
     save_screenshot(&c, "home").await;
 
-    // Navigation to the catalogue and a service's card.
+    // A theme on the home page opens the catalogue at that category only.
+    c.find(Locator::LinkText("Транспорт и вождение"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let want = url::Url::parse(&app.url("/services?category=transport")).unwrap();
+    c.wait().for_url(want).await.unwrap();
+    let sections = c
+        .find_all(Locator::Css("section.service-category h2"))
+        .await
+        .unwrap();
+    assert_eq!(sections.len(), 1);
+    assert_eq!(sections[0].text().await.unwrap(), "Транспорт и вождение");
+
+    // Navigation to the whole catalogue and a service's card. The URL is waited for: the home
+    // page has an h1 too, and reading it while the next page loads would race.
     c.find(Locator::LinkText("Услуги"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    c.wait().for_element(Locator::Css("h1")).await.unwrap();
+    let want = url::Url::parse(&app.url("/services")).unwrap();
+    c.wait().for_url(want).await.unwrap();
     assert_eq!(
         c.find(Locator::Css("h1"))
             .await

@@ -26,6 +26,8 @@ pub struct Part {
 struct Home {
     chrome: Chrome,
     parts: Vec<Part>,
+    /// The catalogue's categories: (code, title).
+    categories: Vec<(String, String)>,
 }
 
 pub async fn home(State(shell): State<Shell>, chrome: Chrome) -> Result<Response, PageError> {
@@ -56,7 +58,16 @@ pub async fn home(State(shell): State<Shell>, chrome: Chrome) -> Result<Response
             figure: Some(format!("Ведомств: {}", s.agencies)),
         },
     ];
-    Ok(render(&Home { chrome, parts }))
+    let categories = okno_directory::service::service_categories(&shell.platform.db)
+        .await?
+        .into_iter()
+        .map(|k| (k.code, k.title))
+        .collect();
+    Ok(render(&Home {
+        chrome,
+        parts,
+        categories,
+    }))
 }
 
 #[derive(Template)]
