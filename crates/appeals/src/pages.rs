@@ -656,6 +656,12 @@ async fn desk_answer(
     if let Some(r) = signed_in(&actor, "/admin/login") {
         return Ok(r);
     }
+    // Refused before the files are read: only an official may send them.
+    if !actor.can(Permission::AppealsAnswer) {
+        return Err(PageError(Problem::forbidden(
+            Permission::AppealsAnswer.name(),
+        )));
+    }
     let mut text = String::new();
     let mut kind = String::new();
     let mut uploads = Vec::new();

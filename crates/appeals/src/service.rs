@@ -494,6 +494,19 @@ async fn require_official(db: &Db, actor: &Actor, a: &AppealRow) -> Result<()> {
     }
 }
 
+/// The appeal as the transaction sees it, after an official's right was checked on `checked`
+/// (read before the transaction): refused as changed if it has since gone to another body, so
+/// an official of the body it left cannot act on it in the meantime.
+async fn reload_at_body(tx: &mut Tx, checked: &AppealRow) -> Result<AppealRow> {
+    let a = store::appeal(tx, &checked.id)
+        .await?
+        .ok_or_else(not_found)?;
+    if a.body_code != checked.body_code {
+        return Err(changed());
+    }
+    Ok(a)
+}
+
 async fn load(db: &Db, id: &str) -> Result<AppealRow> {
     let mut c = db.read().await?;
     store::appeal(&mut c, id).await?.ok_or_else(not_found)
@@ -1148,7 +1161,7 @@ pub async fn take(p: &Platform, actor: &Actor, id: &str) -> Result<AppealView> {
     require_official(&p.db, actor, &a).await?;
     let now = now_ms();
     let mut tx = p.db.begin().await?;
-    let mut a = store::appeal(&mut tx, id).await?.ok_or_else(not_found)?;
+    let mut a = reload_at_body(&mut tx, &a).await?;
     let from = status_of(&a)?;
     let expected = a.updated_at;
     a.status = from.take().map_err(Error::from)?.as_str().into();
@@ -1195,7 +1208,7 @@ pub async fn forward(
     let reason = clean_text("reason", &f.reason, true)?.unwrap_or_default();
     let now = now_ms();
     let mut tx = p.db.begin().await?;
-    let mut a = store::appeal(&mut tx, id).await?.ok_or_else(not_found)?;
+    let mut a = reload_at_body(&mut tx, &a).await?;
     let from = status_of(&a)?;
     let to = from.forward().map_err(Error::from)?;
     if a.body_code.as_deref() == Some(f.body.as_str()) {
@@ -1323,7 +1336,7 @@ pub async fn answer_with_files(
         }
     }
     let mut tx = p.db.begin().await?;
-    let mut a = store::appeal(&mut tx, id).await?.ok_or_else(not_found)?;
+    let mut a = reload_at_body(&mut tx, &a).await?;
     let from = status_of(&a)?;
     let to = if ans.is_final {
         from.final_answer()
@@ -1422,7 +1435,7 @@ pub async fn extend(
     }
     let now = now_ms();
     let mut tx = p.db.begin().await?;
-    let mut a = store::appeal(&mut tx, id).await?.ok_or_else(not_found)?;
+    let mut a = reload_at_body(&mut tx, &a).await?;
     let from = status_of(&a)?;
     if !kind_of(&a)?.under_59fz() {
         return Err(model::Refusal::new(
