@@ -49,6 +49,17 @@ struct EntryForm {
 impl EntryForm {
     /// The use case's input, or the fields that do not even parse.
     fn edit(&self) -> Result<ServiceEdit, Problem> {
+        let (edit, errors) = self.parsed();
+        if errors.is_empty() {
+            Ok(edit)
+        } else {
+            Err(Problem::invalid_fields(errors))
+        }
+    }
+
+    /// The use case's input, with a valid stand-in for each field that does not parse, and the
+    /// errors for those fields.
+    fn parsed(&self) -> (ServiceEdit, Vec<FieldError>) {
         let mut errors = Vec::new();
         let fee = match self.fee.trim() {
             "" | "0" => None,
@@ -70,12 +81,9 @@ impl EntryForm {
                 code: "service.deadline_invalid".into(),
                 message: "Срок решения — целое число рабочих дней.".into(),
             });
-            0
+            1
         });
-        if !errors.is_empty() {
-            return Err(Problem::invalid_fields(errors));
-        }
-        Ok(ServiceEdit {
+        let edit = ServiceEdit {
             title: self.title.clone(),
             summary: self.summary.clone(),
             fee_kopecks: fee,
@@ -83,7 +91,8 @@ impl EntryForm {
             level_required: self.level.clone(),
             documents: self.documents.lines().map(str::to_string).collect(),
             category_code: self.category.clone(),
-        })
+        };
+        (edit, errors)
     }
 }
 
@@ -283,26 +292,26 @@ async fn create(
     if let Some(r) = admin_page(&actor, Permission::DirectoryManage)? {
         return Ok(r);
     }
-    let made = match f.entry.edit() {
-        Ok(e) => service::create_service(
-            &p.db,
-            &actor,
-            NewService {
-                code: f.code.clone(),
-                agency_code: f.agency.clone(),
-                title: e.title,
-                summary: e.summary,
-                fee_kopecks: e.fee_kopecks,
-                deadline_working_days: e.deadline_working_days,
-                level_required: e.level_required,
-                documents: e.documents,
-                category_code: e.category_code,
-            },
-        )
-        .await
-        .map_err(|e: Error| e.to_problem()),
-        Err(pr) => Err(pr),
-    };
+    // A field that does not parse is refused with the use case's own errors, all at once.
+    let (e, unparsed) = f.entry.parsed();
+    let made = service::create_service_unless(
+        &p.db,
+        &actor,
+        NewService {
+            code: f.code.clone(),
+            agency_code: f.agency.clone(),
+            title: e.title,
+            summary: e.summary,
+            fee_kopecks: e.fee_kopecks,
+            deadline_working_days: e.deadline_working_days,
+            level_required: e.level_required,
+            documents: e.documents,
+            category_code: e.category_code,
+        },
+        unparsed,
+    )
+    .await
+    .map_err(|e: Error| e.to_problem());
     match made {
         Ok(s) => {
             Ok(Redirect::to(&format!("/admin/catalogue/{}?created=1", s.code)).into_response())

@@ -106,7 +106,7 @@ async fn list_services(
 ) -> Result<Json<Vec<Service>>> {
     let category = match q.category.as_deref() {
         None | Some("") => None,
-        Some("none") => Some(""),
+        Some(service::NO_CATEGORY) => Some(""),
         Some(c) => Some(c),
     };
     Ok(Json(

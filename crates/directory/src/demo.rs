@@ -74,6 +74,8 @@ pub struct Loaded {
     pub service_categories: usize,
     pub services: usize,
     pub categories: usize,
+    /// Demo services already in the database filed in a category this load added.
+    pub refiled: usize,
 }
 
 impl Loaded {
@@ -110,6 +112,7 @@ pub async fn load(db: &Db, actor: &Actor) -> Result<Loaded> {
         };
         loaded.offices += store::insert_office(&mut tx, &office).await? as usize;
     }
+    let mut new_categories = std::collections::BTreeSet::new();
     for (i, k) in data.service_categories.into_iter().enumerate() {
         let category = ServiceCategory {
             id: clock::new_id(),
@@ -119,13 +122,17 @@ pub async fn load(db: &Db, actor: &Actor) -> Result<Loaded> {
             position: (i as i64 + 1) * 10,
             created_at: now,
         };
-        loaded.service_categories +=
-            store::insert_service_category(&mut tx, &category).await? as usize;
+        if store::insert_service_category(&mut tx, &category).await? {
+            loaded.service_categories += 1;
+            new_categories.insert(category.code);
+        }
     }
     for s in data.services {
-        if loaded.service_categories > 0 {
-            // A database loaded before categories existed: its demo services get theirs.
-            store::categorise_if_none(&mut tx, &s.code, &s.category).await?;
+        if new_categories.contains(&s.category) {
+            // A database loaded before this category existed: its demo services still in no
+            // category are filed in it. A service in a category an administrator gave stays.
+            loaded.refiled +=
+                store::categorise_if_none(&mut tx, &s.code, &s.category).await? as usize;
         }
         let service = Service {
             id: clock::new_id(),
@@ -166,6 +173,7 @@ pub async fn load(db: &Db, actor: &Actor) -> Result<Loaded> {
                 details: serde_json::json!({
                     "agencies": loaded.agencies, "offices": loaded.offices,
                     "service_categories": loaded.service_categories, "services": loaded.services, "categories": loaded.categories,
+                    "services_filed_in_new_categories": loaded.refiled,
                 }),
             },
         )

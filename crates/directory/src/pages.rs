@@ -12,7 +12,7 @@ use okno_rules::Kopecks;
 use serde::Deserialize;
 
 use crate::model::{account_level_title, level_title};
-use crate::service;
+use crate::service::{self, NO_CATEGORY};
 
 pub fn routes() -> Router<Platform> {
     Router::new()
@@ -67,8 +67,6 @@ struct ServicesQuery {
     agency: Option<String>,
     category: Option<String>,
 }
-
-const NO_CATEGORY: &str = "none";
 
 async fn services(
     State(p): State<Platform>,

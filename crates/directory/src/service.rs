@@ -78,12 +78,13 @@ pub async fn create_service_category(
     actor.require(Permission::DirectoryManage)?;
     let mut e = Vec::new();
     let code = n.code.trim().to_ascii_lowercase();
-    if !is_code(&code) {
+    // `none` is what `/services?category=none` and the API's filter mean by «no category».
+    if !is_code(&code) || code == NO_CATEGORY {
         field(
             &mut e,
             "code",
             "category.code",
-            "Код — от 2 до 40 латинских букв, цифр и дефисов.",
+            "Код — от 2 до 40 латинских букв, цифр и дефисов (кроме «none»).",
         );
     }
     let title = n.title.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -308,6 +309,10 @@ pub fn validate_agency(n: NewAgency) -> std::result::Result<Agency, Problem> {
     })
 }
 
+/// What a category filter (`/services?category=`, `GET /api/v1/services?category=`) says for
+/// the services in no category; no category may take it as its code.
+pub const NO_CATEGORY: &str = "none";
+
 /// The Russian Federation's IANA zones (all eleven offsets).
 pub const RUSSIAN_TIME_ZONES: [&str; 21] = [
     "Europe/Kaliningrad",
@@ -484,8 +489,20 @@ async fn known_category(
 /// An administrator adds a service to the catalogue. Every field is checked and every problem
 /// named at once; audited and announced as `directory.service.created`.
 pub async fn create_service(db: &Db, actor: &Actor, n: NewService) -> Result<Service> {
+    create_service_unless(db, actor, n, Vec::new()).await
+}
+
+/// [`create_service`] for a form that parsed some fields itself: `already` holds the errors it
+/// found there. With any, nothing is added, and they are refused together with the entry's own,
+/// so the person sees every mistake at once.
+pub async fn create_service_unless(
+    db: &Db,
+    actor: &Actor,
+    n: NewService,
+    already: Vec<FieldError>,
+) -> Result<Service> {
     actor.require(Permission::DirectoryManage)?;
-    let mut e = Vec::new();
+    let mut e = already;
     let code = n.code.trim().to_ascii_lowercase();
     // `new` is the address of the page that adds a service.
     if !is_code(&code) || code == "new" {

@@ -1776,6 +1776,16 @@ async fn the_catalogue_is_grouped_by_category_and_an_administrator_adds_one_and_
         assert_eq!(s, 400, "{bad}");
         let fields = error_fields(&bad);
         assert_eq!(fields, ["code", "title"], "{bad}");
+        // `none` is the filter's word for «no category», so no category may take it.
+        let (s, bad) = post(
+            &app,
+            "/api/v1/service-categories",
+            &admin,
+            json!({"code": "none", "title": "Без категории"}),
+        )
+        .await;
+        assert_eq!(s, 400, "{bad}");
+        assert_eq!(error_fields(&bad), ["code"], "{bad}");
         let (s, made) = post(&app, "/api/v1/service-categories", &admin, new.clone()).await;
         assert_eq!(s, 201, "{made}");
         assert_eq!(made["position"], 80, "a new category goes last: {made}");
@@ -1889,10 +1899,13 @@ async fn the_catalogue_is_grouped_by_category_and_an_administrator_adds_one_and_
             "{made}"
         );
 
-        // A database from before categories: loading the demo data puts its services into theirs.
+        // A database from before two of the categories: loading the demo data puts the services
+        // in no category into the categories it adds; a service an administrator took out of a
+        // category that already exists stays out.
         tamper(
             &app,
-            "UPDATE services SET category_code = NULL;
+            "UPDATE services SET category_code = NULL
+              WHERE code IN ('passport-rf', 'passport-foreign', 'tax-deduction', 'inn-certificate', 'pension-info');
              DELETE FROM service_categories WHERE code IN ('passports', 'taxes');",
         )
         .await
@@ -1902,8 +1915,10 @@ async fn the_catalogue_is_grouped_by_category_and_an_administrator_adds_one_and_
         assert!(out.contains("категорий услуг 2"), "{out}");
         let (_, passports) = get(&app, "/api/v1/services?category=passports", &anna).await;
         assert_eq!(codes(&passports), ["passport-foreign", "passport-rf"]);
+        let (_, taxes) = get(&app, "/api/v1/services?category=taxes", &anna).await;
+        assert_eq!(codes(&taxes), ["inn-certificate", "tax-deduction"]);
         let (_, none) = get(&app, "/api/v1/services?category=none", &anna).await;
-        assert_eq!(codes(&none), Vec::<String>::new());
+        assert_eq!(codes(&none), ["pension-info"]);
     }
 }
 
@@ -1958,7 +1973,10 @@ async fn an_administrator_adds_a_service_on_a_page_and_it_takes_applications_onc
         let (s, _, html) = add("Охота", "", "много").await;
         assert_eq!(s, 400, "{html}");
         assert!(
-            html.contains("Пошлина — сумма в рублях") && html.contains("Выдача охотничьего билета"),
+            html.contains("Пошлина — сумма в рублях")
+                && html.contains("латинских букв")
+                && html.contains("Выберите ведомство")
+                && html.contains("Выдача охотничьего билета"),
             "{html}"
         );
         let (s, _, html) = add("Охота", "", "").await;
@@ -1967,6 +1985,8 @@ async fn an_administrator_adds_a_service_on_a_page_and_it_takes_applications_onc
             html.contains("латинских букв") && html.contains("Выберите ведомство"),
             "{html}"
         );
+        let (s, _, html) = add("hunting-licence", "adm-tula", "много").await;
+        assert_eq!(s, 400, "an unparsed fee adds nothing: {html}");
         let (s, _, html) = add("passport-rf", "mvd", "").await;
         assert_eq!(s, 409, "{html}");
         assert!(html.contains("уже есть"), "{html}");
@@ -2022,6 +2042,21 @@ async fn an_administrator_adds_a_service_on_a_page_and_it_takes_applications_onc
         );
         let (_, now) = get(&app, "/api/v1/services/hunting-licence", &anna).await;
         assert_eq!(now["online"], true, "{now}");
+        // Going online changes the directory's entry: audited and announced as any change is.
+        let changed = query_text(
+            &app,
+            "SELECT CAST(details AS TEXT) FROM audit_log WHERE action = 'directory.service.updated' AND subject_id = 'hunting-licence' UNION ALL SELECT CAST(details AS TEXT) FROM audit_pending WHERE action = 'directory.service.updated' AND subject_id = 'hunting-licence'",
+        )
+        .await
+        .unwrap();
+        assert!(changed.contains("\"online\""), "{changed}");
+        let announced = query_text(
+            &app,
+            "SELECT payload FROM outbox WHERE kind = 'directory.service.updated'",
+        )
+        .await
+        .unwrap();
+        assert!(announced.contains("hunting-licence"), "{announced}");
         let card = app
             .get("/services/hunting-licence")
             .await

@@ -209,7 +209,29 @@ pub async fn publish_version(
         },
     )
     .await?;
-    store::mark_online(&mut tx, code).await?;
+    if store::mark_online(&mut tx, code).await? > 0 {
+        // The directory's entry changes with the first form: recorded as any change to it is.
+        audit::append(
+            &mut tx,
+            audit::Entry {
+                actor,
+                action: "directory.service.updated",
+                subject_type: "service",
+                subject_id: code,
+                details: serde_json::json!({
+                    "changed": { "online": { "from": false, "to": true } },
+                    "by": "services.version.published",
+                }),
+            },
+        )
+        .await?;
+        outbox::enqueue(
+            &mut tx,
+            "directory.service.updated",
+            &serde_json::json!({ "code": code }),
+        )
+        .await?;
+    }
     tx.commit().await?;
     service(db, code).await
 }
