@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Level;
 use crate::privacy::{notify_person, Topic};
+use crate::registry::Answer;
 use crate::service::load;
 
 /// What the operator enters at the desk.
@@ -91,6 +92,7 @@ struct Docs {
 pub async fn in_person(
     db: &Db,
     secrets: &Secrets,
+    idn: &crate::service::Identity,
     operator: &Actor,
     account_id: &str,
     desk: &crate::desk::Desk,
@@ -118,6 +120,20 @@ pub async fn in_person(
             )
         })?),
     };
+    // The profile is checked against the state registry as at registration, asked before the
+    // transaction (a slow registry must not hold the writer).
+    let registry = match crate::profile::person_data(db, secrets, account_id).await? {
+        None => None,
+        Some(person) => Some(match idn.registry.check(&person).await {
+            Ok(Answer::Match) => None,
+            Ok(Answer::Mismatch { .. }) => Some(Refusal::DataDiffer),
+            Ok(Answer::NotFound) => Some(Refusal::RegistryNotFound),
+            Err(e) => {
+                tracing::warn!(error = %e.0, "registry check failed at the desk");
+                Some(Refusal::RegistryUnavailable)
+            }
+        }),
+    };
     let mut tx = db.begin().await?;
     let a = load(&mut tx, account_id).await?;
     let docs = q_opt!(
@@ -129,6 +145,10 @@ pub async fn in_person(
     let mut person_passport_idx = None;
     let refusal = match (PassportRf::parse(&c.passport), docs) {
         _ if a.status == "blocked" => Some(Refusal::AccountBlocked),
+        // A desk confirms a person's own account: not a staff account, not the operator's own.
+        _ if a.kind != "person" || operator.id.as_deref() == Some(account_id) => {
+            Some(Refusal::OperatorLacksRight)
+        }
         (Err(_), _) => Some(Refusal::PassportInvalid),
         (_, None) => Some(Refusal::NoProfile),
         (
@@ -147,9 +167,11 @@ pub async fn in_person(
             } else if let (Some(issued), Some(born)) =
                 (issued, d.birth_date.as_deref().and_then(parse_date))
             {
-                passport_expired(born, issued, today()).then_some(Refusal::PassportExpired)
+                passport_expired(born, issued, today())
+                    .then_some(Refusal::PassportExpired)
+                    .or(registry.flatten())
             } else {
-                None
+                registry.flatten()
             }
         }
     };

@@ -337,6 +337,43 @@ struct ProfileRow {
     registry_check: Option<String>,
 }
 
+/// The account's profile as a registry is asked about it, or `None` without a full profile
+/// (no passport or СНИЛС).
+pub(crate) async fn person_data(
+    db: &Db,
+    secrets: &Secrets,
+    account_id: &str,
+) -> Result<Option<PersonData>> {
+    let mut c = db.read().await?;
+    let Some(r) = q_opt!(
+        &mut c,
+        ProfileRow,
+        "SELECT last_name, first_name, middle_name, birth_date, sex, passport_enc, snils_enc, inn_enc, registry_check FROM accounts WHERE id = $1",
+        account_id
+    )?
+    else {
+        return Ok(None);
+    };
+    let open = |v: &Option<String>| -> Result<Option<String>> {
+        v.as_ref()
+            .map(|e| secrets.decrypt(e).map_err(Error::internal))
+            .transpose()
+    };
+    let (Some(passport), Some(snils)) = (open(&r.passport_enc)?, open(&r.snils_enc)?) else {
+        return Ok(None);
+    };
+    Ok(Some(PersonData {
+        last_name: r.last_name.unwrap_or_default(),
+        first_name: r.first_name.unwrap_or_default(),
+        middle_name: r.middle_name.unwrap_or_default(),
+        birth_date: r.birth_date.unwrap_or_default(),
+        sex: r.sex.unwrap_or_default(),
+        passport,
+        snils,
+        inn: open(&r.inn_enc)?,
+    }))
+}
+
 pub async fn view(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<ProfileView> {
     let id = own_account(actor)?;
     let mut c = db.read().await?;

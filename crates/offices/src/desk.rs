@@ -703,6 +703,7 @@ pub async fn restore_access(
 pub async fn confirm(
     db: &Db,
     secrets: &Secrets,
+    idn: &Identity,
     actor: &Actor,
     account_id: &str,
     c: okno_identity::confirmation::InPerson,
@@ -710,7 +711,7 @@ pub async fn confirm(
 ) -> Result<okno_identity::model::Level> {
     let (_, ctx) = current_desk(db, actor).await?;
     let desk = ctx.desk(representative);
-    okno_identity::confirmation::in_person(db, secrets, actor, account_id, &desk, c).await
+    okno_identity::confirmation::in_person(db, secrets, idn, actor, account_id, &desk, c).await
 }
 
 /// Finds an account at the desk by СНИЛС, phone or passport.

@@ -217,6 +217,7 @@ pub struct LevelAnswer {
     security(("bearer" = [])))]
 async fn person_confirm(
     State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ConfirmRequest>,
@@ -224,6 +225,7 @@ async fn person_confirm(
     let level = desk::confirm(
         &p.db,
         &p.secrets,
+        &idn,
         &actor,
         &id,
         okno_identity::confirmation::InPerson {
@@ -711,6 +713,7 @@ struct DocumentForm {
 
 async fn confirm_page(
     State(p): State<Platform>,
+    Extension(idn): Extension<Arc<Identity>>,
     CurrentActor(actor): CurrentActor,
     chrome: Chrome,
     Path(id): Path<String>,
@@ -719,6 +722,7 @@ async fn confirm_page(
     let r = desk::confirm(
         &p.db,
         &p.secrets,
+        &idn,
         &actor,
         &id,
         okno_identity::confirmation::InPerson {

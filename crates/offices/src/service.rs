@@ -969,10 +969,16 @@ pub async fn run_reminders(db: Db, poll: Duration, stop: tokio_util::sync::Cance
 
 /// The queue is operated from a registered desk of the office, by an operator bound to it (or an
 /// integration's token with the operator role through such a device): see [`crate::desk::require_desk`].
-pub async fn require_office_operator(tx: &mut Tx, actor: &Actor, office: &OfficeRow) -> Result<()> {
+/// Returns the device's id, which the act's journal entry names.
+pub async fn require_office_operator(
+    tx: &mut Tx,
+    actor: &Actor,
+    office: &OfficeRow,
+) -> Result<String> {
     actor.require(Permission::QueueOperate)?;
-    crate::desk::require_desk(tx, actor, office).await?;
-    Ok(())
+    Ok(crate::desk::require_desk(tx, actor, office)
+        .await?
+        .device_id)
 }
 
 /// A ticket as served.
@@ -1087,8 +1093,8 @@ pub async fn issue_ticket(
     let o = store::office(&mut tx, office)
         .await?
         .ok_or_else(not_found_office)?;
-    require_office_operator(&mut tx, actor, &o).await?;
-    ticket_in(tx, actor, o, n, settings).await
+    let device = require_office_operator(&mut tx, actor, &o).await?;
+    ticket_in(tx, actor, &device, o, n, settings).await
 }
 
 /// A ticket taken by the person at a self-service kiosk of the office (no operator): the kiosk's
@@ -1100,11 +1106,11 @@ pub async fn issue_ticket_at_kiosk(
     settings: &Settings,
 ) -> Result<TicketView> {
     let mut tx = db.begin().await?;
-    let (office, _) = crate::desk::require_kiosk(&mut tx, actor).await?;
+    let (office, kiosk) = crate::desk::require_kiosk(&mut tx, actor).await?;
     let o = store::office(&mut tx, &office)
         .await?
         .ok_or_else(not_found_office)?;
-    ticket_in(tx, actor, o, n, settings).await
+    ticket_in(tx, actor, &kiosk, o, n, settings).await
 }
 
 /// The services a kiosk offers tickets for, with the office's name.
@@ -1127,6 +1133,7 @@ pub async fn kiosk_services(db: &Db, actor: &Actor) -> Result<(OfficeRow, Vec<(S
 async fn ticket_in(
     mut tx: Tx,
     actor: &Actor,
+    device: &str,
     o: OfficeRow,
     n: NewTicket,
     settings: &Settings,
@@ -1223,8 +1230,8 @@ async fn ticket_in(
             action: "offices.ticket.issued",
             subject_type: "queue_ticket",
             subject_id: &t.id,
-            details: serde_json::json!({"office": o.code, "label": t.label, "service": t.service_code,
-                "appointment": appointment}),
+            details: serde_json::json!({"office": o.code, "device": device, "label": t.label,
+                "service": t.service_code, "appointment": appointment}),
         },
     )
     .await?;
@@ -1265,7 +1272,7 @@ pub async fn call_next(db: &Db, actor: &Actor, office: &str, c: CallNext) -> Res
     let o = store::office(&mut tx, office)
         .await?
         .ok_or_else(not_found_office)?;
-    require_office_operator(&mut tx, actor, &o).await?;
+    let device = require_office_operator(&mut tx, actor, &o).await?;
     let today = today_of(&o, now)?;
     if store::window_busy(&mut tx, &o.code, &today, &window).await? {
         return Err(Error::from(Refusal::new(
@@ -1320,7 +1327,7 @@ pub async fn call_next(db: &Db, actor: &Actor, office: &str, c: CallNext) -> Res
             action: "offices.ticket.called",
             subject_type: "queue_ticket",
             subject_id: &t.id,
-            details: serde_json::json!({"office": o.code, "label": t.label, "window": window}),
+            details: serde_json::json!({"office": o.code, "device": device, "label": t.label, "window": window}),
         },
     )
     .await?;
@@ -1353,7 +1360,7 @@ pub async fn ticket_action(
     let o = store::office(&mut tx, &t.office_code)
         .await?
         .ok_or_else(not_found_office)?;
-    require_office_operator(&mut tx, actor, &o).await?;
+    let device = require_office_operator(&mut tx, actor, &o).await?;
     let from = TicketStatus::parse(&t.status).unwrap_or(TicketStatus::Done);
     let (to, column, verb) = match action {
         TicketAction::Start => (from.start(), "serving_at", "serving"),
@@ -1384,7 +1391,7 @@ pub async fn ticket_action(
             action: &format!("offices.ticket.{verb}"),
             subject_type: "queue_ticket",
             subject_id: &t.id,
-            details: serde_json::json!({"office": o.code, "label": t.label}),
+            details: serde_json::json!({"office": o.code, "device": device, "label": t.label}),
         },
     )
     .await?;
