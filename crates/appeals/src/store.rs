@@ -340,6 +340,8 @@ pub async fn published(c: &mut impl AsConn, limit: i64) -> Result<Vec<AppealRow>
 }
 
 /// Appeals at a body whose term runs and ends by `horizon` (ISO date): the worker's candidates.
+/// One already marked overdue (a body without a supervisor) is not: the worker has nothing more
+/// to do on it, and it must not crowd newer appeals out of the batch.
 pub async fn running(c: &mut impl AsConn, horizon: &str) -> Result<Vec<AppealRow>, sqlx::Error> {
     q_all!(
         c,
@@ -347,7 +349,7 @@ pub async fn running(c: &mut impl AsConn, horizon: &str) -> Result<Vec<AppealRow
         &format!(
             "SELECT {APPEAL_COLS} FROM appeals
              WHERE status IN ('routed', 'in_work', 'reopened') AND due_date IS NOT NULL AND due_date <= $1
-               AND (warned_at IS NULL OR escalated_at IS NULL)
+               AND escalated_at IS NULL
              ORDER BY due_date LIMIT 500"
         ),
         horizon
