@@ -5,7 +5,8 @@
 use okno_kernel::actor::Actor;
 use okno_kernel::audit;
 use okno_kernel::clock::now_ms;
-use okno_kernel::error::Result;
+use okno_kernel::db::Tx;
+use okno_kernel::error::{Problem, Result};
 use okno_kernel::Platform;
 use serde::Deserialize;
 
@@ -18,12 +19,21 @@ const DATA: &str = include_str!("../data/demo.json");
 /// The demo author of the sample appeals (no account: nothing is sent to them).
 pub const DEMO_AUTHOR: &str = "demo-resident";
 
+/// The appeals part's configuration as a file (the demo's is `data/demo.json`): territories,
+/// bodies (a supervisor listed before the bodies it supervises, or already in the database), the
+/// category tree and the routing rules; the demo adds sample appeals.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Data {
+    #[serde(default)]
     territories: Vec<DemoTerritory>,
+    #[serde(default)]
     bodies: Vec<DemoBody>,
+    #[serde(default)]
     categories: Vec<DemoCategory>,
+    #[serde(default)]
     routes: Vec<DemoRoute>,
+    #[serde(default)]
     appeals: Vec<DemoAppeal>,
 }
 
@@ -86,15 +96,58 @@ pub struct Loaded {
     pub appeals: usize,
 }
 
-/// Loads what is missing; gives what was added.
-pub async fn load(p: &Platform, settings: &Settings, actor: &Actor) -> Result<Loaded> {
-    let data: Data = serde_json::from_str(DATA)?;
+/// Imports an administrator's configuration file (the format of `data/demo.json`, without
+/// `appeals`): adds what is missing, leaves what exists as it is, all in one transaction with its
+/// audit record (`appeals.config.imported`). A reference to a body, a territory or a category
+/// that neither the file nor the database holds refuses the whole file.
+pub async fn import(p: &Platform, json: &str, actor: &Actor) -> Result<Loaded> {
+    actor.require(okno_kernel::actor::Permission::DirectoryManage)?;
+    let data: Data = serde_json::from_str(json).map_err(|e| {
+        Problem::invalid_field(
+            "file",
+            "appeals.config_invalid",
+            format!("Файл настройки обращений не разобран: {e}."),
+        )
+    })?;
+    if !data.appeals.is_empty() {
+        return Err(Problem::invalid_field(
+            "appeals",
+            "appeals.config_invalid",
+            "Обращения не загружаются из файла настройки: их подают граждане.",
+        )
+        .into());
+    }
+    let mut tx = p.db.begin().await?;
+    let out = configure(&mut tx, &data, "", actor, "appeals.config.imported").await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+async fn configure(
+    tx: &mut Tx,
+    data: &Data,
+    route_prefix: &str,
+    actor: &Actor,
+    action: &str,
+) -> Result<Loaded> {
     let now = now_ms();
     let mut out = Loaded::default();
-    let mut tx = p.db.begin().await?;
+    let missing = |what: &str, code: &str| -> okno_kernel::error::Error {
+        Problem::invalid_field(
+            "file",
+            "appeals.config_reference_unknown",
+            format!("В файле настройки упомянут неизвестный {what} «{code}»."),
+        )
+        .into()
+    };
     for t in &data.territories {
+        if let Some(r) = &t.region {
+            if !store::territory_exists(&mut *tx, r).await? {
+                return Err(missing("регион", r));
+            }
+        }
         store::insert_territory(
-            &mut tx,
+            &mut *tx,
             &store::TerritoryRow {
                 code: t.code.clone(),
                 name: t.name.clone(),
@@ -104,10 +157,19 @@ pub async fn load(p: &Platform, settings: &Settings, actor: &Actor) -> Result<Lo
         )
         .await?;
     }
-    // Supervisors first: they are listed before the bodies they supervise.
     for b in &data.bodies {
+        if let Some(s) = &b.supervisor {
+            if store::body(&mut *tx, s).await?.is_none() {
+                return Err(missing("вышестоящий орган", s));
+            }
+        }
+        for t in std::iter::once(&b.region).chain(b.municipality.as_ref()) {
+            if !store::territory_exists(&mut *tx, t).await? {
+                return Err(missing("регион или муниципалитет", t));
+            }
+        }
         out.bodies += store::insert_body(
-            &mut tx,
+            &mut *tx,
             &store::BodyRow {
                 code: b.code.clone(),
                 name: b.name.clone(),
@@ -122,11 +184,11 @@ pub async fn load(p: &Platform, settings: &Settings, actor: &Actor) -> Result<Lo
         )
         .await? as usize;
     }
-    let mut position = 0;
+    let mut position = store::last_category_position(&mut *tx).await?;
     for c in &data.categories {
         position += 10;
         out.categories += store::insert_category(
-            &mut tx,
+            &mut *tx,
             &store::CategoryRow {
                 code: c.code.clone(),
                 parent_code: None,
@@ -139,7 +201,7 @@ pub async fn load(p: &Platform, settings: &Settings, actor: &Actor) -> Result<Lo
         for (code, title) in &c.subs {
             position += 1;
             out.categories += store::insert_category(
-                &mut tx,
+                &mut *tx,
                 &store::CategoryRow {
                     code: code.clone(),
                     parent_code: Some(c.code.clone()),
@@ -152,10 +214,23 @@ pub async fn load(p: &Platform, settings: &Settings, actor: &Actor) -> Result<Lo
         }
     }
     for r in &data.routes {
+        if store::body(&mut *tx, &r.body).await?.is_none() {
+            return Err(missing("орган", &r.body));
+        }
+        if let Some(c) = &r.category {
+            if !store::category_exists(&mut *tx, c).await? {
+                return Err(missing("раздел", c));
+            }
+        }
+        for t in r.region.iter().chain(r.municipality.as_ref()) {
+            if !store::territory_exists(&mut *tx, t).await? {
+                return Err(missing("регион или муниципалитет", t));
+            }
+        }
         out.routes += store::insert_route(
-            &mut tx,
+            &mut *tx,
             &store::RouteRow {
-                id: format!("demo-{}", r.id),
+                id: format!("{route_prefix}{}", r.id),
                 category_code: r.category.clone(),
                 region_code: r.region.clone(),
                 municipality_code: r.municipality.clone(),
@@ -166,15 +241,18 @@ pub async fn load(p: &Platform, settings: &Settings, actor: &Actor) -> Result<Lo
         )
         .await? as usize;
     }
-    let seeded = !store::appeals_of(&mut tx, DEMO_AUTHOR).await?.is_empty();
     if out.bodies + out.categories + out.routes > 0 {
         audit::append(
-            &mut tx,
+            &mut *tx,
             audit::Entry {
                 actor,
-                action: "appeals.demo.loaded",
+                action,
                 subject_type: "appeals",
-                subject_id: "demo",
+                subject_id: if route_prefix.is_empty() {
+                    "config"
+                } else {
+                    "demo"
+                },
                 details: serde_json::json!({
                     "bodies": out.bodies, "categories": out.categories, "routes": out.routes,
                 }),
@@ -182,6 +260,15 @@ pub async fn load(p: &Platform, settings: &Settings, actor: &Actor) -> Result<Lo
         )
         .await?;
     }
+    Ok(out)
+}
+
+/// Loads what is missing; gives what was added.
+pub async fn load(p: &Platform, settings: &Settings, actor: &Actor) -> Result<Loaded> {
+    let data: Data = serde_json::from_str(DATA)?;
+    let mut tx = p.db.begin().await?;
+    let mut out = configure(&mut tx, &data, "demo-", actor, "appeals.demo.loaded").await?;
+    let seeded = !store::appeals_of(&mut tx, DEMO_AUTHOR).await?.is_empty();
     tx.commit().await?;
     if seeded {
         return Ok(out);

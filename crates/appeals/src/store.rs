@@ -81,6 +81,35 @@ pub async fn insert_territory(tx: &mut Tx, t: &TerritoryRow, now: i64) -> Result
     )
 }
 
+pub async fn territory_exists(c: &mut impl AsConn, code: &str) -> Result<bool, sqlx::Error> {
+    let n: i64 = q_scalar!(
+        c,
+        i64,
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM appeal_territories WHERE code = $1",
+        code
+    )?;
+    Ok(n > 0)
+}
+
+pub async fn category_exists(c: &mut impl AsConn, code: &str) -> Result<bool, sqlx::Error> {
+    let n: i64 = q_scalar!(
+        c,
+        i64,
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM appeal_category_tree WHERE code = $1",
+        code
+    )?;
+    Ok(n > 0)
+}
+
+/// Where the tree ends: a category added later goes after it.
+pub async fn last_category_position(c: &mut impl AsConn) -> Result<i64, sqlx::Error> {
+    q_scalar!(
+        c,
+        i64,
+        "SELECT CAST(COALESCE(MAX(position), 0) AS BIGINT) FROM appeal_category_tree"
+    )
+}
+
 #[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
 pub struct CategoryRow {
     pub code: String,

@@ -140,6 +140,22 @@ enum AdminCommand {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// The feedback platform's territories, bodies, category tree and routing rules
+    Appeals {
+        #[command(subcommand)]
+        command: AppealsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AppealsCommand {
+    /// Add the territories, bodies, categories and routing rules of a JSON file (the format of
+    /// crates/appeals/data/demo.json, see docs/appeals.md); what exists is left as it is
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        settings: Settings,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -290,6 +306,44 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Admin {
             command: AdminCommand::Staff { command },
         } => runtime()?.block_on(staff_command(command, &load)),
+        Command::Admin {
+            command:
+                AdminCommand::Appeals {
+                    command: AppealsCommand::Import { file, settings },
+                },
+        } => {
+            let s = load(settings)?;
+            init_logging(&s, "warn")?;
+            let json = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            runtime()?.block_on(async {
+                let (db, secrets) = open(&s, Mode::Existing).await?;
+                let platform = Platform {
+                    db: db.clone(),
+                    secrets: Arc::new(secrets),
+                };
+                let actor = Actor::system("настройка обращений из файла");
+                let done = okno_appeals::demo::import(&platform, &json, &actor).await;
+                db.close().await;
+                match done {
+                    Ok(l) => {
+                        println!(
+                            "Добавлено органов {}, тем и подтем {}, правил маршрутизации {}.",
+                            l.bodies, l.categories, l.routes
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(e) => {
+                        let p = e.to_problem();
+                        eprintln!("{}: {} ({})", p.title, p.detail, p.code);
+                        for f in &p.errors {
+                            eprintln!("  {}: {} ({})", f.field, f.message, f.code);
+                        }
+                        Ok(ExitCode::FAILURE)
+                    }
+                }
+            })
+        }
     }
 }
 

@@ -1404,3 +1404,104 @@ async fn the_author_adds_photos_with_a_plain_file_form_and_a_refused_file_is_nam
         assert_eq!(n, "2");
     }
 }
+
+#[tokio::test]
+async fn an_administrator_imports_a_category_a_body_and_a_route_from_a_file_and_new_appeals_follow_them(
+) {
+    for engine in engines("appeals configuration import").await {
+        let app = start(engine).await;
+        let write = |name: &str, config: Value| {
+            let path = app.data_dir.join(name);
+            std::fs::write(&path, config.to_string()).unwrap();
+            path.display().to_string()
+        };
+        // A reference to nothing refuses the whole file: nothing is added.
+        let bad = write(
+            "bad.json",
+            json!({
+                "categories": [{"code": "animals", "title": "Животные", "subs": [["strays", "Безнадзорные животные"]]}],
+                "routes": [{"id": "animals-tula", "category": "animals", "municipality": "tula", "body": "vet71"}],
+            }),
+        );
+        let (code, out, err) = app.okno(&["admin", "appeals", "import", &bad]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(
+            err.contains("appeals.config_reference_unknown") && err.contains("vet71"),
+            "{err}"
+        );
+        let tree = app
+            .get("/api/v1/appeals/categories")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(!tree.contains("animals"), "{tree}");
+        let (code, _, err) = app.okno(&[
+            "admin",
+            "appeals",
+            "import",
+            &write("typo.json", json!({"bodys": []})),
+        ]);
+        assert_eq!(code, 1);
+        assert!(err.contains("appeals.config_invalid"), "{err}");
+
+        let good = write(
+            "good.json",
+            json!({
+                "bodies": [{"code": "vet71", "name": "Комитет ветеринарии Тульской области", "short": "Комитет ветеринарии",
+                            "region": "71", "municipality": null, "supervisor": "gov71"}],
+                "categories": [{"code": "animals", "title": "Животные", "subs": [["strays", "Безнадзорные животные"]]}],
+                "routes": [{"id": "animals-71", "category": "animals", "region": "71", "municipality": null, "polygon": null, "body": "vet71"}],
+            }),
+        );
+        let (code, out, err) = app.okno(&["admin", "appeals", "import", &good]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            out.contains("органов 1, тем и подтем 2, правил маршрутизации 1"),
+            "{out}"
+        );
+        // Once more: nothing new, nothing changed.
+        let (code, out, _) = app.okno(&["admin", "appeals", "import", &good]);
+        assert_eq!(code, 0);
+        assert!(
+            out.contains("органов 0, тем и подтем 0, правил маршрутизации 0"),
+            "{out}"
+        );
+        let tree = app
+            .get("/api/v1/appeals/categories")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(tree.contains("Безнадзорные животные"), "{tree}");
+
+        // A new appeal in the new subcategory goes to the new body once accepted.
+        let ivan = person(&app, "ivan", "Иван Петров").await;
+        let (moderator, _) = staff(&app, "Модератор", "moderator").await;
+        let (s, a) = post(
+            &app,
+            "/api/v1/appeals",
+            &ivan,
+            json!({"kind": "message", "category": "strays", "text": "Во дворе дома 5 по улице Ленина стая бездомных собак.", "municipality": "tula"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{a}");
+        let id = a["id"].as_str().unwrap().to_string();
+        let (s, _) = moderate(&app, &moderator, &id, json!({"verdict": "take"})).await;
+        assert_eq!(s, 200);
+        let (s, a) = moderate(&app, &moderator, &id, json!({"verdict": "accept"})).await;
+        assert_eq!(s, 200, "{a}");
+        assert_eq!(a["body_code"], "vet71", "{a}");
+        let journal = query_text(
+            &app,
+            "SELECT CAST(details AS TEXT) FROM audit_log WHERE action = 'appeals.config.imported' UNION ALL SELECT CAST(details AS TEXT) FROM audit_pending WHERE action = 'appeals.config.imported'",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            journal.lines().count(),
+            1,
+            "one import added something: {journal}"
+        );
+    }
+}
