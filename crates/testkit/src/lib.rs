@@ -199,6 +199,18 @@ impl TestApp {
     }
 
     async fn launch(&mut self, demo: bool) -> anyhow::Result<()> {
+        // The port was free when picked, but another test's process may bind it first: then
+        // okno exits at once, and it is started again on another port.
+        for _ in 0..4 {
+            match self.launch_once(demo).await {
+                Err(e) if e.to_string().contains("Address already in use") => self.kill_9(),
+                done => return done,
+            }
+        }
+        self.launch_once(demo).await
+    }
+
+    async fn launch_once(&mut self, demo: bool) -> anyhow::Result<()> {
         self.port = free_port();
         self.base = format!("http://127.0.0.1:{}", self.port);
         let mut cmd = Command::new(&self.bin);
