@@ -7,6 +7,10 @@
 //! when their transaction commits (see `journal.rs`): on SQLite they are linked onto the head
 //! (`audit_head`, one row) right there; on PostgreSQL they commit into `audit_pending` and the
 //! sealer ([`run_sealer`], [`seal`]) links them in batches right after, under the head's row lock.
+//! Signed checkpoints of the chain are kept in the database and served to witnesses
+//! ([`checkpoints`]).
+
+pub mod checkpoints;
 
 use std::io::{BufRead, Write};
 

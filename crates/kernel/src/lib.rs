@@ -33,5 +33,6 @@ pub fn migrations() -> Vec<migrate::Migration> {
         migration!("kernel", 3, "0003_session_acting"),
         migration!("kernel", 4, "0004_documents"),
         migration!("kernel", 5, "0005_outbox_consumers"),
+        migration!("kernel", 6, "0006_audit_checkpoints"),
     ]
 }

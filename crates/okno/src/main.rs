@@ -83,9 +83,19 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
-    /// Recompute the hash chain; exit 0 with the record count when intact, 1 naming the first
-    /// broken record otherwise
+    /// Recompute the hash chain and check it against every signed checkpoint in the database (and a
+    /// witness's copy); exit 0 with the record count when intact, 1 naming what broke otherwise
     Verify {
+        /// A witness's copy of the checkpoints: the JSON of GET /api/v1/audit/checkpoints (one or
+        /// several pages) or JSON Lines of checkpoints
+        #[arg(long, value_name = "FILE")]
+        witness: Option<PathBuf>,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Sign a checkpoint of the journal's newest record now (the worker signs them every
+    /// --audit-checkpoint-records records or --audit-checkpoint-minutes minutes)
+    Checkpoint {
         #[command(flatten)]
         settings: Settings,
     },
@@ -456,6 +466,42 @@ fn signing_key(s: &Settings, secrets: &Secrets) -> anyhow::Result<ed25519_dalek:
     }
 }
 
+/// The keys whose audit checkpoints verify: the current audit key and --audit-retired-keys.
+fn trusted_audit_keys(
+    s: &Settings,
+    secrets: &Secrets,
+) -> anyhow::Result<audit::checkpoints::TrustedKeys> {
+    let current = signing_key(s, secrets)?.verifying_key();
+    let mut retired: Vec<Box<dyn audit::checkpoints::Verifier>> = Vec::new();
+    for k in s
+        .audit_retired_keys
+        .iter()
+        .flatten()
+        .map(|k| k.trim())
+        .filter(|k| !k.is_empty())
+    {
+        let key =
+            audit::parse_public_key(k).map_err(|e| anyhow::anyhow!("--audit-retired-keys: {e}"))?;
+        retired.push(Box::new(key));
+    }
+    Ok(audit::checkpoints::TrustedKeys::new(
+        Box::new(current),
+        retired,
+    ))
+}
+
+fn checkpoint_policy(s: &Settings) -> audit::checkpoints::Policy {
+    let d = audit::checkpoints::Policy::default();
+    audit::checkpoints::Policy {
+        every_records: s
+            .audit_checkpoint_records
+            .map_or(d.every_records, |n| n.max(0)),
+        every: s
+            .audit_checkpoint_minutes
+            .map_or(d.every, |m| Duration::from_secs(60 * m.min(525_600))),
+    }
+}
+
 fn all_migrations() -> Vec<okno_kernel::migrate::Migration> {
     let mut m = okno_kernel::migrations();
     m.extend(okno_notify::migrations());
@@ -572,6 +618,7 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
     if demo {
         load_demo(&db, &secrets, &s).await?;
     }
+    let audit_signer: Arc<dyn audit::checkpoints::Signer> = Arc::new(signing_key(&s, &secrets)?);
     let platform = Platform {
         db: db.clone(),
         secrets: Arc::new(secrets),
@@ -601,6 +648,13 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
         db.clone(),
         stop.clone(),
     ))];
+    // So does the checkpoint worker: nodes share the audit key, and a checkpoint is stored once.
+    workers.push(tokio::spawn(audit::checkpoints::run_checkpointer(
+        db.clone(),
+        audit_signer,
+        checkpoint_policy(&s),
+        stop.clone(),
+    )));
     if !s.no_workers.unwrap_or(false) {
         let mut channels = okno_notify::Channels::new(smtp_settings(&s), sms_settings(&s)?)
             .map_err(anyhow::Error::msg)?;
@@ -825,19 +879,93 @@ async fn audit_command(
 ) -> anyhow::Result<std::process::ExitCode> {
     use std::process::ExitCode;
     match command {
-        AuditCommand::Verify { settings } => {
+        AuditCommand::Verify { witness, settings } => {
             let s = load(settings)?;
             init_logging(&s, "warn")?;
-            let (db, _) = open(&s, Mode::Existing).await?;
+            let witness_path = witness;
+            let witness = match &witness_path {
+                None => None,
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    Some(
+                        audit::checkpoints::parse_witness(&text)
+                            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                    )
+                }
+            };
+            let (db, secrets) = open(&s, Mode::Existing).await?;
+            let keys = trusted_audit_keys(&s, &secrets)?;
             let verdict = audit::verify(&db).await?;
+            let (count, last_hash) = match verdict {
+                audit::Verdict::Intact { count, last_hash } => (count, last_hash),
+                audit::Verdict::Broken { seq, reason, .. } => {
+                    db.close().await;
+                    println!("audit journal BROKEN at record {seq}: {reason}");
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let anchored = audit::checkpoints::verify(&db, &keys, witness.as_deref()).await?;
             db.close().await;
-            match verdict {
-                audit::Verdict::Intact { count, last_hash } => {
-                    println!("audit journal intact: {count} records, last hash {last_hash}");
+            match anchored {
+                audit::checkpoints::Verdict::Anchored {
+                    stored,
+                    witnessed,
+                    last_seq,
+                } => {
+                    let mut by = format!("{stored} signed checkpoints");
+                    if let Some(path) = &witness_path {
+                        by.push_str(&format!(
+                            " and {witnessed} of the witness {}",
+                            path.display()
+                        ));
+                    }
+                    let tail = if last_seq == 0 {
+                        "no record is covered by a checkpoint yet".to_string()
+                    } else if last_seq < count {
+                        format!("records after {last_seq} are not covered by a checkpoint yet")
+                    } else {
+                        "the newest record is covered".to_string()
+                    };
+                    println!(
+                        "audit journal intact: {count} records, last hash {last_hash}; matches {by}; {tail}"
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
-                audit::Verdict::Broken { seq, reason, .. } => {
+                audit::checkpoints::Verdict::Broken { seq, reason } => {
+                    println!("hash chain recomputes: {count} records, last hash {last_hash}");
                     println!("audit journal BROKEN at record {seq}: {reason}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        AuditCommand::Checkpoint { settings } => {
+            let s = load(settings)?;
+            init_logging(&s, "warn")?;
+            let (db, secrets) = open(&s, Mode::Existing).await?;
+            let key = signing_key(&s, &secrets)?;
+            let made = audit::checkpoints::make(&db, &key).await?;
+            db.close().await;
+            use audit::checkpoints::Made;
+            match made {
+                Made::Signed(cp) => {
+                    println!("checkpoint signed: record {}, hash {}", cp.seq, cp.hash);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Made::NothingNew { seq: 0 } => {
+                    println!("the journal is empty: nothing to sign");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Made::NothingNew { seq } | Made::Taken { seq } => {
+                    println!("record {seq} is the newest and already has a checkpoint");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Made::NotDue => {
+                    println!("nothing to sign");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Made::Refused { seq, reason } => {
+                    println!("checkpoint REFUSED at record {seq}: {reason}; run okno audit verify");
                     Ok(ExitCode::from(1))
                 }
             }

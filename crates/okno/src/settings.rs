@@ -42,8 +42,9 @@ pub struct Settings {
     )]
     pub secret_key: Option<String>,
 
-    /// Ed25519 seed (base64 of 32 bytes) that signs audit export checkpoints [default: derived from
-    /// the master secret]
+    /// Ed25519 seed (base64 of 32 bytes) that signs the audit journal's checkpoints, stored and in
+    /// exports; to rotate, set a new one and list the old public key in --audit-retired-keys
+    /// [default: derived from the master secret]
     #[arg(
         long,
         env = "OKNO_AUDIT_SIGNING_KEY",
@@ -51,6 +52,28 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub audit_signing_key: Option<String>,
+
+    /// Public keys (base64, comma-separated) of earlier audit keys: stored checkpoints they signed
+    /// still verify; a checkpoint of a key left out fails `okno audit verify` (take them from `okno
+    /// audit public-key` before a rotation)
+    #[arg(
+        long,
+        env = "OKNO_AUDIT_RETIRED_KEYS",
+        value_name = "BASE64,…",
+        value_delimiter = ','
+    )]
+    pub audit_retired_keys: Option<Vec<String>>,
+
+    /// Sign a checkpoint of the audit journal once this many records were added since the last one
+    /// (0: never by count) [default: 1000]
+    #[arg(long, env = "OKNO_AUDIT_CHECKPOINT_RECORDS", value_name = "N")]
+    pub audit_checkpoint_records: Option<i64>,
+
+    /// Sign a checkpoint of the audit journal this many minutes after the last one when a record
+    /// was added since (0: never by time; with --audit-checkpoint-records 0 too, the worker signs
+    /// none) [default: 10]
+    #[arg(long, env = "OKNO_AUDIT_CHECKPOINT_MINUTES", value_name = "MINUTES")]
+    pub audit_checkpoint_minutes: Option<u64>,
 
     /// Ed25519 seed (base64 of 32 bytes) that signs the documents the platform issues from now on;
     /// to rotate, set a new one and list the old public key in --document-retired-keys [default:
