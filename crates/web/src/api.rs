@@ -3,6 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use okno_kernel::audit::checkpoints::{self, AuditCheckpoint};
 use okno_kernel::audit::{self, Record};
 use okno_kernel::auth::{self, TokenInfo};
 use okno_kernel::http::{ApiJson, CurrentActor};
@@ -13,8 +14,8 @@ use crate::middleware::Shell;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(audit_list, audit_verify, token_issue, token_list, token_revoke),
-    components(schemas(Record, TokenInfo, IssueToken, IssuedToken, ChainStatus, Problem, okno_kernel::error::FieldError)),
+    paths(audit_list, audit_verify, audit_checkpoints, token_issue, token_list, token_revoke),
+    components(schemas(Record, AuditCheckpoint, TokenInfo, IssueToken, IssuedToken, ChainStatus, Problem, okno_kernel::error::FieldError)),
     tags(
         (name = "audit", description = "Журнал аудита"),
         (name = "tokens", description = "Токены доступа для интеграций и сотрудников")
@@ -68,6 +69,54 @@ pub async fn audit_verify(
         })),
         audit::Verdict::Broken { seq, kind, .. } => Err(audit::broken_problem(seq, kind).into()),
     }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CheckpointQuery {
+    /// Checkpoints of records after this number (cursor: the `seq` of the last checkpoint
+    /// received), 0 or more; default 0, from the first.
+    #[param(minimum = 0)]
+    pub after_seq: Option<i64>,
+    /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// Signed checkpoints of the audit journal, oldest first (public: outside witnesses copy them and
+/// later check the journal against their copy with `okno audit verify --witness`).
+#[utoipa::path(get, path = "/api/v1/audit/checkpoints", tag = "audit", params(CheckpointQuery),
+    responses(
+        (status = 200, body = Vec<AuditCheckpoint>),
+        (status = 400, description = "after_seq меньше 0, limit вне 1–1000 или не число", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Внутренняя ошибка", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "База данных недоступна", body = Problem, content_type = "application/problem+json")))]
+pub async fn audit_checkpoints(
+    State(shell): State<Shell>,
+    Query(q): Query<CheckpointQuery>,
+) -> Result<Json<Vec<AuditCheckpoint>>> {
+    let mut errors = Vec::new();
+    let after_seq = q.after_seq.unwrap_or(0);
+    if after_seq < 0 {
+        errors.push(okno_kernel::error::FieldError {
+            field: "after_seq".into(),
+            code: "request.out_of_range".into(),
+            message: "Укажите номер записи: 0 или больше.".into(),
+        });
+    }
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        errors.push(okno_kernel::error::FieldError {
+            field: "limit".into(),
+            code: "request.out_of_range".into(),
+            message: "Укажите число от 1 до 1000.".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(Problem::invalid_fields(errors).into());
+    }
+    Ok(Json(
+        checkpoints::list(&shell.platform.db, after_seq, limit).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

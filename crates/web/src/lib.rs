@@ -95,6 +95,7 @@ pub fn app(
         .route("/metrics", get(pages::metrics))
         .route("/api/v1/audit", get(api::audit_list))
         .route("/api/v1/audit/verify", get(api::audit_verify))
+        .route("/api/v1/audit/checkpoints", get(api::audit_checkpoints))
         .route(
             "/api/v1/tokens",
             get(api::token_list).post(api::token_issue),
