@@ -469,3 +469,254 @@ fn rfc3339(ms: i64) -> String {
         rem % 60
     )
 }
+
+/// `GET /api/v1/audit/checkpoints` with a query, without credentials: status and JSON.
+async fn checkpoints(app: &TestApp, query: &str) -> (u16, Value) {
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/audit/checkpoints{query}")))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    if status != 200 {
+        let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(ct.starts_with("application/problem+json"), "{ct}");
+    }
+    (status, r.json().await.unwrap())
+}
+
+/// `okno audit verify` with extra arguments: the exit code and what it printed.
+fn verify_with(app: &TestApp, extra: &[&str]) -> (i32, String) {
+    let mut args = vec!["audit", "verify"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = app.okno(&args);
+    (code, format!("{out}{err}"))
+}
+
+#[tokio::test]
+async fn the_worker_signs_checkpoints_that_anyone_may_page_through() {
+    for engine in engines("the_worker_signs_checkpoints_that_anyone_may_page_through").await {
+        let app = TestApp::start(
+            BIN,
+            engine,
+            Options {
+                demo: true,
+                args: vec!["--audit-checkpoint-records".into(), "5".into()],
+            },
+        )
+        .await
+        .unwrap();
+        // The demo journals more than five records: the worker signs the head soon after start;
+        // five more records, and it signs again.
+        let wait_for = |n: usize| {
+            let app = &app;
+            async move {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+                loop {
+                    let (status, list) = checkpoints(app, "?limit=1000").await;
+                    assert_eq!(status, 200, "{list}");
+                    let list = list.as_array().unwrap().clone();
+                    if list.len() >= n {
+                        return list;
+                    }
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "the worker signed {} checkpoints, not {n}",
+                        list.len()
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        };
+        let first = wait_for(1).await[0].clone();
+        add_agencies(&app, 0, 5).await;
+        let list = wait_for(2).await;
+        let (_, key, _) = app.okno(&["audit", "public-key"]);
+        for cp in &list {
+            assert_eq!(cp["algorithm"], "ed25519");
+            assert_eq!(cp["public_key"], key.trim());
+            assert_eq!(cp["hash"].as_str().unwrap().len(), 64);
+        }
+        assert!(list[1]["seq"].as_i64().unwrap() >= first["seq"].as_i64().unwrap() + 5);
+        let (code, out) = verify(&app);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("matches 2 signed checkpoints"), "{out}");
+
+        // Paged by the last seq received.
+        let (status, page) =
+            checkpoints(&app, &format!("?after_seq={}&limit=1", first["seq"])).await;
+        assert_eq!(status, 200);
+        assert_eq!(page, json!([list[1].clone()]));
+        let (_, rest) = checkpoints(&app, &format!("?after_seq={}", list[1]["seq"])).await;
+        assert_eq!(rest, json!([]));
+        for (query, field) in [
+            ("?limit=0", "limit"),
+            ("?limit=1001", "limit"),
+            ("?after_seq=-1", "after_seq"),
+        ] {
+            let (status, problem) = checkpoints(&app, query).await;
+            assert_eq!(status, 400, "{query}: {problem}");
+            assert_eq!(problem["code"], "validation.failed", "{query}");
+            assert_eq!(problem["errors"][0]["field"], field, "{query}");
+        }
+        let (status, problem) = checkpoints(&app, "?limit=many").await;
+        assert_eq!(status, 400, "{problem}");
+    }
+}
+
+/// The SQL that rewrites the journal consistently from record `from` on: its details changed and
+/// every later hash and the head recomputed, as someone with write access to the database could.
+async fn rewrite_chain_sql(app: &TestApp, from: i64) -> String {
+    let mut records: Vec<okno_kernel::audit::Record> = app
+        .client
+        .get(app.url("/api/v1/audit?limit=500"))
+        .bearer_auth(app.auditor_token.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    records.sort_by_key(|r| r.seq);
+    assert_eq!(records[0].seq, 1, "the whole journal fits in one page");
+    let mut sql = String::new();
+    let mut prev = okno_kernel::audit::GENESIS.to_string();
+    for mut r in records {
+        if r.seq == from {
+            r.details = "{\"code\":\"forged\"}".into();
+        }
+        r.prev_hash = prev;
+        r.hash = r.compute_hash();
+        if r.seq >= from {
+            sql.push_str(&format!(
+                "UPDATE audit_log SET details = '{}', prev_hash = '{}', hash = '{}' WHERE seq = {};\n",
+                r.details.replace('\'', "''"),
+                r.prev_hash,
+                r.hash,
+                r.seq
+            ));
+        }
+        prev = r.hash;
+    }
+    sql + &format!("UPDATE audit_head SET hash = '{prev}' WHERE id = 1;")
+}
+
+#[tokio::test]
+async fn a_consistently_rewritten_journal_fails_on_its_checkpoints_and_on_a_witness_copy() {
+    let test = "a_consistently_rewritten_journal_fails_on_its_checkpoints_and_on_a_witness_copy";
+    for engine in engines(test).await {
+        let app = app_with_records(engine, 3).await;
+        let (code, out, _) = app.okno(&["audit", "checkpoint"]);
+        assert_eq!(code, 0, "{out}");
+        let first = demo() + 3;
+        assert!(
+            out.contains(&format!("checkpoint signed: record {first}")),
+            "{out}"
+        );
+        add_agencies(&app, 3, 3).await;
+        let (code, out, _) = app.okno(&["audit", "checkpoint"]);
+        assert_eq!(code, 0, "{out}");
+        let (_, out, _) = app.okno(&["audit", "checkpoint"]);
+        assert!(out.contains("already has a checkpoint"), "{out}");
+
+        // A witness keeps the endpoint's JSON.
+        let (status, list) = checkpoints(&app, "").await;
+        assert_eq!(status, 200);
+        assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+        let witness = app.data_dir.join("witness.json");
+        std::fs::write(&witness, list.to_string()).unwrap();
+        let witness = witness.display().to_string();
+        let with_witness = ["--witness", witness.as_str()];
+
+        // Untouched, the journal verifies with and without the witness.
+        let (code, out) = verify(&app);
+        assert_eq!(code, 0, "{out}");
+        assert_eq!(intact_count(&out), demo() + 6, "{out}");
+        assert!(
+            out.contains("matches 2 signed checkpoints; the newest record is covered"),
+            "{out}"
+        );
+        let (code, out) = verify_with(&app, &with_witness);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("and 2 of the witness"), "{out}");
+
+        // Record 2 of the agencies changed and every later hash and the head recomputed: the chain
+        // recomputes, the first checkpoint after the change does not match.
+        tamper(&app, &rewrite_chain_sql(&app, demo() + 2).await)
+            .await
+            .unwrap();
+        let broken =
+            format!("BROKEN at record {first}: record {first} does not match checkpoint {first}");
+        let (code, out) = verify(&app);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("hash chain recomputes"), "{out}");
+        assert!(
+            out.contains(&broken) && out.contains("in the database") && out.contains("rewritten"),
+            "{out}"
+        );
+        let (code, out) = verify_with(&app, &with_witness);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains(&broken), "{out}");
+
+        // The checkpoints table emptied too: the database alone no longer tells, the witness does.
+        tamper(&app, "DELETE FROM audit_checkpoints").await.unwrap();
+        let (code, out) = verify(&app);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("matches 0 signed checkpoints"), "{out}");
+        let (code, out) = verify_with(&app, &with_witness);
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains(&broken) && out.contains("of the witness"),
+            "{out}"
+        );
+
+        // Checkpoints put back with the rewritten hashes but their old signatures, or signed anew
+        // with a key of the forger's own: each is refused.
+        let rewritten_hash = |seq: i64| {
+            let app = &app;
+            async move {
+                okno_testkit::query_text(
+                    app,
+                    &format!("SELECT hash FROM audit_log WHERE seq = {seq}"),
+                )
+                .await
+                .unwrap()
+            }
+        };
+        let cp = &list[0];
+        let forged_hash = rewritten_hash(first).await;
+        tamper(
+            &app,
+            &format!(
+                "INSERT INTO audit_checkpoints (seq, hash, at, algorithm, public_key, signature) VALUES ({first}, '{forged_hash}', {}, 'ed25519', '{}', '{}')",
+                cp["at"], cp["public_key"].as_str().unwrap(), cp["signature"].as_str().unwrap()
+            ),
+        )
+        .await
+        .unwrap();
+        let (code, out) = verify(&app);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("signature does not verify"), "{out}");
+        let forger = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let resigned =
+            okno_kernel::audit::checkpoints::AuditCheckpoint::sign(&forger, first, &forged_hash, 1);
+        tamper(
+            &app,
+            &format!(
+                "UPDATE audit_checkpoints SET at = 1, public_key = '{}', signature = '{}' WHERE seq = {first}",
+                resigned.public_key, resigned.signature
+            ),
+        )
+        .await
+        .unwrap();
+        let (code, out) = verify(&app);
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains(&format!("BROKEN at record {first}")) && out.contains("unknown key"),
+            "{out}"
+        );
+        let (code, out) = verify_with(&app, &with_witness);
+        assert_eq!(code, 1, "{out}");
+    }
+}
