@@ -699,6 +699,24 @@ struct Throttle {
     locked_until: Option<i64>,
 }
 
+/// How long the lockout that follows `lockouts` earlier ones lasts: `lockout_ms`, doubled with
+/// each earlier lockout, at most a day. The pure half of the guard; [`count_failure`] applies it.
+pub(crate) fn lock_length(s: &Settings, lockouts: i64) -> i64 {
+    let factor = 1i64 << lockouts.clamp(0, 20);
+    s.lockout_ms.saturating_mul(factor).min(86_400_000)
+}
+
+/// What became of a failed sign-in (a wrong password, an unknown login, a wrong second factor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// Counted; not enough in a row to lock.
+    Counted,
+    /// Counted, and this very failure locked the subject until then.
+    Locked(i64),
+    /// The subject was already locked until then: not counted, no new lockout.
+    AlreadyLocked(i64),
+}
+
 fn locked_problem(until: i64, now: i64) -> Problem {
     let minutes = ((until - now) + 59_999) / 60_000;
     Problem::new(429, "auth.locked", "Вход временно заблокирован").with_detail(format!(
@@ -712,29 +730,71 @@ fn bad_credentials() -> Problem {
     )
 }
 
-/// Counts a failed sign-in for `subject` (every one, also when they come at once) and locks it
-/// after `lockout_after` in a row. Returns the lock's end when this failure locked it.
-pub(crate) async fn count_failure(tx: &mut Tx, s: &Settings, subject: &str) -> Result<Option<i64>> {
-    let t = q_one!(
+/// Counts a failed sign-in for `subject` and locks it after `lockout_after` in a row, exactly, also
+/// when failures come at once. Checking the lock and counting are one conditional upsert: on a
+/// locked row it changes nothing and returns no row. The upsert leaves the row locked to this
+/// transaction (on PostgreSQL its row lock, on SQLite the writer's), so the lock is set by exactly
+/// one failure and no other failure is counted in between.
+pub(crate) async fn count_failure(tx: &mut Tx, s: &Settings, subject: &str) -> Result<Failure> {
+    let now = now_ms();
+    let counted = q_opt!(
         tx,
         Throttle,
         "INSERT INTO sign_in_throttle (subject, failures, lockouts, locked_until) VALUES ($1, 1, 0, NULL)
          ON CONFLICT (subject) DO UPDATE SET failures = sign_in_throttle.failures + 1
+         WHERE sign_in_throttle.locked_until IS NULL OR sign_in_throttle.locked_until <= $2
          RETURNING failures, lockouts, locked_until",
-        subject
+        subject,
+        now
     )?;
+    let Some(t) = counted else {
+        // Not updated, so locked; the upsert holds the row, so it is still locked now.
+        let until = lock_of(tx, subject, now).await?.unwrap_or(now);
+        return Ok(Failure::AlreadyLocked(until));
+    };
     if t.failures < s.lockout_after {
-        return Ok(None);
+        return Ok(Failure::Counted);
     }
-    let factor = 1i64 << t.lockouts.clamp(0, 20);
-    let until = now_ms() + (s.lockout_ms.saturating_mul(factor)).min(86_400_000);
+    let until = now + lock_length(s, t.lockouts);
     q_exec!(
         tx,
         "UPDATE sign_in_throttle SET failures = 0, lockouts = lockouts + 1, locked_until = $1 WHERE subject = $2",
         until,
         subject
     )?;
-    Ok(Some(until))
+    Ok(Failure::Locked(until))
+}
+
+/// The end of `subject`'s lock when it is locked at `now`, read in the caller's transaction.
+async fn lock_of(tx: &mut Tx, subject: &str, now: i64) -> Result<Option<i64>> {
+    let t = q_opt!(
+        tx,
+        Throttle,
+        "SELECT failures, lockouts, locked_until FROM sign_in_throttle WHERE subject = $1 AND locked_until > $2",
+        subject,
+        now
+    )?;
+    Ok(t.and_then(|t| t.locked_until))
+}
+
+/// After a right password or second factor: forgets the failures of `subject` unless it is
+/// locked, which refuses with `auth.locked` — a lock that fell while the password was being
+/// verified wins. The delete is conditional, and the lock is read again after it: on PostgreSQL
+/// (READ COMMITTED) the delete waits for a failure counting on the row and re-checks the row it
+/// committed, and the next statement sees every lock committed before it; on SQLite the
+/// transaction holds the writer throughout.
+async fn clear_failures(tx: &mut Tx, subject: &str) -> Result<()> {
+    let now = now_ms();
+    q_exec!(
+        tx,
+        "DELETE FROM sign_in_throttle WHERE subject = $1 AND (locked_until IS NULL OR locked_until <= $2)",
+        subject,
+        now
+    )?;
+    match lock_of(tx, subject, now).await? {
+        Some(until) => Err(locked_problem(until, now).into()),
+        None => Ok(()),
+    }
 }
 
 /// The password step of signing in with a phone, e-mail, СНИЛС or ИНН. The error never tells
@@ -815,6 +875,9 @@ pub async fn sign_in(
             return failed_sign_in(tx, s, &subject, known.as_ref(), client).await;
         }
     };
+    // The lock may have fallen while the password was being verified: it wins. Every refusal
+    // below rolls this back.
+    clear_failures(&mut tx, &subject).await?;
     if account.status == "blocked" {
         return Err(
             Problem::new(403, "auth.account_blocked", "Учётная запись заблокирована")
@@ -829,11 +892,6 @@ pub async fn sign_in(
             .with_detail("Временный пароль действует 24 часа. Получите новый в центре обслуживания или восстановите доступ.")
             .into());
     }
-    q_exec!(
-        &mut tx,
-        "DELETE FROM sign_in_throttle WHERE subject = $1",
-        &subject
-    )?;
     if let Some(hash) = &rehash {
         q_exec!(
             &mut tx,
@@ -1010,7 +1068,12 @@ async fn failed_sign_in(
     known: Option<&AccountRow>,
     client: &Client,
 ) -> Result<SignIn> {
-    let locked = count_failure(&mut tx, s, subject).await?;
+    let locked = match count_failure(&mut tx, s, subject).await? {
+        // Locked while the password was being verified: refused like the lock, not counted.
+        Failure::AlreadyLocked(until) => return Err(locked_problem(until, now_ms()).into()),
+        Failure::Locked(until) => Some(until),
+        Failure::Counted => None,
+    };
     if let Some(a) = known {
         audit::append(
             &mut tx,
@@ -1138,6 +1201,11 @@ pub async fn complete_second_factor(
     .filter(|c| c.used_at.is_none() && c.expires_at > now_ms() && c.attempts < s.lockout_after)
     .ok_or_else(challenge_gone)?;
     let account = load(&mut tx, &c.account_id).await?;
+    // While the account is locked no factor is checked, as no password is.
+    let now = now_ms();
+    if let Some(until) = lock_of(&mut tx, &account.id, now).await? {
+        return Err(locked_problem(until, now).into());
+    }
     let refused = match method {
         Method::Totp => {
             let row = q_opt!(
@@ -1201,7 +1269,12 @@ pub async fn complete_second_factor(
             "UPDATE sign_in_challenges SET attempts = attempts + 1 WHERE id_hash = $1",
             &hash
         )?;
-        let locked = count_failure(&mut tx, s, &account.id).await?;
+        let locked = match count_failure(&mut tx, s, &account.id).await? {
+            // Locked since the check above: refused like the lock, nothing counted.
+            Failure::AlreadyLocked(until) => return Err(locked_problem(until, now_ms()).into()),
+            Failure::Locked(until) => Some(until),
+            Failure::Counted => None,
+        };
         audit::append(
             &mut tx,
             audit::Entry {
@@ -1209,10 +1282,20 @@ pub async fn complete_second_factor(
                 action: if locked.is_some() { "identity.account.locked" } else { "identity.second_factor.failed" },
                 subject_type: "account",
                 subject_id: &account.id,
-                details: serde_json::json!({ "method": format!("{method:?}").to_lowercase(), "ip": client.ip }),
+                details: serde_json::json!({ "method": format!("{method:?}").to_lowercase(), "ip": client.ip, "locked_until": locked }),
             },
         )
         .await?;
+        if locked.is_some() {
+            // Whoever failed here knew the password.
+            alert(
+                &mut tx,
+                &account,
+                "Вход заблокирован",
+                "После нескольких неверных кодов подтверждения вход в вашу учётную запись временно заблокирован. Неверные коды вводили после верного пароля: смените пароль после разблокировки.",
+            )
+            .await?;
+        }
         tx.commit().await?;
         return Err(match locked {
             Some(until) => locked_problem(until, now_ms()),
@@ -1226,11 +1309,7 @@ pub async fn complete_second_factor(
         now_ms(),
         &hash
     )?;
-    q_exec!(
-        &mut tx,
-        "DELETE FROM sign_in_throttle WHERE subject = $1",
-        &account.id
-    )?;
+    clear_failures(&mut tx, &account.id).await?;
     let client = Client {
         terminal: client.terminal || c.terminal != 0,
         ..client.clone()
@@ -1722,5 +1801,14 @@ mod tests {
             Some("2a02:6b8:0:1::/64")
         );
         assert_eq!(network_of("not an address"), None);
+    }
+
+    #[test]
+    fn each_lockout_lasts_twice_the_last_up_to_a_day() {
+        let s = Settings::default();
+        let minutes: Vec<i64> = (0..9).map(|n| lock_length(&s, n) / 60_000).collect();
+        assert_eq!(minutes, [15, 30, 60, 120, 240, 480, 960, 1440, 1440]);
+        assert_eq!(lock_length(&s, 10_000), 86_400_000, "no overflow");
+        assert_eq!(lock_length(&s, -1), 15 * 60_000);
     }
 }

@@ -381,6 +381,218 @@ async fn concurrent_wrong_passwords_are_all_counted_and_lock_the_account() {
     }
 }
 
+/// Sends `n` sign-ins at once, the i-th with `password(i)`; gives each answer's status and code.
+async fn burst(
+    app: &TestApp,
+    login: &str,
+    n: usize,
+    password: fn(usize) -> String,
+) -> Vec<(u16, String)> {
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/identity/sign-in");
+        let body = json!({"login": login, "password": password(i)});
+        tasks.push(tokio::spawn(async move {
+            let r = client.post(url).json(&body).send().await.unwrap();
+            let status = r.status().as_u16();
+            let p: Value = r.json().await.unwrap_or(Value::Null);
+            (status, p["code"].as_str().unwrap_or_default().to_string())
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    answers
+}
+
+/// How many answers had this status and code.
+fn answered(answers: &[(u16, String)], status: u16, code: &str) -> usize {
+    answers
+        .iter()
+        .filter(|(s, c)| *s == status && c == code)
+        .count()
+}
+
+/// A number read from the app's database.
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    okno_testkit::query_text(app, sql)
+        .await
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Audit records of `action`, sealed or not yet (on PostgreSQL a committed record may still wait
+/// in audit_pending for the sealer).
+async fn audited(app: &TestApp, action: &str) -> i64 {
+    count(
+        app,
+        &format!(
+            "SELECT CAST((SELECT COUNT(*) FROM audit_log WHERE action = '{action}')
+                       + (SELECT COUNT(*) FROM audit_pending WHERE action = '{action}') AS TEXT)"
+        ),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn fifty_wrong_passwords_at_once_get_exactly_four_refusals_and_one_lockout() {
+    let test = "fifty_wrong_passwords_at_once_get_exactly_four_refusals_and_one_lockout";
+    for engine in engines(test).await {
+        let w = world(engine, &["--sign-in-rate", "0"]).await;
+        register(&w.app, "+79160000046", "burst@example.ru").await;
+        let answers = burst(&w.app, "burst@example.ru", 50, |i| {
+            format!("Неверный-{i}!Aa")
+        })
+        .await;
+        let invalid = answered(&answers, 401, "auth.invalid_credentials");
+        let locked = answered(&answers, 429, "auth.locked");
+        eprintln!("{engine:?}, known login: {invalid} × 401, {locked} × 429");
+        assert_eq!((invalid, locked), (4, 46), "{engine:?}: {answers:?}");
+        // One lockout: one journal record, one alert, the first lockout's length.
+        assert_eq!(audited(&w.app, "identity.account.locked").await, 1);
+        assert_eq!(audited(&w.app, "identity.sign_in.failed").await, 4);
+        let alerts = count(
+            &w.app,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM outbox WHERE kind = 'notify.message' AND payload LIKE '%Вход заблокирован%'",
+        )
+        .await;
+        assert_eq!(alerts, 1, "one alert to the owner");
+        assert_eq!(
+            count(&w.app, "SELECT CAST(lockouts AS TEXT) FROM sign_in_throttle WHERE subject NOT LIKE 'login:%'").await,
+            1
+        );
+        // The right password is refused while the lock lasts, and says for how long.
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/sign-in",
+            None,
+            json!({"login": "burst@example.ru", "password": PASSWORD}),
+        )
+        .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (429, Some("auth.locked")),
+            "{p}"
+        );
+        assert!(p["detail"].as_str().unwrap().contains("15 мин"), "{p}");
+
+        // A login that belongs to no account is locked the same way, and nobody is told.
+        let answers = burst(&w.app, "ghost@example.ru", 50, |i| {
+            format!("Неверный-{i}!Aa")
+        })
+        .await;
+        let invalid = answered(&answers, 401, "auth.invalid_credentials");
+        let locked = answered(&answers, 429, "auth.locked");
+        eprintln!("{engine:?}, unknown login: {invalid} × 401, {locked} × 429");
+        assert_eq!((invalid, locked), (4, 46), "{engine:?}: {answers:?}");
+        assert_eq!(
+            count(
+                &w.app,
+                "SELECT CAST(lockouts AS TEXT) FROM sign_in_throttle WHERE subject LIKE 'login:%'"
+            )
+            .await,
+            1
+        );
+        assert_eq!(audited(&w.app, "identity.account.locked").await, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_right_password_in_flight_when_the_lock_falls_is_refused() {
+    let test = "a_right_password_in_flight_when_the_lock_falls_is_refused";
+    for engine in engines(test).await {
+        // A hash made with light parameters, so a wrong password is checked at once...
+        let w = world(
+            engine,
+            &["--argon2-memory-kib", "8192", "--argon2-iterations", "1"],
+        )
+        .await;
+        register(&w.app, "+79160000047", "inflight@example.ru").await;
+        // ...while the right one is then hashed again with heavy ones: it stays in flight.
+        let mut app = w.app;
+        app.restart(vec![
+            "--sms-url".into(),
+            w.gw.url(),
+            "--smtp-url".into(),
+            w.smtp.url(),
+            "--sign-in-rate".into(),
+            "0".into(),
+            "--argon2-iterations".into(),
+            "200".into(),
+        ])
+        .await
+        .unwrap();
+        let started = std::time::Instant::now();
+        let right = {
+            let client = app.client.clone();
+            let url = app.url("/api/v1/identity/sign-in");
+            tokio::spawn(async move {
+                let r = client
+                    .post(url)
+                    .json(&json!({"login": "inflight@example.ru", "password": PASSWORD}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let p: Value = r.json().await.unwrap_or(Value::Null);
+                (status, p, started.elapsed())
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let mut codes = Vec::new();
+        for i in 0..5 {
+            let (status, p) = post(
+                &app,
+                "/api/v1/identity/sign-in",
+                None,
+                json!({"login": "inflight@example.ru", "password": format!("Неверный-{i}!Aa")}),
+            )
+            .await;
+            codes.push((status, p["code"].as_str().unwrap_or_default().to_string()));
+        }
+        let lock_fell = started.elapsed();
+        assert_eq!(
+            answered(&codes, 401, "auth.invalid_credentials"),
+            4,
+            "{codes:?}"
+        );
+        assert_eq!(
+            codes[4],
+            (429, "auth.locked".to_string()),
+            "the fifth locks"
+        );
+        let (status, p, answered_at) = right.await.unwrap();
+        eprintln!("{engine:?}: lock fell at {lock_fell:?}, the right password answered at {answered_at:?}");
+        assert!(
+            answered_at > lock_fell,
+            "the right password was still in flight"
+        );
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (429, Some("auth.locked")),
+            "{p}"
+        );
+        // Nothing of the success stayed: no session, the hash not replaced, the lock kept.
+        assert_eq!(
+            audited(&app, "identity.session.opened").await,
+            1,
+            "only at registration"
+        );
+        let hash = okno_testkit::query_text(
+            &app,
+            "SELECT password_hash FROM accounts WHERE email = 'inflight@example.ru'",
+        )
+        .await
+        .unwrap();
+        assert!(hash.contains("m=8192,t=1"), "{hash}");
+        assert_eq!(audited(&app, "identity.account.locked").await, 1);
+    }
+}
+
 #[tokio::test]
 async fn with_an_authenticator_app_the_sign_in_needs_its_code_once() {
     let test = "with_an_authenticator_app_the_sign_in_needs_its_code_once";
