@@ -175,6 +175,7 @@ async fn rate(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AttachQuery {
     /// The file's name as the person sees it.
     pub name: Option<String>,
@@ -268,6 +269,7 @@ async fn moderate(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeskQuery {
     /// Only this status.
     pub status: Option<String>,
@@ -373,6 +375,7 @@ async fn assign(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// At most this many (1–1000, 200 by default).
     pub limit: Option<i64>,

@@ -346,6 +346,10 @@ async fn mine_files(
         if name.is_empty() {
             continue; // the empty file input of a form sent without a choice
         }
+        if let Err(pr) = okno_kernel::text::check("file", &name, true) {
+            refused = Some(pr);
+            break;
+        }
         if added.len() == FILES_PER_FORM {
             refused = Some(
                 Problem::new(400, "attachment.too_many", "Слишком много файлов").with_detail(format!(
@@ -676,12 +680,25 @@ async fn desk_answer(
             Err(_) => break Some(unreadable()),
         };
         match field.name() {
-            Some("text") => text = field.text().await.unwrap_or_default(),
-            Some("kind") => kind = field.text().await.unwrap_or_default(),
+            Some(f @ ("text" | "kind")) => {
+                let f = f.to_string();
+                let value = field.text().await.unwrap_or_default();
+                if let Err(pr) = okno_kernel::text::check(&f, &value, f == "kind") {
+                    break Some(pr);
+                }
+                if f == "text" {
+                    text = value;
+                } else {
+                    kind = value;
+                }
+            }
             Some("file") => {
                 let name = field.file_name().unwrap_or_default().to_string();
                 if name.is_empty() {
                     continue; // the empty file input of a form sent without a choice
+                }
+                if let Err(pr) = okno_kernel::text::check("file", &name, true) {
+                    break Some(pr);
                 }
                 if uploads.len() == FILES_PER_FORM {
                     break Some(

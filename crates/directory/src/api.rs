@@ -74,6 +74,7 @@ async fn get_agency(State(p): State<Platform>, Path(code): Path<String>) -> Resu
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OfficeQuery {
     /// Only offices of this city.
     pub city: Option<String>,
@@ -91,6 +92,7 @@ async fn list_offices(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ServiceQuery {
     /// Only services of this agency (code).
     pub agency: Option<String>,

@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use okno_kernel::error::{Problem, Result};
-use okno_kernel::http::{bearer, ApiJson, CurrentActor};
+use okno_kernel::http::{bearer, cookie, ApiJson, CurrentActor, SESSION_COOKIE};
 use okno_kernel::Platform;
 use serde::{Deserialize, Serialize};
 
@@ -441,7 +441,8 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The account's live sessions.
+/// The account's live sessions; `current` marks the one this request came with (its bearer
+/// session secret, or the browser's session cookie).
 #[utoipa::path(get, path = "/api/v1/identity/sessions", tag = "identity",
     responses((status = 200, body = Vec<SessionInfo>)), security(("bearer" = [])))]
 async fn sessions(
@@ -449,9 +450,8 @@ async fn sessions(
     CurrentActor(actor): CurrentActor,
     headers: HeaderMap,
 ) -> Result<Json<Vec<SessionInfo>>> {
-    Ok(Json(
-        service::sessions(&p.db, &actor, bearer(&headers)).await?,
-    ))
+    let current = bearer(&headers).or_else(|| cookie(&headers, SESSION_COOKIE));
+    Ok(Json(service::sessions(&p.db, &actor, current).await?))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -615,6 +615,7 @@ async fn powers_grant(
 
 /// Revoke (principal) or renounce (representative) a power of attorney.
 #[utoipa::path(post, path = "/api/v1/identity/powers/{id}/revoke", tag = "identity",
+    params(("id" = String, Path, description = "Идентификатор")),
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn powers_revoke(
@@ -651,6 +652,7 @@ async fn acting(
 /// Whether the session may act in `topic` (`applications`, `appeals`, `payments`,
 /// `appointments`): 204 for oneself or under a power of attorney that covers it, 403 otherwise.
 #[utoipa::path(get, path = "/api/v1/identity/acting/scope/{topic}", tag = "identity",
+    params(("topic" = String, Path, description = "Тема полномочий")),
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn acting_scope(
@@ -780,6 +782,7 @@ async fn passkeys_add(
 
 /// Remove a passkey.
 #[utoipa::path(delete, path = "/api/v1/identity/passkeys/{id}", tag = "identity",
+    params(("id" = String, Path, description = "Идентификатор")),
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn passkeys_remove(

@@ -21,6 +21,8 @@ pub(crate) struct PendingEvent {
     pub created_at: i64,
     pub kind: String,
     pub payload: String,
+    /// 0 goes before 1 (see `outbox::Priority`).
+    pub priority: i64,
 }
 
 /// Journal entries of an open transaction.
@@ -35,16 +37,17 @@ pub(crate) struct Pending {
 fn outbox_insert(args: &mut Vec<Arg>, events: Vec<PendingEvent>) -> String {
     let mut rows = Vec::with_capacity(events.len());
     for e in events {
-        rows.push(row(args.len(), 4));
+        rows.push(row(args.len(), 5));
         args.extend([
             Arg::Text(e.id),
             Arg::Int(e.created_at),
             Arg::Text(e.kind),
             Arg::Text(e.payload),
+            Arg::Int(e.priority),
         ]);
     }
     format!(
-        "INSERT INTO outbox (id, created_at, kind, payload) VALUES {}",
+        "INSERT INTO outbox (id, created_at, kind, payload, priority) VALUES {}",
         rows.join(", ")
     )
 }

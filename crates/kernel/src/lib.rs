@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod pdf;
 pub mod pii;
 pub mod platform;
+pub mod text;
 
 pub use sqlx;
 
@@ -34,5 +35,6 @@ pub fn migrations() -> Vec<migrate::Migration> {
         migration!("kernel", 4, "0004_documents"),
         migration!("kernel", 5, "0005_outbox_consumers"),
         migration!("kernel", 6, "0006_audit_checkpoints"),
+        migration!("kernel", 7, "0007_outbox_priority"),
     ]
 }

@@ -25,15 +25,34 @@ pub struct Event {
     pub payload: String,
 }
 
+/// Which events a worker takes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// Someone is waiting for it right now (a one-time code): taken before any other.
+    Urgent = 0,
+    Normal = 1,
+}
+
 /// Enqueues an event in the use case's transaction; it is written when the transaction commits
 /// and exists exactly if the transaction did. Returns the event's id.
 pub async fn enqueue(tx: &mut Tx, kind: &str, payload: &impl Serialize) -> Result<String> {
+    enqueue_with(tx, kind, payload, Priority::Normal).await
+}
+
+/// Like [`enqueue`], with a priority: urgent events are routed before the normal ones waiting.
+pub async fn enqueue_with(
+    tx: &mut Tx,
+    kind: &str,
+    payload: &impl Serialize,
+    priority: Priority,
+) -> Result<String> {
     let id = crate::clock::new_id();
     tx.journal.outbox.push(crate::journal::PendingEvent {
         id: id.clone(),
         created_at: crate::clock::now_ms(),
         kind: kind.to_string(),
         payload: serde_json::to_string(payload)?,
+        priority: priority as i64,
     });
     Ok(id)
 }

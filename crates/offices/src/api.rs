@@ -100,6 +100,7 @@ async fn add_service(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SlotQuery {
     /// Only slots of this service.
     pub service: Option<String>,

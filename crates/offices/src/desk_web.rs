@@ -73,6 +73,7 @@ pub struct NewDevice {
 
 /// Register a desk terminal or a kiosk of the office; the answer holds its credential, shown once.
 #[utoipa::path(post, path = "/api/v1/offices/{code}/devices", tag = "desk", request_body = NewDevice,
+    params(("code" = String, Path, description = "Код пункта")),
     responses((status = 201, body = Registered), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn device_register(
@@ -87,6 +88,7 @@ async fn device_register(
 
 /// The office's terminals (never their credentials).
 #[utoipa::path(get, path = "/api/v1/offices/{code}/devices", tag = "desk",
+    params(("code" = String, Path, description = "Код пункта")),
     responses((status = 200, body = Vec<DeviceView>), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn devices_list(
@@ -99,6 +101,7 @@ async fn devices_list(
 
 /// Revoke a terminal: its credential is refused from now on.
 #[utoipa::path(post, path = "/api/v1/offices/{code}/devices/{id}/revoke", tag = "desk",
+    params(("code" = String, Path, description = "Код пункта"), ("id" = String, Path, description = "Идентификатор")),
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn device_revoke(
@@ -118,6 +121,7 @@ pub struct AssignOperator {
 
 /// Bind an operator (a staff account with the operator role) to the office with a role.
 #[utoipa::path(put, path = "/api/v1/offices/{code}/operators/{account_id}", tag = "desk", request_body = AssignOperator,
+    params(("code" = String, Path, description = "Код пункта"), ("account_id" = String, Path, description = "Учётная запись оператора")),
     responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn operator_assign(
@@ -132,6 +136,7 @@ async fn operator_assign(
 
 /// The operators bound to the office, with their roles.
 #[utoipa::path(get, path = "/api/v1/offices/{code}/operators", tag = "desk",
+    params(("code" = String, Path, description = "Код пункта")),
     responses((status = 200, body = Vec<desk::OperatorView>), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn operators_list(
@@ -144,6 +149,7 @@ async fn operators_list(
 
 /// Unbind an operator from the office: they cannot act at its desks from the next request on.
 #[utoipa::path(delete, path = "/api/v1/offices/{code}/operators/{account_id}", tag = "desk",
+    params(("code" = String, Path, description = "Код пункта"), ("account_id" = String, Path, description = "Учётная запись оператора")),
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -212,6 +218,7 @@ pub struct LevelAnswer {
 
 /// Confirm an account against the passport shown; a refusal carries a reason to print.
 #[utoipa::path(post, path = "/api/v1/desk/people/{id}/confirm", tag = "desk", request_body = ConfirmRequest,
+    params(("id" = String, Path, description = "Идентификатор")),
     responses((status = 200, body = LevelAnswer), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -256,6 +263,7 @@ pub struct RestoreRequest {
 /// Restore access after the passport check: a temporary password (24 hours) or a one-time QR
 /// code of a sign-in link (5 minutes), every session ended, the person told.
 #[utoipa::path(post, path = "/api/v1/desk/people/{id}/restore", tag = "desk", request_body = RestoreRequest,
+    params(("id" = String, Path, description = "Идентификатор")),
     responses((status = 200, body = DeskIssued), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn person_restore(

@@ -164,6 +164,7 @@ fn view(
 
 /// What a search asks for; every criterion is optional.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Search {
     /// Only offices of this city.
     pub city: Option<String>,

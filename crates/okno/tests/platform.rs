@@ -456,3 +456,101 @@ async fn the_configuration_doc_is_generated_from_the_settings() {
         "docs/configuration.md is stale: run `okno config-doc > docs/configuration.md`"
     );
 }
+
+/// The properties of an operation's JSON request body (its schema resolved once through `$ref`).
+fn body_properties(doc: &Value, op: &Value) -> Option<Vec<String>> {
+    let schema = op["requestBody"]["content"]["application/json"].get("schema")?;
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
+        None => schema,
+    };
+    Some(
+        schema["properties"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn a_nul_in_any_text_input_the_api_describes_is_refused_with_the_field_named() {
+    for engine in
+        engines("a_nul_in_any_text_input_the_api_describes_is_refused_with_the_field_named").await
+    {
+        let app = demo(engine).await;
+        let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+        let token = app.admin_token.clone().unwrap();
+        let http = reqwest::Client::new();
+        let mut checked = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in ["get", "post", "put", "patch", "delete"] {
+                let Some(op) = item.get(method) else { continue };
+                let params = op["parameters"].as_array().cloned().unwrap_or_default();
+                let fill = |poisoned: Option<&str>| {
+                    let mut url = path.clone();
+                    for p in params.iter().filter(|p| p["in"] == "path") {
+                        let name = p["name"].as_str().unwrap();
+                        let value = if poisoned == Some(name) { "a%00b" } else { "x" };
+                        url = url.replace(&format!("{{{name}}}"), value);
+                    }
+                    url
+                };
+                let props = body_properties(&doc, op);
+                let mut cases: Vec<(String, String, Option<Value>)> = Vec::new();
+                for p in &params {
+                    let name = p["name"].as_str().unwrap().to_string();
+                    match p["in"].as_str() {
+                        Some("path") => cases.push((name.clone(), fill(Some(&name)), None)),
+                        Some("query") => {
+                            cases.push((name.clone(), format!("{}?{name}=a%00b", fill(None)), None))
+                        }
+                        _ => {}
+                    }
+                }
+                for prop in props.iter().flatten() {
+                    cases.push((prop.clone(), fill(None), Some(json!({ prop: "a\u{0}b" }))));
+                }
+                for (field, url, body) in cases {
+                    let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                    let mut rq = http.request(m, app.url(&url)).bearer_auth(&token);
+                    rq = match (body, &props) {
+                        (Some(b), _) => rq.json(&b),
+                        (None, Some(_)) => rq.json(&json!({})),
+                        (None, None) => rq,
+                    };
+                    let r = rq.send().await.unwrap();
+                    let status = r.status().as_u16();
+                    let p: Value = r.json().await.unwrap_or(Value::Null);
+                    assert_eq!(
+                        status,
+                        400,
+                        "{} {url} with a NUL in «{field}»: {p}",
+                        method.to_uppercase()
+                    );
+                    if !url.starts_with("/open311/") {
+                        assert_eq!(p["code"], "validation.failed", "{method} {url}: {p}");
+                        assert!(
+                            p["errors"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .any(|e| e["field"] == field.as_str()
+                                    && e["code"] == "text.control_character"),
+                            "{} {url}: «{field}» not named in {p}",
+                            method.to_uppercase()
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(
+            checked > 100,
+            "only {checked} inputs found in the description"
+        );
+        // Pages too: a form field and a query parameter, as a person's browser would send them.
+        let r = app.get("/offices?city=%00").await;
+        assert_eq!(r.status(), 400);
+        assert!(r.text().await.unwrap().contains("нулевой байт"));
+    }
+}

@@ -180,6 +180,7 @@ async fn save(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AttachQuery {
     /// The form's file field.
     pub field: String,
@@ -441,6 +442,7 @@ desk_step!(
 );
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct FulfilFile {
     /// What the person is told with the result.
     comment: Option<String>,

@@ -442,6 +442,7 @@ async fn save_with_files(
             if file_name.is_empty() {
                 continue; // a file input left empty
             }
+            okno_kernel::text::check(&name, &file_name, true)?;
             if chosen.len() == FILES_PER_FORM {
                 let pr =
                     okno_kernel::Problem::new(400, "attachment.too_many", "Слишком много файлов")
@@ -462,6 +463,7 @@ async fn save_with_files(
             chosen.push((target.to_string(), file_name, bytes));
         } else {
             let text = field.text().await.map_err(|_| unreadable())?;
+            okno_kernel::text::check(&name, &text, false)?;
             values.insert(name, text);
         }
     }
@@ -787,8 +789,15 @@ async fn desk_fulfil_file(
     let mut step = Step::default();
     while let Some(mut field) = form.next_field().await.map_err(|_| unreadable())? {
         match field.name() {
-            Some("comment") => step.comment = Some(field.text().await.map_err(|_| unreadable())?),
+            Some("comment") => {
+                let comment = field.text().await.map_err(|_| unreadable())?;
+                okno_kernel::text::check("comment", &comment, false)?;
+                step.comment = Some(comment);
+            }
             Some("file") => {
+                if let Some(name) = field.file_name() {
+                    okno_kernel::text::check("file", name, true)?;
+                }
                 let mut bytes = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(|_| unreadable())? {
                     bytes.extend_from_slice(&chunk);

@@ -1398,6 +1398,7 @@ async fn tell(
 
 /// Filters of the desk list.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeskFilter {
     /// Only this status.
     pub status: Option<String>,

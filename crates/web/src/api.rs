@@ -24,22 +24,36 @@ use crate::middleware::Shell;
 pub struct KernelApi;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Records with a number below this (cursor), newest first.
     pub before: Option<i64>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
 /// Records of the audit journal, newest first (auditor).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
-    responses((status = 200, body = Vec<Record>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = Vec<Record>),
+        (status = 400, description = "limit вне 1–500", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Нет учётных данных", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn audit_list(
     State(shell): State<Shell>,
     CurrentActor(actor): CurrentActor,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Vec<Record>>> {
+    if q.limit.is_some_and(|l| !(1..=500).contains(&l)) {
+        return Err(Problem::invalid_field(
+            "limit",
+            "request.out_of_range",
+            "Укажите число от 1 до 500.",
+        )
+        .into());
+    }
     Ok(Json(
         audit::list(&shell.platform.db, &actor, q.before, q.limit.unwrap_or(100)).await?,
     ))
@@ -72,6 +86,7 @@ pub async fn audit_verify(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CheckpointQuery {
     /// Checkpoints of records after this number (cursor: the `seq` of the last checkpoint
     /// received), 0 or more; default 0, from the first.

@@ -3,6 +3,7 @@
 //! shutdown.
 
 pub mod api;
+pub mod edge;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -74,12 +75,13 @@ pub fn app(
     appeals: Arc<okno_appeals::Settings>,
 ) -> Router {
     let limiter = Arc::new(okno_identity::limits::Limiter::new(limits));
+    let doc = serde_json::to_value(openapi::document()).unwrap_or_default();
     let shell = Shell {
         platform: platform.clone(),
         settings: Arc::new(settings.clone()),
         metrics,
+        secured: Arc::new(openapi::secured_operations(&doc)),
     };
-    let doc = serde_json::to_value(openapi::document()).unwrap_or_default();
     let doc = Arc::new(doc);
 
     let shell_routes: Router<Shell> = Router::new()
@@ -141,6 +143,10 @@ pub fn app(
         .merge(shell_routes.merge(docs).with_state(shell.clone()))
         .merge(parts.with_state(platform))
         .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(axum::middleware::from_fn_with_state(
+            shell.clone(),
+            edge::refuse_control_characters,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             shell.clone(),
             middleware::authenticate,

@@ -28,6 +28,8 @@ pub struct Shell {
     pub platform: Platform,
     pub settings: Arc<WebSettings>,
     pub metrics: Arc<Metrics>,
+    /// `(METHOD, /path/{template})` of the API operations that require credentials.
+    pub secured: Arc<std::collections::HashSet<(String, String)>>,
 }
 
 pub use okno_kernel::http::SESSION_COOKIE;
@@ -285,12 +287,47 @@ pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 
 pub use okno_kernel::http::set_cookie;
 
-/// The CSRF token that goes with a CSRF cookie value.
-pub fn csrf_token(key: &[u8; 32], cookie_value: &str) -> String {
+/// The CSRF token that goes with a CSRF cookie value and the session cookie (empty when there is
+/// none): signing in or out changes the session, and so the token, so a token seen before sign-in
+/// is worth nothing after it.
+pub fn csrf_token(key: &[u8; 32], cookie_value: &str, session: &str) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
-    mac.update(b"csrf:v1:");
+    mac.update(b"csrf:v2:");
     mac.update(cookie_value.as_bytes());
+    mac.update(b":");
+    mac.update(auth::secret_hash(session).as_bytes());
     hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+/// Whether an `Origin` header names this site: its host and port are the request's `Host`.
+/// `null` (a sandboxed or privacy-stripped origin) is not this site.
+fn same_origin(origin: &str, host: Option<&str>) -> bool {
+    let Some(host) = host else { return false };
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    if !matches!(scheme, "http" | "https") {
+        return false;
+    }
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    let strip = |a: &str| {
+        a.strip_suffix(default_port)
+            .unwrap_or(a)
+            .to_ascii_lowercase()
+    };
+    strip(authority) == strip(host)
+}
+
+/// The answer to a protected API operation asked without credentials.
+fn credentials_required() -> Response {
+    let mut r = Problem::unauthenticated()
+        .with_detail(
+            "Для этого запроса нужен токен доступа (Authorization: Bearer …) или вход в систему.",
+        )
+        .into_response();
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    r
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
@@ -373,7 +410,24 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
         rand::rngs::OsRng.fill_bytes(&mut b);
         hex::encode(b)
     });
-    let token = csrf_token(shell.platform.secrets.csrf_key(), &csrf_value);
+    let token = csrf_token(
+        shell.platform.secrets.csrf_key(),
+        &csrf_value,
+        cookie(&req, SESSION_COOKIE).unwrap_or(""),
+    );
+    // A protected operation asked with no credentials learns nothing else: not its media type,
+    // not its parameters' rules.
+    if api && actor.kind == ActorKind::Anonymous {
+        if let Some(template) = req.extensions().get::<MatchedPath>() {
+            let key = (
+                req.method().as_str().to_string(),
+                template.as_str().to_string(),
+            );
+            if shell.secured.contains(&key) {
+                return credentials_required();
+            }
+        }
+    }
     let kiosk = cookie(&req, KIOSK_COOKIE) == Some("1");
 
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -386,6 +440,17 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
             == Some("cross-site")
         {
             return csrf_refused();
+        }
+        // Browsers send `Origin` with every state-changing request: another site's is refused.
+        if let Some(origin) = req.headers().get(header::ORIGIN) {
+            let host = req
+                .headers()
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok());
+            if !origin.to_str().is_ok_and(|o| same_origin(o, host)) {
+                tracing::warn!(path = %path, "request from another origin refused");
+                return csrf_refused();
+            }
         }
         let header_token = req
             .headers()
@@ -501,12 +566,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csrf_tokens_depend_on_key_and_cookie() {
-        let a = csrf_token(&[1; 32], "c1");
+    fn csrf_tokens_depend_on_key_cookie_and_session() {
+        let a = csrf_token(&[1; 32], "c1", "");
         assert_eq!(a.len(), 32);
-        assert_eq!(a, csrf_token(&[1; 32], "c1"));
-        assert_ne!(a, csrf_token(&[2; 32], "c1"));
-        assert_ne!(a, csrf_token(&[1; 32], "c2"));
+        assert_eq!(a, csrf_token(&[1; 32], "c1", ""));
+        assert_ne!(a, csrf_token(&[2; 32], "c1", ""));
+        assert_ne!(a, csrf_token(&[1; 32], "c2", ""));
+        assert_ne!(
+            a,
+            csrf_token(&[1; 32], "c1", "session"),
+            "rotated at sign-in"
+        );
+    }
+
+    #[test]
+    fn an_origin_is_this_site_only_with_the_same_host_and_port() {
+        assert!(same_origin("http://127.0.0.1:8080", Some("127.0.0.1:8080")));
+        assert!(same_origin(
+            "https://okno.example.ru",
+            Some("okno.example.ru:443")
+        ));
+        assert!(same_origin(
+            "https://OKNO.example.ru",
+            Some("okno.example.ru")
+        ));
+        assert!(!same_origin(
+            "http://127.0.0.1:8081",
+            Some("127.0.0.1:8080")
+        ));
+        assert!(!same_origin(
+            "https://evil.example",
+            Some("okno.example.ru")
+        ));
+        assert!(!same_origin("null", Some("okno.example.ru")));
+        assert!(!same_origin("http://a", None));
     }
 
     #[test]

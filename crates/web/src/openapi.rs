@@ -39,6 +39,32 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// The operations that require credentials, as `(METHOD, /path/{template})`: those whose
+/// `security` lists requirements and no empty (anonymous) alternative. The shell answers 401 to
+/// such a request without credentials before anything else looks at it.
+pub fn secured_operations(doc: &serde_json::Value) -> std::collections::HashSet<(String, String)> {
+    let mut out = std::collections::HashSet::new();
+    let global = doc.get("security");
+    let Some(paths) = doc["paths"].as_object() else {
+        return out;
+    };
+    for (path, item) in paths {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let Some(op) = item.get(method) else { continue };
+            let Some(security) = op.get("security").or(global).and_then(|s| s.as_array()) else {
+                continue;
+            };
+            let anonymous_allowed = security
+                .iter()
+                .any(|r| r.as_object().is_some_and(|o| o.is_empty()));
+            if !security.is_empty() && !anonymous_allowed {
+                out.insert((method.to_ascii_uppercase(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
 pub struct Op {
     method: String,
     method_class: String,
