@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Message, Status};
 use crate::service::{self, DeliveryDetail};
-use crate::store::{Delivery, Filter};
+use crate::store::{Delivery, Filter, RoutingFailure};
 
 pub fn routes() -> Router<Platform> {
     Router::new()
@@ -19,12 +19,13 @@ pub fn routes() -> Router<Platform> {
         .route("/api/v1/deliveries", get(list))
         .route("/api/v1/deliveries/{id}", get(detail))
         .route("/api/v1/deliveries/{id}/retry", post(retry))
+        .route("/api/v1/routing-failures", get(unroutable))
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(send, list, detail, retry),
-    components(schemas(SendRequest, Queued, Message, Delivery, DeliveryDetail, crate::store::Attempt, crate::model::Channel, Status)),
+    paths(send, list, detail, retry, unroutable),
+    components(schemas(SendRequest, Queued, Message, Delivery, DeliveryDetail, RoutingFailure, crate::store::Attempt, crate::model::Channel, Status)),
     tags((name = "notify", description = "Уведомления: отправка и журнал доставки"))
 )]
 pub struct NotifyApi;
@@ -60,6 +61,7 @@ async fn send(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `pending`, `sent` or `dead`.
     pub status: Option<String>,
@@ -146,4 +148,20 @@ async fn retry(
 ) -> Result<StatusCode> {
     service::retry(&p.db, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Events that could not be routed into deliveries, latest failure first (at most 200): retried
+/// with back-off, then given up with the error kept here. They never hold up other messages.
+#[utoipa::path(get, path = "/api/v1/routing-failures", tag = "notify",
+    responses(
+        (status = 200, body = Vec<RoutingFailure>),
+        (status = 401, description = "Нет учётных данных", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Нет права deliveries.read", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn unroutable(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<Vec<RoutingFailure>>> {
+    Ok(Json(service::routing_failures(&p.db, &actor, 200).await?))
 }

@@ -15,6 +15,8 @@ use okno_kernel::outbox::Event;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use tokio::task::JoinSet;
+
 use crate::channels::Channels;
 use crate::model::{scrub_detail, Channel, Message, Outcome, RetryPolicy, Status};
 use crate::service::{redacted_payload, MessageEvent, MESSAGE_EVENT};
@@ -97,10 +99,13 @@ pub struct Settings {
     pub retry: RetryPolicy,
     /// How often to look for work when idle.
     pub poll: Duration,
-    /// Events or deliveries taken per round.
+    /// Events routed per transaction.
     pub batch: i64,
-    /// Sends in flight at once.
+    /// Sends in flight at once (across channels): a slow gateway is asked concurrently, not one
+    /// message at a time.
     pub concurrency: usize,
+    /// Finished sends journalled per transaction, at most.
+    pub journal_batch: usize,
     /// How long a claimed delivery is reserved for its sender (longer than any channel timeout).
     pub lease: Duration,
 }
@@ -114,11 +119,21 @@ impl Default for Settings {
                 max: Duration::from_secs(3600),
             },
             poll: Duration::from_millis(500),
-            batch: 100,
-            concurrency: 16,
+            batch: 200,
+            concurrency: 64,
+            journal_batch: 200,
             lease: Duration::from_secs(60),
         }
     }
+}
+
+/// A send that finished, waiting to be journalled.
+struct Finished {
+    delivery: Delivery,
+    lease_until: i64,
+    started: i64,
+    finished: i64,
+    outcome: Outcome,
 }
 
 pub struct Dispatcher {
@@ -142,131 +157,291 @@ impl Dispatcher {
         self.routers.push(r);
     }
 
-    /// Runs until `stop` is cancelled; a round in progress (sends in flight) is finished first.
+    /// Runs until `stop` is cancelled; sends in flight are finished and journalled first.
+    ///
+    /// One loop keeps up to `concurrency` sends in flight: it routes new events, claims as many due
+    /// deliveries as there are free slots (urgent ones first), and journals finished sends in
+    /// batches, so the channels' latency overlaps and the database sees few, larger transactions.
     pub async fn run(self, stop: CancellationToken) {
         tracing::info!(channels = ?self.channels, "dispatcher started");
+        let slots = self.settings.concurrency.max(1);
+        let mut inflight: JoinSet<Finished> = JoinSet::new();
+        let mut done: Vec<Finished> = Vec::new();
         let mut failures = 0u32;
+        let mut stopping = false;
         loop {
             if stop.is_cancelled() {
+                stopping = true;
+            }
+            if stopping && inflight.is_empty() && done.is_empty() {
                 break;
             }
-            let round = self
-                .round()
-                .instrument(tracing::info_span!("dispatch"))
-                .await;
-            let idle = match round {
-                Ok(work) => {
-                    failures = 0;
-                    work == 0
+            let mut work = 0usize;
+            let mut failed = false;
+            if !stopping {
+                match self
+                    .route_events()
+                    .instrument(tracing::info_span!("route"))
+                    .await
+                {
+                    Ok(n) => work += n,
+                    Err(e) => {
+                        failed = true;
+                        tracing::warn!(error = %e, "routing round failed");
+                    }
                 }
-                Err(e) => {
-                    failures = failures.saturating_add(1);
-                    tracing::warn!(error = %e, failures, "dispatcher round failed");
-                    true
+                let free = slots.saturating_sub(inflight.len());
+                if free > 0 {
+                    match self.claim(free as i64).await {
+                        Ok((due, lease_until)) => {
+                            work += due.len();
+                            for d in due {
+                                inflight.spawn(send_one(self.channels.clone(), d, lease_until));
+                            }
+                        }
+                        Err(e) => {
+                            failed = true;
+                            tracing::warn!(error = %e, "claiming deliveries failed");
+                        }
+                    }
                 }
+            }
+            while let Some(r) = inflight.try_join_next() {
+                collect(r, &mut done);
+            }
+            if !done.is_empty() {
+                work += done.len();
+                let batch: Vec<Finished> = done
+                    .drain(..done.len().min(self.settings.journal_batch.max(1)))
+                    .collect();
+                self.journal_all(batch)
+                    .instrument(tracing::info_span!("journal"))
+                    .await;
+            }
+            failures = if failed {
+                failures.saturating_add(1)
+            } else {
+                0
             };
-            if idle {
+            let full = inflight.len() >= slots;
+            if work == 0 || failed || full {
                 let wait = self.settings.poll * failures.clamp(1, 20);
                 tokio::select! {
-                    _ = stop.cancelled() => break,
-                    _ = tokio::time::sleep(wait) => {}
+                    r = inflight.join_next(), if !inflight.is_empty() => {
+                        if let Some(r) = r { collect(r, &mut done) }
+                    }
+                    _ = tokio::time::sleep(wait), if !full => {}
+                    _ = stop.cancelled(), if !stopping => {}
                 }
             }
         }
         tracing::info!("dispatcher stopped");
     }
 
-    /// One round: route pending events, then send due deliveries. Returns how much was done.
+    /// One round, for tests and tools: route pending events, then send every due delivery that
+    /// fits in the slots and journal them. Returns how much was done.
     pub async fn round(&self) -> okno_kernel::Result<usize> {
         let routed = self.route_events().await?;
         let sent = self.send_due().await?;
         Ok(routed + sent)
     }
 
+    /// Routes up to a batch of events in one transaction. When that fails (one event the database
+    /// refuses aborts the transaction), each is routed alone, and the one that fails is counted
+    /// and retried with back-off, then given up: it never holds up the events after it.
     async fn route_events(&self) -> okno_kernel::Result<usize> {
-        let mut tx = self.db.begin().await?;
-        let events = store::claim_events(&mut tx, self.settings.batch).await?;
         let now = now_ms();
+        let mut tx = self.db.begin().await?;
+        let events = store::claim_events(&mut tx, self.settings.batch, now).await?;
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let batch = match self.route_in(&mut tx, &events, now).await {
+            Ok(()) => tx.commit().await.map_err(okno_kernel::Error::from),
+            Err(e) => {
+                // Rolled back now: on SQLite the writer is needed for the one-by-one pass.
+                drop(tx);
+                Err(e)
+            }
+        };
+        let Err(e) = batch else {
+            return Ok(events.len());
+        };
+        tracing::warn!(error = %e, events = events.len(), "routing a batch failed; routing its events one by one");
         for event in &events {
+            let alone = async {
+                let mut tx = self.db.begin().await?;
+                if !store::claim_event(&mut tx, &event.id).await? {
+                    return Ok(());
+                }
+                self.route_in(&mut tx, std::slice::from_ref(event), now)
+                    .await?;
+                tx.commit().await?;
+                Ok::<(), okno_kernel::Error>(())
+            };
+            if let Err(e) = alone.await {
+                self.routing_failed(event, &e.to_string()).await?;
+            }
+        }
+        Ok(events.len())
+    }
+
+    /// Routes `events` in `tx` and marks them routed. A router's error or a message no channel
+    /// can carry is final for its event: it is given up at once, with the reason journalled.
+    async fn route_in(&self, tx: &mut Tx, events: &[Event], now: i64) -> okno_kernel::Result<()> {
+        for event in events {
             let mut routed = None;
+            let mut refused = None;
             for r in &self.routers {
-                match r.route_event(&mut tx, event).await {
+                match r.route_event(tx, event).await {
                     Ok(Some(m)) => {
                         routed = Some(m);
                         break;
                     }
                     Ok(None) => {}
                     Err(e) => {
-                        // A malformed payload never gets better: journal it and move on.
-                        tracing::error!(event = %event.id, kind = %event.kind, error = %e, "event cannot be routed");
-                        routed = Some(Routed::default());
+                        refused = Some(format!("событие не разобрано: {e}"));
                         break;
                     }
                 }
             }
             let routed = routed.unwrap_or_default();
+            if refused.is_none() {
+                refused = routed.messages.iter().find_map(unsendable);
+            }
+            if let Some(reason) = refused {
+                tracing::error!(event = %event.id, kind = %event.kind, reason = %reason, "event cannot be routed; given up");
+                store::record_routing_failure(tx, event, &reason, now).await?;
+                store::schedule_routing_retry(tx, &event.id, now, true).await?;
+                store::redact_event(tx, &event.id, &redacted_payload(&event.payload)).await?;
+                continue;
+            }
             for m in &routed.messages {
-                store::insert_delivery(&mut tx, &event.id, m, routed.sensitive, now).await?;
+                store::insert_delivery(tx, &event.id, m, routed.sensitive, now).await?;
             }
             if routed.sensitive {
                 // The deliveries now hold the text; the event keeps only a redacted payload.
-                store::redact_event(&mut tx, &event.id, &redacted_payload(&event.payload)).await?;
+                store::redact_event(tx, &event.id, &redacted_payload(&event.payload)).await?;
             }
         }
         let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
-        store::mark_routed(&mut tx, &ids, now).await?;
-        tx.commit().await?;
-        Ok(events.len())
+        store::mark_routed(tx, &ids, now).await?;
+        Ok(())
     }
 
-    /// Claims as many due deliveries as can be sent at once (so none waits for a slot while its
-    /// lease runs), sends them concurrently and journals each as soon as it is done.
-    async fn send_due(&self) -> okno_kernel::Result<usize> {
+    /// Counts a failed routing of `event` in a transaction of its own and schedules the next try,
+    /// or gives the event up after the retry policy's attempts.
+    async fn routing_failed(&self, event: &Event, error: &str) -> okno_kernel::Result<()> {
+        let now = now_ms();
+        let mut tx = self.db.begin().await?;
+        let attempts = store::record_routing_failure(&mut tx, event, error, now).await?;
+        let dead = attempts >= i64::from(self.settings.retry.max_attempts);
+        let next = now + self.settings.retry.delay_after(attempts as u32).as_millis() as i64;
+        store::schedule_routing_retry(&mut tx, &event.id, next, dead).await?;
+        if dead {
+            store::redact_event(&mut tx, &event.id, &redacted_payload(&event.payload)).await?;
+            store::mark_routed(&mut tx, std::slice::from_ref(&event.id), now).await?;
+            tracing::error!(event = %event.id, kind = %event.kind, attempts, error, "event given up after failed routing");
+        } else {
+            tracing::warn!(event = %event.id, kind = %event.kind, attempts, error, "routing an event failed, will retry");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Claims up to `limit` due deliveries, urgent first, leased for this worker.
+    async fn claim(&self, limit: i64) -> okno_kernel::Result<(Vec<Delivery>, i64)> {
         let now = now_ms();
         let lease_until = now + self.settings.lease.as_millis() as i64;
         let mut tx = self.db.begin().await?;
-        let due = store::claim_due(
-            &mut tx,
-            now,
-            lease_until,
-            self.settings.concurrency.max(1) as i64,
-        )
-        .await?;
+        let due = store::claim_due(&mut tx, now, lease_until, limit).await?;
         tx.commit().await?;
-        if due.is_empty() {
-            return Ok(0);
-        }
-        let results: Vec<okno_kernel::Result<()>> = futures_util::stream::iter(due)
-            .map(|d| async move {
-                let started = now_ms();
-                let outcome = self.send(&d).await;
-                self.journal(&d, lease_until, started, now_ms(), outcome)
-                    .await
-            })
+        Ok((due, lease_until))
+    }
+
+    /// Claims as many due deliveries as there are slots, sends them concurrently and journals
+    /// them. Returns how many were sent.
+    async fn send_due(&self) -> okno_kernel::Result<usize> {
+        let (due, lease_until) = self.claim(self.settings.concurrency.max(1) as i64).await?;
+        let count = due.len();
+        let finished: Vec<Finished> = futures_util::stream::iter(due)
+            .map(|d| send_one(self.channels.clone(), d, lease_until))
             .buffer_unordered(self.settings.concurrency.max(1))
             .collect()
             .await;
-        let count = results.len();
-        for r in results {
-            r?;
-        }
+        self.journal_all(finished).await;
         Ok(count)
     }
 
-    async fn journal(
-        &self,
-        d: &Delivery,
-        lease_until: i64,
-        started: i64,
-        finished: i64,
-        outcome: Outcome,
-    ) -> okno_kernel::Result<()> {
+    /// Journals finished sends in one transaction; when that fails, each alone, so one the
+    /// database refuses (its inbox message, say) is journalled as failed instead and the rest
+    /// are kept.
+    async fn journal_all(&self, finished: Vec<Finished>) {
+        if finished.is_empty() {
+            return;
+        }
+        let together = async {
+            let mut tx = self.db.begin().await?;
+            let mut logs = Vec::with_capacity(finished.len());
+            for f in &finished {
+                logs.push(self.journal_in(&mut tx, f).await?);
+            }
+            tx.commit().await?;
+            Ok::<_, okno_kernel::Error>(logs)
+        };
+        match together.await {
+            Ok(logs) => {
+                for (f, log) in finished.iter().zip(logs) {
+                    log.emit(&f.delivery);
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, sends = finished.len(), "journalling a batch failed; journalling one by one")
+            }
+        }
+        for mut f in finished {
+            let alone = async {
+                let mut tx = self.db.begin().await?;
+                let log = self.journal_in(&mut tx, &f).await?;
+                tx.commit().await?;
+                Ok::<_, okno_kernel::Error>(log)
+            };
+            match alone.await {
+                Ok(log) => log.emit(&f.delivery),
+                Err(e) => {
+                    // The attempt's result cannot be stored as it is: journal it as a permanent
+                    // failure, without the inbox message, so the delivery does not come back.
+                    tracing::error!(delivery = %f.delivery.id, error = %e, "journalling a send failed");
+                    f.outcome = Outcome::Permanent {
+                        detail: format!("не удалось сохранить результат: {e}"),
+                    };
+                    let retry = async {
+                        let mut tx = self.db.begin().await?;
+                        let log = self.journal_in(&mut tx, &f).await?;
+                        tx.commit().await?;
+                        Ok::<_, okno_kernel::Error>(log)
+                    };
+                    match retry.await {
+                        Ok(log) => log.emit(&f.delivery),
+                        Err(e) => {
+                            tracing::error!(delivery = %f.delivery.id, error = %e, "delivery left to its lease")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes one finished attempt (and an inbox message) in `tx`; what to log once committed.
+    async fn journal_in(&self, tx: &mut Tx, f: &Finished) -> okno_kernel::Result<JournalLog> {
+        let d = &f.delivery;
         let attempt = d.attempts + 1;
         let status = self
             .settings
             .retry
-            .next_status((attempt - d.budget_start) as u32, &outcome);
-        let (name, detail) = match &outcome {
+            .next_status((attempt - d.budget_start) as u32, &f.outcome);
+        let (name, detail) = match &f.outcome {
             Outcome::Sent { detail } => ("sent", detail),
             Outcome::Retry { detail } => ("retry", detail),
             Outcome::Permanent { detail } => ("permanent", detail),
@@ -281,32 +456,54 @@ impl Dispatcher {
             .settings
             .retry
             .delay_after((attempt - d.budget_start) as u32);
-        let mut tx = self.db.begin().await?;
         if status == Status::Sent && d.channel == Channel::Inbox.as_str() {
-            store::insert_inbox(&mut tx, d, finished).await?;
+            store::insert_inbox(tx, d, f.finished).await?;
         }
         let ours = store::finish_attempt(
-            &mut tx,
+            tx,
             d,
-            lease_until,
+            f.lease_until,
             attempt,
-            started,
-            finished,
+            f.started,
+            f.finished,
             name,
             &detail,
             status,
-            finished + delay.as_millis() as i64,
+            f.finished + delay.as_millis() as i64,
         )
         .await?;
-        // The attempt is journalled either way; its state is left to the worker holding the lease.
-        tx.commit().await?;
+        Ok(JournalLog {
+            ours,
+            status,
+            attempt,
+            detail,
+        })
+    }
+}
+
+/// What a journalled attempt logs once its transaction committed.
+struct JournalLog {
+    ours: bool,
+    status: Status,
+    attempt: i64,
+    detail: String,
+}
+
+impl JournalLog {
+    fn emit(self, d: &Delivery) {
+        let JournalLog {
+            ours,
+            status,
+            attempt,
+            detail,
+        } = self;
         if !ours {
             tracing::warn!(delivery = %d.id, "lease lost before the attempt was journalled; state left to its new holder");
-            return Ok(());
+            return;
         }
         match status {
             Status::Sent => {
-                tracing::info!(delivery = %d.id, channel = %d.channel, attempt, "delivered")
+                tracing::debug!(delivery = %d.id, channel = %d.channel, attempt, "delivered")
             }
             Status::Pending => {
                 tracing::warn!(delivery = %d.id, channel = %d.channel, attempt, detail = %detail, "delivery failed, will retry")
@@ -315,32 +512,62 @@ impl Dispatcher {
                 tracing::error!(delivery = %d.id, channel = %d.channel, attempt, detail = %detail, "delivery given up")
             }
         }
-        Ok(())
     }
+}
 
-    async fn send(&self, d: &Delivery) -> Outcome {
-        match Channel::parse(&d.channel) {
-            // The inbox message is written in the same transaction that records the attempt.
-            Some(Channel::Inbox) => Outcome::Sent {
-                detail: "в личный кабинет".into(),
-            },
-            Some(Channel::Email) => {
-                self.channels
-                    .send_email(&d.id, &d.recipient, &d.subject, &d.text)
-                    .await
-            }
-            Some(Channel::Sms) => self.channels.send_sms(&d.id, &d.recipient, &d.text).await,
-            None => Outcome::Permanent {
-                detail: format!("неизвестный канал {}", d.channel),
-            },
+/// Why a routed message cannot be delivered by any channel (a control character that neither a
+/// database column nor a gateway takes), or `None`.
+fn unsendable(m: &Message) -> Option<String> {
+    [(&m.to, true), (&m.subject, true), (&m.text, false)]
+        .into_iter()
+        .find_map(|(v, single)| okno_kernel::text::refused_char(v, single))
+        .map(|c| {
+            format!(
+                "сообщение не отправить: {}",
+                okno_kernel::text::refused_message(c)
+            )
+        })
+}
+
+fn collect(r: Result<Finished, tokio::task::JoinError>, done: &mut Vec<Finished>) {
+    match r {
+        Ok(f) => done.push(f),
+        // A panicking send leaves its delivery to its lease, which runs out and it is tried again.
+        Err(e) => tracing::error!(error = %e, "a send task failed"),
+    }
+}
+
+/// Sends one delivery through its channel.
+async fn send_one(channels: Arc<Channels>, d: Delivery, lease_until: i64) -> Finished {
+    let started = now_ms();
+    let outcome = match Channel::parse(&d.channel) {
+        // The inbox message is written in the same transaction that records the attempt.
+        Some(Channel::Inbox) => Outcome::Sent {
+            detail: "в личный кабинет".into(),
+        },
+        Some(Channel::Email) => {
+            channels
+                .send_email(&d.id, &d.recipient, &d.subject, &d.text)
+                .await
         }
+        Some(Channel::Sms) => channels.send_sms(&d.id, &d.recipient, &d.text).await,
+        None => Outcome::Permanent {
+            detail: format!("неизвестный канал {}", d.channel),
+        },
+    };
+    Finished {
+        delivery: d,
+        lease_until,
+        started,
+        finished: now_ms(),
+        outcome,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use okno_kernel::db::{DbLocation, PoolSettings};
-    use okno_kernel::{q_all, q_scalar, Actor};
+    use okno_kernel::{q_all, q_exec, q_scalar, Actor};
 
     use super::*;
     use crate::model::{MASKED, REDACTED};
@@ -535,5 +762,108 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn an_event_the_database_refuses_is_retried_then_given_up_and_never_holds_up_the_others()
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(&dir).await;
+        let mut tx = db.begin().await.unwrap();
+        // A database that refuses one delivery, as PostgreSQL refused a NUL in a text column.
+        q_exec!(
+            &mut tx,
+            "CREATE TRIGGER refuse BEFORE INSERT ON deliveries WHEN NEW.recipient = 'account-poison'
+             BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"
+        )
+        .unwrap();
+        service::queue(
+            &mut tx,
+            vec![msg(Channel::Inbox, "account-poison", "", "x")],
+        )
+        .await
+        .unwrap();
+        service::queue(
+            &mut tx,
+            vec![msg(Channel::Inbox, "account-1", "", "Заявление принято")],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let d = Dispatcher::new(
+            db.clone(),
+            Arc::new(Channels::new(None, None).unwrap()),
+            Settings {
+                retry: RetryPolicy {
+                    max_attempts: 2,
+                    base: Duration::ZERO,
+                    max: Duration::ZERO,
+                },
+                ..Settings::default()
+            },
+        );
+        assert_eq!(d.route_events().await.unwrap(), 2);
+        let failures = |db: Db| async move {
+            let mut c = db.read().await.unwrap();
+            store::routing_failures(&mut c, 10).await.unwrap()
+        };
+        let f = failures(db.clone()).await;
+        assert_eq!((f.len(), f[0].attempts, f[0].dead), (1, 1, false));
+        assert!(f[0].last_error.contains("refused by the database"), "{f:?}");
+        // The other event was routed and its message is delivered.
+        assert_eq!(d.send_due().await.unwrap(), 1);
+        assert_eq!(raw(&db).await[0].status, "sent");
+        // Tried again once more, then given up: routed, so it is not taken again.
+        assert_eq!(d.route_events().await.unwrap(), 1);
+        let f = failures(db.clone()).await;
+        assert_eq!((f[0].attempts, f[0].dead), (2, true));
+        assert_eq!(d.route_events().await.unwrap(), 0);
+        assert_eq!(service::backlog(&db).await.unwrap().events, 0);
+    }
+
+    #[tokio::test]
+    async fn a_one_time_code_is_queued_urgent_and_its_deliveries_go_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(&dir).await;
+        let mut tx = db.begin().await.unwrap();
+        let bulk: Vec<Message> = (0..50)
+            .map(|i| msg(Channel::Inbox, &format!("account-{i}"), "", "Рассылка"))
+            .collect();
+        service::queue(&mut tx, bulk).await.unwrap();
+        let code = service::queue_sensitive(
+            &mut tx,
+            vec![msg(Channel::Inbox, "account-code", "", "Код: 482910")],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let mut c = db.read().await.unwrap();
+        let priority: i64 = q_scalar!(
+            &mut c,
+            i64,
+            "SELECT priority FROM outbox WHERE id = $1",
+            &code
+        )
+        .unwrap();
+        drop(c);
+        assert_eq!(priority, 0);
+        let d = Dispatcher::new(
+            db.clone(),
+            Arc::new(Channels::new(None, None).unwrap()),
+            Settings {
+                concurrency: 1,
+                ..Settings::default()
+            },
+        );
+        d.route_events().await.unwrap();
+        assert_eq!(d.send_due().await.unwrap(), 1);
+        let mut c = db.read().await.unwrap();
+        let first: String = q_scalar!(
+            &mut c,
+            String,
+            "SELECT recipient FROM deliveries WHERE status = 'sent'"
+        )
+        .unwrap();
+        assert_eq!(first, "account-code");
     }
 }

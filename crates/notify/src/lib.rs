@@ -18,5 +18,6 @@ pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
     vec![
         okno_kernel::migration!("notify", 1, "0001_notify"),
         okno_kernel::migration!("notify", 2, "0002_sensitive"),
+        okno_kernel::migration!("notify", 3, "0003_priority_and_routing_failures"),
     ]
 }

@@ -73,6 +73,15 @@ struct ListPage {
     status: String,
     channel: String,
     next: Option<String>,
+    unroutable: Vec<UnroutableRow>,
+}
+
+struct UnroutableRow {
+    when: String,
+    event_id: String,
+    dead: bool,
+    attempts: i64,
+    error: String,
 }
 
 async fn list(
@@ -92,6 +101,17 @@ async fn list(
         status: q.status.unwrap_or_default(),
         channel: q.channel.unwrap_or_default(),
         next,
+        unroutable: service::routing_failures(&p.db, &actor, 20)
+            .await?
+            .into_iter()
+            .map(|f| UnroutableRow {
+                when: short_time(f.last_failed_at),
+                event_id: f.event_id,
+                dead: f.dead,
+                attempts: f.attempts,
+                error: f.last_error,
+            })
+            .collect(),
     }))
 }
 

@@ -86,6 +86,19 @@ pub fn validate(messages: Vec<Message>) -> std::result::Result<Vec<Message>, Pro
                 }
             }
         }
+        for (name, value, single_line) in [
+            ("to", &m.to, true),
+            ("subject", &m.subject, true),
+            ("text", &m.text, false),
+        ] {
+            if let Some(c) = okno_kernel::text::refused_char(value, single_line) {
+                err(
+                    name,
+                    okno_kernel::text::CONTROL_CODE,
+                    &okno_kernel::text::refused_message(c),
+                );
+            }
+        }
         if m.text.trim().is_empty() {
             err(
                 "text",
@@ -139,15 +152,18 @@ pub async fn queue(tx: &mut Tx, messages: Vec<Message>) -> Result<String> {
 /// channel gets the real text, but the delivery journal never shows it, the outbox event keeps it
 /// only until it is routed, and a delivery only until it is sent or dead. A dead one cannot be
 /// retried by hand; the person asks for a new code.
+///
+/// Someone is waiting for the code: the event is urgent, routed and sent before anything queued.
 pub async fn queue_sensitive(tx: &mut Tx, messages: Vec<Message>) -> Result<String> {
     let messages = validate(messages)?;
-    outbox::enqueue(
+    outbox::enqueue_with(
         tx,
         MESSAGE_EVENT,
         &MessageEvent {
             messages,
             sensitive: true,
         },
+        outbox::Priority::Urgent,
     )
     .await
 }
@@ -187,6 +203,17 @@ pub async fn list_deliveries(db: &Db, actor: &Actor, filter: &Filter) -> Result<
     actor.require(Permission::DeliveriesRead)?;
     let mut c = db.read().await?;
     Ok(store::list(&mut c, filter).await?)
+}
+
+/// Events that could not be routed into deliveries (retried, then given up), latest first.
+pub async fn routing_failures(
+    db: &Db,
+    actor: &Actor,
+    limit: i64,
+) -> Result<Vec<store::RoutingFailure>> {
+    actor.require(Permission::DeliveriesRead)?;
+    let mut c = db.read().await?;
+    Ok(store::routing_failures(&mut c, limit).await?)
 }
 
 /// A delivery with its journal of attempts.

@@ -3,7 +3,7 @@
 
 use okno_kernel::db::{AsConn, Tx};
 use okno_kernel::outbox::Event;
-use okno_kernel::{q_all, q_exec, q_one, q_opt};
+use okno_kernel::{q_all, q_exec, q_one, q_opt, q_scalar};
 use serde::Serialize;
 
 use crate::model::{Message, Status, MASKED, REDACTED};
@@ -102,13 +102,122 @@ pub struct Attempt {
 
 const DELIVERY_COLUMNS: &str = "id, event_id, channel, recipient, subject, body, sensitive, status, attempts, budget_start, next_attempt_at, created_at, sent_at, last_error";
 
-/// Takes up to `limit` events not yet routed, locking them against other nodes.
-pub async fn claim_events(tx: &mut Tx, limit: i64) -> Result<Vec<Event>, sqlx::Error> {
+/// Takes up to `limit` events not yet routed, urgent ones first, locking them against other nodes.
+/// An event whose routing failed waits for its next attempt.
+pub async fn claim_events(tx: &mut Tx, limit: i64, now: i64) -> Result<Vec<Event>, sqlx::Error> {
     let sql = format!(
-        "SELECT id, created_at, kind, payload FROM outbox WHERE routed_at IS NULL ORDER BY created_at LIMIT $1 {}",
+        "SELECT id, created_at, kind, payload FROM outbox o WHERE routed_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM routing_failures f WHERE f.event_id = o.id AND f.next_attempt_at > $1)
+         ORDER BY priority, created_at LIMIT $2 {}",
         tx.dialect().for_update_skip_locked
     );
-    q_all!(tx, Event, &sql, limit)
+    q_all!(tx, Event, &sql, now, limit)
+}
+
+/// Takes one event again (to route it alone); false when another node routed it meanwhile.
+pub async fn claim_event(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "SELECT id FROM outbox WHERE id = $1 AND routed_at IS NULL {}",
+        tx.dialect().for_update_skip_locked
+    );
+    Ok(q_opt!(tx, IdRow, &sql, id)?.is_some())
+}
+
+#[derive(serde::Deserialize, sqlx::FromRow)]
+struct IdRow {
+    #[allow(dead_code)]
+    id: String,
+}
+
+/// An event that could not be routed, as the delivery journal shows it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct RoutingFailure {
+    pub event_id: String,
+    pub kind: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    /// Given up: the event is marked routed and no delivery was made of it.
+    pub dead: bool,
+    pub first_failed_at: i64,
+    pub last_failed_at: i64,
+    pub last_error: String,
+}
+
+#[derive(serde::Deserialize, sqlx::FromRow)]
+struct RoutingFailureRow {
+    event_id: String,
+    kind: String,
+    attempts: i64,
+    next_attempt_at: i64,
+    dead: i64,
+    first_failed_at: i64,
+    last_failed_at: i64,
+    last_error: String,
+}
+
+/// Counts a failed routing of `event` and returns how many attempts have failed so far.
+pub async fn record_routing_failure(
+    tx: &mut Tx,
+    event: &Event,
+    error: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    q_scalar!(
+        tx,
+        i64,
+        "INSERT INTO routing_failures (event_id, kind, attempts, next_attempt_at, dead, first_failed_at, last_failed_at, last_error)
+         VALUES ($1, $2, 1, $3, 0, $3, $3, $4)
+         ON CONFLICT (event_id) DO UPDATE SET attempts = routing_failures.attempts + 1,
+             last_failed_at = excluded.last_failed_at, last_error = excluded.last_error
+         RETURNING attempts",
+        &event.id,
+        &event.kind,
+        now,
+        error
+    )
+}
+
+/// Sets when the failed event is tried again, or gives it up (`dead`).
+pub async fn schedule_routing_retry(
+    tx: &mut Tx,
+    event_id: &str,
+    next_attempt_at: i64,
+    dead: bool,
+) -> Result<(), sqlx::Error> {
+    q_exec!(
+        tx,
+        "UPDATE routing_failures SET next_attempt_at = $1, dead = $2 WHERE event_id = $3",
+        next_attempt_at,
+        i64::from(dead),
+        event_id
+    )?;
+    Ok(())
+}
+
+/// Events that could not be routed, the latest failure first.
+pub async fn routing_failures(
+    c: &mut impl AsConn,
+    limit: i64,
+) -> Result<Vec<RoutingFailure>, sqlx::Error> {
+    Ok(q_all!(
+        c,
+        RoutingFailureRow,
+        "SELECT event_id, kind, attempts, next_attempt_at, dead, first_failed_at, last_failed_at, last_error
+         FROM routing_failures ORDER BY last_failed_at DESC LIMIT $1",
+        limit
+    )?
+    .into_iter()
+    .map(|r| RoutingFailure {
+        event_id: r.event_id,
+        kind: r.kind,
+        attempts: r.attempts,
+        next_attempt_at: r.next_attempt_at,
+        dead: r.dead != 0,
+        first_failed_at: r.first_failed_at,
+        last_failed_at: r.last_failed_at,
+        last_error: r.last_error,
+    })
+    .collect())
 }
 
 /// Marks events routed, all in one statement.
@@ -159,8 +268,8 @@ pub async fn insert_delivery(
 ) -> Result<bool, sqlx::Error> {
     let n = q_exec!(
         tx,
-        "INSERT INTO deliveries (id, event_id, channel, recipient, subject, body, sensitive, status, attempts, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8)
+        "INSERT INTO deliveries (id, event_id, channel, recipient, subject, body, sensitive, status, attempts, next_attempt_at, created_at, priority)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8, $9)
          ON CONFLICT (event_id, channel, recipient) DO NOTHING",
         okno_kernel::clock::new_id(),
         event_id,
@@ -169,7 +278,9 @@ pub async fn insert_delivery(
         &m.subject,
         &m.text,
         i64::from(sensitive),
-        now
+        now,
+        // A one-time code is sent before anything else waiting.
+        i64::from(!sensitive)
     )?;
     Ok(n == 1)
 }
@@ -201,7 +312,7 @@ pub async fn claim_due(
     let sql = format!(
         "SELECT {DELIVERY_COLUMNS} FROM deliveries
          WHERE status = 'pending' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until < $1)
-         ORDER BY next_attempt_at LIMIT $2 {}",
+         ORDER BY priority, next_attempt_at LIMIT $2 {}",
         tx.dialect().for_update_skip_locked
     );
     let due: Vec<Delivery> = q_all!(tx, DeliveryRow, &sql, now, limit)?

@@ -679,7 +679,9 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
             },
             poll: Duration::from_millis(s.worker_poll_ms.unwrap_or(500).max(10)),
             lease: timeout * 2 + Duration::from_secs(5),
-            ..okno_notify::Settings::default()
+            concurrency: s.notify_concurrency.unwrap_or(64).clamp(1, 1024),
+            batch: s.notify_batch.unwrap_or(200).clamp(1, 10_000) as i64,
+            journal_batch: s.notify_batch.unwrap_or(200).clamp(1, 10_000),
         };
         let dispatcher = okno_notify::Dispatcher::new(db.clone(), Arc::new(channels), settings);
         workers.push(tokio::spawn(dispatcher.run(stop.clone())));

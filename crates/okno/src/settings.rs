@@ -195,6 +195,15 @@ pub struct Settings {
     #[arg(long, env = "OKNO_NOTIFY_RETRY_MAX_MS", value_name = "MS")]
     pub notify_retry_max_ms: Option<u64>,
 
+    /// Sends the dispatcher keeps in flight at once, across channels (a slow gateway is asked
+    /// concurrently) [default: 64]
+    #[arg(long, env = "OKNO_NOTIFY_CONCURRENCY", value_name = "N")]
+    pub notify_concurrency: Option<usize>,
+
+    /// Events routed, and finished sends journalled, per database transaction [default: 200]
+    #[arg(long, env = "OKNO_NOTIFY_BATCH", value_name = "N")]
+    pub notify_batch: Option<usize>,
+
     /// How often idle workers look for new work, in milliseconds [default: 500]
     #[arg(long, env = "OKNO_WORKER_POLL_MS", value_name = "MS")]
     pub worker_poll_ms: Option<u64>,

@@ -394,3 +394,113 @@ async fn messages_are_validated_before_anything_is_queued() {
     );
     assert!(app.deliveries().await.is_empty());
 }
+
+#[tokio::test]
+async fn an_unroutable_event_is_given_up_with_its_reason_and_the_messages_after_it_are_delivered() {
+    for engine in engines(
+        "an_unroutable_event_is_given_up_with_its_reason_and_the_messages_after_it_are_delivered",
+    )
+    .await
+    {
+        let gw = SmsGateway::start(&[]).await.unwrap();
+        let app = start(engine, args(&["--sms-url", &gw.url()])).await;
+        // Behind the platform's back: a message with a NUL (which PostgreSQL cannot store in a
+        // text column, and no gateway should get) and a payload that is no JSON at all.
+        okno_testkit::tamper(
+            &app,
+            r#"INSERT INTO outbox (id, created_at, kind, payload) VALUES
+               ('poison-nul', 1, 'notify.message', '{"messages":[{"channel":"sms","to":"+79160000001","subject":"","text":"a\u0000b"}]}'),
+               ('poison-json', 2, 'notify.message', 'not json')"#,
+        )
+        .await
+        .unwrap();
+        let r = app
+            .admin_sends(
+                json!([{"channel": "sms", "to": "+79160000002", "text": "После отравленного"}]),
+            )
+            .await;
+        assert_eq!(r.status(), 202);
+        let sms = gw.wait_for(1, 20).await;
+        assert_eq!(sms.len(), 1, "log:\n{}", app.log());
+        assert_eq!(sms[0].json()["to"], "+79160000002");
+        let failures: Vec<Value> = loop {
+            let f: Vec<Value> = app
+                .get_as_admin("/api/v1/routing-failures")
+                .await
+                .json()
+                .await
+                .unwrap();
+            if f.len() == 2 {
+                break f;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        let by_id: HashMap<&str, &Value> = failures
+            .iter()
+            .map(|f| (f["event_id"].as_str().unwrap(), f))
+            .collect();
+        assert_eq!(by_id["poison-nul"]["dead"], true);
+        assert!(
+            by_id["poison-nul"]["last_error"]
+                .as_str()
+                .unwrap()
+                .contains("нулевой байт"),
+            "{failures:?}"
+        );
+        assert_eq!(by_id["poison-json"]["dead"], true);
+        // Both are routed (given up), so the backlog is empty and nothing is retried forever.
+        let backlog = okno_testkit::query_text(
+            &app,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM outbox WHERE routed_at IS NULL",
+        )
+        .await
+        .unwrap();
+        assert_eq!(backlog, "0");
+        // The journal page names them in Russian.
+        let html = app
+            .get_as_admin("/admin/deliveries")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("События, которые не удалось разобрать"),
+            "{html}"
+        );
+        // Anonymous and non-administrators learn nothing of them.
+        assert_eq!(app.get("/api/v1/routing-failures").await.status(), 401);
+    }
+}
+
+#[tokio::test]
+async fn a_one_time_code_is_sent_before_a_mass_mailing_queued_ahead_of_it() {
+    for engine in engines("a_one_time_code_is_sent_before_a_mass_mailing_queued_ahead_of_it").await
+    {
+        let gw = SmsGateway::start(&[]).await.unwrap();
+        let app = start(engine, args(&["--sms-url", &gw.url()])).await;
+        let bulk: Vec<Value> = (0..1500)
+            .map(|i| json!({"channel": "sms", "to": format!("+7916{i:07}"), "subject": "", "text": "Рассылка"}))
+            .collect();
+        let bulk = json!({ "messages": bulk }).to_string();
+        let code = json!({"messages": [{"channel": "sms", "to": "+79990000000", "subject": "", "text": "Код: 482910"}], "sensitive": true}).to_string();
+        // Both committed together, the mailing first: the code must not wait behind it.
+        okno_testkit::tamper(
+            &app,
+            &format!(
+                "BEGIN;
+                 INSERT INTO outbox (id, created_at, kind, payload) VALUES ('bulk', 1, 'notify.message', '{bulk}');
+                 INSERT INTO outbox (id, created_at, kind, payload, priority) VALUES ('code', 2, 'notify.message', '{code}', 0);
+                 COMMIT;"
+            ),
+        )
+        .await
+        .unwrap();
+        let sms = gw.wait_for(1501, 60).await;
+        assert_eq!(sms.len(), 1501, "log:\n{}", app.log());
+        let at = sms
+            .iter()
+            .position(|q| q.json()["to"] == "+79990000000")
+            .unwrap();
+        assert!(at < 64, "the code was request {at} of 1501");
+    }
+}
