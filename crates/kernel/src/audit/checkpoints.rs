@@ -516,12 +516,14 @@ pub fn parse_witness(text: &str) -> std::result::Result<Vec<AuditCheckpoint>, St
         match item {
             Ok(Item::Page(p)) => out.extend(p),
             Ok(Item::One(c)) => out.push(c),
-            Err(e) => return Err(format!(
+            Err(e) => {
+                return Err(format!(
                 "value {} is neither a checkpoint nor a list of checkpoints (line {}, column {})",
                 i + 1,
                 e.line(),
                 e.column()
-            )),
+            ))
+            }
         }
     }
     Ok(out)
