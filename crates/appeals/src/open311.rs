@@ -243,6 +243,14 @@ async fn top(
             Ok(v) => answer(StatusCode::OK, f, "services", v),
             Err(e) => internal(f, e),
         },
+        "requests" if bad_date(&q).is_some() => error(
+            f,
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "{} должна быть датой и временем в формате W3C (ISO 8601), например 2026-12-01T00:00:00Z",
+                bad_date(&q).unwrap_or_default()
+            ),
+        ),
         "requests" => match requests(&p, &settings.public_url, &q).await {
             Ok(v) => answer(StatusCode::OK, f, "service_requests", Value::Array(v)),
             Err(e) => internal(f, e),
@@ -313,6 +321,14 @@ fn request_json(
     m.insert("long".into(), json!(a.lon_micro.map(|v| v as f64 / 1e6)));
     m.insert("media_url".into(), json!(media));
     Value::Object(m)
+}
+
+/// The first of `start_date`, `end_date` that is given but is no W3C date-time.
+fn bad_date(q: &BTreeMap<String, String>) -> Option<&'static str> {
+    ["start_date", "end_date"].into_iter().find(|k| {
+        q.get(*k)
+            .is_some_and(|v| okno_kernel::clock::parse_instant(v).is_none())
+    })
 }
 
 /// Published problem reports, filtered as GeoReport v2 allows (`service_request_id` list,

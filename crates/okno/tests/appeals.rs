@@ -896,6 +896,18 @@ async fn open311_clients_discover_services_post_and_read_requests_in_json_and_xm
             d["endpoints"][0]["formats"],
             json!(["text/xml", "application/json"])
         );
+        // A date filter that is no date is refused in the specification's error form, not
+        // ignored (which would answer with everything).
+        let r = app
+            .get(&format!("{base}/requests.json?start_date=garbage"))
+            .await;
+        assert_eq!(r.status(), 400);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e[0]["code"], 400);
+        assert!(e[0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("start_date"));
 
         // GET services: the specification's fields, and the XML form with its element names.
         let list: Vec<Value> = app

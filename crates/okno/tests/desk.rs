@@ -515,7 +515,30 @@ async fn a_person_registered_at_the_desk_signs_in_with_the_temporary_password_an
             "/account/security",
             "must set a password"
         );
+        // Used again from another device (this browser's form went stale at sign-in, as every
+        // form does: the CSRF token rotates with the session).
         let r = use_link().await.unwrap();
+        assert_eq!(r.status(), 403, "the form read before sign-in is stale");
+        let other = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let html = other
+            .get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let other_csrf = okno_testkit::csrf_token(&html);
+        let r = other
+            .post(app.url(path))
+            .form(&[("csrf_token", other_csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401, "used once");
         assert!(r
             .text()
@@ -539,10 +562,9 @@ async fn a_person_registered_at_the_desk_signs_in_with_the_temporary_password_an
         )
         .await
         .unwrap();
-        let r = app
-            .client
+        let r = other
             .post(app.url(&path))
-            .form(&[("csrf_token", csrf.as_str())])
+            .form(&[("csrf_token", other_csrf.as_str())])
             .send()
             .await
             .unwrap();

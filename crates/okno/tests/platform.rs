@@ -306,11 +306,35 @@ async fn forms_need_the_csrf_token_and_staff_sign_in_opens_a_revocable_session()
         assert!(page.text().await.unwrap().contains("Демо: администратор"));
         assert_eq!(app.get("/admin/deliveries").await.status(), 200);
 
-        // Sign-out ends the session on the server.
+        // The token rotated at sign-in: the one read before it is refused now.
         let r = app
             .client
             .post(app.url("/admin/logout"))
             .form(&[("csrf_token", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "a token from before sign-in");
+        let signed_in = okno_testkit::csrf_token(&app.get("/admin").await.text().await.unwrap());
+        assert_ne!(signed_in, token);
+
+        // A form posted from another site is refused even with the right token.
+        let r = app
+            .client
+            .post(app.url("/admin/logout"))
+            .header("origin", "https://evil.example")
+            .form(&[("csrf_token", signed_in.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "another origin");
+
+        // Sign-out ends the session on the server.
+        let r = app
+            .client
+            .post(app.url("/admin/logout"))
+            .header("origin", app.url("").trim_end_matches('/'))
+            .form(&[("csrf_token", signed_in.as_str())])
             .send()
             .await
             .unwrap();
@@ -552,5 +576,81 @@ async fn a_nul_in_any_text_input_the_api_describes_is_refused_with_the_field_nam
         let r = app.get("/offices?city=%00").await;
         assert_eq!(r.status(), 400);
         assert!(r.text().await.unwrap().contains("нулевой байт"));
+    }
+}
+
+#[tokio::test]
+async fn a_protected_operation_without_credentials_answers_401_before_looking_at_the_request() {
+    // The shell's rule is the same on both engines; one is enough.
+    let app = demo(Engine::Sqlite).await;
+    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let http = reqwest::Client::new();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let Some(op) = item.get(method) else { continue };
+            let secured = op["security"].as_array().is_some_and(|s| {
+                !s.is_empty()
+                    && s.iter()
+                        .all(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+            });
+            if !secured {
+                continue;
+            }
+            let url: Vec<&str> = path
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { "x" } else { seg })
+                .collect();
+            let url = url.join("/");
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            // A body of the wrong media type and a bad limit: neither may be judged first.
+            let r = http
+                .request(m, app.url(&format!("{url}?limit=-1")))
+                .header("content-type", "text/plain")
+                .body("a\u{0}b")
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let challenge = r.headers().get("www-authenticate").cloned();
+            let p: Value = r.json().await.unwrap_or(Value::Null);
+            assert_eq!(status, 401, "{} {url}: {p}", method.to_uppercase());
+            assert_eq!(p["code"], "auth.required", "{method} {url}");
+            assert_eq!(challenge.unwrap(), "Bearer");
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 40,
+        "only {checked} protected operations described"
+    );
+}
+
+#[tokio::test]
+async fn the_sessions_list_marks_the_one_in_use_as_current() {
+    for engine in engines("the_sessions_list_marks_the_one_in_use_as_current").await {
+        let app = demo(engine).await;
+        let session = app.person("sessions-1", "Иванова Анна", "standard").await;
+        for (name, rq) in [
+            (
+                "bearer",
+                app.client
+                    .get(app.url("/api/v1/identity/sessions"))
+                    .bearer_auth(&session),
+            ),
+            (
+                "cookie",
+                app.client
+                    .get(app.url("/api/v1/identity/sessions"))
+                    .header("cookie", format!("okno_session={session}")),
+            ),
+        ] {
+            let list: Vec<Value> = rq.send().await.unwrap().json().await.unwrap();
+            assert_eq!(
+                list.iter().filter(|s| s["current"] == true).count(),
+                1,
+                "{name}: {list:?}"
+            );
+        }
     }
 }
