@@ -401,13 +401,7 @@ impl Dispatcher {
             }
         }
         for mut f in finished {
-            let alone = async {
-                let mut tx = self.db.begin().await?;
-                let log = self.journal_in(&mut tx, &f).await?;
-                tx.commit().await?;
-                Ok::<_, okno_kernel::Error>(log)
-            };
-            match alone.await {
+            match self.journal_alone(&f).await {
                 Ok(log) => log.emit(&f.delivery),
                 Err(e) => {
                     // The attempt's result cannot be stored as it is: journal it as a permanent
@@ -416,13 +410,7 @@ impl Dispatcher {
                     f.outcome = Outcome::Permanent {
                         detail: format!("не удалось сохранить результат: {e}"),
                     };
-                    let retry = async {
-                        let mut tx = self.db.begin().await?;
-                        let log = self.journal_in(&mut tx, &f).await?;
-                        tx.commit().await?;
-                        Ok::<_, okno_kernel::Error>(log)
-                    };
-                    match retry.await {
+                    match self.journal_alone(&f).await {
                         Ok(log) => log.emit(&f.delivery),
                         Err(e) => {
                             tracing::error!(delivery = %f.delivery.id, error = %e, "delivery left to its lease")
@@ -431,6 +419,14 @@ impl Dispatcher {
                 }
             }
         }
+    }
+
+    /// Journals one finished send in a transaction of its own.
+    async fn journal_alone(&self, f: &Finished) -> okno_kernel::Result<JournalLog> {
+        let mut tx = self.db.begin().await?;
+        let log = self.journal_in(&mut tx, f).await?;
+        tx.commit().await?;
+        Ok(log)
     }
 
     /// Writes one finished attempt (and an inbox message) in `tx`; what to log once committed.
@@ -865,5 +861,61 @@ mod tests {
         )
         .unwrap();
         assert_eq!(first, "account-code");
+    }
+
+    #[tokio::test]
+    async fn a_send_whose_result_the_database_refuses_is_journalled_dead_and_the_others_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(&dir).await;
+        let mut tx = db.begin().await.unwrap();
+        q_exec!(
+            &mut tx,
+            "CREATE TRIGGER refuse BEFORE INSERT ON inbox_messages WHEN NEW.recipient = 'account-poison'
+             BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"
+        )
+        .unwrap();
+        service::queue(
+            &mut tx,
+            vec![
+                msg(Channel::Inbox, "account-poison", "", "x"),
+                msg(Channel::Inbox, "account-1", "", "Заявление принято"),
+            ],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let d = Dispatcher::new(
+            db.clone(),
+            Arc::new(Channels::new(None, None).unwrap()),
+            Settings::default(),
+        );
+        d.route_events().await.unwrap();
+        assert_eq!(d.send_due().await.unwrap(), 2);
+        let mut c = db.read().await.unwrap();
+        #[derive(serde::Deserialize, sqlx::FromRow)]
+        struct Row {
+            recipient: String,
+            status: String,
+            last_error: Option<String>,
+        }
+        let rows = q_all!(
+            &mut c,
+            Row,
+            "SELECT recipient, status, last_error FROM deliveries ORDER BY recipient"
+        )
+        .unwrap();
+        assert_eq!(
+            (rows[0].recipient.as_str(), rows[0].status.as_str()),
+            ("account-1", "sent")
+        );
+        assert_eq!(
+            (rows[1].recipient.as_str(), rows[1].status.as_str()),
+            ("account-poison", "dead")
+        );
+        assert!(rows[1]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("refused by the database"));
     }
 }
