@@ -68,6 +68,7 @@ impl Kind {
 /// Where an appeal stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = AppealStatus)]
 pub enum Status {
     /// Новое: filed, waiting in the moderation queue (or for the author's correction).
     New,

@@ -92,6 +92,7 @@ pub fn scrub_detail(detail: &str, subject: &str, text: &str) -> String {
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = DeliveryStatus)]
 pub enum Status {
     /// Waiting for its (next) attempt.
     Pending,

@@ -617,8 +617,41 @@ async fn a_protected_operation_without_credentials_answers_401_before_looking_at
             assert_eq!(status, 401, "{} {url}: {p}", method.to_uppercase());
             assert_eq!(p["code"], "auth.required", "{method} {url}");
             assert_eq!(challenge.unwrap(), "Bearer");
+            assert!(
+                op["responses"].get("401").is_some(),
+                "{method} {path} does not declare its 401"
+            );
             checked += 1;
         }
+    }
+
+    // The description names its parts exactly: every `{name}` of a path declared as a path
+    // parameter, nothing else declared in the path, and one schema per name.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let mut want: Vec<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        want.sort();
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let Some(op) = item.get(method) else { continue };
+            let mut got: Vec<&str> = op["parameters"]
+                .as_array()
+                .map(|ps| {
+                    ps.iter()
+                        .filter(|p| p["in"] == "path")
+                        .map(|p| p["name"].as_str().unwrap())
+                        .collect()
+                })
+                .unwrap_or_default();
+            got.sort();
+            assert_eq!(got, want, "{method} {path}: path parameters");
+        }
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    assert!(!schemas.contains_key("Status"), "one name for three enums");
+    for name in ["DeliveryStatus", "ApplicationStatus", "AppealStatus"] {
+        assert!(schemas.contains_key(name), "{name}");
     }
     assert!(
         checked > 40,

@@ -42,12 +42,27 @@ pub struct Choice {
     pub label: String,
 }
 
+/// The schema of [`VisibleIf::equals`]: the other field's value, a string, a boolean or a number.
+fn string_or_boolean() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([
+            Type::String,
+            Type::Boolean,
+            Type::Number,
+        ]))
+        .description(Some(
+            "Значение другого поля: строка, логическое значение или число",
+        ))
+        .build()
+}
+
 /// A field is shown (and validated) only when another field has this value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VisibleIf {
     pub field: String,
     /// Compared as text; a checkbox is `"true"` when ticked.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = string_or_boolean)]
     pub equals: Value,
 }
 

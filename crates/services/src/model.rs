@@ -10,6 +10,7 @@ pub use okno_kernel::error::Refusal;
 /// Where an application stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ApplicationStatus)]
 pub enum Status {
     /// Черновик: the person is filling it in.
     Draft,

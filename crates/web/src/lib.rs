@@ -75,7 +75,8 @@ pub fn app(
     appeals: Arc<okno_appeals::Settings>,
 ) -> Router {
     let limiter = Arc::new(okno_identity::limits::Limiter::new(limits));
-    let doc = serde_json::to_value(openapi::document()).unwrap_or_default();
+    let mut doc = serde_json::to_value(openapi::document()).unwrap_or_default();
+    openapi::declare_shell_answers(&mut doc);
     let shell = Shell {
         platform: platform.clone(),
         settings: Arc::new(settings.clone()),

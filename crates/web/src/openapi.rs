@@ -65,6 +65,50 @@ pub fn secured_operations(doc: &serde_json::Value) -> std::collections::HashSet<
     out
 }
 
+/// Declares what the shell answers for every operation, so the description lists it exactly:
+/// `401` for an operation that requires credentials (answered before anything else), and `400`
+/// for one that takes any text (path, query or body), which the edge check can refuse.
+pub fn declare_shell_answers(doc: &mut serde_json::Value) {
+    let secured = secured_operations(doc);
+    let problem = |description: &str| {
+        serde_json::json!({
+            "description": description,
+            "content": { "application/problem+json": {
+                "schema": { "$ref": "#/components/schemas/Problem" } } }
+        })
+    };
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let Some(op) = item.get_mut(method) else {
+                continue;
+            };
+            let takes_text = op["parameters"].as_array().is_some_and(|p| !p.is_empty())
+                || op.get("requestBody").is_some();
+            let needs_credentials = secured.contains(&(method.to_ascii_uppercase(), path.clone()));
+            let Some(responses) = op["responses"].as_object_mut() else {
+                continue;
+            };
+            if needs_credentials && !responses.contains_key("401") {
+                responses.insert(
+                    "401".into(),
+                    problem("Нет учётных данных или они недействительны (auth.required, auth.invalid_token)"),
+                );
+            }
+            if takes_text && !responses.contains_key("400") {
+                responses.insert(
+                    "400".into(),
+                    problem(
+                        "Ошибка в запросе: например, управляющий символ в поле (validation.failed)",
+                    ),
+                );
+            }
+        }
+    }
+}
+
 pub struct Op {
     method: String,
     method_class: String,
