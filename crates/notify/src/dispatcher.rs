@@ -280,7 +280,8 @@ impl Dispatcher {
                 Ok::<(), okno_kernel::Error>(())
             };
             if let Err(e) = alone.await {
-                self.routing_failed(event, &e.to_string()).await?;
+                let reason = format!("База данных не приняла отправки этого события ({e}).");
+                self.routing_failed(event, &reason).await?;
             }
         }
         Ok(events.len())
@@ -300,7 +301,12 @@ impl Dispatcher {
                     }
                     Ok(None) => {}
                     Err(e) => {
-                        refused = Some(format!("событие не разобрано: {e}"));
+                        // The technical reason goes to the log; the journal says it in Russian.
+                        tracing::error!(event = %event.id, kind = %event.kind, error = %e, "router refused the event");
+                        refused = Some(
+                            "Содержимое события не удалось прочитать: оно повреждено или записано в неизвестном формате."
+                                .to_string(),
+                        );
                         break;
                     }
                 }

@@ -448,6 +448,13 @@ async fn an_unroutable_event_is_given_up_with_its_reason_and_the_messages_after_
             "{failures:?}"
         );
         assert_eq!(by_id["poison-json"]["dead"], true);
+        assert!(
+            by_id["poison-json"]["last_error"]
+                .as_str()
+                .unwrap()
+                .starts_with("Содержимое события не удалось прочитать"),
+            "{failures:?}"
+        );
         // Both are routed (given up), so the backlog is empty and nothing is retried forever.
         let backlog = okno_testkit::query_text(
             &app,
