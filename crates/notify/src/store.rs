@@ -130,7 +130,7 @@ struct IdRow {
 }
 
 /// An event that could not be routed, as the delivery journal shows it.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RoutingFailure {
     pub event_id: String,
     pub kind: String,
