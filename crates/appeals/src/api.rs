@@ -378,19 +378,20 @@ async fn assign(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// At most this many (1–1000, 200 by default).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
 /// Published problem reports, without personal data.
 #[utoipa::path(get, path = "/api/v1/public/reports", tag = "appeals", params(ListQuery),
-    responses((status = 200, body = Vec<PublicReport>)))]
+    responses((status = 200, body = Vec<PublicReport>),
+        (status = 400, description = "limit вне 1–1000", body = Problem, content_type = "application/problem+json")))]
 async fn reports(
     State(p): State<Platform>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<PublicReport>>> {
-    Ok(Json(
-        service::published(&p.db, q.limit.unwrap_or(200)).await?,
-    ))
+    let limit = Problem::in_range("limit", q.limit, 200, 1..=1000)?;
+    Ok(Json(service::published(&p.db, limit).await?))
 }
 
 /// Figures per body: received, answered in time, overdue share, median answer time, mean rating.

@@ -82,6 +82,25 @@ impl Problem {
             .with_field(field, code, message)
     }
 
+    /// A whole-number query parameter that must lie in `range`: `None` gives `default`, a value
+    /// outside the range a 400 naming the field (`request.out_of_range`), never a silent clamp.
+    pub fn in_range(
+        field: &str,
+        value: Option<i64>,
+        default: i64,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Result<i64, Problem> {
+        match value {
+            None => Ok(default),
+            Some(v) if range.contains(&v) => Ok(v),
+            Some(_) => Err(Problem::invalid_field(
+                field,
+                "request.out_of_range",
+                format!("Укажите число от {} до {}.", range.start(), range.end()),
+            )),
+        }
+    }
+
     /// 400 for several invalid fields at once (all problems of a form shown together).
     pub fn invalid_fields(errors: Vec<FieldError>) -> Problem {
         let detail = errors
@@ -257,6 +276,23 @@ mod tests {
         assert_eq!(v["code"], "validation.failed");
         assert_eq!(v["errors"][0]["field"], "snils");
         assert!(v["title"].as_str().unwrap().contains("ошибками"));
+    }
+
+    #[test]
+    fn a_number_outside_its_range_is_refused_not_clamped() {
+        assert_eq!(Problem::in_range("limit", None, 50, 1..=200).unwrap(), 50);
+        assert_eq!(Problem::in_range("limit", Some(1), 50, 1..=200).unwrap(), 1);
+        assert_eq!(
+            Problem::in_range("limit", Some(200), 50, 1..=200).unwrap(),
+            200
+        );
+        for bad in [0, -1, 201, i64::MIN, i64::MAX] {
+            let p = Problem::in_range("limit", Some(bad), 50, 1..=200).unwrap_err();
+            assert_eq!(p.status, 400);
+            assert_eq!(p.errors[0].field, "limit");
+            assert_eq!(p.errors[0].code, "request.out_of_range");
+            assert!(p.errors[0].message.contains("от 1 до 200"));
+        }
     }
 
     #[test]

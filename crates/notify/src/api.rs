@@ -63,13 +63,16 @@ async fn send(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// `pending`, `sent` or `dead`.
+    /// `pending`, `sent` or `dead` (empty: any).
+    #[param(pattern = "^(pending|sent|dead)?$")]
     pub status: Option<String>,
-    /// `inbox`, `email` or `sms`.
+    /// `inbox`, `email` or `sms` (empty: any).
+    #[param(pattern = "^(inbox|email|sms)?$")]
     pub channel: Option<String>,
     /// Cursor: the id of the last delivery of the previous page.
     pub before: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -104,14 +107,16 @@ impl ListQuery {
             status,
             channel,
             before_id: self.before.clone().filter(|s| !s.is_empty()),
-            limit: self.limit.unwrap_or(50).clamp(1, 200),
+            limit: Problem::in_range("limit", self.limit, 50, 1..=200)?,
         })
     }
 }
 
 /// The delivery journal, newest first.
 #[utoipa::path(get, path = "/api/v1/deliveries", tag = "notify", params(ListQuery),
-    responses((status = 200, body = Vec<Delivery>), (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = Vec<Delivery>),
+        (status = 400, description = "Неизвестный статус или канал, limit вне 1–200", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn list(
     State(p): State<Platform>,

@@ -73,6 +73,7 @@ async fn office(State(p): State<Platform>, Path(code): Path<String>) -> Result<J
 /// A service to add to an office.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = OfficeServiceLink)]
 pub struct NewService {
     pub service: String,
 }
@@ -105,13 +106,16 @@ pub struct SlotQuery {
     /// Only slots of this service.
     pub service: Option<String>,
     /// Days ahead, 1–31 [default: 14].
+    #[param(minimum = 1, maximum = 31)]
     pub days: Option<i64>,
 }
 
 /// Free slots of an office from now on.
 #[utoipa::path(get, path = "/api/v1/offices/{code}/slots", tag = "offices",
     params(("code" = String, Path, description = "Код пункта"), SlotQuery),
-    responses((status = 200, body = Vec<SlotView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<SlotView>),
+        (status = 400, description = "days вне 1–31", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn slots(
     State(p): State<Platform>,
     Path(code): Path<String>,

@@ -176,12 +176,14 @@ pub struct Search {
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     /// At most this many offices (1–100) [default: 50].
-    pub limit: Option<usize>,
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
 }
 
 /// The registry's public search: filtered by city, kind and service; nearest first when a point
 /// is given, else by city and name.
 pub async fn search(db: &Db, q: &Search, now: i64) -> Result<Vec<OfficeView>> {
+    let limit = Problem::in_range("limit", q.limit, 50, 1..=100)?;
     let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
         None => None,
         Some(k) => Some(OfficeKind::parse(k).ok_or_else(|| {
@@ -247,7 +249,7 @@ pub async fn search(db: &Db, q: &Search, now: i64) -> Result<Vec<OfficeView>> {
                 .total_cmp(&b.distance_km.unwrap_or(f64::MAX))
         });
     }
-    out.truncate(q.limit.unwrap_or(50).clamp(1, 100));
+    out.truncate(limit as usize);
     Ok(out)
 }
 
@@ -561,11 +563,12 @@ pub async fn free_slots(
     days: Option<i64>,
     now: i64,
 ) -> Result<Vec<SlotView>> {
+    let days = Problem::in_range("days", days, 14, 1..=31)?;
     let mut c = db.read().await?;
     let o = store::office(&mut c, office)
         .await?
         .ok_or_else(not_found_office)?;
-    let to = now + days.unwrap_or(14).clamp(1, 31) * 86_400_000;
+    let to = now + days * 86_400_000;
     Ok(store::slots(&mut c, office, service, now, to, true)
         .await?
         .iter()

@@ -46,16 +46,9 @@ pub async fn audit_list(
     CurrentActor(actor): CurrentActor,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Vec<Record>>> {
-    if q.limit.is_some_and(|l| !(1..=500).contains(&l)) {
-        return Err(Problem::invalid_field(
-            "limit",
-            "request.out_of_range",
-            "Укажите число от 1 до 500.",
-        )
-        .into());
-    }
+    let limit = Problem::in_range("limit", q.limit, 100, 1..=500)?;
     Ok(Json(
-        audit::list(&shell.platform.db, &actor, q.before, q.limit.unwrap_or(100)).await?,
+        audit::list(&shell.platform.db, &actor, q.before, limit).await?,
     ))
 }
 
@@ -118,14 +111,9 @@ pub async fn audit_checkpoints(
             message: "Укажите номер записи: 0 или больше.".into(),
         });
     }
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        errors.push(okno_kernel::error::FieldError {
-            field: "limit".into(),
-            code: "request.out_of_range".into(),
-            message: "Укажите число от 1 до 1000.".into(),
-        });
-    }
+    let limit = Problem::in_range("limit", q.limit, 100, 1..=1000)
+        .map_err(|p| errors.extend(p.errors))
+        .unwrap_or(100);
     if !errors.is_empty() {
         return Err(Problem::invalid_fields(errors).into());
     }
