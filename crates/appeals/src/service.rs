@@ -289,6 +289,7 @@ pub struct AppealView {
 
 /// One change, as the author sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AppealEvent)]
 pub struct EventView {
     pub at: String,
     pub actor_name: String,
@@ -1097,6 +1098,7 @@ pub async fn moderate(
 
 /// One line of the body's desk.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AppealDeskRow)]
 pub struct DeskRow {
     pub id: String,
     pub number: String,
@@ -1404,6 +1406,7 @@ pub async fn answer_with_files(
 #[serde(deny_unknown_fields)]
 pub struct Extension {
     /// By how many days (1–30).
+    #[schema(minimum = 1, maximum = 30)]
     pub days: u32,
     /// Why (shown to the author).
     pub reason: String,
@@ -1502,6 +1505,7 @@ pub async fn extend(
 #[serde(deny_unknown_fields)]
 pub struct Rating {
     /// 1–5.
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: i64,
     /// Was the problem solved?
     pub solved: bool,
@@ -1760,6 +1764,7 @@ pub async fn file_of(
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AppealOfficialAssignment)]
 pub struct Assignment {
     /// The staff account's or the API token's id.
     pub account_id: String,
@@ -1872,7 +1877,7 @@ pub fn depersonalise(text: &str) -> String {
 
 pub async fn published(db: &Db, limit: i64) -> Result<Vec<PublicReport>> {
     let mut c = db.read().await?;
-    let rows = store::published(&mut c, limit.clamp(1, 1000)).await?;
+    let rows = store::published(&mut c, limit).await?;
     let cats = store::categories(&mut c).await?;
     let bodies = body_map(&mut c).await?;
     let mut out = Vec::with_capacity(rows.len());

@@ -290,7 +290,7 @@ pub struct SmsRequest {
 
 /// Send the sign-in code by SMS instead of using the app.
 #[utoipa::path(post, path = "/api/v1/identity/sign-in/sms", tag = "identity", request_body = SmsRequest,
-    responses((status = 202), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 429, description = "request.rate_limited", body = Problem, content_type = "application/problem+json"), (status = 202), (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn sign_in_sms(
     State(p): State<Platform>,
     Extension(idn): Extension<Arc<Identity>>,
@@ -320,7 +320,7 @@ pub struct SecondFactorRequest {
 
 /// Complete the sign-in with a TOTP, SMS or recovery code.
 #[utoipa::path(post, path = "/api/v1/identity/sign-in/second-factor", tag = "identity", request_body = SecondFactorRequest,
-    responses((status = 200, body = Session), (status = 400, body = Problem, content_type = "application/problem+json"),
+    responses((status = 429, description = "request.rate_limited", body = Problem, content_type = "application/problem+json"), (status = 200, body = Session), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn second_factor(
     State(p): State<Platform>,
@@ -525,7 +525,7 @@ async fn recovery_start(
 /// Finish recovering access with the code, the СНИЛС or passport number of the profile and a new
 /// password. Every session ends; the person is told.
 #[utoipa::path(post, path = "/api/v1/identity/recovery/complete", tag = "identity", request_body = crate::recovery::Completion,
-    responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 429, description = "request.rate_limited", body = Problem, content_type = "application/problem+json"), (status = 204), (status = 400, body = Problem, content_type = "application/problem+json")))]
 async fn recovery_complete(
     State(p): State<Platform>,
     Extension(idn): Extension<Arc<Identity>>,
@@ -696,7 +696,7 @@ pub struct PasskeyRequest {
 /// Options for `navigator.credentials.get()` for a sign-in waiting for its second factor; send the
 /// result to `/api/v1/identity/sign-in/second-factor` with `method: "passkey"`.
 #[utoipa::path(post, path = "/api/v1/identity/sign-in/passkey", tag = "identity", request_body = PasskeyRequest,
-    responses((status = 200, description = "`PublicKeyCredentialRequestOptions` under `publicKey`", body = Object),
+    responses((status = 429, description = "request.rate_limited", body = Problem, content_type = "application/problem+json"), (status = 200, description = "`PublicKeyCredentialRequestOptions` under `publicKey`", body = Object),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
 async fn sign_in_passkey(

@@ -203,7 +203,24 @@ pub fn download(content_type: &str, file_name: &str, bytes: Vec<u8>) -> Response
 /// Parses JSON, naming the field where it went wrong.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let e = match serde_path_to_error::deserialize(de) {
+        Ok(t) => return Ok(t),
+        Err(e) => e,
+    };
+    // JSON has one kind of number, and to JSON Schema `5.0` is the integer 5: a whole number
+    // written with a fraction is read as that integer (only on this error path, so a body that
+    // parses as it is never pays for it).
+    if e.inner().to_string().contains("floating point") {
+        if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            if whole_numbers_as_integers(&mut v) {
+                if let Ok(t) = serde_json::from_value(v) {
+                    return Ok(t);
+                }
+            }
+        }
+    }
+    Err({
+        let e: serde_path_to_error::Error<serde_json::Error> = e;
         let path = e.path().to_string();
         let inner = e.into_inner();
         let field = if path == "." { String::new() } else { path };
@@ -220,6 +237,35 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         }
         p
     })
+}
+
+/// Rewrites every number with a zero fraction (`5.0`, `1e2`) as the integer it is; whether any was.
+fn whole_numbers_as_integers(v: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+                *v = Value::from(f as i64);
+                true
+            }
+            _ => false,
+        },
+        Value::Array(items) => {
+            let mut any = false;
+            for i in items {
+                any |= whole_numbers_as_integers(i);
+            }
+            any
+        }
+        Value::Object(map) => {
+            let mut any = false;
+            for i in map.values_mut() {
+                any |= whole_numbers_as_integers(i);
+            }
+            any
+        }
+        _ => false,
+    }
 }
 
 fn describe_json_error(e: &serde_json::Error) -> String {
@@ -299,6 +345,21 @@ pub fn set_cookie(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_number_written_with_a_fraction_is_read_as_the_integer() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Rated {
+            rating: i64,
+            at: f64,
+        }
+        let r: Rated = parse_json(br#"{"rating": 5.0, "at": 1.5}"#).unwrap();
+        assert_eq!((r.rating, r.at), (5, 1.5));
+        let r: Rated = parse_json(br#"{"rating": 4, "at": 2}"#).unwrap();
+        assert_eq!((r.rating, r.at), (4, 2.0));
+        let e = parse_json::<Rated>(br#"{"rating": 4.5, "at": 1}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "rating");
+    }
 
     #[derive(serde::Deserialize, Debug)]
     #[allow(dead_code)]

@@ -36,6 +36,31 @@ pub fn refused_message(c: char) -> String {
     format!("Поле содержит {what}. Такие символы не принимаются: удалите его и отправьте ещё раз.")
 }
 
+/// The JSON Schema `pattern` (ECMA-262) that admits exactly the values [`is_refused`] lets through,
+/// so that the API description says what the edge refuses: `^[^\x00-\x08…]*$`. Built from
+/// [`is_refused`] itself, so the two cannot drift apart.
+pub fn admitted_pattern(single_line: bool) -> String {
+    let mut class = String::new();
+    let mut c = 0u32;
+    while c <= 0x9f {
+        if !is_refused(char::from_u32(c).unwrap_or(' '), single_line) {
+            c += 1;
+            continue;
+        }
+        let start = c;
+        while c < 0x9f && is_refused(char::from_u32(c + 1).unwrap_or(' '), single_line) {
+            c += 1;
+        }
+        if start == c {
+            class.push_str(&format!("\\x{start:02X}"));
+        } else {
+            class.push_str(&format!("\\x{start:02X}-\\x{c:02X}"));
+        }
+        c += 1;
+    }
+    format!("^[^{class}]*$")
+}
+
 /// Checks one field: `Err` names it with [`CONTROL_CODE`] (400, `validation.failed`).
 pub fn check(field: &str, value: &str, single_line: bool) -> Result<(), Problem> {
     match refused_char(value, single_line) {
@@ -51,6 +76,15 @@ pub fn check(field: &str, value: &str, single_line: bool) -> Result<(), Problem>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_described_pattern_names_exactly_the_refused_characters() {
+        assert_eq!(
+            admitted_pattern(false),
+            r"^[^\x00-\x08\x0B-\x0C\x0E-\x1F\x7F]*$"
+        );
+        assert_eq!(admitted_pattern(true), r"^[^\x00-\x1F\x7F-\x9F]*$");
+    }
 
     #[test]
     fn nul_and_other_c0_controls_are_refused_everywhere() {

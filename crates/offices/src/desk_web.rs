@@ -211,6 +211,7 @@ pub struct ConfirmRequest {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = DeskLevelAnswer)]
 pub struct LevelAnswer {
     pub level: okno_identity::model::Level,
     pub level_title: &'static str,

@@ -446,6 +446,7 @@ pub struct AttachmentView {
 
 /// One change of status.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ApplicationEvent)]
 pub struct EventView {
     pub at: String,
     pub actor_name: String,
@@ -1147,6 +1148,7 @@ pub struct RatingView {
 #[serde(deny_unknown_fields)]
 pub struct NewRating {
     /// 1 (very bad) to 5 (excellent).
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: i64,
     /// What went well or badly, up to 1000 characters.
     #[serde(default)]
@@ -1410,6 +1412,7 @@ pub struct DeskFilter {
 
 /// One line of the desk.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ApplicationDeskRow)]
 pub struct DeskRow {
     pub id: String,
     pub number: Option<String>,
@@ -1631,6 +1634,7 @@ pub fn desk_csv(rows: &[DeskRow]) -> String {
 /// An official's assignment to an agency.
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = OfficialAssignment)]
 pub struct Assignment {
     /// The staff account's or the API token's id.
     pub account_id: String,

@@ -6,19 +6,30 @@ use okno_kernel::http::Chrome;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
 
+/// Each part's description, in the order they are merged.
+fn parts() -> Vec<utoipa::openapi::OpenApi> {
+    vec![
+        crate::api::KernelApi::openapi(),
+        okno_notify::api::NotifyApi::openapi(),
+        okno_identity::api::IdentityApi::openapi(),
+        okno_identity::organisations::OrganisationsApi::openapi(),
+        okno_directory::api::DirectoryApi::openapi(),
+        okno_offices::api::OfficesApi::openapi(),
+        okno_services::api::ServicesApi::openapi(),
+        crate::verify::DocumentsApi::openapi(),
+        okno_appeals::api::AppealsApi::openapi(),
+        okno_appeals::polls::PollsApi::openapi(),
+        okno_offices::desk_web::DeskApi::openapi(),
+    ]
+}
+
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let mut doc = crate::api::KernelApi::openapi();
-    doc.merge(okno_notify::api::NotifyApi::openapi());
-    doc.merge(okno_identity::api::IdentityApi::openapi());
-    doc.merge(okno_identity::organisations::OrganisationsApi::openapi());
-    doc.merge(okno_directory::api::DirectoryApi::openapi());
-    doc.merge(okno_offices::api::OfficesApi::openapi());
-    doc.merge(okno_services::api::ServicesApi::openapi());
-    doc.merge(crate::verify::DocumentsApi::openapi());
-    doc.merge(okno_appeals::api::AppealsApi::openapi());
-    doc.merge(okno_appeals::polls::PollsApi::openapi());
-    doc.merge(okno_offices::desk_web::DeskApi::openapi());
+    let mut parts = parts().into_iter();
+    let mut doc = parts.next().unwrap_or_default();
+    for part in parts {
+        doc.merge(part);
+    }
     doc.info = utoipa::openapi::InfoBuilder::new()
         .title("Окно API")
         .version(env!("CARGO_PKG_VERSION"))
@@ -65,9 +76,15 @@ pub fn secured_operations(doc: &serde_json::Value) -> std::collections::HashSet<
     out
 }
 
-/// Declares what the shell answers for every operation, so the description lists it exactly:
-/// `401` for an operation that requires credentials (answered before anything else), and `400`
-/// for one that takes any text (path, query or body), which the edge check can refuse.
+/// Declares what the shell and the edge answer for every operation, so the description lists it
+/// exactly: `401` for an operation that requires credentials (answered before anything else) and
+/// `403` when the credentials do not allow it; `400` for one that takes any text (path, query or
+/// body), which the edge check can refuse; `404` for one with a path parameter (nothing by that
+/// name); `413` and `415` for one with a body. It also writes the edge's rule into the schemas:
+/// every string a request carries gets the `pattern` of the characters the edge admits
+/// ([`okno_kernel::text::admitted_pattern`]), every free-form object of a request body admits
+/// only such keys and values, and an optional body is described as the object alone (a `null`
+/// body is refused like any other non-object).
 pub fn declare_shell_answers(doc: &mut serde_json::Value) {
     let secured = secured_operations(doc);
     let problem = |description: &str| {
@@ -77,6 +94,7 @@ pub fn declare_shell_answers(doc: &mut serde_json::Value) {
                 "schema": { "$ref": "#/components/schemas/Problem" } } }
         })
     };
+    let mut body_refs = Vec::new();
     let Some(paths) = doc["paths"].as_object_mut() else {
         return;
     };
@@ -85,25 +103,173 @@ pub fn declare_shell_answers(doc: &mut serde_json::Value) {
             let Some(op) = item.get_mut(method) else {
                 continue;
             };
-            let takes_text = op["parameters"].as_array().is_some_and(|p| !p.is_empty())
-                || op.get("requestBody").is_some();
+            let has_path_param = path.contains('{');
+            let has_body = op.get("requestBody").is_some();
+            let takes_text = op["parameters"].as_array().is_some_and(|p| !p.is_empty()) || has_body;
+            if let Some(params) = op.get_mut("parameters").and_then(|p| p.as_array_mut()) {
+                for p in params {
+                    admit(&mut p["schema"], &mut body_refs, true);
+                }
+            }
+            let optional = !op["requestBody"]["required"].as_bool().unwrap_or(false);
+            let content = op
+                .get_mut("requestBody")
+                .and_then(|b| b.get_mut("content"))
+                .and_then(|c| c.as_object_mut());
+            if let Some(content) = content {
+                for (media_type, media) in content.iter_mut() {
+                    if !media_type.contains("json") && !media_type.contains("form") {
+                        // A raw file (a PDF): bytes, not the array of numbers `Vec<u8>` reads as.
+                        media["schema"] =
+                            serde_json::json!({ "type": "string", "format": "binary" });
+                    }
+                    if optional {
+                        drop_null_alternative(&mut media["schema"]);
+                    }
+                    admit(&mut media["schema"], &mut body_refs, false);
+                }
+            }
             let needs_credentials = secured.contains(&(method.to_ascii_uppercase(), path.clone()));
-            let Some(responses) = op["responses"].as_object_mut() else {
+            let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
                 continue;
             };
-            if needs_credentials && !responses.contains_key("401") {
-                responses.insert(
-                    "401".into(),
-                    problem("Нет учётных данных или они недействительны (auth.required, auth.invalid_token)"),
+            let mut declare = |code: &str, description: &str| {
+                if !responses.contains_key(code) {
+                    responses.insert(code.into(), problem(description));
+                }
+            };
+            if needs_credentials {
+                declare(
+                    "401",
+                    "Нет учётных данных или они недействительны (auth.required, auth.invalid_token)",
+                );
+                declare(
+                    "403",
+                    "Этому пользователю или токену действие не разрешено (forbidden)",
                 );
             }
-            if takes_text && !responses.contains_key("400") {
-                responses.insert(
-                    "400".into(),
-                    problem(
-                        "Ошибка в запросе: например, управляющий символ в поле (validation.failed)",
-                    ),
+            if takes_text {
+                declare(
+                    "400",
+                    "Ошибка в запросе: например, управляющий символ в поле (validation.failed)",
                 );
+            }
+            if has_path_param {
+                declare("404", "Не найдено (not_found)");
+            }
+            if has_body {
+                declare("413", "Тело запроса слишком велико (request.too_large)");
+                declare(
+                    "415",
+                    "Тело запроса не в том формате (request.unsupported_media_type)",
+                );
+            }
+        }
+    }
+    // The components a request body names, and the ones they name in turn, admit the same text.
+    let mut seen = std::collections::HashSet::new();
+    while let Some(name) = body_refs.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        if let Some(schema) = doc["components"]["schemas"].get_mut(&name) {
+            admit(schema, &mut body_refs, false);
+        }
+    }
+    if seen.contains(ADMITTED_JSON) {
+        let text = okno_kernel::text::admitted_pattern(false);
+        let line = okno_kernel::text::admitted_pattern(true);
+        let any = format!("#/components/schemas/{ADMITTED_JSON}");
+        doc["components"]["schemas"][ADMITTED_JSON] = serde_json::json!({
+            "description": "Любое значение JSON без управляющих символов в строках и ключах.",
+            "anyOf": [
+                { "type": ["null", "boolean", "number"] },
+                { "type": "string", "pattern": text },
+                { "type": "array", "items": { "$ref": any } },
+                { "type": "object", "propertyNames": { "pattern": line },
+                  "additionalProperties": { "$ref": any } }
+            ]
+        });
+    }
+}
+
+/// The component describing free-form JSON as the edge admits it.
+const ADMITTED_JSON: &str = "AdmittedJson";
+
+/// `oneOf: [{type: null}, X]` (how an optional body is generated) becomes `X`.
+fn drop_null_alternative(schema: &mut serde_json::Value) {
+    let Some(alternatives) = schema["oneOf"].as_array() else {
+        return;
+    };
+    let rest: Vec<_> = alternatives
+        .iter()
+        .filter(|a| a["type"] != "null")
+        .cloned()
+        .collect();
+    if rest.len() == 1 && alternatives.len() == 2 {
+        *schema = rest.into_iter().next().unwrap_or_default();
+    }
+}
+
+/// Writes the edge's rule into one schema of a request (see [`declare_shell_answers`]); the
+/// components it names are pushed to `refs` to be treated alike.
+fn admit(schema: &mut serde_json::Value, refs: &mut Vec<String>, single_line: bool) {
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(r) = obj.get("$ref").and_then(|r| r.as_str()) {
+        if let Some(name) = r.strip_prefix("#/components/schemas/") {
+            refs.push(name.to_string());
+        }
+        return;
+    }
+    let is = |t: &str| match obj.get("type") {
+        Some(serde_json::Value::String(s)) => s == t,
+        Some(serde_json::Value::Array(a)) => a.iter().any(|x| x == t),
+        _ => false,
+    };
+    let (string, object) = (is("string"), is("object"));
+    let constrained = ["pattern", "enum", "const", "format"]
+        .iter()
+        .any(|k| obj.contains_key(*k));
+    if string && !constrained {
+        obj.insert(
+            "pattern".into(),
+            okno_kernel::text::admitted_pattern(single_line).into(),
+        );
+    }
+    // An object that takes keys beyond those it names (or any keys at all) takes them as the
+    // edge admits them.
+    let free_form = object
+        && !matches!(obj.get("additionalProperties"), Some(v) if v.is_object() || v == false);
+    if free_form {
+        obj.insert(
+            "additionalProperties".into(),
+            serde_json::json!({ "$ref": format!("#/components/schemas/{ADMITTED_JSON}") }),
+        );
+        refs.push(ADMITTED_JSON.into());
+    }
+    if object && !obj.contains_key("propertyNames") {
+        // The edge refuses a key with a control character, whether or not the type knows it.
+        obj.insert(
+            "propertyNames".into(),
+            serde_json::json!({ "pattern": okno_kernel::text::admitted_pattern(true) }),
+        );
+    }
+    if let Some(props) = obj.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        for p in props.values_mut() {
+            admit(p, refs, false);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner) = obj.get_mut(key) {
+            admit(inner, refs, false);
+        }
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        if let Some(list) = obj.get_mut(key).and_then(|l| l.as_array_mut()) {
+            for inner in list {
+                admit(inner, refs, false);
             }
         }
     }
@@ -227,5 +393,60 @@ pub fn docs_page(chrome: Chrome, doc: &serde_json::Value) -> DocsPage {
         description: s(&doc["info"]["description"]),
         openapi: s(&doc["openapi"]),
         groups,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_two_parts_describe_different_schemas_under_one_name() {
+        // Merging keeps one schema per name: two types of one name would make one part's
+        // operations describe the other's data.
+        let mut seen: std::collections::HashMap<String, serde_json::Value> = Default::default();
+        let mut clashes = Vec::new();
+        for part in parts() {
+            let part = serde_json::to_value(part).unwrap();
+            let Some(schemas) = part["components"]["schemas"].as_object() else {
+                continue;
+            };
+            for (name, schema) in schemas {
+                match seen.get(name) {
+                    Some(other) if other != schema => clashes.push(name.clone()),
+                    _ => {
+                        seen.insert(name.clone(), schema.clone());
+                    }
+                }
+            }
+        }
+        assert!(
+            clashes.is_empty(),
+            "one name, different schemas: {clashes:?}"
+        );
+    }
+
+    #[test]
+    fn request_text_is_described_as_the_edge_admits_it() {
+        let mut doc = serde_json::to_value(document()).unwrap();
+        declare_shell_answers(&mut doc);
+        let line = okno_kernel::text::admitted_pattern(true);
+        let text = okno_kernel::text::admitted_pattern(false);
+        let op = &doc["paths"]["/api/v1/agencies/{code}"]["get"];
+        assert_eq!(op["parameters"][0]["schema"]["pattern"], line.as_str());
+        for code in ["400", "404"] {
+            assert!(op["responses"].get(code).is_some(), "{code}");
+        }
+        let login = &doc["components"]["schemas"]["SignInRequest"]["properties"]["login"];
+        assert_eq!(login["pattern"], text.as_str());
+        let answers = &doc["components"]["schemas"]["Ballot"]["properties"]["answers"];
+        assert_eq!(answers["propertyNames"]["pattern"], line.as_str());
+        assert!(doc["components"]["schemas"]["AdmittedJson"].is_object());
+        let list = &doc["paths"]["/api/v1/agencies"]["get"];
+        assert!(list.get("parameters").is_none() && list.get("requestBody").is_none());
+        let secured = &doc["paths"]["/api/v1/tokens"]["post"]["responses"];
+        for code in ["401", "403", "413", "415"] {
+            assert!(secured.get(code).is_some(), "{code}");
+        }
     }
 }
