@@ -33,6 +33,21 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
   python3 -m pip install -q aiosmtpd 2>/dev/null || python3 -m pip install -q --break-system-packages aiosmtpd
 fi
 
+# --- schemathesis, which holds the running server to its OpenAPI description
+# (crates/okno/tests/conformance.rs), in its own virtual environment so that its dependencies
+# never meet the machine's. Pinned: a new release may add checks, and that is a change to review.
+SCHEMATHESIS_VERSION=4.32.5
+ST_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/okno/schemathesis-$SCHEMATHESIS_VERSION"
+if ! "$ST_VENV/bin/schemathesis" --version >/dev/null 2>&1; then
+  say "installing schemathesis $SCHEMATHESIS_VERSION"
+  python3 -m venv "$ST_VENV" 2>/dev/null || {
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$ST_VENV"
+  }
+  "$ST_VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+export OKNO_SCHEMATHESIS="$ST_VENV/bin/schemathesis" OKNO_REQUIRE_SCHEMATHESIS=1
+
 # --- PostgreSQL: start the local cluster if it is installed but stopped; then the suite requires it.
 pg_up() { python3 - <<'PY'
 import socket, sys
