@@ -629,12 +629,8 @@ pub async fn restore_in_person(
         valid_until,
         account_id
     )?;
-    let ended = q_exec!(
-        &mut tx,
-        "UPDATE web_sessions SET revoked_at = $1 WHERE subject_kind = 'account' AND subject_id = $2 AND revoked_at IS NULL",
-        now,
-        account_id
-    )?;
+    let ended =
+        okno_kernel::auth::revoke_sessions(&mut tx, "account", account_id, None, now).await?;
     q_exec!(
         &mut tx,
         "DELETE FROM sign_in_throttle WHERE subject = $1",

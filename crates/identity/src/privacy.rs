@@ -242,7 +242,7 @@ pub async fn notify_person(
     Ok(())
 }
 
-#[derive(Serialize, serde::Deserialize, sqlx::FromRow)]
+#[derive(Serialize)]
 struct ExportSession {
     created_at: i64,
     last_seen_at: i64,
@@ -299,13 +299,18 @@ pub async fn export(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<serde_j
             &id
         )?
         .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
-        let sessions = q_all!(
-            &mut c,
-            ExportSession,
-            "SELECT created_at, last_seen_at, expires_at, revoked_at, user_agent, ip FROM web_sessions
-              WHERE subject_kind = 'account' AND subject_id = $1 ORDER BY created_at",
-            &id
-        )?;
+        let sessions: Vec<ExportSession> = okno_kernel::auth::all_sessions(&mut c, "account", &id)
+            .await?
+            .into_iter()
+            .map(|s| ExportSession {
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                expires_at: s.expires_at,
+                revoked_at: s.revoked_at,
+                user_agent: s.user_agent,
+                ip: s.ip,
+            })
+            .collect();
         let devices = q_all!(
             &mut c,
             ExportDevice,

@@ -1583,14 +1583,7 @@ pub(crate) async fn store_password(
         hash,
         now
     )?;
-    let keep = keep_session.map(auth::secret_hash).unwrap_or_default();
-    let ended = q_exec!(
-        tx,
-        "UPDATE web_sessions SET revoked_at = $1 WHERE subject_kind = 'account' AND subject_id = $2 AND revoked_at IS NULL AND id_hash <> $3",
-        now,
-        &a.id,
-        &keep
-    )?;
+    let ended = auth::revoke_sessions(tx, "account", &a.id, keep_session, now).await?;
     alert(
         tx,
         a,
@@ -1648,19 +1641,15 @@ pub async fn change_password(
 }
 
 /// A session of the account as listed to its owner.
-#[derive(Debug, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct SessionInfo {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     /// This very session.
-    #[sqlx(default)]
     #[serde(default)]
     pub current: bool,
-    #[serde(skip)]
-    #[sqlx(default)]
-    pub id_hash: String,
 }
 
 /// The account's live sessions, newest first.
@@ -1668,33 +1657,25 @@ pub async fn sessions(db: &Db, actor: &Actor, current: Option<&str>) -> Result<V
     let id = own_account(actor)?;
     let now = now_ms();
     let mut c = db.read().await?;
-    let mut rows = q_all!(
-        &mut c,
-        SessionInfo,
-        "SELECT created_at, last_seen_at, user_agent, ip, id_hash FROM web_sessions
-          WHERE subject_kind = 'account' AND subject_id = $1 AND revoked_at IS NULL
-            AND expires_at > $2 AND last_seen_at + idle_timeout_ms > $2
-          ORDER BY created_at DESC",
-        id,
-        now
-    )?;
     let current = current.map(auth::secret_hash);
-    for r in &mut rows {
-        r.current = current.as_deref() == Some(r.id_hash.as_str());
-    }
-    Ok(rows)
+    Ok(auth::live_sessions(&mut c, "account", id, now)
+        .await?
+        .into_iter()
+        .map(|s| SessionInfo {
+            current: current.as_deref() == Some(s.id_hash.as_str()),
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            user_agent: s.user_agent,
+            ip: s.ip,
+        })
+        .collect())
 }
 
 /// «Выйти на всех устройствах»: ends every session of the account, this one too.
 pub async fn sign_out_everywhere(db: &Db, actor: &Actor) -> Result<u64> {
     let id = own_account(actor)?;
     let mut tx = db.begin().await?;
-    let n = q_exec!(
-        &mut tx,
-        "UPDATE web_sessions SET revoked_at = $1 WHERE subject_kind = 'account' AND subject_id = $2 AND revoked_at IS NULL",
-        now_ms(),
-        id
-    )?;
+    let n = auth::revoke_sessions(&mut tx, "account", id, None, now_ms()).await?;
     audit::append(
         &mut tx,
         audit::Entry {

@@ -407,6 +407,83 @@ pub async fn set_acting_for(
     Ok(n == 1)
 }
 
+/// A session as its subject sees it: in the list of their sessions and in the export of their data.
+#[derive(Debug, Clone, serde::Deserialize, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub id_hash: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+const SESSION_RECORD: &str =
+    "id_hash, created_at, last_seen_at, expires_at, revoked_at, user_agent, ip";
+
+/// The subject's sessions still live at `now`, newest first.
+pub async fn live_sessions(
+    c: &mut impl AsConn,
+    kind: &str,
+    subject_id: &str,
+    now: i64,
+) -> Result<Vec<SessionRecord>> {
+    Ok(q_all!(
+        c,
+        SessionRecord,
+        &format!(
+            "SELECT {SESSION_RECORD} FROM web_sessions
+              WHERE subject_kind = $1 AND subject_id = $2 AND revoked_at IS NULL
+                AND expires_at > $3 AND last_seen_at + idle_timeout_ms > $3
+              ORDER BY created_at DESC"
+        ),
+        kind,
+        subject_id,
+        now
+    )?)
+}
+
+/// Every session the subject ever had, oldest first (for the export of their data).
+pub async fn all_sessions(
+    c: &mut impl AsConn,
+    kind: &str,
+    subject_id: &str,
+) -> Result<Vec<SessionRecord>> {
+    Ok(q_all!(
+        c,
+        SessionRecord,
+        &format!(
+            "SELECT {SESSION_RECORD} FROM web_sessions
+              WHERE subject_kind = $1 AND subject_id = $2 ORDER BY created_at"
+        ),
+        kind,
+        subject_id
+    )?)
+}
+
+/// Ends every live session of the subject but the one of `keep` (a session secret), in the
+/// caller's transaction (a password change, a restored account, «выйти на всех устройствах»).
+/// Returns how many were ended.
+pub async fn revoke_sessions(
+    tx: &mut crate::db::Tx,
+    kind: &str,
+    subject_id: &str,
+    keep: Option<&str>,
+    now: i64,
+) -> Result<u64> {
+    let keep = keep.map(secret_hash).unwrap_or_default();
+    Ok(q_exec!(
+        tx,
+        "UPDATE web_sessions SET revoked_at = $1
+          WHERE subject_kind = $2 AND subject_id = $3 AND revoked_at IS NULL AND id_hash <> $4",
+        now,
+        kind,
+        subject_id,
+        &keep
+    )?)
+}
+
 /// Ends a session (sign-out).
 pub async fn close_session(db: &Db, actor: &Actor, secret: &str) -> Result<()> {
     let mut tx = db.begin().await?;
