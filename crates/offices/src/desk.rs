@@ -8,7 +8,7 @@ use okno_identity::Identity;
 use okno_kernel::actor::{Actor, ActorKind, Permission, Role};
 use okno_kernel::auth;
 use okno_kernel::clock::{new_id, now_ms, rfc3339};
-use okno_kernel::db::{Db, Tx};
+use okno_kernel::db::{AsConn, Db, Tx};
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::pdf::{self, Block};
 use okno_kernel::pii::Secrets;
@@ -403,12 +403,12 @@ struct Membership {
 }
 
 /// The device the request came from, if it presented a credential of a registered terminal.
-async fn presented_device(tx: &mut Tx, actor: &Actor) -> Result<Option<DeviceRow>> {
+async fn presented_device(c: &mut impl AsConn, actor: &Actor) -> Result<Option<DeviceRow>> {
     let Some(cred) = &actor.device else {
         return Ok(None);
     };
     Ok(q_opt!(
-        tx,
+        c,
         DeviceRow,
         "SELECT id, office_code, kind, name, revoked_at FROM office_devices WHERE credential_hash = $1",
         auth::secret_hash(&cred.0)
@@ -417,8 +417,8 @@ async fn presented_device(tx: &mut Tx, actor: &Actor) -> Result<Option<DeviceRow
 
 /// A self-service kiosk: the registered, unrevoked kiosk device the request comes from (its
 /// credential, nobody signed in), and the office it stands in. Anything else is refused.
-pub async fn require_kiosk(tx: &mut Tx, actor: &Actor) -> Result<(String, String)> {
-    let device = presented_device(tx, actor).await?;
+pub async fn require_kiosk(c: &mut impl AsConn, actor: &Actor) -> Result<(String, String)> {
+    let device = presented_device(c, actor).await?;
     match device {
         Some(d) if d.revoked_at.is_none() && d.kind == "kiosk" => Ok((d.office_code, d.id)),
         Some(d) if d.revoked_at.is_some() => Err(desk_refused(
@@ -435,14 +435,19 @@ pub async fn require_kiosk(tx: &mut Tx, actor: &Actor) -> Result<(String, String
 /// The rule of the desk: an operator (a person signed in with a second factor) acts only from a
 /// registered, unrevoked device of an office they are bound to; an integration's token with the
 /// operator role acts only through a registered device of that office.
-pub async fn require_desk(tx: &mut Tx, actor: &Actor, office: &OfficeRow) -> Result<DeskContext> {
+/// A read: call it in the transaction of the use case it guards, or on a read connection.
+pub async fn require_desk(
+    c: &mut impl AsConn,
+    actor: &Actor,
+    office: &OfficeRow,
+) -> Result<DeskContext> {
     if actor.is_anonymous() {
         return Err(Problem::unauthenticated().into());
     }
     if !actor.can(Permission::QueueOperate) && !actor.can(Permission::IdentityConfirm) {
         return Err(Problem::forbidden(Permission::QueueOperate.name()).into());
     }
-    let device = presented_device(tx, actor).await?.ok_or_else(|| {
+    let device = presented_device(c, actor).await?.ok_or_else(|| {
         desk_refused(
             "desk.device_required",
             "Работать с очередью и учётными записями можно только с зарегистрированного рабочего места центра.",
@@ -464,7 +469,7 @@ pub async fn require_desk(tx: &mut Tx, actor: &Actor, office: &OfficeRow) -> Res
         ActorKind::Account => {
             let id = actor.id.as_deref().unwrap_or_default();
             let membership = q_opt!(
-                tx,
+                c,
                 Membership,
                 "SELECT role FROM office_operators WHERE account_id = $1 AND office_code = $2",
                 id,
@@ -493,19 +498,28 @@ pub async fn require_desk(tx: &mut Tx, actor: &Actor, office: &OfficeRow) -> Res
 }
 
 /// The desk the signed-in operator works at: the office of the device the request came from.
+/// Only reads, on a read connection (see [`current_desk_in`] for a use case's transaction).
 pub async fn current_desk(db: &Db, actor: &Actor) -> Result<(OfficeRow, DeskContext)> {
-    let mut tx = db.begin().await?;
-    let device = presented_device(&mut tx, actor).await?.ok_or_else(|| {
+    let mut c = db.read().await?;
+    current_desk_in(&mut c, actor).await
+}
+
+/// [`current_desk`] read in the caller's connection or transaction, so that what it checks
+/// agrees with what the caller then writes.
+pub async fn current_desk_in(
+    c: &mut impl AsConn,
+    actor: &Actor,
+) -> Result<(OfficeRow, DeskContext)> {
+    let device = presented_device(c, actor).await?.ok_or_else(|| {
         desk_refused(
             "desk.device_required",
             "Это не зарегистрированное рабочее место центра обслуживания.",
         )
     })?;
-    let o = store::office(&mut tx, &device.office_code)
+    let o = store::office(c, &device.office_code)
         .await?
         .ok_or_else(crate::service::not_found_office)?;
-    let ctx = require_desk(&mut tx, actor, &o).await?;
-    tx.commit().await?;
+    let ctx = require_desk(c, actor, &o).await?;
     Ok((o, ctx))
 }
 
