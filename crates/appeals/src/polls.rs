@@ -405,18 +405,9 @@ pub async fn vote(p: &Platform, actor: &Actor, id: &str, b: Ballot) -> Result<()
     if !(poll.starts_at <= now && now < poll.ends_at) {
         return Err(Problem::conflict("poll.closed", "Опрос сейчас не проводится.").into());
     }
-    #[derive(Deserialize, sqlx::FromRow)]
-    struct Level {
-        level: String,
-    }
-    let level = q_opt!(
-        &mut tx,
-        Level,
-        "SELECT level FROM accounts WHERE id = $1",
-        me.clone()
-    )?
-    .map(|l| l.level)
-    .unwrap_or_default();
+    let level = okno_identity::store::account_level(&mut tx, &me)
+        .await?
+        .unwrap_or_default();
     if level != "confirmed" {
         return Err(Problem::new(403, "poll.level_too_low", "Нужна подтверждённая учётная запись")
             .with_detail("Голосовать могут только владельцы подтверждённой учётной записи: подтвердите личность в центре обслуживания или через банк.")

@@ -9,6 +9,16 @@ pub mod pages;
 pub mod service;
 pub mod store;
 
+/// This part's migrations with the parts it uses (its `okno-*` dependencies, checked against
+/// its `Cargo.toml` by `crates/okno/tests/ownership.rs`): they run after those parts'.
+pub fn part() -> okno_kernel::migrate::Part {
+    okno_kernel::migrate::Part {
+        name: "directory",
+        uses: &["kernel", "rules"],
+        migrations: migrations(),
+    }
+}
+
 /// This part's migrations.
 pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
     vec![

@@ -37,6 +37,10 @@ pub async fn offices(c: &mut impl AsConn, city: Option<&str>) -> Result<Vec<Offi
     )
 }
 
+pub async fn office(c: &mut impl AsConn, code: &str) -> Result<Option<Office>, sqlx::Error> {
+    q_opt!(c, Office, "SELECT * FROM offices WHERE code = $1", code)
+}
+
 pub async fn insert_office(tx: &mut Tx, o: &Office) -> Result<bool, sqlx::Error> {
     let n = q_exec!(
         tx,
@@ -119,6 +123,15 @@ pub async fn categorise_if_none(
 
 pub async fn service(c: &mut impl AsConn, code: &str) -> Result<Option<Service>, sqlx::Error> {
     q_opt!(c, Service, "SELECT * FROM services WHERE code = $1", code)
+}
+
+/// Marks a service as applied for online (once it has a form); 1 when it changed.
+pub async fn mark_online(tx: &mut Tx, code: &str) -> Result<u64, sqlx::Error> {
+    q_exec!(
+        tx,
+        "UPDATE services SET online = 1 WHERE code = $1 AND online = 0",
+        code
+    )
 }
 
 /// Writes a service's editable columns.

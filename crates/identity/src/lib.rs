@@ -18,9 +18,20 @@ pub mod registry;
 pub mod representation;
 pub mod service;
 pub mod staff;
+pub mod store;
 pub mod totp;
 
 pub use service::{Identity, Settings};
+
+/// This part's migrations with the parts it uses (its `okno-*` dependencies, checked against
+/// its `Cargo.toml` by `crates/okno/tests/ownership.rs`): they run after those parts'.
+pub fn part() -> okno_kernel::migrate::Part {
+    okno_kernel::migrate::Part {
+        name: "identity",
+        uses: &["kernel", "rules", "notify"],
+        migrations: migrations(),
+    }
+}
 
 /// This part's migrations.
 pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {

@@ -26,6 +26,16 @@ pub use db::{Db, Tx};
 pub use error::{Error, Problem, Result};
 pub use platform::Platform;
 
+/// This part's migrations with the parts it uses (its `okno-*` dependencies, checked against
+/// its `Cargo.toml` by `crates/okno/tests/ownership.rs`): they run after those parts'.
+pub fn part() -> migrate::Part {
+    migrate::Part {
+        name: "kernel",
+        uses: &["rules"],
+        migrations: migrations(),
+    }
+}
+
 /// The kernel's own migrations.
 pub fn migrations() -> Vec<migrate::Migration> {
     vec![

@@ -21,6 +21,41 @@ pub struct Migration {
     pub postgres: &'static str,
 }
 
+/// A part's migrations, and the parts it uses: the crates it depends on, whose tables its
+/// migrations may reference. Each part declares them beside its migrations, and a test holds
+/// them to the part's `Cargo.toml`.
+pub struct Part {
+    pub name: &'static str,
+    pub uses: &'static [&'static str],
+    pub migrations: Vec<Migration>,
+}
+
+/// The migrations of all parts, each part's after those of every part it uses (in the order
+/// given where neither uses the other), so that a table exists before another part references
+/// it. A cycle cannot be ordered: Cargo refuses a cycle of crates, so it is a wrong `uses`, and
+/// this panics naming the parts left.
+pub fn in_dependency_order(parts: Vec<Part>) -> Vec<Migration> {
+    let names: Vec<&str> = parts.iter().map(|p| p.name).collect();
+    let mut left = parts;
+    let mut placed: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    while !left.is_empty() {
+        let ready = left.iter().position(|p| {
+            p.uses
+                .iter()
+                .all(|u| placed.contains(u) || !names.contains(u))
+        });
+        let Some(i) = ready else {
+            let stuck: Vec<&str> = left.iter().map(|p| p.name).collect();
+            panic!("parts that use each other cannot be migrated in order: {stuck:?}");
+        };
+        let part = left.remove(i);
+        placed.push(part.name);
+        out.extend(part.migrations);
+    }
+    out
+}
+
 /// Declares a migration whose files are `migrations/{sqlite,postgres}/NNNN_name.sql` in the calling crate.
 #[macro_export]
 macro_rules! migration {
@@ -129,4 +164,41 @@ pub async fn run(db: &Db, migrations: &[Migration]) -> Result<usize, MigrateErro
         applied_now += 1;
     }
     Ok(applied_now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(name: &'static str, uses: &'static [&'static str]) -> Part {
+        Part {
+            name,
+            uses,
+            migrations: vec![Migration {
+                owner: name,
+                version: 1,
+                name: "0001",
+                sqlite: "",
+                postgres: "",
+            }],
+        }
+    }
+
+    #[test]
+    fn a_part_is_migrated_after_the_parts_it_uses_whatever_the_order_given() {
+        let order = in_dependency_order(vec![
+            part("services", &["kernel", "rules", "directory", "offices"]),
+            part("offices", &["kernel", "directory"]),
+            part("directory", &["kernel"]),
+            part("kernel", &["rules"]),
+        ]);
+        let owners: Vec<&str> = order.iter().map(|m| m.owner).collect();
+        assert_eq!(owners, ["kernel", "directory", "offices", "services"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "use each other")]
+    fn parts_that_use_each_other_are_refused() {
+        in_dependency_order(vec![part("a", &["b"]), part("b", &["a"])]);
+    }
 }

@@ -13,6 +13,16 @@ pub use channels::{Channels, SmsSettings, SmtpSettings};
 pub use dispatcher::{Dispatcher, Routed, Router, Settings};
 pub use model::{Channel, Message, RetryPolicy};
 
+/// This part's migrations with the parts it uses (its `okno-*` dependencies, checked against
+/// its `Cargo.toml` by `crates/okno/tests/ownership.rs`): they run after those parts'.
+pub fn part() -> okno_kernel::migrate::Part {
+    okno_kernel::migrate::Part {
+        name: "notify",
+        uses: &["kernel", "rules"],
+        migrations: migrations(),
+    }
+}
+
 /// This part's migrations.
 pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
     vec![

@@ -14,6 +14,16 @@ pub mod store;
 
 pub use service::Settings;
 
+/// This part's migrations with the parts it uses (its `okno-*` dependencies, checked against
+/// its `Cargo.toml` by `crates/okno/tests/ownership.rs`): they run after those parts'.
+pub fn part() -> okno_kernel::migrate::Part {
+    okno_kernel::migrate::Part {
+        name: "offices",
+        uses: &["kernel", "rules", "identity", "directory"],
+        migrations: migrations(),
+    }
+}
+
 /// This part's migrations.
 pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
     vec![

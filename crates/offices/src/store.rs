@@ -20,24 +20,36 @@ pub struct OfficeRow {
     pub hours: String,
 }
 
-const OFFICE_COLS: &str =
-    "code, kind, name, city, address, lat_micro, lon_micro, time_zone, phone, hours";
+impl From<okno_directory::model::Office> for OfficeRow {
+    fn from(o: okno_directory::model::Office) -> OfficeRow {
+        OfficeRow {
+            code: o.code,
+            kind: o.kind,
+            name: o.name,
+            city: o.city,
+            address: o.address,
+            lat_micro: o.lat_micro,
+            lon_micro: o.lon_micro,
+            time_zone: o.time_zone,
+            phone: o.phone,
+            hours: o.hours,
+        }
+    }
+}
 
+/// Every service point (the directory's), by city and name.
 pub async fn offices(c: &mut impl AsConn) -> Result<Vec<OfficeRow>, sqlx::Error> {
-    q_all!(
-        c,
-        OfficeRow,
-        &format!("SELECT {OFFICE_COLS} FROM offices ORDER BY city, name")
-    )
+    Ok(okno_directory::store::offices(c, None)
+        .await?
+        .into_iter()
+        .map(OfficeRow::from)
+        .collect())
 }
 
 pub async fn office(c: &mut impl AsConn, code: &str) -> Result<Option<OfficeRow>, sqlx::Error> {
-    q_opt!(
-        c,
-        OfficeRow,
-        &format!("SELECT {OFFICE_COLS} FROM offices WHERE code = $1"),
-        code
-    )
+    Ok(okno_directory::store::office(c, code)
+        .await?
+        .map(OfficeRow::from))
 }
 
 #[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
@@ -47,14 +59,31 @@ pub struct OfficeService {
     pub title: String,
 }
 
-/// Every (office, service) pair with the service's title.
+/// Every (office, service) pair with the service's title (the directory's), by title.
 pub async fn office_services(c: &mut impl AsConn) -> Result<Vec<OfficeService>, sqlx::Error> {
-    q_all!(
+    let titles: std::collections::HashMap<String, String> =
+        okno_directory::store::services(c, None, None)
+            .await?
+            .into_iter()
+            .map(|s| (s.code, s.title))
+            .collect();
+    let mut out: Vec<OfficeService> = q_all!(
         c,
-        OfficeService,
-        "SELECT os.office_code, os.service_code, s.title FROM office_services os
-         JOIN services s ON s.code = os.service_code ORDER BY s.title"
-    )
+        (String, String),
+        "SELECT office_code, service_code FROM office_services"
+    )?
+    .into_iter()
+    .filter_map(|(office_code, service_code)| {
+        let title = titles.get(&service_code)?.clone();
+        Some(OfficeService {
+            office_code,
+            service_code,
+            title,
+        })
+    })
+    .collect();
+    out.sort_by(|a, b| a.title.cmp(&b.title));
+    Ok(out)
 }
 
 pub async fn offers(c: &mut impl AsConn, office: &str, service: &str) -> Result<bool, sqlx::Error> {
@@ -339,13 +368,11 @@ pub async fn mark_sent(tx: &mut Tx, id: &str, now: i64) -> Result<bool, sqlx::Er
     Ok(n == 1)
 }
 
-#[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
-struct Title {
-    title: String,
-}
-
+/// The title of a catalogue service (the directory's).
 pub async fn service_title(c: &mut impl AsConn, code: &str) -> Result<Option<String>, sqlx::Error> {
-    Ok(q_opt!(c, Title, "SELECT title FROM services WHERE code = $1", code)?.map(|t| t.title))
+    Ok(okno_directory::store::service(c, code)
+        .await?
+        .map(|s| s.title))
 }
 
 // --- the electronic queue ---------------------------------------------------------------------

@@ -502,15 +502,22 @@ fn checkpoint_policy(s: &Settings) -> audit::checkpoints::Policy {
     }
 }
 
+/// Every part's migrations, in the order of the parts' dependencies (not of this list).
 fn all_migrations() -> Vec<okno_kernel::migrate::Migration> {
-    let mut m = okno_kernel::migrations();
-    m.extend(okno_notify::migrations());
-    m.extend(okno_identity::migrations());
-    m.extend(okno_directory::migrations());
-    m.extend(okno_offices::migrations());
-    m.extend(okno_services::migrations());
-    m.extend(okno_appeals::migrations());
-    m
+    okno_kernel::migrate::in_dependency_order(parts())
+}
+
+/// The parts that keep tables.
+pub fn parts() -> Vec<okno_kernel::migrate::Part> {
+    vec![
+        okno_appeals::part(),
+        okno_services::part(),
+        okno_offices::part(),
+        okno_directory::part(),
+        okno_identity::part(),
+        okno_notify::part(),
+        okno_kernel::part(),
+    ]
 }
 
 async fn open(s: &Settings, mode: Mode) -> anyhow::Result<(Db, Secrets)> {

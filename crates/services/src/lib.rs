@@ -13,6 +13,16 @@ pub mod store;
 
 pub use service::Settings;
 
+/// This part's migrations with the parts it uses (its `okno-*` dependencies, checked against
+/// its `Cargo.toml` by `crates/okno/tests/ownership.rs`): they run after those parts'.
+pub fn part() -> okno_kernel::migrate::Part {
+    okno_kernel::migrate::Part {
+        name: "services",
+        uses: &["kernel", "rules", "identity", "offices", "directory"],
+        migrations: migrations(),
+    }
+}
+
 /// This part's migrations.
 pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
     vec![

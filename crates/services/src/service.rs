@@ -276,7 +276,7 @@ async fn applicant(db: &Db, actor: &Actor) -> Result<Applicant> {
                 okno_identity::organisations::require_org_topic(db, actor, Topic::Applications)
                     .await?;
             let mut c = db.read().await?;
-            let kind = store::organisation_kind(&mut c, &org)
+            let kind = okno_identity::store::organisation_kind(&mut c, &org)
                 .await?
                 .and_then(|k| ApplicantKind::parse(&k))
                 .ok_or_else(|| Error::internal("organisation of unknown kind"))?;
@@ -346,7 +346,7 @@ async fn may_apply_as(db: &Db, level_of: &str, s: &ServiceView, who: &Applicant)
         .into());
     }
     let mut c = db.read().await?;
-    let level = store::account_level(&mut c, level_of)
+    let level = okno_identity::store::account_level(&mut c, level_of)
         .await?
         .unwrap_or_default();
     if level_rank(&level) < level_rank(&s.level_required) {
@@ -634,7 +634,7 @@ async fn insert_draft(
 /// The name of a person's account (not blocked), for the desk's pages.
 pub async fn person_name(db: &Db, id: &str) -> Result<Option<String>> {
     let mut c = db.read().await?;
-    Ok(store::person_name(&mut c, id).await?)
+    Ok(okno_identity::store::person_name(&mut c, id).await?)
 }
 
 /// An operator at a registered desk starts a draft for a person present (found at the desk and
@@ -655,7 +655,7 @@ pub async fn start_at_desk(
     let s = service(&p.db, code).await?;
     let name = {
         let mut c = p.db.read().await?;
-        store::person_name(&mut c, person).await?
+        okno_identity::store::person_name(&mut c, person).await?
     }
     .filter(|_| person != operator)
     .ok_or_else(|| Error::from(Problem::not_found("Учётная запись гражданина не найдена.")))?;

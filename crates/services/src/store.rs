@@ -3,6 +3,7 @@
 use okno_kernel::db::{AsConn, Tx};
 use okno_kernel::{q_all, q_exec, q_opt, q_scalar};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// A catalogue service joined with its agency and its latest form version.
 #[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
@@ -23,23 +24,90 @@ pub struct ServiceRow {
     pub fee_at: String,
 }
 
-const SERVICE_SELECT: &str =
-    "SELECT s.code, s.title, s.summary, s.agency_code, g.short_name AS agency_name,
-        g.time_zone, s.fee_kopecks, s.deadline_working_days, s.level_required, s.documents,
-        v.version, v.form, v.applicants, v.fee_at
-    FROM services s JOIN agencies g ON g.code = s.agency_code
-    JOIN service_versions v ON v.service_code = s.code";
+/// A form version of a service, as this part keeps it.
+#[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
+struct VersionRow {
+    service_code: String,
+    version: i64,
+    form: String,
+    applicants: String,
+    fee_at: String,
+}
+
+const VERSION_COLS: &str = "service_code, version, form, applicants, fee_at";
+
+/// The catalogue entry (the directory's) and its form version (this part's) as one row.
+fn joined(
+    s: okno_directory::model::Service,
+    g: &okno_directory::model::Agency,
+    v: VersionRow,
+) -> ServiceRow {
+    ServiceRow {
+        code: s.code,
+        title: s.title,
+        summary: s.summary,
+        agency_code: s.agency_code,
+        agency_name: g.short_name.clone(),
+        time_zone: g.time_zone.clone(),
+        fee_kopecks: s.fee_kopecks,
+        deadline_working_days: s.deadline_working_days,
+        level_required: s.level_required,
+        documents: s.documents,
+        version: v.version,
+        form: v.form,
+        applicants: v.applicants,
+        fee_at: v.fee_at,
+    }
+}
+
+/// The directory's services with their agencies, sorted as the catalogue shows them.
+async fn directory_services(
+    c: &mut impl AsConn,
+) -> Result<
+    Vec<(
+        okno_directory::model::Service,
+        okno_directory::model::Agency,
+    )>,
+    sqlx::Error,
+> {
+    let agencies: BTreeMap<String, okno_directory::model::Agency> =
+        okno_directory::store::agencies(c)
+            .await?
+            .into_iter()
+            .map(|a| (a.code.clone(), a))
+            .collect();
+    let mut out: Vec<_> = okno_directory::store::services(c, None, None)
+        .await?
+        .into_iter()
+        .filter_map(|s| agencies.get(&s.agency_code).cloned().map(|g| (s, g)))
+        .collect();
+    out.sort_by(|(a, ga), (b, gb)| (&ga.short_name, &a.title).cmp(&(&gb.short_name, &b.title)));
+    Ok(out)
+}
+
+/// The latest form version of every service that has one.
+async fn latest_versions(c: &mut impl AsConn) -> Result<BTreeMap<String, VersionRow>, sqlx::Error> {
+    Ok(q_all!(
+        c,
+        VersionRow,
+        &format!(
+            "SELECT {VERSION_COLS} FROM service_versions v
+              WHERE v.version = (SELECT MAX(version) FROM service_versions WHERE service_code = v.service_code)"
+        )
+    )?
+    .into_iter()
+    .map(|v| (v.service_code.clone(), v))
+    .collect())
+}
 
 /// Every service with a form, at its latest version.
 pub async fn catalogue(c: &mut impl AsConn) -> Result<Vec<ServiceRow>, sqlx::Error> {
-    q_all!(
-        c,
-        ServiceRow,
-        &format!(
-            "{SERVICE_SELECT} WHERE v.version = (SELECT MAX(version) FROM service_versions WHERE service_code = s.code)
-             ORDER BY g.short_name, s.title"
-        )
-    )
+    let mut versions = latest_versions(c).await?;
+    Ok(directory_services(c)
+        .await?
+        .into_iter()
+        .filter_map(|(s, g)| versions.remove(&s.code).map(|v| joined(s, &g, v)))
+        .collect())
 }
 
 /// A service at `version`, or at its latest when `None`.
@@ -48,27 +116,46 @@ pub async fn service(
     code: &str,
     version: Option<i64>,
 ) -> Result<Option<ServiceRow>, sqlx::Error> {
-    match version {
-        Some(v) => {
+    let v = match version {
+        Some(version) => {
             q_opt!(
                 c,
-                ServiceRow,
-                &format!("{SERVICE_SELECT} WHERE s.code = $1 AND v.version = $2"),
+                VersionRow,
+                &format!("SELECT {VERSION_COLS} FROM service_versions WHERE service_code = $1 AND version = $2"),
                 code,
-                v
-            )
+                version
+            )?
         }
         None => {
             q_opt!(
                 c,
-                ServiceRow,
+                VersionRow,
                 &format!(
-                    "{SERVICE_SELECT} WHERE s.code = $1
-                 AND v.version = (SELECT MAX(version) FROM service_versions WHERE service_code = s.code)"
+                    "SELECT {VERSION_COLS} FROM service_versions WHERE service_code = $1
+                      ORDER BY version DESC LIMIT 1"
                 ),
                 code
-            )
+            )?
         }
+    };
+    let Some(v) = v else { return Ok(None) };
+    let Some(s) = okno_directory::store::service(c, code).await? else {
+        return Ok(None);
+    };
+    let Some(g) = okno_directory::store::agency(c, &s.agency_code).await? else {
+        return Ok(None);
+    };
+    Ok(Some(joined(s, &g, v)))
+}
+
+/// The form a service starts from before its first version: empty, for people.
+fn unpublished_version(code: &str) -> VersionRow {
+    VersionRow {
+        service_code: code.to_string(),
+        version: 0,
+        form: "{\"fields\": []}".into(),
+        applicants: "person".into(),
+        fee_at: "submission".into(),
     }
 }
 
@@ -78,49 +165,47 @@ pub async fn unpublished(
     c: &mut impl AsConn,
     code: &str,
 ) -> Result<Option<ServiceRow>, sqlx::Error> {
-    q_opt!(
-        c,
-        ServiceRow,
-        "SELECT s.code, s.title, s.summary, s.agency_code, g.short_name AS agency_name,
-            g.time_zone, s.fee_kopecks, s.deadline_working_days, s.level_required, s.documents,
-            CAST(0 AS BIGINT) AS version, CAST('{\"fields\": []}' AS TEXT) AS form,
-            CAST('person' AS TEXT) AS applicants, CAST('submission' AS TEXT) AS fee_at
-         FROM services s JOIN agencies g ON g.code = s.agency_code
-         WHERE s.code = $1 AND NOT EXISTS (SELECT 1 FROM service_versions v WHERE v.service_code = s.code)",
-        code
-    )
+    if latest_version_of(c, code).await? > 0 {
+        return Ok(None);
+    }
+    let Some(s) = okno_directory::store::service(c, code).await? else {
+        return Ok(None);
+    };
+    let Some(g) = okno_directory::store::agency(c, &s.agency_code).await? else {
+        return Ok(None);
+    };
+    Ok(Some(joined(s, &g, unpublished_version(code))))
 }
 
 /// Catalogue services without a form version: (code, title, agency's short name).
 pub async fn unpublished_all(
     c: &mut impl AsConn,
 ) -> Result<Vec<(String, String, String)>, sqlx::Error> {
-    q_all!(
-        c,
-        (String, String, String),
-        "SELECT s.code, s.title, g.short_name FROM services s JOIN agencies g ON g.code = s.agency_code
-         WHERE NOT EXISTS (SELECT 1 FROM service_versions v WHERE v.service_code = s.code)
-         ORDER BY g.short_name, s.title"
-    )
+    let versions = latest_versions(c).await?;
+    Ok(directory_services(c)
+        .await?
+        .into_iter()
+        .filter(|(s, _)| !versions.contains_key(&s.code))
+        .map(|(s, g)| (s.code, s.title, g.short_name))
+        .collect())
 }
 
 /// The directory's entry says the service is applied for online once it has a form.
 pub async fn mark_online(tx: &mut Tx, code: &str) -> Result<u64, sqlx::Error> {
-    q_exec!(
-        tx,
-        "UPDATE services SET online = 1 WHERE code = $1 AND online = 0",
-        code
-    )
+    okno_directory::store::mark_online(tx, code).await
 }
 
 pub async fn service_exists(c: &mut impl AsConn, code: &str) -> Result<bool, sqlx::Error> {
-    let n: i64 = q_scalar!(
+    Ok(okno_directory::store::service(c, code).await?.is_some())
+}
+
+async fn latest_version_of(c: &mut impl AsConn, code: &str) -> Result<i64, sqlx::Error> {
+    q_scalar!(
         c,
         i64,
-        "SELECT COUNT(*) FROM services WHERE code = $1",
+        "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM service_versions WHERE service_code = $1",
         code
-    )?;
-    Ok(n > 0)
+    )
 }
 
 pub async fn latest_version(tx: &mut Tx, code: &str) -> Result<i64, sqlx::Error> {
@@ -278,18 +363,26 @@ pub async fn desk(
     status: &str,
     service: &str,
 ) -> Result<Vec<AppRow>, sqlx::Error> {
+    // The services of the agencies the official works for, as a comma-separated list the query
+    // matches against (service codes hold no commas): the catalogue is the directory's.
+    let mut codes = Vec::new();
+    for agency in agencies_of(c, official).await? {
+        for s in okno_directory::store::services(c, Some(&agency), None).await? {
+            codes.push(s.code);
+        }
+    }
+    let codes = format!(",{},", codes.join(","));
     q_all!(
         c,
         AppRow,
         &format!(
             "SELECT {APP_COLS} FROM applications
              WHERE status <> 'draft'
-               AND service_code IN (SELECT s.code FROM services s JOIN official_agencies o
-                                    ON o.agency_code = s.agency_code WHERE o.account_id = $1)
+               AND $1 LIKE ('%,' || service_code || ',%')
                AND ($2 = '' OR status = $2) AND ($3 = '' OR service_code = $3)
              ORDER BY due_date, submitted_at LIMIT 1000"
         ),
-        official,
+        &codes,
         status,
         service
     )
@@ -307,23 +400,49 @@ pub struct FigureRow {
     pub due_date: Option<String>,
 }
 
+#[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
+struct FigureApp {
+    service_code: String,
+    status: String,
+    submitted_at: Option<i64>,
+    decided_at: Option<i64>,
+    due_date: Option<String>,
+}
+
 /// Applications past the draft, of the agencies `official` works for (every agency when
 /// `official` is empty).
 pub async fn figure_rows(
     c: &mut impl AsConn,
     official: &str,
 ) -> Result<Vec<FigureRow>, sqlx::Error> {
-    q_all!(
+    let mine = agencies_of(c, official).await?;
+    let services: BTreeMap<String, okno_directory::model::Agency> = directory_services(c)
+        .await?
+        .into_iter()
+        .filter(|(s, _)| official.is_empty() || mine.contains(&s.agency_code))
+        .map(|(s, g)| (s.code, g))
+        .collect();
+    let apps = q_all!(
         c,
-        FigureRow,
-        "SELECT s.agency_code, g.short_name AS agency_name, g.time_zone, a.status, a.submitted_at,
-                a.decided_at, a.due_date
-         FROM applications a JOIN services s ON s.code = a.service_code
-         JOIN agencies g ON g.code = s.agency_code
-         WHERE a.status <> 'draft'
-           AND ($1 = '' OR s.agency_code IN (SELECT agency_code FROM official_agencies WHERE account_id = $1))",
-        official
-    )
+        FigureApp,
+        "SELECT service_code, status, submitted_at, decided_at, due_date FROM applications
+          WHERE status <> 'draft'"
+    )?;
+    Ok(apps
+        .into_iter()
+        .filter_map(|a| {
+            let g = services.get(&a.service_code)?;
+            Some(FigureRow {
+                agency_code: g.code.clone(),
+                agency_name: g.short_name.clone(),
+                time_zone: g.time_zone.clone(),
+                status: a.status,
+                submitted_at: a.submitted_at,
+                decided_at: a.decided_at,
+                due_date: a.due_date,
+            })
+        })
+        .collect())
 }
 
 /// The next number of `year` (1, 2, …), counted in the database.
@@ -426,13 +545,7 @@ pub async fn attachments(
 }
 
 pub async fn agency_exists(c: &mut impl AsConn, code: &str) -> Result<bool, sqlx::Error> {
-    let n: i64 = q_scalar!(
-        c,
-        i64,
-        "SELECT COUNT(*) FROM agencies WHERE code = $1",
-        code
-    )?;
-    Ok(n > 0)
+    Ok(okno_directory::store::agency(c, code).await?.is_some())
 }
 
 pub async fn assign_official(
@@ -480,43 +593,9 @@ pub async fn agencies_of(c: &mut impl AsConn, account: &str) -> Result<Vec<Strin
     .collect())
 }
 
-/// The account level of an account (`registered`, `simplified`, …).
-/// The name of a person's account that is not blocked.
-pub async fn person_name(c: &mut impl AsConn, id: &str) -> Result<Option<String>, sqlx::Error> {
-    Ok(q_opt!(
-        c,
-        (String,),
-        "SELECT display_name FROM accounts WHERE id = $1 AND kind = 'person' AND status <> 'blocked'",
-        id
-    )?
-    .map(|r| r.0))
-}
-
-pub async fn account_level(c: &mut impl AsConn, id: &str) -> Result<Option<String>, sqlx::Error> {
-    Ok(q_opt!(c, Level, "SELECT level FROM accounts WHERE id = $1", id)?.map(|r| r.level))
-}
-
-/// The kind of an organisation (`legal_entity`, `sole_proprietor`).
-pub async fn organisation_kind(
-    c: &mut impl AsConn,
-    id: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    Ok(q_opt!(c, Kind, "SELECT kind FROM organisations WHERE id = $1", id)?.map(|r| r.kind))
-}
-
 #[derive(Deserialize, sqlx::FromRow)]
 struct AgencyCode {
     agency_code: String,
-}
-
-#[derive(Deserialize, sqlx::FromRow)]
-struct Level {
-    level: String,
-}
-
-#[derive(Deserialize, sqlx::FromRow)]
-struct Kind {
-    kind: String,
 }
 
 #[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
