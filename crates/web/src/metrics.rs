@@ -72,7 +72,7 @@ impl Metrics {
         let outbox_events = Gauge::<i64, AtomicI64>::default();
         registry.register(
             "outbox_backlog_events",
-            "Outbox events not yet routed into deliveries",
+            "Outbox events not yet routed to deliveries",
             outbox_events.clone(),
         );
         let outbox_deliveries = Gauge::<i64, AtomicI64>::default();
