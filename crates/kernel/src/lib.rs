@@ -46,5 +46,6 @@ pub fn migrations() -> Vec<migrate::Migration> {
         migration!("kernel", 5, "0005_outbox_consumers"),
         migration!("kernel", 6, "0006_audit_checkpoints"),
         migration!("kernel", 7, "0007_outbox_priority"),
+        migration!("kernel", 8, "0008_outbox_route_after"),
     ]
 }

@@ -105,6 +105,101 @@ pub async fn consume(tx: &mut Tx, consumer: &str, event: &Event) -> Result<bool>
     Ok(true)
 }
 
+// --- routing: the notify dispatcher takes events through these, never through SQL -------------
+
+/// Takes up to `limit` events not yet routed and not waiting for a retry, urgent ones first,
+/// locking them against other nodes (in the routing transaction).
+pub async fn claim_unrouted(tx: &mut Tx, limit: i64, now: i64) -> Result<Vec<Event>> {
+    let sql = format!(
+        "SELECT id, created_at, kind, payload FROM outbox
+          WHERE routed_at IS NULL AND (route_after IS NULL OR route_after <= $1)
+          ORDER BY priority, created_at LIMIT $2 {}",
+        tx.dialect().for_update_skip_locked
+    );
+    Ok(q_all!(tx, Event, &sql, now, limit)?)
+}
+
+/// Takes one event again (to route it alone); false when another node routed it meanwhile.
+pub async fn claim_unrouted_one(tx: &mut Tx, id: &str) -> Result<bool> {
+    let sql = format!(
+        "SELECT id FROM outbox WHERE id = $1 AND routed_at IS NULL {}",
+        tx.dialect().for_update_skip_locked
+    );
+    Ok(crate::q_opt!(tx, (String,), &sql, id)?.is_some())
+}
+
+/// The event is not claimed again before `at` (its routing failed; the dispatcher backs off).
+pub async fn route_after(tx: &mut Tx, id: &str, at: i64) -> Result<()> {
+    q_exec!(
+        tx,
+        "UPDATE outbox SET route_after = $1 WHERE id = $2",
+        at,
+        id
+    )?;
+    Ok(())
+}
+
+/// Marks events routed, all in one statement.
+pub async fn mark_routed(tx: &mut Tx, event_ids: &[String], now: i64) -> Result<()> {
+    if event_ids.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = (2..event_ids.len() + 2).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "UPDATE outbox SET routed_at = $1 WHERE id IN ({})",
+        list.join(", ")
+    );
+    match crate::db::AsConn::as_conn(tx) {
+        // A transaction on SQLite is always the writer connection.
+        crate::db::ConnRef::Sqlite(_) => {
+            return Err(sqlx::Error::Protocol(
+                "outbox routing writes on the writer connection only".into(),
+            )
+            .into())
+        }
+        crate::db::ConnRef::Postgres(c) => {
+            let mut q = sqlx::query(&sql).bind(now);
+            for id in event_ids {
+                q = q.bind(id);
+            }
+            q.execute(&mut *c)
+                .await
+                .map_err(crate::error::Error::from)?;
+        }
+        crate::db::ConnRef::SqliteWriter(c) => {
+            let mut args: Vec<&dyn crate::db::rusqlite::ToSql> = vec![&now];
+            args.extend(
+                event_ids
+                    .iter()
+                    .map(|id| id as &dyn crate::db::rusqlite::ToSql),
+            );
+            crate::db::sync_exec(c, &sql, &args)?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces an event's payload (the consumer keeps a redacted form once it holds the clear text
+/// elsewhere), in the consumer's transaction.
+pub async fn replace_payload(tx: &mut Tx, id: &str, payload: &str) -> Result<()> {
+    q_exec!(
+        tx,
+        "UPDATE outbox SET payload = $1 WHERE id = $2",
+        payload,
+        id
+    )?;
+    Ok(())
+}
+
+/// How many events wait to be routed.
+pub async fn unrouted(c: &mut impl AsConn) -> Result<i64> {
+    Ok(crate::q_scalar!(
+        c,
+        i64,
+        "SELECT COUNT(*) FROM outbox WHERE routed_at IS NULL"
+    )?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use okno_kernel::db::{AsConn, Tx};
 use okno_kernel::outbox::Event;
-use okno_kernel::{q_all, q_exec, q_one, q_opt, q_scalar};
+use okno_kernel::{q_all, q_exec, q_opt, q_scalar};
 use serde::Serialize;
 
 use crate::model::{Message, Status, MASKED, REDACTED};
@@ -103,30 +103,26 @@ pub struct Attempt {
 const DELIVERY_COLUMNS: &str = "id, event_id, channel, recipient, subject, body, sensitive, status, attempts, budget_start, next_attempt_at, created_at, sent_at, last_error";
 
 /// Takes up to `limit` events not yet routed, urgent ones first, locking them against other nodes.
-/// An event whose routing failed waits for its next attempt.
+/// An event whose routing failed waits for its next attempt (the kernel's `route_after`).
 pub async fn claim_events(tx: &mut Tx, limit: i64, now: i64) -> Result<Vec<Event>, sqlx::Error> {
-    let sql = format!(
-        "SELECT id, created_at, kind, payload FROM outbox o WHERE routed_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM routing_failures f WHERE f.event_id = o.id AND f.next_attempt_at > $1)
-         ORDER BY priority, created_at LIMIT $2 {}",
-        tx.dialect().for_update_skip_locked
-    );
-    q_all!(tx, Event, &sql, now, limit)
+    okno_kernel::outbox::claim_unrouted(tx, limit, now)
+        .await
+        .map_err(into_sqlx)
 }
 
 /// Takes one event again (to route it alone); false when another node routed it meanwhile.
 pub async fn claim_event(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
-    let sql = format!(
-        "SELECT id FROM outbox WHERE id = $1 AND routed_at IS NULL {}",
-        tx.dialect().for_update_skip_locked
-    );
-    Ok(q_opt!(tx, IdRow, &sql, id)?.is_some())
+    okno_kernel::outbox::claim_unrouted_one(tx, id)
+        .await
+        .map_err(into_sqlx)
 }
 
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct IdRow {
-    #[allow(dead_code)]
-    id: String,
+/// The kernel's error as this store's (its functions answer `sqlx::Error`).
+fn into_sqlx(e: okno_kernel::Error) -> sqlx::Error {
+    match e {
+        okno_kernel::Error::Db(e) => e,
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
 }
 
 /// An event that could not be routed, as the delivery journal shows it.
@@ -191,6 +187,9 @@ pub async fn schedule_routing_retry(
         i64::from(dead),
         event_id
     )?;
+    okno_kernel::outbox::route_after(tx, event_id, next_attempt_at)
+        .await
+        .map_err(into_sqlx)?;
     Ok(())
 }
 
@@ -222,39 +221,9 @@ pub async fn routing_failures(
 
 /// Marks events routed, all in one statement.
 pub async fn mark_routed(tx: &mut Tx, event_ids: &[String], now: i64) -> Result<(), sqlx::Error> {
-    if event_ids.is_empty() {
-        return Ok(());
-    }
-    let list: Vec<String> = (2..event_ids.len() + 2).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "UPDATE outbox SET routed_at = $1 WHERE id IN ({})",
-        list.join(", ")
-    );
-    match okno_kernel::db::AsConn::as_conn(tx) {
-        // A transaction on SQLite is always the writer connection.
-        okno_kernel::db::ConnRef::Sqlite(_) => {
-            return Err(sqlx::Error::Protocol(
-                "outbox routing writes on the writer connection only".into(),
-            ))
-        }
-        okno_kernel::db::ConnRef::Postgres(c) => {
-            let mut q = sqlx::query(&sql).bind(now);
-            for id in event_ids {
-                q = q.bind(id);
-            }
-            q.execute(&mut *c).await?;
-        }
-        okno_kernel::db::ConnRef::SqliteWriter(c) => {
-            let mut args: Vec<&dyn okno_kernel::db::rusqlite::ToSql> = vec![&now];
-            args.extend(
-                event_ids
-                    .iter()
-                    .map(|id| id as &dyn okno_kernel::db::rusqlite::ToSql),
-            );
-            okno_kernel::db::sync_exec(c, &sql, &args)?;
-        }
-    }
-    Ok(())
+    okno_kernel::outbox::mark_routed(tx, event_ids, now)
+        .await
+        .map_err(into_sqlx)
 }
 
 /// Creates the delivery of a message unless the same (event, channel, recipient) exists already.
@@ -287,18 +256,10 @@ pub async fn insert_delivery(
 
 /// Replaces the payload of a routed sensitive event by its redacted form, in the routing
 /// transaction, so the outbox does not keep the clear text once the deliveries hold it.
-///
-/// The `outbox` table belongs to the kernel; this one `UPDATE` from notify's routing transaction is
-/// the agreed exception (the kernel has no use case for rewriting a payload, and the event has
-/// already been delivered to its only consumer).
 pub async fn redact_event(tx: &mut Tx, event_id: &str, payload: &str) -> Result<(), sqlx::Error> {
-    q_exec!(
-        tx,
-        "UPDATE outbox SET payload = $1 WHERE id = $2",
-        payload,
-        event_id
-    )?;
-    Ok(())
+    okno_kernel::outbox::replace_payload(tx, event_id, payload)
+        .await
+        .map_err(into_sqlx)
 }
 
 /// Takes up to `limit` due deliveries and leases them until `lease_until`, so no other worker sends
@@ -486,10 +447,11 @@ pub struct Backlog {
 }
 
 pub async fn backlog(c: &mut impl AsConn) -> Result<Backlog, sqlx::Error> {
-    q_one!(
+    let events = okno_kernel::outbox::unrouted(c).await.map_err(into_sqlx)?;
+    let deliveries = q_scalar!(
         c,
-        Backlog,
-        "SELECT (SELECT COUNT(*) FROM outbox WHERE routed_at IS NULL) AS events,
-                (SELECT COUNT(*) FROM deliveries WHERE status = 'pending') AS deliveries"
-    )
+        i64,
+        "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'"
+    )?;
+    Ok(Backlog { events, deliveries })
 }
