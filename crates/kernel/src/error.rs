@@ -159,11 +159,15 @@ impl IntoResponse for Problem {
             HeaderValue::from_static("application/problem+json"),
         );
         // On a page route the web shell shows the same problem as a Russian page.
-        resp.extensions_mut()
-            .insert(crate::http::RenderErrorPage(self));
+        resp.extensions_mut().insert(RenderErrorPage(self));
         resp
     }
 }
+
+/// Marks a response whose body the shell must replace by an error page showing this problem
+/// (the shell knows pages; a problem only says it should be shown as one).
+#[derive(Debug, Clone)]
+pub struct RenderErrorPage(pub Problem);
 
 /// A transition or rule a part's model refuses: a stable code and a Russian sentence. Shown as
 /// `409 Conflict` with that code (the request was understood; the state does not allow it).

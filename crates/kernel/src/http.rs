@@ -93,9 +93,7 @@ impl From<sqlx::Error> for PageError {
     }
 }
 
-/// Marks a response whose body the shell must replace by an error page showing this problem.
-#[derive(Debug, Clone)]
-pub struct RenderErrorPage(pub Problem);
+pub use crate::error::RenderErrorPage;
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
