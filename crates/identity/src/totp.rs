@@ -1,8 +1,6 @@
 //! Time-based one-time passwords (RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps) for the second
 //! factor: secrets, the `otpauth://` provisioning URI with its QR code, and code checking.
 
-use std::fmt::Write as _;
-
 use rand::rngs::OsRng;
 use rand::RngCore;
 use totp_rs::{Algorithm, Secret, TOTP};
@@ -66,18 +64,15 @@ pub fn provisioning_uri(secret: &[u8], issuer: &str, account: &str) -> String {
     )
 }
 
-/// Encodes every byte except RFC 3986's unreserved characters (`A–Z a–z 0–9 - . _ ~`).
+/// RFC 3986's unreserved characters (`A–Z a–z 0–9 - . _ ~`): everything else is encoded.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn percent_encode(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            // Writing to a String cannot fail.
-            let _ = write!(encoded, "%{byte:02X}");
-        }
-    }
-    encoded
+    percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 /// An SVG image (at least 220×220, with the quiet zone) of the URI's QR code, ready to be placed
@@ -127,7 +122,7 @@ fn totp(secret: &[u8]) -> TOTP {
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 #[cfg(test)]

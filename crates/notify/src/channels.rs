@@ -337,17 +337,7 @@ pub fn fill_template(template: &str, content_type: &str, to: &str, text: &str, i
 
 /// `application/x-www-form-urlencoded` encoding of a value.
 fn percent_encode(v: &str) -> String {
-    let mut out = String::with_capacity(v.len() * 3);
-    for b in v.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
 #[cfg(test)]
