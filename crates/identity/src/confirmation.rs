@@ -379,7 +379,7 @@ fn parse_date(s: &str) -> Option<time::Date> {
 }
 
 fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
+    okno_kernel::clock::today_utc()
 }
 
 /// Whether a passport issued on `issued` to a person born on `born` is no longer valid on `today`.

@@ -152,7 +152,7 @@ pub(crate) fn passport_index(secrets: &Secrets, p: &PassportRf) -> String {
 }
 
 pub(crate) fn today() -> Date {
-    time::OffsetDateTime::now_utc().date()
+    okno_kernel::clock::today_utc()
 }
 
 /// Saves the profile and checks it against the registries. A match raises «упрощённая» to

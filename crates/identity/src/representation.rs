@@ -63,7 +63,7 @@ struct PowerRow {
 }
 
 fn today() -> Date {
-    time::OffsetDateTime::now_utc().date()
+    okno_kernel::clock::today_utc()
 }
 
 fn date_text(d: Date) -> String {

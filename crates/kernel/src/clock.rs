@@ -8,6 +8,13 @@ pub fn now_ms() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// Today's date in UTC, from the same clock as [`now_ms`].
+pub fn today_utc() -> time::Date {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(now_ms()) * 1_000_000)
+        .map(|t| t.date())
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH.date())
+}
+
 /// A new time-ordered id (UUIDv7) as text.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
