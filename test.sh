@@ -34,7 +34,7 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
 fi
 
 # --- schemathesis, which holds the running server to its OpenAPI description
-# (crates/okno/tests/conformance.rs), in its own virtual environment so that its dependencies
+# (crates/okno/tests/e2e/conformance.rs), in its own virtual environment so that its dependencies
 # never meet the machine's. Pinned: a new release may add checks, and that is a change to review.
 SCHEMATHESIS_VERSION=4.32.5
 ST_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/okno/schemathesis-$SCHEMATHESIS_VERSION"

@@ -10,7 +10,7 @@ pub mod service;
 pub mod store;
 
 /// This part's migrations with the parts it uses (its `okno-*` dependencies, checked against
-/// its `Cargo.toml` by `crates/okno/tests/ownership.rs`): they run after those parts'.
+/// its `Cargo.toml` by `crates/okno/tests/e2e/ownership.rs`): they run after those parts'.
 pub fn part() -> okno_kernel::migrate::Part {
     okno_kernel::migrate::Part {
         name: "directory",

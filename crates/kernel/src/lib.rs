@@ -27,7 +27,7 @@ pub use error::{Error, Problem, Result};
 pub use platform::Platform;
 
 /// This part's migrations with the parts it uses (its `okno-*` dependencies, checked against
-/// its `Cargo.toml` by `crates/okno/tests/ownership.rs`): they run after those parts'.
+/// its `Cargo.toml` by `crates/okno/tests/e2e/ownership.rs`): they run after those parts'.
 pub fn part() -> migrate::Part {
     migrate::Part {
         name: "kernel",

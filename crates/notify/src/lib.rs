@@ -14,7 +14,7 @@ pub use dispatcher::{Dispatcher, Routed, Router, Settings};
 pub use model::{Channel, Message, RetryPolicy};
 
 /// This part's migrations with the parts it uses (its `okno-*` dependencies, checked against
-/// its `Cargo.toml` by `crates/okno/tests/ownership.rs`): they run after those parts'.
+/// its `Cargo.toml` by `crates/okno/tests/e2e/ownership.rs`): they run after those parts'.
 pub fn part() -> okno_kernel::migrate::Part {
     okno_kernel::migrate::Part {
         name: "notify",

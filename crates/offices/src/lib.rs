@@ -15,7 +15,7 @@ pub mod store;
 pub use service::Settings;
 
 /// This part's migrations with the parts it uses (its `okno-*` dependencies, checked against
-/// its `Cargo.toml` by `crates/okno/tests/ownership.rs`): they run after those parts'.
+/// its `Cargo.toml` by `crates/okno/tests/e2e/ownership.rs`): they run after those parts'.
 pub fn part() -> okno_kernel::migrate::Part {
     okno_kernel::migrate::Part {
         name: "offices",

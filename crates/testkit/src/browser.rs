@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
 
 use crate::free_port;
 
@@ -32,7 +33,6 @@ fn find(names: &[&str]) -> Option<String> {
 /// Starts chromedriver and a headless Chromium session (Russian locale, 1280×1024). `None`, after
 /// saying so, when Chromium is missing and not required; `test` names the caller in that message.
 pub async fn start(test: &str) -> Option<(Driver, Client)> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let (Some(chrome), Some(driver)) = (
         find(&["chromium", "chromium-browser", "google-chrome"]),
         find(&["chromedriver"]),
@@ -68,8 +68,7 @@ pub async fn start(test: &str) -> Option<(Driver, Client)> {
     );
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        match ClientBuilder::rustls()
-            .expect("a WebDriver client")
+        match ClientBuilder::new(HttpConnector::new())
             .capabilities(caps.clone())
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
