@@ -12,12 +12,19 @@ use okno_kernel::http::{bearer, cookie, ApiJson, CurrentActor, SESSION_COOKIE};
 use okno_kernel::Platform;
 use serde::{Deserialize, Serialize};
 
+use crate::account::AccountView;
+use crate::contacts::Contact;
 use crate::limits::{Action, Limiter};
+use crate::model::Method;
 use crate::model::{Level, SecondFactor};
-use crate::service::{
-    self, AccountView, Client, Contact, Identity, Method, Registration, SessionInfo, SignIn,
-    SignedIn, TotpEnrolment,
-};
+use crate::register::Registration;
+use crate::second_factor::TotpEnrolment;
+use crate::sessions::{Client, SessionInfo, SignedIn};
+use crate::settings::Identity;
+use crate::sign_in::SignIn;
+
+/// The pending second step of a sign-in.
+pub(crate) const CHALLENGE_COOKIE: &str = "okno_challenge";
 
 pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform> {
     Router::new()
@@ -80,7 +87,7 @@ pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(register, resend, confirm, sign_in, sign_in_sms, sign_in_passkey, second_factor, passkeys_list, passkeys_begin, passkeys_add, passkeys_remove, recovery_start, recovery_complete, me, staff_create, confirm_by_bank, powers_list, powers_grant, powers_revoke, acting, acting_scope, prefs_get, prefs_put, export, profile_get, profile_put, totp_begin, totp_confirm, set_second_factor, change_password, sessions, revoke_all),
-    components(schemas(crate::confirmation::ByBank, crate::confirmation::BankOutcome, crate::passkeys::PasskeyView, crate::passkeys::RegistrationStart, PasskeyRequest, PasskeyAdd, crate::confirmation::InPerson, crate::confirmation::Refusal, crate::staff::NewStaff, crate::staff::Created, crate::representation::Grant, crate::representation::PowerView, Powers, ActingRequest, crate::privacy::Preference, crate::privacy::Topic, RecoveryRequest, crate::recovery::Ticket, crate::recovery::Completion, crate::profile::Profile, crate::profile::ProfileOutcome, crate::profile::ProfileView, Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
+    components(schemas(crate::confirmation::ByBank, crate::confirmation::BankOutcome, crate::passkeys::PasskeyView, crate::passkeys::RegistrationStart, PasskeyRequest, PasskeyAdd, crate::confirmation::InPerson, crate::model::Refusal, crate::staff::NewStaff, crate::staff::Created, crate::representation::Grant, crate::representation::PowerView, Powers, ActingRequest, crate::privacy::Preference, crate::privacy::Topic, RecoveryRequest, crate::recovery::Ticket, crate::recovery::Completion, crate::profile::Profile, crate::profile::ProfileOutcome, crate::profile::ProfileView, Registration, Session, Challenge, ContactRequest, CodeRequest, LevelAnswer, SignInRequest, SmsRequest, SecondFactorRequest, AccountView, TotpEnrolment, TotpCode, RecoveryCodes, ModeRequest, PasswordRequest, SessionInfo, Revoked, Level, SecondFactor, Contact, Method)),
     tags((name = "identity", description = "Учётные записи: регистрация, вход, второй фактор, сеансы"))
 )]
 pub struct IdentityApi;
@@ -168,7 +175,7 @@ async fn register(
 ) -> Result<(StatusCode, Json<Session>)> {
     let client = caller.client(None, false);
     limiter.check(Action::Register, client.ip.as_deref())?;
-    let s = service::register(&p.db, &p.secrets, &idn, body, &client).await?;
+    let s = crate::register::register(&p.db, &p.secrets, &idn, body, &client).await?;
     Ok((StatusCode::CREATED, Json(s.into())))
 }
 
@@ -191,7 +198,7 @@ async fn resend(
     ApiJson(body): ApiJson<ContactRequest>,
 ) -> Result<StatusCode> {
     limiter.check(Action::Code, caller.ip.as_deref())?;
-    service::resend_code(&p.db, &p.secrets, &idn, &actor, body.contact).await?;
+    crate::contacts::resend_code(&p.db, &p.secrets, &idn, &actor, body.contact).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -219,7 +226,8 @@ async fn confirm(
     ApiJson(body): ApiJson<CodeRequest>,
 ) -> Result<Json<LevelAnswer>> {
     let level =
-        service::confirm_contact(&p.db, &p.secrets, &idn, &actor, body.contact, &body.code).await?;
+        crate::contacts::confirm_contact(&p.db, &p.secrets, &idn, &actor, body.contact, &body.code)
+            .await?;
     Ok(Json(LevelAnswer {
         level,
         level_title: level.title(),
@@ -254,7 +262,7 @@ async fn sign_in(
     use axum::response::IntoResponse;
     let client = caller.client(body.device.clone(), false);
     limiter.check(Action::SignIn, client.ip.as_deref())?;
-    match service::sign_in(
+    match crate::sign_in::sign_in(
         &p.db,
         &p.secrets,
         &idn,
@@ -299,7 +307,7 @@ async fn sign_in_sms(
     ApiJson(body): ApiJson<SmsRequest>,
 ) -> Result<StatusCode> {
     limiter.check(Action::Code, caller.ip.as_deref())?;
-    service::send_sign_in_sms(&p.db, &p.secrets, &idn, &body.challenge).await?;
+    crate::second_factor::send_sign_in_sms(&p.db, &p.secrets, &idn, &body.challenge).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -335,7 +343,7 @@ async fn second_factor(
         Some(c) => c.to_string(),
         None => body.code.clone(),
     };
-    let s = service::complete_second_factor(
+    let s = crate::second_factor::complete_second_factor(
         &p.db,
         &p.secrets,
         &idn,
@@ -356,7 +364,7 @@ async fn me(
     State(p): State<Platform>,
     CurrentActor(actor): CurrentActor,
 ) -> Result<Json<AccountView>> {
-    Ok(Json(service::account(&p.db, &actor).await?))
+    Ok(Json(crate::account::account(&p.db, &actor).await?))
 }
 
 /// Start adding an authenticator app: the secret and its QR code.
@@ -369,7 +377,7 @@ async fn totp_begin(
     CurrentActor(actor): CurrentActor,
 ) -> Result<Json<TotpEnrolment>> {
     Ok(Json(
-        service::totp_begin(&p.db, &p.secrets, &idn, &actor).await?,
+        crate::second_factor::totp_begin(&p.db, &p.secrets, &idn, &actor).await?,
     ))
 }
 
@@ -395,7 +403,8 @@ async fn totp_confirm(
     ApiJson(body): ApiJson<TotpCode>,
 ) -> Result<Json<RecoveryCodes>> {
     Ok(Json(RecoveryCodes {
-        recovery_codes: service::totp_confirm(&p.db, &p.secrets, &actor, &body.code).await?,
+        recovery_codes: crate::second_factor::totp_confirm(&p.db, &p.secrets, &actor, &body.code)
+            .await?,
     }))
 }
 
@@ -414,7 +423,7 @@ async fn set_second_factor(
     CurrentActor(actor): CurrentActor,
     ApiJson(body): ApiJson<ModeRequest>,
 ) -> Result<StatusCode> {
-    service::set_second_factor(&p.db, &actor, body.mode).await?;
+    crate::second_factor::set_second_factor(&p.db, &actor, body.mode).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -437,7 +446,15 @@ async fn change_password(
     ApiJson(body): ApiJson<PasswordRequest>,
 ) -> Result<StatusCode> {
     let current = bearer(&headers);
-    service::change_password(&p.db, &idn, &actor, &body.current, &body.password, current).await?;
+    crate::password_change::change_password(
+        &p.db,
+        &idn,
+        &actor,
+        &body.current,
+        &body.password,
+        current,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -451,7 +468,9 @@ async fn sessions(
     headers: HeaderMap,
 ) -> Result<Json<Vec<SessionInfo>>> {
     let current = bearer(&headers).or_else(|| cookie(&headers, SESSION_COOKIE));
-    Ok(Json(service::sessions(&p.db, &actor, current).await?))
+    Ok(Json(
+        crate::sessions::sessions(&p.db, &actor, current).await?,
+    ))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -467,7 +486,7 @@ async fn revoke_all(
     CurrentActor(actor): CurrentActor,
 ) -> Result<Json<Revoked>> {
     Ok(Json(Revoked {
-        sessions: service::sign_out_everywhere(&p.db, &actor).await?,
+        sessions: crate::sessions::sign_out_everywhere(&p.db, &actor).await?,
     }))
 }
 
@@ -569,7 +588,7 @@ async fn export(
     CurrentActor(actor): CurrentActor,
 ) -> Result<axum::response::Response> {
     use axum::response::IntoResponse;
-    let doc = crate::privacy::export(&p.db, &p.secrets, &actor).await?;
+    let doc = crate::data_export::export(&p.db, &p.secrets, &actor).await?;
     Ok((
         [(
             header::CONTENT_DISPOSITION,
@@ -710,11 +729,9 @@ async fn sign_in_passkey(
     limiter.check(Action::SignIn, caller.ip.as_deref())?;
     let challenge = body
         .challenge
-        .or_else(|| {
-            okno_kernel::http::cookie(&headers, crate::pages::CHALLENGE_COOKIE).map(str::to_string)
-        })
+        .or_else(|| okno_kernel::http::cookie(&headers, CHALLENGE_COOKIE).map(str::to_string))
         .filter(|c| !c.is_empty())
-        .ok_or_else(service::challenge_gone)?;
+        .ok_or_else(crate::model::challenge_gone)?;
     Ok(Json(
         crate::passkeys::sign_in_options(&p.db, &idn, &challenge).await?,
     ))

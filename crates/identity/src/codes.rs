@@ -9,7 +9,7 @@ use okno_kernel::{q_exec, q_opt, q_scalar};
 use okno_notify::{Channel, Message};
 use rand::Rng;
 
-use crate::service::Settings;
+use crate::settings::Settings;
 
 /// What a code is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,9 +14,10 @@ use okno_rules::PassportRf;
 use serde::{Deserialize, Serialize};
 
 use crate::model::Level;
+use crate::model::Refusal;
 use crate::privacy::{notify_person, Topic};
 use crate::registry::Answer;
-use crate::service::load;
+use crate::store::load;
 
 /// What the operator enters at the desk.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -29,59 +30,6 @@ pub struct InPerson {
     pub passport_issued: Option<String>,
 }
 
-/// Why a confirmation was refused: stable codes the desk prints with a Russian reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Refusal {
-    DataDiffer,
-    PassportInvalid,
-    Minor,
-    AccountBlocked,
-    NoProfile,
-    /// The bank adapter confirms only accounts already checked against the registries.
-    NotStandard,
-    PassportExpired,
-    OperatorLacksRight,
-    RegistryUnavailable,
-    RegistryNotFound,
-}
-
-impl Refusal {
-    pub fn code(self) -> &'static str {
-        match self {
-            Refusal::DataDiffer => "confirm.data_differ",
-            Refusal::PassportInvalid => "confirm.passport_invalid",
-            Refusal::Minor => "confirm.minor",
-            Refusal::AccountBlocked => "confirm.account_blocked",
-            Refusal::NoProfile => "confirm.no_profile",
-            Refusal::NotStandard => "confirm.not_standard",
-            Refusal::PassportExpired => "confirm.passport_expired",
-            Refusal::OperatorLacksRight => "confirm.operator_lacks_right",
-            Refusal::RegistryUnavailable => "confirm.registry_unavailable",
-            Refusal::RegistryNotFound => "confirm.registry_not_found",
-        }
-    }
-
-    pub fn reason(self) -> &'static str {
-        match self {
-            Refusal::DataDiffer => "Предъявленный паспорт не совпадает с данными учётной записи.",
-            Refusal::PassportInvalid => "Серия и номер паспорта введены с ошибкой.",
-            Refusal::Minor => "Заявитель младше 14 лет: учётную запись подтверждает законный представитель.",
-            Refusal::AccountBlocked => "Учётная запись заблокирована.",
-            Refusal::NoProfile => "В учётной записи не заполнен профиль с паспортом: сначала заполните его (или зарегистрируйте человека заново в центре).",
-            Refusal::NotStandard => "Учётная запись ещё не стандартная: сначала заполните профиль и дождитесь проверки данных в государственных реестрах.",
-            Refusal::PassportExpired => "Паспорт недействителен: после 20 и 45 лет его нужно заменить (в течение 90 дней). Обратитесь с действующим паспортом.",
-            Refusal::OperatorLacksRight => "У оператора нет права на эту операцию в этом центре обслуживания или с этого рабочего места.",
-            Refusal::RegistryUnavailable => "Государственный реестр сейчас недоступен: проверить данные нельзя. Попробуйте позже.",
-            Refusal::RegistryNotFound => "Человек с такими СНИЛС и паспортом не найден в государственном реестре.",
-        }
-    }
-
-    pub fn problem(self) -> Problem {
-        Problem::new(422, self.code(), "Подтверждение невозможно").with_detail(self.reason())
-    }
-}
-
 #[derive(serde::Deserialize, sqlx::FromRow)]
 struct Docs {
     passport_idx: Option<String>,
@@ -92,7 +40,7 @@ struct Docs {
 pub async fn in_person(
     db: &Db,
     secrets: &Secrets,
-    idn: &crate::service::Identity,
+    idn: &crate::settings::Identity,
     operator: &Actor,
     account_id: &str,
     desk: &crate::desk::Desk,

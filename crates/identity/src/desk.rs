@@ -13,11 +13,14 @@ use okno_kernel::{audit, q_exec, q_opt, q_scalar};
 use okno_rules::{PassportRf, Phone, Snils};
 use serde::{Deserialize, Serialize};
 
-use crate::confirmation::Refusal;
+use crate::model::Refusal;
+use crate::privacy::alert;
 use crate::profile::{self, Profile};
+use crate::register::CONSENT_VERSION;
 use crate::registry::Answer;
-use crate::service::{alert, load, Identity, CONSENT_VERSION};
+use crate::settings::Identity;
 use crate::staff::{temporary_password, TEMPORARY_PASSWORD_MS};
+use crate::store::load;
 
 /// The desk an act is done at: checked by the offices part, recorded in the journal.
 #[derive(Debug, Clone, Serialize)]
@@ -609,16 +612,16 @@ pub async fn restore_in_person(
     let (valid_until, code) = match method {
         RestoreMethod::TemporaryPassword => (now + TEMPORARY_PASSWORD_MS, None),
         RestoreMethod::QrCode => {
-            let code = crate::service::random_token();
+            let code = crate::model::random_token();
             q_exec!(
                 &mut tx,
                 "INSERT INTO sign_in_links (id_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
                 okno_kernel::auth::secret_hash(&code),
                 account_id,
                 now,
-                now + crate::service::SIGN_IN_LINK_MS
+                now + crate::sign_in::SIGN_IN_LINK_MS
             )?;
-            (now + crate::service::SIGN_IN_LINK_MS, Some(code))
+            (now + crate::sign_in::SIGN_IN_LINK_MS, Some(code))
         }
     };
     q_exec!(

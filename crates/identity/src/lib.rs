@@ -1,27 +1,46 @@
 //! The identity part: accounts of people and their levels, registration with confirmed contacts,
 //! sign-in with a password and a second factor, one-time codes, lockout, and account sessions.
+//!
+//! Where things are: `model` (types and the small helpers every use case shares), `store` (the
+//! account row and what other parts may ask), `settings` (the part's settings and state); the use
+//! cases in files named by what they do (`register`, `contacts`, `sign_in`, `lockout`,
+//! `second_factor`, `sessions`, `password_change`, `account`, `recovery`, `profile`, `desk`,
+//! `confirmation`, `organisations`, `representation`, `privacy`, `data_export`, `passkeys`,
+//! `staff`); the web in `api`, `pages` and `organisations_http`. Calls go one way: no module here
+//! uses a module that uses it (checked by `crates/okno/tests/e2e/ownership.rs`).
 
+pub mod account;
 pub mod api;
 pub mod codes;
 pub mod confirmation;
+pub mod contacts;
+pub mod data_export;
 pub mod desk;
 pub mod limits;
+pub mod lockout;
 pub mod model;
 pub mod organisations;
+pub mod organisations_http;
 pub mod pages;
 pub mod passkeys;
 pub mod password;
+pub mod password_change;
 pub mod privacy;
 pub mod profile;
 pub mod recovery;
+pub mod register;
 pub mod registry;
+pub mod relying_party;
 pub mod representation;
-pub mod service;
+pub mod second_factor;
+pub mod sessions;
+pub mod settings;
+pub mod sign_in;
 pub mod staff;
 pub mod store;
 pub mod totp;
 
-pub use service::{Identity, Settings};
+pub use settings::{Identity, Settings};
 
 /// This part's migrations with the parts it uses (its `okno-*` dependencies, checked against
 /// its `Cargo.toml` by `crates/okno/tests/e2e/ownership.rs`): they run after those parts'.

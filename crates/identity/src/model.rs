@@ -1,8 +1,13 @@
 //! Identity types: account levels and statuses, the logins a person may sign in with, and the
 //! second-factor setting. Parsed at the edge; the rest of the part only holds checked values.
 
+use okno_kernel::actor::{Actor, ActorKind};
+use okno_kernel::error::{Error, FieldError, Problem, Result};
 use okno_rules::{Inn, Phone, Snils};
+use rand::RngCore;
 use serde::Serialize;
+
+use crate::password::{self, Policy};
 
 /// How sure the platform is of who holds the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
@@ -232,4 +237,117 @@ mod tests {
             assert_eq!(Level::parse(l.as_str()), Some(l));
         }
     }
+}
+
+pub(crate) fn invalid(errors: Vec<FieldError>) -> Error {
+    Problem::invalid_fields(errors).into()
+}
+
+pub(crate) fn field(field: &str, code: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.into(),
+        code: code.into(),
+        message: message.into(),
+    }
+}
+
+/// The password's failed rules as field errors on `field_name`, all at once.
+pub(crate) fn password_errors(
+    policy: &Policy,
+    field_name: &str,
+    password: &str,
+    personal: &[&str],
+) -> Vec<FieldError> {
+    password::check(policy, password, personal)
+        .into_iter()
+        .map(|w| field(field_name, w.code(), w.message(policy)))
+        .collect()
+}
+
+/// The account id of a signed-in person, or 401.
+pub(crate) fn own_account(actor: &Actor) -> Result<&str> {
+    match (&actor.kind, &actor.id) {
+        (ActorKind::Account, Some(id)) => Ok(id),
+        _ => Err(Problem::unauthenticated().into()),
+    }
+}
+
+pub(crate) fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// Why a confirmation was refused: stable codes the desk prints with a Russian reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    DataDiffer,
+    PassportInvalid,
+    Minor,
+    AccountBlocked,
+    NoProfile,
+    /// The bank adapter confirms only accounts already checked against the registries.
+    NotStandard,
+    PassportExpired,
+    OperatorLacksRight,
+    RegistryUnavailable,
+    RegistryNotFound,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::DataDiffer => "confirm.data_differ",
+            Refusal::PassportInvalid => "confirm.passport_invalid",
+            Refusal::Minor => "confirm.minor",
+            Refusal::AccountBlocked => "confirm.account_blocked",
+            Refusal::NoProfile => "confirm.no_profile",
+            Refusal::NotStandard => "confirm.not_standard",
+            Refusal::PassportExpired => "confirm.passport_expired",
+            Refusal::OperatorLacksRight => "confirm.operator_lacks_right",
+            Refusal::RegistryUnavailable => "confirm.registry_unavailable",
+            Refusal::RegistryNotFound => "confirm.registry_not_found",
+        }
+    }
+
+    pub fn reason(self) -> &'static str {
+        match self {
+            Refusal::DataDiffer => "Предъявленный паспорт не совпадает с данными учётной записи.",
+            Refusal::PassportInvalid => "Серия и номер паспорта введены с ошибкой.",
+            Refusal::Minor => "Заявитель младше 14 лет: учётную запись подтверждает законный представитель.",
+            Refusal::AccountBlocked => "Учётная запись заблокирована.",
+            Refusal::NoProfile => "В учётной записи не заполнен профиль с паспортом: сначала заполните его (или зарегистрируйте человека заново в центре).",
+            Refusal::NotStandard => "Учётная запись ещё не стандартная: сначала заполните профиль и дождитесь проверки данных в государственных реестрах.",
+            Refusal::PassportExpired => "Паспорт недействителен: после 20 и 45 лет его нужно заменить (в течение 90 дней). Обратитесь с действующим паспортом.",
+            Refusal::OperatorLacksRight => "У оператора нет права на эту операцию в этом центре обслуживания или с этого рабочего места.",
+            Refusal::RegistryUnavailable => "Государственный реестр сейчас недоступен: проверить данные нельзя. Попробуйте позже.",
+            Refusal::RegistryNotFound => "Человек с такими СНИЛС и паспортом не найден в государственном реестре.",
+        }
+    }
+
+    pub fn problem(self) -> Problem {
+        Problem::new(422, self.code(), "Подтверждение невозможно").with_detail(self.reason())
+    }
+}
+
+/// A second factor's method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    Totp,
+    Sms,
+    Recovery,
+    /// `code` is the JSON of the `PublicKeyCredential` that `navigator.credentials.get()` returned
+    /// for the options of `POST /api/v1/identity/sign-in/passkey`.
+    Passkey,
+}
+
+pub(crate) fn challenge_gone() -> Problem {
+    Problem::new(
+        401,
+        "auth.challenge_expired",
+        "Время на подтверждение входа истекло",
+    )
+    .with_detail("Время на ввод кода истекло или вход уже подтверждён. Войдите снова.")
 }

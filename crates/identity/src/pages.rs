@@ -16,18 +16,20 @@ use okno_kernel::http::{
 use okno_kernel::Platform;
 use serde::Deserialize;
 
-use crate::api::Caller;
+use crate::account::AccountView;
+use crate::api::{Caller, CHALLENGE_COOKIE};
+use crate::contacts::Contact;
 use crate::limits::{Action, Limiter};
+use crate::model::Method;
 use crate::model::SecondFactor;
-use crate::service::{
-    self, AccountView, Contact, Identity, Method, Registration, SessionInfo, SignIn, SignedIn,
-    TotpEnrolment,
-};
+use crate::register::Registration;
+use crate::second_factor::TotpEnrolment;
+use crate::sessions::{SessionInfo, SignedIn};
+use crate::settings::Identity;
+use crate::sign_in::SignIn;
 
 /// A long-lived random device id, so a known device is recognised.
 pub const DEVICE_COOKIE: &str = "okno_device";
-/// The pending second step of a sign-in.
-pub(crate) const CHALLENGE_COOKIE: &str = "okno_challenge";
 
 pub fn routes(identity: Arc<Identity>, limiter: Arc<Limiter>) -> Router<Platform> {
     Router::new()
@@ -162,7 +164,7 @@ async fn register_form(chrome: Chrome, Extension(idn): Extension<Arc<Identity>>)
         phone: String::new(),
         email: String::new(),
         consent: false,
-        consent_version: service::CONSENT_VERSION,
+        consent_version: crate::register::CONSENT_VERSION,
         errors: Errors::default(),
         error: None,
         min_length: idn.policy.min_length,
@@ -201,7 +203,7 @@ async fn register(
                 phone: f.phone.clone(),
                 email: f.email.clone(),
                 consent: f.consent.is_some(),
-                consent_version: service::CONSENT_VERSION,
+                consent_version: crate::register::CONSENT_VERSION,
                 errors,
                 error,
                 min_length: idn.policy.min_length,
@@ -235,7 +237,7 @@ async fn register(
         consent: f.consent.is_some(),
     };
     let client = caller.client(None, chrome.kiosk);
-    match service::register(&p.db, &p.secrets, &idn, r, &client).await {
+    match crate::register::register(&p.db, &p.secrets, &idn, r, &client).await {
         Ok(s) => Ok(signed_in_response(&idn, s, "/account")),
         Err(e @ Error::Problem(_)) => {
             let (errors, error) = Errors::of(&e);
@@ -299,7 +301,7 @@ async fn login(
     let device = cookie(&headers, DEVICE_COOKIE).map(str::to_string);
     let client = caller.client(device, chrome.kiosk);
     let remember = f.remember.is_some() && !chrome.kiosk;
-    match service::sign_in(
+    match crate::sign_in::sign_in(
         &p.db,
         &p.secrets,
         &idn,
@@ -357,7 +359,7 @@ async fn link_sign_in(
 ) -> Result<Response, PageError> {
     let device = cookie(&headers, DEVICE_COOKIE).map(str::to_string);
     let client = caller.client(device, chrome.kiosk);
-    match service::sign_in_by_link(&p.db, &p.secrets, &idn, &code, &client).await {
+    match crate::sign_in::sign_in_by_link(&p.db, &p.secrets, &idn, &code, &client).await {
         Ok(s) => Ok(signed_in_response(&idn, s, "/account")),
         Err(e @ Error::Problem(_)) => Ok(with_status(
             render(&LinkPage {
@@ -441,7 +443,7 @@ async fn code(
     };
     let device = cookie(&headers, DEVICE_COOKIE).map(str::to_string);
     let client = caller.client(device, chrome.kiosk);
-    match service::complete_second_factor(
+    match crate::second_factor::complete_second_factor(
         &p.db, &p.secrets, &idn, challenge, method, &f.code, &client,
     )
     .await
@@ -465,7 +467,7 @@ async fn code_sms(
     };
     let outcome = match limiter.check(Action::Code, caller.ip.as_deref()) {
         Err(p) => Err(Error::from(p)),
-        Ok(()) => service::send_sign_in_sms(&p.db, &p.secrets, &idn, challenge).await,
+        Ok(()) => crate::second_factor::send_sign_in_sms(&p.db, &p.secrets, &idn, challenge).await,
     };
     let (error, notice) = match outcome {
         Ok(to) => (None, Some(format!("Код отправлен на номер {to}."))),
@@ -500,7 +502,7 @@ async fn account_page(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
-    let a = service::account(&p.db, actor).await?;
+    let a = crate::account::account(&p.db, actor).await?;
     Ok(render(&AccountPage {
         chrome,
         a,
@@ -545,7 +547,8 @@ async fn confirm(
     Form(f): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
     let contact = contact_of(&f.contact);
-    match service::confirm_contact(&p.db, &p.secrets, &idn, &actor, contact, &f.code).await {
+    match crate::contacts::confirm_contact(&p.db, &p.secrets, &idn, &actor, contact, &f.code).await
+    {
         Ok(_) => Ok(Redirect::to("/account").into_response()),
         Err(e @ Error::Problem(_)) => {
             let status = status_of(&e);
@@ -576,7 +579,7 @@ async fn resend(
     let contact = contact_of(&f.contact);
     let outcome = match limiter.check(Action::Code, caller.ip.as_deref()) {
         Err(p) => Err(Error::from(p)),
-        Ok(()) => service::resend_code(&p.db, &p.secrets, &idn, &actor, contact).await,
+        Ok(()) => crate::contacts::resend_code(&p.db, &p.secrets, &idn, &actor, contact).await,
     };
     match outcome {
         Ok(()) => {
@@ -640,7 +643,7 @@ fn session_rows(s: Vec<SessionInfo>) -> Vec<SessionRow> {
             device: s
                 .user_agent
                 .as_deref()
-                .map(service::short_agent)
+                .map(crate::sessions::short_agent)
                 .unwrap_or("неизвестное устройство")
                 .to_string(),
             ip: s.ip.unwrap_or_default(),
@@ -667,9 +670,10 @@ async fn security_page(
     headers: &HeaderMap,
     x: SecurityExtras,
 ) -> Result<Response, PageError> {
-    let a = service::account(&p.db, actor).await?;
-    let sessions =
-        session_rows(service::sessions(&p.db, actor, cookie(headers, SESSION_COOKIE)).await?);
+    let a = crate::account::account(&p.db, actor).await?;
+    let sessions = session_rows(
+        crate::sessions::sessions(&p.db, actor, cookie(headers, SESSION_COOKIE)).await?,
+    );
     let passkeys = crate::passkeys::list(&p.db, actor)
         .await?
         .into_iter()
@@ -820,7 +824,7 @@ async fn password(
         )
         .into())
     } else {
-        service::change_password(
+        crate::password_change::change_password(
             &p.db,
             &idn,
             &actor,
@@ -844,7 +848,7 @@ async fn totp_begin(
     chrome: Chrome,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let r = service::totp_begin(&p.db, &p.secrets, &idn, &actor)
+    let r = crate::second_factor::totp_begin(&p.db, &p.secrets, &idn, &actor)
         .await
         .map(|e| SecurityExtras {
             enrolment: Some(e),
@@ -867,7 +871,7 @@ async fn totp_confirm(
     headers: HeaderMap,
     Form(f): Form<TotpForm>,
 ) -> Result<Response, PageError> {
-    let r = service::totp_confirm(&p.db, &p.secrets, &actor, &f.code)
+    let r = crate::second_factor::totp_confirm(&p.db, &p.secrets, &actor, &f.code)
         .await
         .map(|codes| SecurityExtras {
             notice: Some(
@@ -901,7 +905,7 @@ async fn second_factor(
             "Выберите один из вариантов.",
         )
         .into()),
-        Some(mode) => service::set_second_factor(&p.db, &actor, mode)
+        Some(mode) => crate::second_factor::set_second_factor(&p.db, &actor, mode)
             .await
             .map(|()| SecurityExtras {
                 notice: Some("Настройка сохранена.".into()),
@@ -916,7 +920,7 @@ async fn sign_out_everywhere(
     Extension(idn): Extension<Arc<Identity>>,
     CurrentActor(actor): CurrentActor,
 ) -> Result<Response, PageError> {
-    service::sign_out_everywhere(&p.db, &actor).await?;
+    crate::sessions::sign_out_everywhere(&p.db, &actor).await?;
     let mut r = Redirect::to("/login").into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
@@ -1258,7 +1262,7 @@ async fn export_download(
     if actor.is_anonymous() {
         return Ok(Redirect::to("/login").into_response());
     }
-    let doc = crate::privacy::export(&p.db, &p.secrets, &actor).await?;
+    let doc = crate::data_export::export(&p.db, &p.secrets, &actor).await?;
     let body = serde_json::to_vec_pretty(&doc).map_err(Error::internal)?;
     Ok((
         [

@@ -4,8 +4,6 @@
 //! Every ceremony's state stays on the server (`passkey_ceremonies`, `sign_in_challenges`), so any
 //! node can finish what another began. The relying party is the host of `--public-url`.
 
-use std::sync::Arc;
-
 use okno_kernel::actor::Actor;
 use okno_kernel::auth;
 use okno_kernel::clock::{new_id, now_ms};
@@ -15,58 +13,19 @@ use okno_kernel::{audit, q_all, q_exec, q_opt, q_scalar};
 use serde::Serialize;
 use webauthn_rs::prelude::{
     CreationChallengeResponse, CredentialID, Passkey, PasskeyAuthentication, PasskeyRegistration,
-    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid,
-    Webauthn, WebauthnBuilder,
+    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Uuid,
 };
 
-use crate::service::{alert, load, own_account, random_token, Identity};
+use crate::model::{own_account, random_token};
+use crate::privacy::alert;
+use crate::settings::Identity;
+use crate::store::load;
 
 /// How long a registration ceremony may take (the browser's own timeout is 5 minutes too).
 const CEREMONY_TTL_MS: i64 = 5 * 60_000;
 /// Passkeys one account may hold.
 const MAX_PASSKEYS: i64 = 10;
 const NAME_MAX: usize = 60;
-
-/// The relying party: this installation as WebAuthn sees it.
-#[derive(Clone)]
-pub struct RelyingParty {
-    webauthn: Arc<Webauthn>,
-    /// The RP ID, the host of the public URL.
-    pub id: String,
-}
-
-impl std::fmt::Debug for RelyingParty {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RelyingParty")
-            .field("id", &self.id)
-            .finish()
-    }
-}
-
-impl RelyingParty {
-    /// The relying party for the address people use, e.g. `https://okno.example.ru`. WebAuthn
-    /// needs a host name (an IP address is refused by browsers) and a secure context: HTTPS, or
-    /// plain HTTP on `localhost`.
-    pub fn new(public_url: &str, name: &str) -> std::result::Result<RelyingParty, String> {
-        let url = Url::parse(public_url).map_err(|e| format!("{public_url}: {e}"))?;
-        let host = url
-            .host_str()
-            .ok_or_else(|| format!("{public_url}: no host"))?
-            .to_string();
-        if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
-            return Err(format!(
-                "{public_url}: passkeys need a host name, not an IP address (use http://localhost:PORT to try locally)"
-            ));
-        }
-        let webauthn = WebauthnBuilder::new(&host, &url)
-            .and_then(|b| b.rp_name(name).build())
-            .map_err(|e| format!("{public_url}: {e}"))?;
-        Ok(RelyingParty {
-            webauthn: Arc::new(webauthn),
-            id: host,
-        })
-    }
-}
 
 /// A registered passkey, as a person sees it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -406,7 +365,7 @@ pub async fn sign_in_options(
             && c.expires_at > now_ms()
             && c.attempts < idn.settings.lockout_after
     })
-    .ok_or_else(crate::service::challenge_gone)?
+    .ok_or_else(crate::model::challenge_gone)?
     .account_id;
     let keys: Vec<Passkey> = account_passkeys(&mut tx, &account_id)
         .await?
@@ -511,6 +470,7 @@ pub(crate) async fn check_assertion(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::relying_party::RelyingParty;
 
     #[test]
     fn the_relying_party_is_the_host_of_the_public_url() {

@@ -14,8 +14,10 @@ use time::macros::format_description;
 use time::Date;
 
 use crate::model::Level;
+use crate::model::{field, own_account};
 use crate::registry::{field_title, Answer, PersonData};
-use crate::service::{field, load, own_account, Identity};
+use crate::settings::Identity;
+use crate::store::load;
 
 /// What the person fills in.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{self, Checked, Purpose};
 use crate::model::Login;
-use crate::service::{load, new_password_hash, store_password, AccountRow, Identity, ACCOUNT_COLS};
+use crate::password_change::{new_password_hash, store_password};
+use crate::settings::Identity;
+use crate::store::{load, AccountRow, ACCOUNT_COLS};
 
 /// Wrong codes or documents a ticket allows before it is spent.
 const TICKET_ATTEMPTS: i64 = 3;

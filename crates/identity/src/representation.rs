@@ -15,9 +15,10 @@ use serde::{Deserialize, Serialize};
 use time::macros::format_description;
 use time::Date;
 
+use crate::model::own_account;
 use crate::model::Level;
 use crate::privacy::{notify_person, Topic};
-use crate::service::{load, own_account, AccountRow, ACCOUNT_COLS};
+use crate::store::{load, AccountRow, ACCOUNT_COLS};
 
 /// The longest term the platform accepts. The Civil Code sets none (ГК РФ ст. 186: without a term a
 /// power of attorney lasts a year); five years is this platform's limit.
@@ -120,7 +121,7 @@ pub async fn grant(db: &Db, secrets: &Secrets, actor: &Actor, g: Grant) -> Resul
     let mut errors = Vec::new();
     let snils = Snils::parse(&g.representative_snils)
         .map_err(|e| {
-            errors.push(crate::service::field(
+            errors.push(crate::model::field(
                 "representative_snils",
                 e.code(),
                 e.to_string(),
@@ -134,7 +135,7 @@ pub async fn grant(db: &Db, secrets: &Secrets, actor: &Actor, g: Grant) -> Resul
         .filter(|t| *t != Topic::Security)
         .collect();
     if scope.is_empty() {
-        errors.push(crate::service::field(
+        errors.push(crate::model::field(
             "scope",
             "representation.scope_empty",
             "Отметьте, что представитель может делать от вашего имени.",
@@ -146,18 +147,18 @@ pub async fn grant(db: &Db, secrets: &Secrets, actor: &Actor, g: Grant) -> Resul
         format_description!("[year]-[month]-[day]"),
     );
     match until {
-        Ok(d) if d < today => errors.push(crate::service::field(
+        Ok(d) if d < today => errors.push(crate::model::field(
             "valid_until",
             "representation.expired",
             "Срок действия уже прошёл.",
         )),
-        Ok(d) if d.year() > today.year() + MAX_YEARS => errors.push(crate::service::field(
+        Ok(d) if d.year() > today.year() + MAX_YEARS => errors.push(crate::model::field(
             "valid_until",
             "representation.too_long",
             format!("Доверенность на платформе выдаётся не более чем на {MAX_YEARS} лет."),
         )),
         Ok(_) => {}
-        Err(_) => errors.push(crate::service::field(
+        Err(_) => errors.push(crate::model::field(
             "valid_until",
             "representation.date_invalid",
             "Укажите дату в формате ГГГГ-ММ-ДД.",
@@ -439,7 +440,7 @@ pub async fn session_actor(
     account_id: &str,
     acting_for: Option<&str>,
 ) -> Result<Option<Actor>> {
-    let Some(mut actor) = crate::service::session_actor(db, account_id).await? else {
+    let Some(mut actor) = crate::sessions::session_actor(db, account_id).await? else {
         return Ok(None);
     };
     if let Some(pid) = acting_for.and_then(|a| a.strip_prefix(PRINCIPAL_PREFIX)) {
@@ -502,4 +503,32 @@ pub async fn require_scope(db: &Db, actor: &Actor, topic: Topic) -> Result<()> {
         ))
         .into())
     }
+}
+
+/// Switches this session back to the person themselves. When it acts for an organisation, the
+/// journal records `identity.organisation.acting_ended` naming it; otherwise this is
+/// [`act_as`] with `None`.
+pub async fn act_for_self(db: &Db, actor: &Actor, session_secret: &str) -> Result<()> {
+    let Some(org_id) = crate::organisations::acting_org_id(actor) else {
+        return act_as(db, actor, session_secret, None).await;
+    };
+    let id = own_account(actor)?;
+    let mut tx = db.begin().await?;
+    load(&mut tx, id).await?;
+    if !auth::set_acting_for(&mut tx, session_secret, None).await? {
+        return Err(Problem::unauthenticated().into());
+    }
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor,
+            action: "identity.organisation.acting_ended",
+            subject_type: "organisation",
+            subject_id: org_id,
+            details: serde_json::json!({ "account_id": id }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -11,8 +11,9 @@ use okno_kernel::{audit, q_exec, q_scalar};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::model::field;
 use crate::model::normalise_email;
-use crate::service::{field, Identity};
+use crate::settings::Identity;
 
 /// How long a temporary password is accepted.
 pub const TEMPORARY_PASSWORD_MS: i64 = 24 * 3_600_000;
@@ -207,7 +208,7 @@ pub async fn by_email(db: &Db, email: &str) -> Result<Option<Actor>> {
         )?
     };
     match id {
-        Some((id,)) => crate::service::session_actor(db, &id).await,
+        Some((id,)) => crate::sessions::session_actor(db, &id).await,
         None => Ok(None),
     }
 }

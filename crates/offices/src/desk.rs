@@ -243,7 +243,7 @@ pub async fn assign_operator(
         .await?
         .ok_or_else(crate::service::not_found_office)?;
     require_office_admin(&mut tx, actor, &o).await?;
-    let staff = okno_identity::service::session_actor(db, account_id).await?;
+    let staff = okno_identity::sessions::session_actor(db, account_id).await?;
     if !staff.is_some_and(|a| a.roles.contains(&Role::Operator)) {
         return Err(Problem::conflict(
             "desk.not_an_operator",
@@ -314,7 +314,7 @@ pub async fn operators(db: &Db, actor: &Actor, office: &str) -> Result<Vec<Opera
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let role = OperatorRole::parse(&r.role).unwrap_or(OperatorRole::Operator);
-        let name = okno_identity::service::session_actor(db, &r.account_id)
+        let name = okno_identity::sessions::session_actor(db, &r.account_id)
             .await?
             .map_or_else(|| "учётная запись заблокирована".to_string(), |a| a.name);
         out.push(OperatorView {

@@ -798,7 +798,7 @@ fn identity(
             ..d
         }),
         registry: registry(s, demo)?,
-        passkeys: okno_identity::passkeys::RelyingParty::new(&s.public_url(web.tls), "Окно")
+        passkeys: okno_identity::relying_party::RelyingParty::new(&s.public_url(web.tls), "Окно")
             .map_err(|e| anyhow::anyhow!("--public-url: {e}"))?,
     })
 }

@@ -129,7 +129,7 @@ pub fn app(
             limiter.clone(),
         ))
         .merge(okno_identity::pages::routes(identity.clone(), limiter))
-        .merge(okno_identity::organisations::routes())
+        .merge(okno_identity::organisations_http::routes())
         .merge(okno_notify::api::routes())
         .merge(okno_notify::pages::routes())
         .merge(okno_directory::api::routes())

@@ -12,7 +12,7 @@ fn parts() -> Vec<utoipa::openapi::OpenApi> {
         crate::api::KernelApi::openapi(),
         okno_notify::api::NotifyApi::openapi(),
         okno_identity::api::IdentityApi::openapi(),
-        okno_identity::organisations::OrganisationsApi::openapi(),
+        okno_identity::organisations_http::OrganisationsApi::openapi(),
         okno_directory::api::DirectoryApi::openapi(),
         okno_offices::api::OfficesApi::openapi(),
         okno_services::api::ServicesApi::openapi(),

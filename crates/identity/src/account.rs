@@ -1,0 +1,72 @@
+//! The account as its owner sees it.
+
+use okno_kernel::actor::{Actor, Role};
+use okno_kernel::db::Db;
+use okno_kernel::error::{Problem, Result};
+use okno_kernel::{q_opt, q_scalar};
+use serde::Serialize;
+
+use crate::model::{own_account, Level, SecondFactor};
+use crate::store::{AccountRow, ACCOUNT_COLS};
+
+/// The account as its owner sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AccountView {
+    pub id: String,
+    pub full_name: String,
+    pub level: Level,
+    pub level_title: &'static str,
+    pub level_allows: &'static str,
+    pub next_step: Option<&'static str>,
+    pub phone: Option<String>,
+    pub phone_confirmed: bool,
+    pub email: Option<String>,
+    pub email_confirmed: bool,
+    pub second_factor: SecondFactor,
+    pub totp_enabled: bool,
+    pub recovery_codes_left: i64,
+    pub must_change_password: bool,
+    pub roles: Vec<Role>,
+}
+
+pub async fn account(db: &Db, actor: &Actor) -> Result<AccountView> {
+    let id = own_account(actor)?;
+    let mut c = db.read().await?;
+    let a = q_opt!(
+        &mut c,
+        AccountRow,
+        &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"),
+        id
+    )?
+    .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
+    let totp_enabled = q_scalar!(
+        &mut c,
+        i64,
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM totp_factors WHERE account_id = $1 AND confirmed_at IS NOT NULL",
+        id
+    )? > 0;
+    let recovery_codes_left = q_scalar!(
+        &mut c,
+        i64,
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
+        id
+    )?;
+    let level = a.level();
+    Ok(AccountView {
+        id: a.id.clone(),
+        full_name: a.display_name.clone(),
+        level,
+        level_title: level.title(),
+        level_allows: level.allows(),
+        next_step: level.next_step(),
+        phone: a.phone.clone(),
+        phone_confirmed: a.phone_confirmed_at.is_some(),
+        email: a.email.clone(),
+        email_confirmed: a.email_confirmed_at.is_some(),
+        second_factor: SecondFactor::parse(&a.second_factor).unwrap_or(SecondFactor::Off),
+        totp_enabled,
+        recovery_codes_left,
+        must_change_password: a.must_change_password != 0,
+        roles: a.roles(),
+    })
+}

@@ -1,0 +1,175 @@
+//! Registration: the account starts unconfirmed, codes go to the phone and the e-mail, and the
+//! person is signed in to enter them.
+
+use okno_kernel::clock::{new_id, now_ms};
+use okno_kernel::db::Db;
+use okno_kernel::error::{Error, FieldError, Problem, Result};
+use okno_kernel::pii::Secrets;
+use okno_kernel::{audit, q_exec, q_opt};
+
+use crate::codes::{self, Purpose};
+use crate::model::{field, invalid, normalise_email, password_errors};
+use crate::sessions::{open_session, Client, SignedIn};
+use crate::settings::Identity;
+use crate::store::{load, AccountRow, ACCOUNT_COLS};
+
+/// What a person fills in to register.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct Registration {
+    /// Фамилия, имя, отчество (if any).
+    pub full_name: String,
+    pub phone: String,
+    pub email: String,
+    pub password: String,
+    /// Consent to the processing of personal data (152-ФЗ), text version [`CONSENT_VERSION`].
+    pub consent: bool,
+}
+
+/// The version of the consent text shown at registration.
+pub const CONSENT_VERSION: &str = "2026-11-1";
+
+fn check_full_name(name: &str) -> Option<FieldError> {
+    let n = name.trim();
+    let ok = n.chars().count() >= 2
+        && n.chars().count() <= 200
+        && n.chars()
+            .all(|c| c.is_alphabetic() || c == ' ' || c == '-' || c == '\'' || c == '.')
+        && n.chars().any(char::is_alphabetic);
+    (!ok).then(|| {
+        field(
+            "full_name",
+            "account.full_name_invalid",
+            "Укажите фамилию, имя и отчество буквами (дефис и пробел допустимы).",
+        )
+    })
+}
+
+/// Registers a person: the account starts unconfirmed, codes go to the phone and the e-mail, and
+/// the person is signed in to enter them.
+pub async fn register(
+    db: &Db,
+    secrets: &Secrets,
+    idn: &Identity,
+    r: Registration,
+    client: &Client,
+) -> Result<SignedIn> {
+    let mut errors = Vec::new();
+    if let Some(e) = check_full_name(&r.full_name) {
+        errors.push(e);
+    }
+    let phone = match okno_rules::Phone::parse(&r.phone) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.push(field("phone", e.code(), e.to_string()));
+            None
+        }
+    };
+    let email = normalise_email(&r.email);
+    if email.is_none() {
+        errors.push(field(
+            "email",
+            "account.email_invalid",
+            "Укажите адрес электронной почты вида name@example.ru.",
+        ));
+    }
+    let name_parts: Vec<&str> = r.full_name.split_whitespace().collect();
+    let mut personal: Vec<&str> = name_parts.clone();
+    personal.push(&r.phone);
+    personal.push(&r.email);
+    errors.extend(password_errors(
+        &idn.policy,
+        "password",
+        &r.password,
+        &personal,
+    ));
+    if !r.consent {
+        errors.push(field(
+            "consent",
+            "account.consent_required",
+            "Без согласия на обработку персональных данных зарегистрироваться нельзя.",
+        ));
+    }
+    let (Some(phone), Some(email), true) = (phone, email, errors.is_empty()) else {
+        return Err(invalid(errors));
+    };
+    let hash = idn
+        .hasher
+        .hash(&r.password)
+        .await
+        .map_err(Error::internal)?;
+    let now = now_ms();
+    let id = new_id();
+    let full_name = r.full_name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut tx = db.begin().await?;
+    let taken = q_opt!(
+        &mut tx,
+        AccountRow,
+        &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE phone = $1 OR email = $2"),
+        phone.as_str(),
+        &email
+    )?;
+    if let Some(t) = taken {
+        let mut errors = Vec::new();
+        if t.phone.as_deref() == Some(phone.as_str()) {
+            errors.push(field(
+                "phone",
+                "account.phone_taken",
+                "Этот телефон уже зарегистрирован. Войдите или восстановите доступ.",
+            ));
+        }
+        if t.email.as_deref() == Some(email.as_str()) {
+            errors.push(field(
+                "email",
+                "account.email_taken",
+                "Эта почта уже зарегистрирована. Войдите или восстановите доступ.",
+            ));
+        }
+        return Err(Problem::invalid_fields(errors).into());
+    }
+    q_exec!(
+        &mut tx,
+        "INSERT INTO accounts (id, kind, status, level, display_name, phone, email, password_hash, password_changed_at, roles, created_at, consent_version, consent_at)
+         VALUES ($1, 'person', 'active', 'registered', $2, $3, $4, $5, $6, 'citizen', $6, $7, $6)",
+        &id,
+        &full_name,
+        phone.as_str(),
+        &email,
+        &hash,
+        now,
+        CONSENT_VERSION
+    )?;
+    q_exec!(
+        &mut tx,
+        "INSERT INTO password_history (account_id, password_hash, created_at) VALUES ($1, $2, $3)",
+        &id,
+        &hash,
+        now
+    )?;
+    let s = &idn.settings;
+    codes::issue(
+        &mut tx,
+        secrets,
+        s,
+        &id,
+        Purpose::ConfirmPhone,
+        phone.as_str(),
+    )
+    .await?;
+    codes::issue(&mut tx, secrets, s, &id, Purpose::ConfirmEmail, &email).await?;
+    let account = load(&mut tx, &id).await?;
+    let actor = account.actor();
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor: &actor,
+            action: "identity.account.registered",
+            subject_type: "account",
+            subject_id: &id,
+            details: serde_json::json!({ "consent_version": CONSENT_VERSION, "level": "registered" }),
+        },
+    )
+    .await?;
+    let signed = open_session(&mut tx, secrets, idn, &account, false, client, false).await?;
+    tx.commit().await?;
+    Ok(signed)
+}

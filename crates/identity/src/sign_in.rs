@@ -1,0 +1,335 @@
+//! The password step of signing in (and signing in with a one-time link from a desk).
+
+use okno_kernel::auth::{self};
+use okno_kernel::clock::now_ms;
+use okno_kernel::db::{Db, Tx};
+use okno_kernel::error::{Error, Problem, Result};
+use okno_kernel::pii::Secrets;
+use okno_kernel::{audit, q_all, q_exec, q_one, q_opt, q_scalar};
+
+use crate::codes::{self, Purpose};
+use crate::lockout::{
+    bad_credentials, clear_failures, count_failure, lock_of, locked_problem, Failure,
+};
+use crate::model::{mask_phone, random_token, Login, SecondFactor};
+use crate::privacy::alert;
+use crate::sessions::{open_session, Client, SignedIn};
+use crate::settings::{Identity, Settings};
+use crate::store::{load, AccountRow, ACCOUNT_COLS};
+
+/// The outcome of the password step.
+#[derive(Debug)]
+pub enum SignIn {
+    Done(SignedIn),
+    /// The password is right; a second factor is needed. `challenge` goes back with the code.
+    SecondFactor {
+        challenge: String,
+        methods: Vec<&'static str>,
+        sms_sent_to: Option<String>,
+    },
+}
+
+/// The password step of signing in with a phone, e-mail, СНИЛС or ИНН. The error never tells
+/// whether the login exists: an unknown login costs the same hashing and is throttled the same way.
+pub async fn sign_in(
+    db: &Db,
+    secrets: &Secrets,
+    idn: &Identity,
+    login: &str,
+    password: &str,
+    remember: bool,
+    client: &Client,
+) -> Result<SignIn> {
+    let s = &idn.settings;
+    let parsed = Login::parse(login);
+    let account = match &parsed {
+        Some(l) => {
+            let mut c = db.read().await?;
+            let snils_idx = l.snils.as_ref().map(|v| secrets.index("snils", v.as_str()));
+            let inn_idx = l.inn.as_ref().map(|v| secrets.index("inn", v.as_str()));
+            let rows = q_all!(
+                &mut c,
+                AccountRow,
+                &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE email = $1 OR phone = $2 OR snils_idx = $3 OR inn_idx = $4"),
+                l.email.as_deref(),
+                l.phone.as_ref().map(|p| p.as_str()),
+                snils_idx.as_deref(),
+                inn_idx.as_deref()
+            )?;
+            // An 11-digit login may be a phone of one account and a СНИЛС of another: the phone wins.
+            let phone = l.phone.as_ref().map(|p| p.as_str().to_string());
+            let mut rows = rows;
+            rows.sort_by_key(|r| r.phone != phone);
+            rows.into_iter().next()
+        }
+        None => None,
+    };
+    let subject = match (&account, &parsed) {
+        (Some(a), _) => a.id.clone(),
+        (None, Some(l)) => format!("login:{}", secrets.index("login", &l.key())),
+        (None, None) => format!("login:{}", secrets.index("login", login.trim())),
+    };
+    let now = now_ms();
+    {
+        let mut c = db.read().await?;
+        if let Some(until) = lock_of(&mut c, &subject, now).await? {
+            return Err(locked_problem(until, now).into());
+        }
+    }
+    let ok = match &account {
+        Some(a) => idn
+            .hasher
+            .verify(&a.password_hash, password)
+            .await
+            .map_err(Error::internal)?,
+        None => {
+            idn.hasher.verify_dummy(password).await;
+            false
+        }
+    };
+    // Parameters raised since this hash was made: store a fresh one now that the password is known.
+    let rehash = match &account {
+        Some(a) if ok && idn.hasher.needs_rehash(&a.password_hash) => {
+            Some(idn.hasher.hash(password).await.map_err(Error::internal)?)
+        }
+        _ => None,
+    };
+    let mut tx = db.begin().await?;
+    let account = match account {
+        Some(a) if ok => a,
+        known => {
+            return failed_sign_in(tx, s, &subject, known.as_ref(), client).await;
+        }
+    };
+    // The lock may have fallen while the password was being verified: it wins. Every refusal
+    // below rolls this back.
+    clear_failures(&mut tx, &subject).await?;
+    if account.status == "blocked" {
+        return Err(
+            Problem::new(403, "auth.account_blocked", "Учётная запись заблокирована")
+                .with_detail(
+                    "Учётная запись заблокирована. Обратитесь в центр обслуживания с паспортом.",
+                )
+                .into(),
+        );
+    }
+    if account.password_expires_at.is_some_and(|e| e <= now) {
+        return Err(Problem::new(401, "auth.temporary_password_expired", "Временный пароль истёк")
+            .with_detail("Временный пароль действует 24 часа. Получите новый в центре обслуживания или восстановите доступ.")
+            .into());
+    }
+    if let Some(hash) = &rehash {
+        q_exec!(
+            &mut tx,
+            "UPDATE accounts SET password_hash = $1 WHERE id = $2",
+            hash,
+            &account.id
+        )?;
+    }
+    // A second factor: staff always; a person as they chose, if they have one to use.
+    let factors = q_one!(
+        &mut tx,
+        Factors,
+        "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM totp_factors WHERE account_id = $1 AND confirmed_at IS NOT NULL) AS totp,
+                (SELECT CAST(COUNT(*) AS BIGINT) FROM passkeys WHERE account_id = $1) AS passkeys",
+        &account.id
+    )?;
+    let (totp, passkey) = (factors.totp > 0, factors.passkeys > 0);
+    let sms = account.phone.is_some() && account.phone_confirmed_at.is_some();
+    let mode = SecondFactor::parse(&account.second_factor).unwrap_or(SecondFactor::Off);
+    let device_known = match &client.device {
+        Some(d) => {
+            q_scalar!(
+                &mut tx,
+                i64,
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM known_devices WHERE account_id = $1 AND device_hash = $2",
+                &account.id,
+                secrets.index("device", d)
+            )? > 0
+        }
+        None => false,
+    };
+    let needed = account.is_staff()
+        || mode == SecondFactor::Always
+        || (mode == SecondFactor::NewDevice && !device_known);
+    if needed && (totp || sms || passkey) {
+        let challenge = random_token();
+        q_exec!(
+            &mut tx,
+            "INSERT INTO sign_in_challenges (id_hash, account_id, created_at, expires_at, remember, terminal, device) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            auth::secret_hash(&challenge),
+            &account.id,
+            now,
+            now + s.challenge_ttl_ms,
+            remember as i64,
+            client.terminal as i64,
+            client.device.as_deref().unwrap_or("")
+        )?;
+        let mut methods = Vec::new();
+        if passkey {
+            methods.push("passkey");
+        }
+        if totp {
+            methods.push("totp");
+            methods.push("recovery");
+        }
+        let mut sms_sent_to = None;
+        if sms {
+            methods.push("sms");
+            if !totp && !passkey {
+                let phone = account.phone.clone().unwrap_or_default();
+                codes::issue(&mut tx, secrets, s, &account.id, Purpose::SignIn, &phone).await?;
+                sms_sent_to = Some(mask_phone(&phone));
+            }
+        }
+        audit::append(
+            &mut tx,
+            audit::Entry {
+                actor: &account.actor(),
+                action: "identity.sign_in.password_accepted",
+                subject_type: "account",
+                subject_id: &account.id,
+                details: serde_json::json!({ "second_factor": methods }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(SignIn::SecondFactor {
+            challenge,
+            methods,
+            sms_sent_to,
+        });
+    }
+    if account.is_staff() {
+        return Err(Problem::new(403, "auth.second_factor_required", "Нужен второй фактор")
+            .with_detail("Сотрудникам вход без второго фактора запрещён. Обратитесь к администратору, чтобы подключить приложение-аутентификатор.")
+            .into());
+    }
+    let signed = open_session(&mut tx, secrets, idn, &account, remember, client, true).await?;
+    tx.commit().await?;
+    Ok(SignIn::Done(signed))
+}
+
+/// How long a one-time sign-in link (the QR code of an in-person recovery) is valid.
+pub const SIGN_IN_LINK_MS: i64 = 5 * 60 * 1000;
+
+#[derive(serde::Deserialize, sqlx::FromRow)]
+struct Link {
+    account_id: String,
+    expires_at: i64,
+    used_at: Option<i64>,
+}
+
+/// Signs in with a one-time link: valid [`SIGN_IN_LINK_MS`], used once (also under concurrent
+/// use), never for a blocked account. The session must change the password before anything else.
+pub async fn sign_in_by_link(
+    db: &Db,
+    secrets: &Secrets,
+    idn: &Identity,
+    token: &str,
+    client: &Client,
+) -> Result<SignedIn> {
+    let invalid = || {
+        Error::from(
+            Problem::new(401, "auth.link_invalid", "Код для входа недействителен").with_detail(
+                "QR-код для входа действует 5 минут и только один раз. Получите новый в центре обслуживания.",
+            ),
+        )
+    };
+    let hash = auth::secret_hash(token);
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let link = q_opt!(
+        &mut tx,
+        Link,
+        "SELECT account_id, expires_at, used_at FROM sign_in_links WHERE id_hash = $1",
+        &hash
+    )?
+    .ok_or_else(invalid)?;
+    if link.used_at.is_some() || link.expires_at <= now {
+        return Err(invalid());
+    }
+    if q_exec!(
+        &mut tx,
+        "UPDATE sign_in_links SET used_at = $1 WHERE id_hash = $2 AND used_at IS NULL",
+        now,
+        &hash
+    )? != 1
+    {
+        return Err(invalid());
+    }
+    let account = load(&mut tx, &link.account_id).await?;
+    if account.status == "blocked" {
+        return Err(invalid());
+    }
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            actor: &account.actor(),
+            action: "identity.sign_in.link",
+            subject_type: "account",
+            subject_id: &account.id,
+            details: serde_json::json!({ "ip": client.ip }),
+        },
+    )
+    .await?;
+    let signed = open_session(&mut tx, secrets, idn, &account, false, client, true).await?;
+    tx.commit().await?;
+    Ok(signed)
+}
+
+/// The second factors an account has set up, read in one statement on the sign-in path.
+#[derive(serde::Deserialize, sqlx::FromRow)]
+struct Factors {
+    totp: i64,
+    passkeys: i64,
+}
+
+/// A wrong password (or an unknown login): counted, audited and, on lockout, told to the owner,
+/// in one transaction; the answer is the same whether the login exists or not.
+async fn failed_sign_in(
+    mut tx: Tx,
+    s: &Settings,
+    subject: &str,
+    known: Option<&AccountRow>,
+    client: &Client,
+) -> Result<SignIn> {
+    let locked = match count_failure(&mut tx, s, subject).await? {
+        // Locked while the password was being verified: refused like the lock, not counted.
+        Failure::AlreadyLocked(until) => return Err(locked_problem(until, now_ms()).into()),
+        Failure::Locked(until) => Some(until),
+        Failure::Counted => None,
+    };
+    if let Some(a) = known {
+        audit::append(
+            &mut tx,
+            audit::Entry {
+                actor: &a.actor(),
+                action: if locked.is_some() {
+                    "identity.account.locked"
+                } else {
+                    "identity.sign_in.failed"
+                },
+                subject_type: "account",
+                subject_id: &a.id,
+                details: serde_json::json!({ "ip": client.ip, "locked_until": locked }),
+            },
+        )
+        .await?;
+        if locked.is_some() {
+            alert(
+                &mut tx,
+                a,
+                "Вход заблокирован",
+                "После нескольких неверных паролей вход в вашу учётную запись временно заблокирован. Если это были не вы, смените пароль после разблокировки.",
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Err(match locked {
+        Some(until) => locked_problem(until, now_ms()),
+        None => bad_credentials(),
+    }
+    .into())
+}
