@@ -238,7 +238,7 @@ impl Db {
 /// together (on PostgreSQL the records are linked into the chain by the sealer right after).
 pub struct Tx {
     inner: Option<TxInner>,
-    pub(crate) journal: crate::journal::Pending,
+    pub(crate) journal: crate::record::Pending,
 }
 
 enum TxInner {
@@ -248,11 +248,8 @@ enum TxInner {
 }
 
 impl Tx {
-    /// Writes what the use case journalled, then commits.
-    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        let pending = std::mem::take(&mut self.journal);
-        let audited = !pending.audit.is_empty();
-        crate::journal::flush(&mut self, pending).await?;
+    /// `COMMIT`, after the journal wrote its entries ([`Tx::commit`], in `journal.rs`).
+    pub(crate) async fn finish(mut self) -> Result<(), sqlx::Error> {
         match self.inner.take() {
             Some(TxInner::Sqlite(mut conn)) => match sync_batch(&mut conn, "COMMIT") {
                 Ok(()) => Ok(()),
@@ -261,13 +258,7 @@ impl Tx {
                     Err(e)
                 }
             },
-            Some(TxInner::Postgres(t)) => {
-                t.commit().await?;
-                if audited {
-                    crate::journal::SEALER.notify_one();
-                }
-                Ok(())
-            }
+            Some(TxInner::Postgres(t)) => t.commit().await,
             None => Err(sqlx::Error::Protocol("transaction already finished".into())),
         }
     }

@@ -9,87 +9,25 @@
 //! share their flushes. The record still commits with its change: only its link waits, for
 //! milliseconds, and `audit::verify`/`export` seal before they read.
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
 use crate::db::rusqlite;
 use crate::db::{Db, Engine, Tx};
+pub use crate::record::{link_hash, Record};
+pub(crate) use crate::record::{Pending, PendingEvent};
 use crate::{q_all, q_one, q_scalar, sqlx};
 
-/// A stored record of the journal.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Record {
-    pub seq: i64,
-    pub id: String,
-    /// Milliseconds since the epoch, UTC.
-    pub at: i64,
-    pub actor_kind: String,
-    pub actor_id: Option<String>,
-    pub actor_name: String,
-    pub on_behalf_of_id: Option<String>,
-    pub on_behalf_of_name: Option<String>,
-    pub action: String,
-    pub subject_type: String,
-    pub subject_id: String,
-    /// JSON text exactly as hashed.
-    pub details: String,
-    pub request_id: Option<String>,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-impl Record {
-    /// SHA-256 (hex) of the record's content: every field but `seq`, `prev_hash` and `hash`, as a
-    /// canonical JSON array in a fixed order.
-    pub fn content_digest(&self) -> String {
-        let canonical = serde_json::json!([
-            "okno-audit-v2",
-            self.id,
-            self.at,
-            self.actor_kind,
-            self.actor_id,
-            self.actor_name,
-            self.on_behalf_of_id,
-            self.on_behalf_of_name,
-            self.action,
-            self.subject_type,
-            self.subject_id,
-            self.details,
-            self.request_id,
-        ]);
-        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+impl Tx {
+    /// Writes what the use case journalled, then commits.
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let pending = std::mem::take(&mut self.journal);
+        let audited = !pending.audit.is_empty();
+        flush(&mut self, pending).await?;
+        let engine = self.engine();
+        self.finish().await?;
+        if audited && engine == Engine::Postgres {
+            SEALER.notify_one();
+        }
+        Ok(())
     }
-
-    /// The record's hash: `sha256_hex("{prev_hash}:{seq}:{content_digest}")`, so the number, the
-    /// content and the link to the previous record are all covered. PostgreSQL computes the same
-    /// expression in SQL when it appends (see `journal.rs`).
-    pub fn compute_hash(&self) -> String {
-        link_hash(&self.prev_hash, self.seq, &self.content_digest())
-    }
-}
-
-/// `sha256_hex("{prev}:{seq}:{digest}")`.
-pub fn link_hash(prev: &str, seq: i64, digest: &str) -> String {
-    hex::encode(Sha256::digest(format!("{prev}:{seq}:{digest}").as_bytes()))
-}
-
-/// An outbox event waiting for commit.
-#[derive(Debug)]
-pub(crate) struct PendingEvent {
-    pub id: String,
-    pub created_at: i64,
-    pub kind: String,
-    pub payload: String,
-    /// 0 goes before 1 (see `outbox::Priority`).
-    pub priority: i64,
-}
-
-/// Journal entries of an open transaction.
-#[derive(Debug, Default)]
-pub(crate) struct Pending {
-    /// Records whose `seq`, `prev_hash` and `hash` are set at flush.
-    pub audit: Vec<Record>,
-    pub outbox: Vec<PendingEvent>,
 }
 
 /// `INSERT INTO outbox …` for the events, their values appended to `args`.
@@ -147,7 +85,7 @@ fn row(n: usize, k: usize) -> String {
     format!("({})", list.join(", "))
 }
 
-pub(crate) async fn flush(tx: &mut Tx, p: Pending) -> Result<(), sqlx::Error> {
+async fn flush(tx: &mut Tx, p: Pending) -> Result<(), sqlx::Error> {
     if p.audit.is_empty() && p.outbox.is_empty() {
         return Ok(());
     }

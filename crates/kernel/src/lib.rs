@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod pdf;
 pub mod pii;
 pub mod platform;
+mod record;
 pub mod text;
 
 pub use sqlx;

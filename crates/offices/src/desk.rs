@@ -139,7 +139,7 @@ pub async fn register_device(
     let mut tx = db.begin().await?;
     let o = store::office(&mut tx, office)
         .await?
-        .ok_or_else(crate::service::not_found_office)?;
+        .ok_or_else(crate::model::not_found_office)?;
     require_office_admin(&mut tx, actor, &o).await?;
     let mut b = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut b);
@@ -186,7 +186,7 @@ pub async fn revoke_device(db: &Db, actor: &Actor, office: &str, id: &str) -> Re
     let mut tx = db.begin().await?;
     let o = store::office(&mut tx, office)
         .await?
-        .ok_or_else(crate::service::not_found_office)?;
+        .ok_or_else(crate::model::not_found_office)?;
     require_office_admin(&mut tx, actor, &o).await?;
     let n = q_exec!(
         &mut tx,
@@ -218,7 +218,7 @@ pub async fn devices(db: &Db, actor: &Actor, office: &str) -> Result<Vec<DeviceV
     let mut tx = db.begin().await?;
     let o = store::office(&mut tx, office)
         .await?
-        .ok_or_else(crate::service::not_found_office)?;
+        .ok_or_else(crate::model::not_found_office)?;
     require_office_admin(&mut tx, actor, &o).await?;
     let v = q_all!(
         &mut tx,
@@ -241,7 +241,7 @@ pub async fn assign_operator(
     let mut tx = db.begin().await?;
     let o = store::office(&mut tx, office)
         .await?
-        .ok_or_else(crate::service::not_found_office)?;
+        .ok_or_else(crate::model::not_found_office)?;
     require_office_admin(&mut tx, actor, &o).await?;
     let staff = okno_identity::sessions::session_actor(db, account_id).await?;
     if !staff.is_some_and(|a| a.roles.contains(&Role::Operator)) {
@@ -300,7 +300,7 @@ pub async fn operators(db: &Db, actor: &Actor, office: &str) -> Result<Vec<Opera
         let mut tx = db.begin().await?;
         let o = store::office(&mut tx, office)
             .await?
-            .ok_or_else(crate::service::not_found_office)?;
+            .ok_or_else(crate::model::not_found_office)?;
         require_office_admin(&mut tx, actor, &o).await?;
         let rows = q_all!(
             &mut tx,
@@ -334,7 +334,7 @@ pub async fn remove_operator(db: &Db, actor: &Actor, office: &str, account_id: &
     let mut tx = db.begin().await?;
     let o = store::office(&mut tx, office)
         .await?
-        .ok_or_else(crate::service::not_found_office)?;
+        .ok_or_else(crate::model::not_found_office)?;
     require_office_admin(&mut tx, actor, &o).await?;
     if actor.id.as_deref() == Some(account_id) {
         return Err(Problem::conflict(
@@ -518,7 +518,7 @@ pub async fn current_desk_in(
     })?;
     let o = store::office(c, &device.office_code)
         .await?
-        .ok_or_else(crate::service::not_found_office)?;
+        .ok_or_else(crate::model::not_found_office)?;
     let ctx = require_desk(c, actor, &o).await?;
     Ok((o, ctx))
 }

@@ -182,7 +182,7 @@ async fn office_page(
         store::office(&mut c, code)
             .await
             .map_err(Error::from)?
-            .ok_or_else(crate::service::not_found_office)?
+            .ok_or_else(crate::model::not_found_office)?
     };
     let tz = office.time_zone.clone();
     let page = OfficePage {

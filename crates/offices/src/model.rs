@@ -8,6 +8,12 @@ use okno_rules::calendar::{DayKind, ProductionCalendar};
 use serde::{Deserialize, Serialize};
 
 pub use okno_kernel::error::Refusal;
+use okno_kernel::error::{Error, Problem};
+
+/// No service point with that code.
+pub(crate) fn not_found_office() -> Error {
+    Problem::not_found("Пункт обслуживания не найден.").into()
+}
 
 /// The kinds of service point (issue 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -201,15 +201,6 @@ fn each_part_migrates_after_the_crates_its_cargo_toml_depends_on() {
     assert_eq!(checked, 7, "every part that keeps tables declares part()");
 }
 
-/// Known debt: circles of modules still to undo, as `(crate, modules of the circle)`. The test
-/// fails on any other circle, and on a listed one that is gone (so the list only shrinks).
-const CIRCLES_LEFT: &[(&str, &[&str])] = &[
-    // The database handle seals the journal; the journal reads through the handle.
-    ("kernel", &["db", "journal"]),
-    // The desk's use cases and the queue's service call each other.
-    ("offices", &["desk", "service"]),
-];
-
 /// The modules a piece of code names in its own crate: `crate::x…` and `use crate::{x, y::…}`.
 fn named_modules(code: &str) -> BTreeSet<String> {
     let path_re = regex::Regex::new(r"crate::(\w+)").unwrap();
@@ -305,20 +296,10 @@ fn no_crate_has_a_circle_of_modules() {
             found.insert((name.clone(), circle));
         }
     }
-    let known: BTreeSet<(String, Vec<String>)> = CIRCLES_LEFT
-        .iter()
-        .map(|(c, ms)| (c.to_string(), ms.iter().map(|m| m.to_string()).collect()))
-        .collect();
-    let new: Vec<_> = found.difference(&known).collect();
     assert!(
-        new.is_empty(),
+        found.is_empty(),
         "modules that use each other (make the calls go one way: move what both need into a \
-         module below them): {new:?}"
-    );
-    let gone: Vec<_> = known.difference(&found).collect();
-    assert!(
-        gone.is_empty(),
-        "undone, remove from CIRCLES_LEFT: {gone:?}"
+         module below them): {found:?}"
     );
 }
 
