@@ -9,7 +9,7 @@ use okno_kernel::clock::{new_id, now_ms};
 use okno_kernel::db::Db;
 use okno_kernel::error::{Error, FieldError, Problem, Result};
 use okno_kernel::pii::Secrets;
-use okno_kernel::{audit, q_exec, q_opt, q_scalar};
+use okno_kernel::{audit, q_exec, q_opt};
 use okno_rules::{PassportRf, Phone, Snils};
 use serde::{Deserialize, Serialize};
 
@@ -17,10 +17,10 @@ use crate::model::Refusal;
 use crate::privacy::alert;
 use crate::profile::{self, Profile};
 use crate::register::CONSENT_VERSION;
-use crate::registry::Answer;
+use crate::registry::{Answer, PersonData};
 use crate::settings::Identity;
 use crate::staff::{temporary_password, TEMPORARY_PASSWORD_MS};
-use crate::store::load;
+use crate::store::{self, load};
 
 /// The desk an act is done at: checked by the offices part, recorded in the journal.
 #[derive(Debug, Clone, Serialize)]
@@ -338,19 +338,8 @@ fn refusal(r: Refusal) -> Error {
         .into()
 }
 
-/// Registers a person present at the desk: their passport data and СНИЛС checked against the state
-/// registries, their consent recorded. The account is «подтверждённая» at once (the operator has
-/// seen the passport); the login is the СНИЛС, the temporary password lasts 24 hours and must be
-/// changed at the first sign-in.
-pub async fn register_in_person(
-    db: &Db,
-    secrets: &Secrets,
-    idn: &Identity,
-    operator: &Actor,
-    desk: &Desk,
-    p: NewPerson,
-) -> Result<Issued> {
-    operator_account(operator)?;
+/// The person's data, phone, consent and representative checked together, every error at once.
+fn checked_person(desk: &Desk, p: NewPerson) -> Result<(PersonData, Phone, Option<Checked>)> {
     let profile = Profile {
         last_name: p.last_name,
         first_name: p.first_name,
@@ -389,14 +378,19 @@ pub async fn register_in_person(
                 .into(),
         });
     }
-    let (Some(person), Some(phone), true) = (person, phone, errors.is_empty()) else {
-        return Err(Problem::invalid_fields(errors).into());
-    };
-    // Asked before the transaction: a slow registry must not hold the writer.
-    match idn.registry.check(&person).await {
-        Ok(Answer::Match) => {}
+    match (person, phone, errors.is_empty()) {
+        (Some(person), Some(phone), true) => Ok((person, phone, rep)),
+        _ => Err(Problem::invalid_fields(errors).into()),
+    }
+}
+
+/// The state registry knows the person with exactly these data; refused with the field that
+/// differs, or when the registry does not answer.
+async fn registry_agrees(idn: &Identity, person: &PersonData) -> Result<()> {
+    match idn.registry.check(person).await {
+        Ok(Answer::Match) => Ok(()),
         Ok(Answer::Mismatch { field }) => {
-            return Err(
+            Err(
                 Problem::new(422, Refusal::DataDiffer.code(), "Операция невозможна")
                     .with_detail(format!(
                         "Данные не совпадают с государственным реестром: отличается поле «{}».",
@@ -405,27 +399,37 @@ pub async fn register_in_person(
                     .into(),
             )
         }
-        Ok(Answer::NotFound) => return Err(refusal(Refusal::RegistryNotFound)),
+        Ok(Answer::NotFound) => Err(refusal(Refusal::RegistryNotFound)),
         Err(e) => {
             tracing::warn!(error = %e.0, "registry check failed at the desk");
-            return Err(refusal(Refusal::RegistryUnavailable));
+            Err(refusal(Refusal::RegistryUnavailable))
         }
     }
+}
+
+/// Registers a person present at the desk: their passport data and СНИЛС checked against the state
+/// registries, their consent recorded. The account is «подтверждённая» at once (the operator has
+/// seen the passport); the login is the СНИЛС, the temporary password lasts 24 hours and must be
+/// changed at the first sign-in.
+pub async fn register_in_person(
+    db: &Db,
+    secrets: &Secrets,
+    idn: &Identity,
+    operator: &Actor,
+    desk: &Desk,
+    p: NewPerson,
+) -> Result<Issued> {
+    operator_account(operator)?;
+    let (person, phone, rep) = checked_person(desk, p)?;
+    // Asked before the transaction: a slow registry must not hold the writer.
+    registry_agrees(idn, &person).await?;
     let password = temporary_password(idn);
     let hash = idn.hasher.hash(&password).await.map_err(Error::internal)?;
     let snils_idx = secrets.index("snils", &person.snils);
     let passport_idx = secrets.index("passport", &person.passport);
     let inn_idx = person.inn.as_ref().map(|i| secrets.index("inn", i));
     let mut tx = db.begin().await?;
-    let taken = q_scalar!(
-        &mut tx,
-        i64,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM accounts WHERE snils_idx = $1 OR passport_idx = $2 OR phone = $3",
-        &snils_idx,
-        &passport_idx,
-        phone.as_str()
-    )?;
-    if taken > 0 {
+    if store::identity_taken(&mut tx, &snils_idx, &passport_idx, phone.as_str()).await? {
         return Err(Problem::conflict(
             "desk.person_exists",
             "У человека с этим СНИЛС, паспортом или телефоном уже есть учётная запись: найдите её, чтобы подтвердить или восстановить доступ.",
@@ -440,40 +444,27 @@ pub async fn register_in_person(
         .map(String::as_str)
         .collect::<Vec<_>>()
         .join(" ");
-    q_exec!(
+    store::insert_person_seen_at_desk(
         &mut tx,
-        "INSERT INTO accounts (id, kind, status, level, display_name, phone, password_hash, password_changed_at,
-            must_change_password, password_expires_at, roles, created_at, consent_version, consent_at,
-            last_name, first_name, middle_name, birth_date, sex, passport_enc, passport_idx, snils_enc, snils_idx,
-            inn_enc, inn_idx, registry_check, registry_checked_at)
-         VALUES ($1, 'person', 'active', 'confirmed', $2, $3, $4, $5, 1, $6, 'citizen', $5, $7, $5,
-            $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'match', $5)",
-        &id,
-        &full_name,
-        phone.as_str(),
-        &hash,
-        now,
-        now + TEMPORARY_PASSWORD_MS,
-        CONSENT_VERSION,
-        &person.last_name,
-        &person.first_name,
-        Some(person.middle_name.as_str()).filter(|s| !s.is_empty()),
-        &person.birth_date,
-        &person.sex,
-        secrets.encrypt(&person.passport),
-        &passport_idx,
-        secrets.encrypt(&person.snils),
-        &snils_idx,
-        person.inn.as_deref().map(|i| secrets.encrypt(i)),
-        inn_idx.as_deref()
-    )?;
-    q_exec!(
-        &mut tx,
-        "INSERT INTO password_history (account_id, password_hash, created_at) VALUES ($1, $2, $3)",
-        &id,
-        &hash,
-        now
-    )?;
+        &store::PersonSeenAtDesk {
+            id: &id,
+            full_name: &full_name,
+            phone: phone.as_str(),
+            password_hash: &hash,
+            now,
+            password_expires_at: now + TEMPORARY_PASSWORD_MS,
+            consent_version: CONSENT_VERSION,
+            person: &person,
+            passport_enc: secrets.encrypt(&person.passport),
+            passport_idx: &passport_idx,
+            snils_enc: secrets.encrypt(&person.snils),
+            snils_idx: &snils_idx,
+            inn_enc: person.inn.as_deref().map(|i| secrets.encrypt(i)),
+            inn_idx: inn_idx.as_deref(),
+        },
+    )
+    .await?;
+    store::remember_password(&mut tx, &id, &hash, now).await?;
     let representative = match &rep {
         Some(r) => {
             let own = PassportRf::parse(&person.passport)

@@ -10,7 +10,7 @@ use okno_kernel::{audit, q_all, q_exec};
 use crate::model::{invalid, own_account, password_errors};
 use crate::privacy::alert;
 use crate::settings::Identity;
-use crate::store::{load, AccountRow};
+use crate::store::{self, load, AccountRow};
 
 #[derive(serde::Deserialize, sqlx::FromRow)]
 struct HistoryRow {
@@ -74,13 +74,7 @@ pub(crate) async fn store_password(
         now,
         &a.id
     )?;
-    q_exec!(
-        tx,
-        "INSERT INTO password_history (account_id, password_hash, created_at) VALUES ($1, $2, $3)",
-        &a.id,
-        hash,
-        now
-    )?;
+    store::remember_password(tx, &a.id, hash, now).await?;
     let ended = auth::revoke_sessions(tx, "account", &a.id, keep_session, now).await?;
     alert(
         tx,

@@ -11,7 +11,7 @@ use crate::codes::{self, Purpose};
 use crate::model::{field, invalid, normalise_email, password_errors};
 use crate::sessions::{open_session, Client, SignedIn};
 use crate::settings::Identity;
-use crate::store::{load, AccountRow, ACCOUNT_COLS};
+use crate::store::{self, load, AccountRow, ACCOUNT_COLS};
 
 /// What a person fills in to register.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
@@ -138,13 +138,7 @@ pub async fn register(
         now,
         CONSENT_VERSION
     )?;
-    q_exec!(
-        &mut tx,
-        "INSERT INTO password_history (account_id, password_hash, created_at) VALUES ($1, $2, $3)",
-        &id,
-        &hash,
-        now
-    )?;
+    store::remember_password(&mut tx, &id, &hash, now).await?;
     let s = &idn.settings;
     codes::issue(
         &mut tx,

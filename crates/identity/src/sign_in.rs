@@ -5,7 +5,7 @@ use okno_kernel::clock::now_ms;
 use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::pii::Secrets;
-use okno_kernel::{audit, q_all, q_exec, q_one, q_opt, q_scalar};
+use okno_kernel::{audit, q_exec, q_opt};
 
 use crate::codes::{self, Purpose};
 use crate::lockout::{
@@ -15,7 +15,7 @@ use crate::model::{mask_phone, random_token, Login, SecondFactor};
 use crate::privacy::alert;
 use crate::sessions::{open_session, Client, SignedIn};
 use crate::settings::{Identity, Settings};
-use crate::store::{load, AccountRow, ACCOUNT_COLS};
+use crate::store::{self, load, AccountRow};
 
 /// The outcome of the password step.
 #[derive(Debug)]
@@ -43,25 +43,7 @@ pub async fn sign_in(
     let s = &idn.settings;
     let parsed = Login::parse(login);
     let account = match &parsed {
-        Some(l) => {
-            let mut c = db.read().await?;
-            let snils_idx = l.snils.as_ref().map(|v| secrets.index("snils", v.as_str()));
-            let inn_idx = l.inn.as_ref().map(|v| secrets.index("inn", v.as_str()));
-            let rows = q_all!(
-                &mut c,
-                AccountRow,
-                &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE email = $1 OR phone = $2 OR snils_idx = $3 OR inn_idx = $4"),
-                l.email.as_deref(),
-                l.phone.as_ref().map(|p| p.as_str()),
-                snils_idx.as_deref(),
-                inn_idx.as_deref()
-            )?;
-            // An 11-digit login may be a phone of one account and a СНИЛС of another: the phone wins.
-            let phone = l.phone.as_ref().map(|p| p.as_str().to_string());
-            let mut rows = rows;
-            rows.sort_by_key(|r| r.phone != phone);
-            rows.into_iter().next()
-        }
+        Some(l) => find_account(db, secrets, l).await?,
         None => None,
     };
     let subject = match (&account, &parsed) {
@@ -76,24 +58,7 @@ pub async fn sign_in(
             return Err(locked_problem(until, now).into());
         }
     }
-    let ok = match &account {
-        Some(a) => idn
-            .hasher
-            .verify(&a.password_hash, password)
-            .await
-            .map_err(Error::internal)?,
-        None => {
-            idn.hasher.verify_dummy(password).await;
-            false
-        }
-    };
-    // Parameters raised since this hash was made: store a fresh one now that the password is known.
-    let rehash = match &account {
-        Some(a) if ok && idn.hasher.needs_rehash(&a.password_hash) => {
-            Some(idn.hasher.hash(password).await.map_err(Error::internal)?)
-        }
-        _ => None,
-    };
+    let (ok, rehash) = check_password(idn, account.as_ref(), password).await?;
     let mut tx = db.begin().await?;
     let account = match account {
         Some(a) if ok => a,
@@ -104,6 +69,71 @@ pub async fn sign_in(
     // The lock may have fallen while the password was being verified: it wins. Every refusal
     // below rolls this back.
     clear_failures(&mut tx, &subject).await?;
+    may_enter(&account, now)?;
+    if let Some(hash) = &rehash {
+        store::set_password_hash(&mut tx, &account.id, hash).await?;
+    }
+    if let Some(available) = second_factor_needed(&mut tx, secrets, &account, client).await? {
+        let asked =
+            ask_second_factor(&mut tx, secrets, s, &account, available, (remember, client)).await?;
+        tx.commit().await?;
+        return Ok(asked);
+    }
+    if account.is_staff() {
+        return Err(Problem::new(403, "auth.second_factor_required", "Нужен второй фактор")
+            .with_detail("Сотрудникам вход без второго фактора запрещён. Обратитесь к администратору, чтобы подключить приложение-аутентификатор.")
+            .into());
+    }
+    let signed = open_session(&mut tx, secrets, idn, &account, remember, client, true).await?;
+    tx.commit().await?;
+    Ok(SignIn::Done(signed))
+}
+
+/// The account a login names: by e-mail, phone, or the blind index of its СНИЛС or ИНН.
+async fn find_account(db: &Db, secrets: &Secrets, l: &Login) -> Result<Option<AccountRow>> {
+    let mut c = db.read().await?;
+    let snils_idx = l.snils.as_ref().map(|v| secrets.index("snils", v.as_str()));
+    let inn_idx = l.inn.as_ref().map(|v| secrets.index("inn", v.as_str()));
+    let phone = l.phone.as_ref().map(|p| p.as_str());
+    let mut rows = store::accounts_by_login(
+        &mut c,
+        l.email.as_deref(),
+        phone,
+        snils_idx.as_deref(),
+        inn_idx.as_deref(),
+    )
+    .await?;
+    // An 11-digit login may be a phone of one account and a СНИЛС of another: the phone wins.
+    rows.sort_by_key(|r| r.phone.as_deref() != phone);
+    Ok(rows.into_iter().next())
+}
+
+/// Whether `password` is the account's, and a fresh hash when the hashing parameters were raised
+/// since the stored one was made. An unknown login costs the same hashing.
+async fn check_password(
+    idn: &Identity,
+    account: Option<&AccountRow>,
+    password: &str,
+) -> Result<(bool, Option<String>)> {
+    let Some(a) = account else {
+        idn.hasher.verify_dummy(password).await;
+        return Ok((false, None));
+    };
+    let ok = idn
+        .hasher
+        .verify(&a.password_hash, password)
+        .await
+        .map_err(Error::internal)?;
+    let rehash = if ok && idn.hasher.needs_rehash(&a.password_hash) {
+        Some(idn.hasher.hash(password).await.map_err(Error::internal)?)
+    } else {
+        None
+    };
+    Ok((ok, rehash))
+}
+
+/// A right password still does not let in a blocked account or an expired temporary password.
+fn may_enter(account: &AccountRow, now: i64) -> Result<()> {
     if account.status == "blocked" {
         return Err(
             Problem::new(403, "auth.account_blocked", "Учётная запись заблокирована")
@@ -118,96 +148,100 @@ pub async fn sign_in(
             .with_detail("Временный пароль действует 24 часа. Получите новый в центре обслуживания или восстановите доступ.")
             .into());
     }
-    if let Some(hash) = &rehash {
-        q_exec!(
-            &mut tx,
-            "UPDATE accounts SET password_hash = $1 WHERE id = $2",
-            hash,
-            &account.id
-        )?;
-    }
-    // A second factor: staff always; a person as they chose, if they have one to use.
-    let factors = q_one!(
-        &mut tx,
-        Factors,
-        "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM totp_factors WHERE account_id = $1 AND confirmed_at IS NOT NULL) AS totp,
-                (SELECT CAST(COUNT(*) AS BIGINT) FROM passkeys WHERE account_id = $1) AS passkeys",
-        &account.id
-    )?;
-    let (totp, passkey) = (factors.totp > 0, factors.passkeys > 0);
-    let sms = account.phone.is_some() && account.phone_confirmed_at.is_some();
+    Ok(())
+}
+
+/// The second factors an account can use now.
+struct Available {
+    totp: bool,
+    passkey: bool,
+    sms: bool,
+}
+
+/// The factors to ask for, when a second factor is needed and the account has one: staff always;
+/// a person as they chose (always, or on a device not seen before).
+async fn second_factor_needed(
+    tx: &mut Tx,
+    secrets: &Secrets,
+    account: &AccountRow,
+    client: &Client,
+) -> Result<Option<Available>> {
+    let counts = store::second_factors(tx, &account.id).await?;
+    let available = Available {
+        totp: counts.totp > 0,
+        passkey: counts.passkeys > 0,
+        sms: account.phone.is_some() && account.phone_confirmed_at.is_some(),
+    };
     let mode = SecondFactor::parse(&account.second_factor).unwrap_or(SecondFactor::Off);
     let device_known = match &client.device {
-        Some(d) => {
-            q_scalar!(
-                &mut tx,
-                i64,
-                "SELECT CAST(COUNT(*) AS BIGINT) FROM known_devices WHERE account_id = $1 AND device_hash = $2",
-                &account.id,
-                secrets.index("device", d)
-            )? > 0
-        }
+        Some(d) => store::device_known(tx, &account.id, &secrets.index("device", d)).await?,
         None => false,
     };
     let needed = account.is_staff()
         || mode == SecondFactor::Always
         || (mode == SecondFactor::NewDevice && !device_known);
-    if needed && (totp || sms || passkey) {
-        let challenge = random_token();
-        q_exec!(
-            &mut tx,
-            "INSERT INTO sign_in_challenges (id_hash, account_id, created_at, expires_at, remember, terminal, device) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            auth::secret_hash(&challenge),
-            &account.id,
-            now,
-            now + s.challenge_ttl_ms,
-            remember as i64,
-            client.terminal as i64,
-            client.device.as_deref().unwrap_or("")
-        )?;
-        let mut methods = Vec::new();
-        if passkey {
-            methods.push("passkey");
-        }
-        if totp {
-            methods.push("totp");
-            methods.push("recovery");
-        }
-        let mut sms_sent_to = None;
-        if sms {
-            methods.push("sms");
-            if !totp && !passkey {
-                let phone = account.phone.clone().unwrap_or_default();
-                codes::issue(&mut tx, secrets, s, &account.id, Purpose::SignIn, &phone).await?;
-                sms_sent_to = Some(mask_phone(&phone));
-            }
-        }
-        audit::append(
-            &mut tx,
-            audit::Entry {
-                actor: &account.actor(),
-                action: "identity.sign_in.password_accepted",
-                subject_type: "account",
-                subject_id: &account.id,
-                details: serde_json::json!({ "second_factor": methods }),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(SignIn::SecondFactor {
-            challenge,
-            methods,
-            sms_sent_to,
-        });
+    let any = available.totp || available.sms || available.passkey;
+    Ok((needed && any).then_some(available))
+}
+
+/// Keeps a sign-in challenge for the second step, sends the SMS code when SMS is the only factor,
+/// audits the accepted password.
+async fn ask_second_factor(
+    tx: &mut Tx,
+    secrets: &Secrets,
+    s: &Settings,
+    account: &AccountRow,
+    available: Available,
+    (remember, client): (bool, &Client),
+) -> Result<SignIn> {
+    let challenge = random_token();
+    let now = now_ms();
+    store::insert_sign_in_challenge(
+        tx,
+        &store::NewChallenge {
+            id_hash: &auth::secret_hash(&challenge),
+            account_id: &account.id,
+            created_at: now,
+            expires_at: now + s.challenge_ttl_ms,
+            remember,
+            terminal: client.terminal,
+            device: client.device.as_deref().unwrap_or(""),
+        },
+    )
+    .await?;
+    let mut methods = Vec::new();
+    if available.passkey {
+        methods.push("passkey");
     }
-    if account.is_staff() {
-        return Err(Problem::new(403, "auth.second_factor_required", "Нужен второй фактор")
-            .with_detail("Сотрудникам вход без второго фактора запрещён. Обратитесь к администратору, чтобы подключить приложение-аутентификатор.")
-            .into());
+    if available.totp {
+        methods.push("totp");
+        methods.push("recovery");
     }
-    let signed = open_session(&mut tx, secrets, idn, &account, remember, client, true).await?;
-    tx.commit().await?;
-    Ok(SignIn::Done(signed))
+    let mut sms_sent_to = None;
+    if available.sms {
+        methods.push("sms");
+        if !available.totp && !available.passkey {
+            let phone = account.phone.clone().unwrap_or_default();
+            codes::issue(tx, secrets, s, &account.id, Purpose::SignIn, &phone).await?;
+            sms_sent_to = Some(mask_phone(&phone));
+        }
+    }
+    audit::append(
+        tx,
+        audit::Entry {
+            actor: &account.actor(),
+            action: "identity.sign_in.password_accepted",
+            subject_type: "account",
+            subject_id: &account.id,
+            details: serde_json::json!({ "second_factor": methods }),
+        },
+    )
+    .await?;
+    Ok(SignIn::SecondFactor {
+        challenge,
+        methods,
+        sms_sent_to,
+    })
 }
 
 /// How long a one-time sign-in link (the QR code of an in-person recovery) is valid.
@@ -276,13 +310,6 @@ pub async fn sign_in_by_link(
     let signed = open_session(&mut tx, secrets, idn, &account, false, client, true).await?;
     tx.commit().await?;
     Ok(signed)
-}
-
-/// The second factors an account has set up, read in one statement on the sign-in path.
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct Factors {
-    totp: i64,
-    passkeys: i64,
 }
 
 /// A wrong password (or an unknown login): counted, audited and, on lockout, told to the owner,

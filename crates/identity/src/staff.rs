@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::field;
 use crate::model::normalise_email;
 use crate::settings::Identity;
+use crate::store;
 
 /// How long a temporary password is accepted.
 pub const TEMPORARY_PASSWORD_MS: i64 = 24 * 3_600_000;
@@ -165,13 +166,7 @@ pub async fn create(db: &Db, identity: &Identity, actor: &Actor, s: NewStaff) ->
         now + TEMPORARY_PASSWORD_MS,
         &roles
     )?;
-    q_exec!(
-        &mut tx,
-        "INSERT INTO password_history (account_id, password_hash, created_at) VALUES ($1, $2, $3)",
-        &id,
-        &hash,
-        now
-    )?;
+    store::remember_password(&mut tx, &id, &hash, now).await?;
     audit::append(
         &mut tx,
         audit::Entry {

@@ -5,16 +5,19 @@ use std::collections::BTreeSet;
 use okno_kernel::actor::Actor;
 use okno_kernel::audit;
 use okno_kernel::clock::{new_id, now_ms};
+use okno_kernel::db::Tx;
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::outbox;
 use okno_kernel::Platform;
 use serde::Deserialize;
 
+use crate::form::Form;
 use crate::model::{self, FeeAt, Status, Transition};
-use crate::store;
+use crate::store::{self, AppRow};
 
 use super::access::{check_applicant, check_official, load};
 use super::base::{calendar, not_found_app, Settings};
+use super::catalogue::ServiceView;
 use super::form::form_of;
 use super::result::{issue_result, tell};
 use super::views::{parse_iso, status_of, values_of, view, ApplicationView};
@@ -48,16 +51,65 @@ pub async fn transition(
 ) -> Result<ApplicationView> {
     let a = load(&p.db, id).await?;
     let (s, form) = form_of(&p.db, &a).await?;
-    if t.by_applicant() {
-        check_applicant(&p.db, actor, &a).await?;
-    } else {
-        if status_of(&a)? == Status::Draft {
-            return Err(not_found_app());
-        }
-        check_official(&p.db, actor, &s.agency_code).await?;
+    may_move(p, actor, &a, &s, t).await?;
+    let comment = comment_of(t, step.comment)?;
+    let now = now_ms();
+    let mut tx = p.db.begin().await?;
+    let mut a = store::application(&mut tx, id)
+        .await?
+        .ok_or_else(not_found_app)?;
+    let from = status_of(&a)?;
+    let to = t.apply(from).map_err(Error::from)?;
+    let expected = a.status.clone();
+    let ctx = StepContext {
+        p,
+        settings,
+        actor,
+        service: &s,
+        form: &form,
+        comment: comment.as_deref(),
+        result_file: step.result_file.as_deref(),
+        now,
+    };
+    let fee_due = apply(&mut tx, &ctx, t, &mut a).await?;
+    a.status = to.as_str().into();
+    a.updated_at = now;
+    if store::update_application(&mut tx, &a, &expected).await? != 1 {
+        return Err(Problem::conflict(
+            "application.changed",
+            "Заявление только что изменилось. Обновите страницу и повторите.",
+        )
+        .into());
     }
-    let comment = step
-        .comment
+    record(&mut tx, actor, &a, (t, from, to), comment.as_deref(), now).await?;
+    if fee_due {
+        enqueue_fee(&mut tx, &a, &s).await?;
+    }
+    tell(&mut tx, &a, &s, to, comment.as_deref()).await?;
+    tx.commit().await?;
+    view(p, a).await
+}
+
+/// The applicant's side moves its own steps; officials of the agency the rest, never a draft.
+async fn may_move(
+    p: &Platform,
+    actor: &Actor,
+    a: &AppRow,
+    s: &ServiceView,
+    t: Transition,
+) -> Result<()> {
+    if t.by_applicant() {
+        return check_applicant(&p.db, actor, a).await;
+    }
+    if status_of(a)? == Status::Draft {
+        return Err(not_found_app());
+    }
+    check_official(&p.db, actor, &s.agency_code).await
+}
+
+/// The step's comment, trimmed and capped; refused when the transition needs one and it is empty.
+fn comment_of(t: Transition, comment: Option<String>) -> Result<Option<String>> {
+    let comment = comment
         .map(|c| c.trim().chars().take(COMMENT_MAX).collect::<String>())
         .filter(|c| !c.is_empty());
     if t.needs_comment() && comment.is_none() {
@@ -74,36 +126,37 @@ pub async fn transition(
         };
         return Err(Problem::invalid_field("comment", code, message).into());
     }
-    let now = now_ms();
-    let mut tx = p.db.begin().await?;
-    let mut a = store::application(&mut tx, id)
-        .await?
-        .ok_or_else(not_found_app)?;
-    let from = status_of(&a)?;
-    let to = t.apply(from).map_err(Error::from)?;
-    let expected = a.status.clone();
+    Ok(comment)
+}
+
+/// What a step works with besides the application.
+struct StepContext<'a> {
+    p: &'a Platform,
+    settings: &'a Settings,
+    actor: &'a Actor,
+    service: &'a ServiceView,
+    form: &'a Form,
+    comment: Option<&'a str>,
+    result_file: Option<&'a [u8]>,
+    now: i64,
+}
+
+/// Does what transition `t` implies to `a` (number, terms, decision, result). Returns whether
+/// the fee falls due with this step.
+async fn apply(tx: &mut Tx, ctx: &StepContext<'_>, t: Transition, a: &mut AppRow) -> Result<bool> {
+    let (s, now) = (ctx.service, ctx.now);
     let today = model::local_date(&s.time_zone, now);
-    let mut fee_due = false;
     match t {
         Transition::Submit => {
-            let values = values_of(p, &a)?;
-            let attached: BTreeSet<String> = store::attachments(&mut tx, &a.id)
-                .await?
-                .into_iter()
-                .map(|f| f.field)
-                .collect();
-            let clean = form
-                .validate(&values, &attached, today)
-                .map_err(Problem::invalid_fields)?;
-            a.data_enc = p.secrets.encrypt(&serde_json::to_string(&clean)?);
-            let n = store::next_number(&mut tx, today.year() as i64).await?;
+            a.data_enc = validated(tx, ctx, a, today).await?;
+            let n = store::next_number(tx, today.year() as i64).await?;
             a.number = Some(format!("{}-{n:06}", today.year()));
             a.submitted_at = Some(now);
             let days = u32::try_from(s.deadline_working_days).unwrap_or(0);
             a.due_date = Some(model::decision_date(calendar(), today, days).to_string());
-            fee_due = s.fee_at == FeeAt::Submission;
+            return Ok(s.fee_at == FeeAt::Submission);
         }
-        Transition::Take => a.assigned_to = actor.id.clone(),
+        Transition::Take => a.assigned_to = ctx.actor.id.clone(),
         Transition::AskClarification => {
             // The term stops while the person is asked (a platform rule, not a cited law): the working
             // days left now are kept and restart when the person answers.
@@ -111,16 +164,7 @@ pub async fn transition(
             a.paused_days_left = Some(model::working_days_left(calendar(), today, due) as i64);
         }
         Transition::Clarify => {
-            let values = values_of(p, &a)?;
-            let attached: BTreeSet<String> = store::attachments(&mut tx, &a.id)
-                .await?
-                .into_iter()
-                .map(|f| f.field)
-                .collect();
-            let clean = form
-                .validate(&values, &attached, today)
-                .map_err(Problem::invalid_fields)?;
-            a.data_enc = p.secrets.encrypt(&serde_json::to_string(&clean)?);
+            a.data_enc = validated(tx, ctx, a, today).await?;
             let left = a.paused_days_left.take().unwrap_or(1).max(1);
             a.due_date = Some(
                 model::decision_date(calendar(), today, u32::try_from(left).unwrap_or(1))
@@ -130,38 +174,54 @@ pub async fn transition(
         }
         Transition::Approve => {
             a.decided_at = Some(now);
-            fee_due = s.fee_at == FeeAt::Approval;
+            return Ok(s.fee_at == FeeAt::Approval);
         }
         Transition::Reject => {
             a.decided_at = Some(now);
-            a.reason = comment.clone();
+            a.reason = ctx.comment.map(String::from);
         }
         Transition::Fulfil => {
-            issue_result(
-                &mut tx,
-                p,
-                settings,
-                actor,
-                (&a, &s),
-                comment.as_deref(),
-                step.result_file.as_deref(),
-                now,
-            )
-            .await?;
+            let (p, settings, actor) = (ctx.p, ctx.settings, ctx.actor);
+            let (text, file) = (ctx.comment, ctx.result_file);
+            issue_result(tx, p, settings, actor, (a, s), text, file, now).await?;
         }
         Transition::Withdraw => {}
     }
-    a.status = to.as_str().into();
-    a.updated_at = now;
-    if store::update_application(&mut tx, &a, &expected).await? != 1 {
-        return Err(Problem::conflict(
-            "application.changed",
-            "Заявление только что изменилось. Обновите страницу и повторите.",
-        )
-        .into());
-    }
+    Ok(false)
+}
+
+/// The form's values checked in full against the form (required fields and files included),
+/// encrypted for storage.
+async fn validated(
+    tx: &mut Tx,
+    ctx: &StepContext<'_>,
+    a: &AppRow,
+    today: time::Date,
+) -> Result<String> {
+    let values = values_of(ctx.p, a)?;
+    let attached: BTreeSet<String> = store::attachments(tx, &a.id)
+        .await?
+        .into_iter()
+        .map(|f| f.field)
+        .collect();
+    let clean = ctx
+        .form
+        .validate(&values, &attached, today)
+        .map_err(Problem::invalid_fields)?;
+    Ok(ctx.p.secrets.encrypt(&serde_json::to_string(&clean)?))
+}
+
+/// The application's event and the audit record of the transition.
+async fn record(
+    tx: &mut Tx,
+    actor: &Actor,
+    a: &AppRow,
+    (t, from, to): (Transition, Status, Status),
+    comment: Option<&str>,
+    now: i64,
+) -> Result<()> {
     store::insert_event(
-        &mut tx,
+        tx,
         &store::EventRow {
             id: new_id(),
             application_id: a.id.clone(),
@@ -171,12 +231,12 @@ pub async fn transition(
             transition: t.as_str().into(),
             from_status: from.as_str().into(),
             to_status: to.as_str().into(),
-            comment: comment.clone(),
+            comment: comment.map(String::from),
         },
     )
     .await?;
     audit::append(
-        &mut tx,
+        tx,
         audit::Entry {
             actor,
             action: "services.application.status_changed",
@@ -188,22 +248,23 @@ pub async fn transition(
             }),
         },
     )
+    .await
+}
+
+/// The fee falls due: an event for the payments side, when the service has a fee.
+async fn enqueue_fee(tx: &mut Tx, a: &AppRow, s: &ServiceView) -> Result<()> {
+    let Some(amount) = s.fee_kopecks.filter(|k| *k > 0) else {
+        return Ok(());
+    };
+    outbox::enqueue(
+        tx,
+        "application.fee_due",
+        &serde_json::json!({
+            "application_id": a.id, "number": a.number, "service": a.service_code,
+            "agency": s.agency_code, "amount_kopecks": amount,
+            "payer": { "kind": a.applicant_kind, "id": a.applicant_id, "name": a.applicant_name },
+        }),
+    )
     .await?;
-    if fee_due {
-        if let Some(amount) = s.fee_kopecks.filter(|k| *k > 0) {
-            outbox::enqueue(
-                &mut tx,
-                "application.fee_due",
-                &serde_json::json!({
-                    "application_id": a.id, "number": a.number, "service": a.service_code,
-                    "agency": s.agency_code, "amount_kopecks": amount,
-                    "payer": { "kind": a.applicant_kind, "id": a.applicant_id, "name": a.applicant_name },
-                }),
-            )
-            .await?;
-        }
-    }
-    tell(&mut tx, &a, &s, to, comment.as_deref()).await?;
-    tx.commit().await?;
-    view(p, a).await
+    Ok(())
 }
