@@ -203,20 +203,7 @@ pub async fn unrouted(c: &mut impl AsConn) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{Db, DbLocation, PoolSettings};
-
-    async fn db(dir: &tempfile::TempDir) -> Db {
-        let db = Db::connect(
-            &DbLocation::SqliteFile(dir.path().join("okno.db")),
-            &PoolSettings::default(),
-        )
-        .await
-        .unwrap();
-        crate::migrate::run(&db, &crate::migrations())
-            .await
-            .unwrap();
-        db
-    }
+    use crate::db::Db;
 
     async fn event(db: &Db, kind: &str, n: i64) {
         let mut tx = db.begin().await.unwrap();
@@ -228,50 +215,54 @@ mod tests {
 
     #[tokio::test]
     async fn a_consumer_takes_each_event_of_its_kind_once_and_others_keep_theirs() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = db(&dir).await;
-        for n in 0..3 {
-            event(&db, "a.thing.done", n).await;
+        for (db, _fresh) in crate::db::test_databases(
+            "a_consumer_takes_each_event_of_its_kind_once_and_others_keep_theirs",
+        )
+        .await
+        {
+            for n in 0..3 {
+                event(&db, "a.thing.done", n).await;
+            }
+            event(&db, "b.other.done", 9).await;
+            let mut c = db.read().await.unwrap();
+            let seen = unconsumed(&mut c, "x", "a.thing.done", 10).await.unwrap();
+            drop(c);
+            assert_eq!(seen.len(), 3);
+            let mut tx = db.begin().await.unwrap();
+            assert!(consume(&mut tx, "x", &seen[0]).await.unwrap());
+            assert!(
+                !consume(&mut tx, "x", &seen[0]).await.unwrap(),
+                "taken once"
+            );
+            assert!(consume(&mut tx, "x", &seen[1]).await.unwrap());
+            tx.commit().await.unwrap();
+            let mut c = db.read().await.unwrap();
+            let left = unconsumed(&mut c, "x", "a.thing.done", 10).await.unwrap();
+            assert_eq!(
+                left.iter().map(|e| &e.id).collect::<Vec<_>>(),
+                [&seen[2].id]
+            );
+            // Another consumer has its own account of what it took.
+            assert_eq!(
+                unconsumed(&mut c, "y", "a.thing.done", 10)
+                    .await
+                    .unwrap()
+                    .len(),
+                3
+            );
+            drop(c);
+            // A rolled-back take leaves the event to be taken again.
+            let mut tx = db.begin().await.unwrap();
+            assert!(consume(&mut tx, "x", &seen[2]).await.unwrap());
+            drop(tx);
+            let mut c = db.read().await.unwrap();
+            assert_eq!(
+                unconsumed(&mut c, "x", "a.thing.done", 10)
+                    .await
+                    .unwrap()
+                    .len(),
+                1
+            );
         }
-        event(&db, "b.other.done", 9).await;
-        let mut c = db.read().await.unwrap();
-        let seen = unconsumed(&mut c, "x", "a.thing.done", 10).await.unwrap();
-        drop(c);
-        assert_eq!(seen.len(), 3);
-        let mut tx = db.begin().await.unwrap();
-        assert!(consume(&mut tx, "x", &seen[0]).await.unwrap());
-        assert!(
-            !consume(&mut tx, "x", &seen[0]).await.unwrap(),
-            "taken once"
-        );
-        assert!(consume(&mut tx, "x", &seen[1]).await.unwrap());
-        tx.commit().await.unwrap();
-        let mut c = db.read().await.unwrap();
-        let left = unconsumed(&mut c, "x", "a.thing.done", 10).await.unwrap();
-        assert_eq!(
-            left.iter().map(|e| &e.id).collect::<Vec<_>>(),
-            [&seen[2].id]
-        );
-        // Another consumer has its own account of what it took.
-        assert_eq!(
-            unconsumed(&mut c, "y", "a.thing.done", 10)
-                .await
-                .unwrap()
-                .len(),
-            3
-        );
-        drop(c);
-        // A rolled-back take leaves the event to be taken again.
-        let mut tx = db.begin().await.unwrap();
-        assert!(consume(&mut tx, "x", &seen[2]).await.unwrap());
-        drop(tx);
-        let mut c = db.read().await.unwrap();
-        assert_eq!(
-            unconsumed(&mut c, "x", "a.thing.done", 10)
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
     }
 }

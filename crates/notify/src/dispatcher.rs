@@ -578,17 +578,47 @@ mod tests {
 
     const CODE: &str = "482910";
 
-    async fn db(dir: &tempfile::TempDir) -> Db {
-        let db = Db::connect(
-            &DbLocation::SqliteFile(dir.path().join("okno.db")),
-            &PoolSettings::default(),
+    /// Fresh databases with the kernel's and notify's tables, on each engine the machine has.
+    async fn dbs(test: &str) -> Vec<(Db, okno_testkit::FreshDatabase)> {
+        let mut out = Vec::new();
+        for fresh in okno_testkit::fresh_databases(test).await {
+            let at = match fresh.postgres_url() {
+                Some(url) => DbLocation::Postgres(url.into()),
+                None => DbLocation::SqliteFile(fresh.sqlite_file()),
+            };
+            let db = Db::connect(&at, &PoolSettings::default()).await.unwrap();
+            let mut m = okno_kernel::migrations();
+            m.extend(crate::migrations());
+            okno_kernel::migrate::run(&db, &m).await.unwrap();
+            out.push((db, fresh));
+        }
+        out
+    }
+
+    /// The database refuses to insert a row for `account-poison` into `table`, as PostgreSQL
+    /// refused a NUL in a text column.
+    async fn refuse_poison(tx: &mut okno_kernel::db::Tx, table: &str) {
+        if tx.engine() == okno_kernel::db::Engine::Sqlite {
+            let trigger = format!(
+                "CREATE TRIGGER refuse BEFORE INSERT ON {table} WHEN NEW.recipient = 'account-poison'
+                 BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"
+            );
+            q_exec!(tx, &trigger).unwrap();
+            return;
+        }
+        q_exec!(
+            tx,
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $f$
+             BEGIN
+               IF NEW.recipient = 'account-poison' THEN RAISE EXCEPTION 'refused by the database'; END IF;
+               RETURN NEW;
+             END $f$"
         )
-        .await
         .unwrap();
-        let mut m = okno_kernel::migrations();
-        m.extend(crate::migrations());
-        okno_kernel::migrate::run(&db, &m).await.unwrap();
-        db
+        let trigger = format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse()"
+        );
+        q_exec!(tx, &trigger).unwrap();
     }
 
     fn msg(channel: Channel, to: &str, subject: &str, text: &str) -> Message {
@@ -631,297 +661,300 @@ mod tests {
 
     #[tokio::test]
     async fn a_sensitive_text_reaches_the_channel_but_never_the_journal_and_is_gone_once_final() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = db(&dir).await;
-        let mut tx = db.begin().await.unwrap();
-        let event = service::queue_sensitive(
-            &mut tx,
-            vec![
-                msg(
-                    Channel::Inbox,
-                    "account-1",
-                    "Вход в Окно",
-                    &format!("Код для входа: {CODE}"),
-                ),
-                msg(
-                    Channel::Sms,
-                    "+79161234567",
-                    "",
-                    &format!("Код для входа: {CODE}. Никому не сообщайте его."),
-                ),
-            ],
-        )
-        .await
-        .unwrap();
-        service::queue(
-            &mut tx,
-            vec![msg(
-                Channel::Sms,
-                "+79161234568",
-                "",
-                "Заявление № 1 принято",
-            )],
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-
-        // No SMS gateway: SMS deliveries are refused for good and die at their first attempt.
-        let d = Dispatcher::new(
-            db.clone(),
-            Arc::new(Channels::new(None, None).unwrap()),
-            Settings::default(),
-        );
-        assert_eq!(d.route_events().await.unwrap(), 2);
-
-        // Routed: the outbox keeps a redacted payload, the deliveries the real text for sending.
-        let mut c = db.read().await.unwrap();
-        let payload: String = q_scalar!(
-            &mut c,
-            String,
-            "SELECT payload FROM outbox WHERE id = $1",
-            &event
-        )
-        .unwrap();
-        drop(c);
-        assert!(!payload.contains(CODE), "{payload}");
-        assert!(payload.contains(REDACTED), "{payload}");
-        let stored = raw(&db).await;
-        assert_eq!(stored.iter().filter(|r| r.sensitive == 1).count(), 2);
-        assert!(stored
-            .iter()
-            .filter(|r| r.sensitive == 1)
-            .all(|r| r.body.contains(CODE)));
-        // …but the journal shows it masked while pending.
-        for x in journal(&db).await {
-            assert_eq!(x.status, "pending");
-            if x.sensitive {
-                assert_eq!(x.text, MASKED);
-                assert!(x.subject.is_empty() || x.subject == MASKED, "{x:?}");
-            } else {
-                assert_eq!(x.text, "Заявление № 1 принято");
-            }
-        }
-
-        assert_eq!(d.send_due().await.unwrap(), 3);
-        let stored = raw(&db).await;
-        for r in &stored {
-            if r.sensitive == 1 {
-                assert_eq!(r.body, REDACTED, "{r:?}");
-                assert!(r.subject.is_empty() || r.subject == REDACTED, "{r:?}");
-            } else {
-                assert_eq!(r.body, "Заявление № 1 принято");
-            }
-        }
-        assert_eq!(
-            stored
-                .iter()
-                .map(|r| (r.channel.as_str(), r.status.as_str()))
-                .collect::<Vec<_>>(),
-            [("inbox", "sent"), ("sms", "dead"), ("sms", "dead")]
-        );
-        // The inbox is where the message was delivered: it holds the real text.
-        let mut c = db.read().await.unwrap();
-        let inbox: String = q_scalar!(
-            &mut c,
-            String,
-            "SELECT body FROM inbox_messages WHERE recipient = $1",
-            "account-1"
-        )
-        .unwrap();
-        drop(c);
-        assert!(inbox.contains(CODE));
-        let shown = journal(&db).await;
-        assert!(shown
-            .iter()
-            .filter(|x| x.sensitive)
-            .all(|x| x.text == REDACTED));
-        assert!(!serde_json::to_string(&shown).unwrap().contains(CODE));
-
-        // A dead sensitive delivery cannot be sent again; an ordinary one can.
-        let admin = Actor::system("тест");
-        let dead_code = shown
-            .iter()
-            .find(|x| x.sensitive && x.status == "dead")
-            .unwrap();
-        match service::retry(&db, &admin, &dead_code.id).await {
-            Err(okno_kernel::Error::Problem(p)) => {
-                assert_eq!(
-                    (p.status, p.code.as_ref()),
-                    (409, "notify.delivery_sensitive")
-                );
-                assert!(p.detail.contains("новый код"), "{}", p.detail);
-            }
-            other => panic!("expected a conflict, got {other:?}"),
-        }
-        let dead_plain = shown
-            .iter()
-            .find(|x| !x.sensitive && x.status == "dead")
-            .unwrap();
-        service::retry(&db, &admin, &dead_plain.id).await.unwrap();
-        assert!(
-            !store::requeue(&mut db.begin().await.unwrap(), &dead_code.id, 0)
+        for (db, _fresh) in
+            dbs("a_sensitive_text_reaches_the_channel_but_never_the_journal_and_is_gone_once_final")
                 .await
-                .unwrap()
-        );
+        {
+            let mut tx = db.begin().await.unwrap();
+            let event = service::queue_sensitive(
+                &mut tx,
+                vec![
+                    msg(
+                        Channel::Inbox,
+                        "account-1",
+                        "Вход в Окно",
+                        &format!("Код для входа: {CODE}"),
+                    ),
+                    msg(
+                        Channel::Sms,
+                        "+79161234567",
+                        "",
+                        &format!("Код для входа: {CODE}. Никому не сообщайте его."),
+                    ),
+                ],
+            )
+            .await
+            .unwrap();
+            service::queue(
+                &mut tx,
+                vec![msg(
+                    Channel::Sms,
+                    "+79161234568",
+                    "",
+                    "Заявление № 1 принято",
+                )],
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+
+            // No SMS gateway: SMS deliveries are refused for good and die at their first attempt.
+            let d = Dispatcher::new(
+                db.clone(),
+                Arc::new(Channels::new(None, None).unwrap()),
+                Settings::default(),
+            );
+            assert_eq!(d.route_events().await.unwrap(), 2);
+
+            // Routed: the outbox keeps a redacted payload, the deliveries the real text for sending.
+            let mut c = db.read().await.unwrap();
+            let payload: String = q_scalar!(
+                &mut c,
+                String,
+                "SELECT payload FROM outbox WHERE id = $1",
+                &event
+            )
+            .unwrap();
+            drop(c);
+            assert!(!payload.contains(CODE), "{payload}");
+            assert!(payload.contains(REDACTED), "{payload}");
+            let stored = raw(&db).await;
+            assert_eq!(stored.iter().filter(|r| r.sensitive == 1).count(), 2);
+            assert!(stored
+                .iter()
+                .filter(|r| r.sensitive == 1)
+                .all(|r| r.body.contains(CODE)));
+            // …but the journal shows it masked while pending.
+            for x in journal(&db).await {
+                assert_eq!(x.status, "pending");
+                if x.sensitive {
+                    assert_eq!(x.text, MASKED);
+                    assert!(x.subject.is_empty() || x.subject == MASKED, "{x:?}");
+                } else {
+                    assert_eq!(x.text, "Заявление № 1 принято");
+                }
+            }
+
+            assert_eq!(d.send_due().await.unwrap(), 3);
+            let stored = raw(&db).await;
+            for r in &stored {
+                if r.sensitive == 1 {
+                    assert_eq!(r.body, REDACTED, "{r:?}");
+                    assert!(r.subject.is_empty() || r.subject == REDACTED, "{r:?}");
+                } else {
+                    assert_eq!(r.body, "Заявление № 1 принято");
+                }
+            }
+            assert_eq!(
+                stored
+                    .iter()
+                    .map(|r| (r.channel.as_str(), r.status.as_str()))
+                    .collect::<Vec<_>>(),
+                [("inbox", "sent"), ("sms", "dead"), ("sms", "dead")]
+            );
+            // The inbox is where the message was delivered: it holds the real text.
+            let mut c = db.read().await.unwrap();
+            let inbox: String = q_scalar!(
+                &mut c,
+                String,
+                "SELECT body FROM inbox_messages WHERE recipient = $1",
+                "account-1"
+            )
+            .unwrap();
+            drop(c);
+            assert!(inbox.contains(CODE));
+            let shown = journal(&db).await;
+            assert!(shown
+                .iter()
+                .filter(|x| x.sensitive)
+                .all(|x| x.text == REDACTED));
+            assert!(!serde_json::to_string(&shown).unwrap().contains(CODE));
+
+            // A dead sensitive delivery cannot be sent again; an ordinary one can.
+            let admin = Actor::system("тест");
+            let dead_code = shown
+                .iter()
+                .find(|x| x.sensitive && x.status == "dead")
+                .unwrap();
+            match service::retry(&db, &admin, &dead_code.id).await {
+                Err(okno_kernel::Error::Problem(p)) => {
+                    assert_eq!(
+                        (p.status, p.code.as_ref()),
+                        (409, "notify.delivery_sensitive")
+                    );
+                    assert!(p.detail.contains("новый код"), "{}", p.detail);
+                }
+                other => panic!("expected a conflict, got {other:?}"),
+            }
+            let dead_plain = shown
+                .iter()
+                .find(|x| !x.sensitive && x.status == "dead")
+                .unwrap();
+            service::retry(&db, &admin, &dead_plain.id).await.unwrap();
+            assert!(
+                !store::requeue(&mut db.begin().await.unwrap(), &dead_code.id, 0)
+                    .await
+                    .unwrap()
+            );
+        }
     }
 
     #[tokio::test]
     async fn an_event_the_database_refuses_is_retried_then_given_up_and_never_holds_up_the_others()
     {
-        let dir = tempfile::tempdir().unwrap();
-        let db = db(&dir).await;
-        let mut tx = db.begin().await.unwrap();
-        // A database that refuses one delivery, as PostgreSQL refused a NUL in a text column.
-        q_exec!(
-            &mut tx,
-            "CREATE TRIGGER refuse BEFORE INSERT ON deliveries WHEN NEW.recipient = 'account-poison'
-             BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"
-        )
-        .unwrap();
-        service::queue(
-            &mut tx,
-            vec![msg(Channel::Inbox, "account-poison", "", "x")],
+        for (db, _fresh) in dbs(
+            "an_event_the_database_refuses_is_retried_then_given_up_and_never_holds_up_the_others",
         )
         .await
-        .unwrap();
-        service::queue(
-            &mut tx,
-            vec![msg(Channel::Inbox, "account-1", "", "Заявление принято")],
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-        let d = Dispatcher::new(
-            db.clone(),
-            Arc::new(Channels::new(None, None).unwrap()),
-            Settings {
-                retry: RetryPolicy {
-                    max_attempts: 2,
-                    base: Duration::ZERO,
-                    max: Duration::ZERO,
+        {
+            let mut tx = db.begin().await.unwrap();
+            // A database that refuses one delivery, as PostgreSQL refused a NUL in a text column.
+            refuse_poison(&mut tx, "deliveries").await;
+            service::queue(
+                &mut tx,
+                vec![msg(Channel::Inbox, "account-poison", "", "x")],
+            )
+            .await
+            .unwrap();
+            service::queue(
+                &mut tx,
+                vec![msg(Channel::Inbox, "account-1", "", "Заявление принято")],
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            let d = Dispatcher::new(
+                db.clone(),
+                Arc::new(Channels::new(None, None).unwrap()),
+                Settings {
+                    retry: RetryPolicy {
+                        max_attempts: 2,
+                        base: Duration::ZERO,
+                        max: Duration::ZERO,
+                    },
+                    ..Settings::default()
                 },
-                ..Settings::default()
-            },
-        );
-        assert_eq!(d.route_events().await.unwrap(), 2);
-        let failures = |db: Db| async move {
-            let mut c = db.read().await.unwrap();
-            store::routing_failures(&mut c, 10).await.unwrap()
-        };
-        let f = failures(db.clone()).await;
-        assert_eq!((f.len(), f[0].attempts, f[0].dead), (1, 1, false));
-        assert!(f[0].last_error.contains("refused by the database"), "{f:?}");
-        // The other event was routed and its message is delivered.
-        assert_eq!(d.send_due().await.unwrap(), 1);
-        assert_eq!(raw(&db).await[0].status, "sent");
-        // Tried again once more, then given up: routed, so it is not taken again.
-        assert_eq!(d.route_events().await.unwrap(), 1);
-        let f = failures(db.clone()).await;
-        assert_eq!((f[0].attempts, f[0].dead), (2, true));
-        assert_eq!(d.route_events().await.unwrap(), 0);
-        assert_eq!(service::backlog(&db).await.unwrap().events, 0);
+            );
+            assert_eq!(d.route_events().await.unwrap(), 2);
+            let failures = |db: Db| async move {
+                let mut c = db.read().await.unwrap();
+                store::routing_failures(&mut c, 10).await.unwrap()
+            };
+            let f = failures(db.clone()).await;
+            assert_eq!((f.len(), f[0].attempts, f[0].dead), (1, 1, false));
+            assert!(f[0].last_error.contains("refused by the database"), "{f:?}");
+            // The other event was routed and its message is delivered.
+            assert_eq!(d.send_due().await.unwrap(), 1);
+            assert_eq!(raw(&db).await[0].status, "sent");
+            // Tried again once more, then given up: routed, so it is not taken again.
+            assert_eq!(d.route_events().await.unwrap(), 1);
+            let f = failures(db.clone()).await;
+            assert_eq!((f[0].attempts, f[0].dead), (2, true));
+            assert_eq!(d.route_events().await.unwrap(), 0);
+            assert_eq!(service::backlog(&db).await.unwrap().events, 0);
+        }
     }
 
     #[tokio::test]
     async fn a_one_time_code_is_queued_urgent_and_its_deliveries_go_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = db(&dir).await;
-        let mut tx = db.begin().await.unwrap();
-        let bulk: Vec<Message> = (0..50)
-            .map(|i| msg(Channel::Inbox, &format!("account-{i}"), "", "Рассылка"))
-            .collect();
-        service::queue(&mut tx, bulk).await.unwrap();
-        let code = service::queue_sensitive(
-            &mut tx,
-            vec![msg(Channel::Inbox, "account-code", "", "Код: 482910")],
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-        let mut c = db.read().await.unwrap();
-        let priority: i64 = q_scalar!(
-            &mut c,
-            i64,
-            "SELECT priority FROM outbox WHERE id = $1",
-            &code
-        )
-        .unwrap();
-        drop(c);
-        assert_eq!(priority, 0);
-        let d = Dispatcher::new(
-            db.clone(),
-            Arc::new(Channels::new(None, None).unwrap()),
-            Settings {
-                concurrency: 1,
-                ..Settings::default()
-            },
-        );
-        d.route_events().await.unwrap();
-        assert_eq!(d.send_due().await.unwrap(), 1);
-        let mut c = db.read().await.unwrap();
-        let first: String = q_scalar!(
-            &mut c,
-            String,
-            "SELECT recipient FROM deliveries WHERE status = 'sent'"
-        )
-        .unwrap();
-        assert_eq!(first, "account-code");
+        for (db, _fresh) in
+            dbs("a_one_time_code_is_queued_urgent_and_its_deliveries_go_first").await
+        {
+            let mut tx = db.begin().await.unwrap();
+            let bulk: Vec<Message> = (0..50)
+                .map(|i| msg(Channel::Inbox, &format!("account-{i}"), "", "Рассылка"))
+                .collect();
+            service::queue(&mut tx, bulk).await.unwrap();
+            let code = service::queue_sensitive(
+                &mut tx,
+                vec![msg(Channel::Inbox, "account-code", "", "Код: 482910")],
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            let mut c = db.read().await.unwrap();
+            let priority: i64 = q_scalar!(
+                &mut c,
+                i64,
+                "SELECT priority FROM outbox WHERE id = $1",
+                &code
+            )
+            .unwrap();
+            drop(c);
+            assert_eq!(priority, 0);
+            let d = Dispatcher::new(
+                db.clone(),
+                Arc::new(Channels::new(None, None).unwrap()),
+                Settings {
+                    concurrency: 1,
+                    ..Settings::default()
+                },
+            );
+            d.route_events().await.unwrap();
+            assert_eq!(d.send_due().await.unwrap(), 1);
+            let mut c = db.read().await.unwrap();
+            let first: String = q_scalar!(
+                &mut c,
+                String,
+                "SELECT recipient FROM deliveries WHERE status = 'sent'"
+            )
+            .unwrap();
+            assert_eq!(first, "account-code");
+        }
     }
 
     #[tokio::test]
     async fn a_send_whose_result_the_database_refuses_is_journalled_dead_and_the_others_are_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = db(&dir).await;
-        let mut tx = db.begin().await.unwrap();
-        q_exec!(
-            &mut tx,
-            "CREATE TRIGGER refuse BEFORE INSERT ON inbox_messages WHEN NEW.recipient = 'account-poison'
-             BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"
-        )
-        .unwrap();
-        service::queue(
-            &mut tx,
-            vec![
-                msg(Channel::Inbox, "account-poison", "", "x"),
-                msg(Channel::Inbox, "account-1", "", "Заявление принято"),
-            ],
+        for (db, _fresh) in dbs(
+            "a_send_whose_result_the_database_refuses_is_journalled_dead_and_the_others_are_kept",
         )
         .await
-        .unwrap();
-        tx.commit().await.unwrap();
-        let d = Dispatcher::new(
-            db.clone(),
-            Arc::new(Channels::new(None, None).unwrap()),
-            Settings::default(),
-        );
-        d.route_events().await.unwrap();
-        assert_eq!(d.send_due().await.unwrap(), 2);
-        let mut c = db.read().await.unwrap();
-        #[derive(serde::Deserialize, sqlx::FromRow)]
-        struct Row {
-            recipient: String,
-            status: String,
-            last_error: Option<String>,
+        {
+            let mut tx = db.begin().await.unwrap();
+            refuse_poison(&mut tx, "inbox_messages").await;
+            service::queue(
+                &mut tx,
+                vec![
+                    msg(Channel::Inbox, "account-poison", "", "x"),
+                    msg(Channel::Inbox, "account-1", "", "Заявление принято"),
+                ],
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            let d = Dispatcher::new(
+                db.clone(),
+                Arc::new(Channels::new(None, None).unwrap()),
+                Settings::default(),
+            );
+            d.route_events().await.unwrap();
+            assert_eq!(d.send_due().await.unwrap(), 2);
+            let mut c = db.read().await.unwrap();
+            #[derive(serde::Deserialize, sqlx::FromRow)]
+            struct Row {
+                recipient: String,
+                status: String,
+                last_error: Option<String>,
+            }
+            let rows = q_all!(
+                &mut c,
+                Row,
+                "SELECT recipient, status, last_error FROM deliveries ORDER BY recipient"
+            )
+            .unwrap();
+            assert_eq!(
+                (rows[0].recipient.as_str(), rows[0].status.as_str()),
+                ("account-1", "sent")
+            );
+            assert_eq!(
+                (rows[1].recipient.as_str(), rows[1].status.as_str()),
+                ("account-poison", "dead")
+            );
+            assert!(rows[1]
+                .last_error
+                .as_deref()
+                .unwrap()
+                .contains("refused by the database"));
         }
-        let rows = q_all!(
-            &mut c,
-            Row,
-            "SELECT recipient, status, last_error FROM deliveries ORDER BY recipient"
-        )
-        .unwrap();
-        assert_eq!(
-            (rows[0].recipient.as_str(), rows[0].status.as_str()),
-            ("account-1", "sent")
-        );
-        assert_eq!(
-            (rows[1].recipient.as_str(), rows[1].status.as_str()),
-            ("account-poison", "dead")
-        );
-        assert!(rows[1]
-            .last_error
-            .as_deref()
-            .unwrap()
-            .contains("refused by the database"));
     }
 }

@@ -125,6 +125,38 @@ impl Drop for Database {
     }
 }
 
+/// A fresh, empty database for a test that opens it itself (a part's database tests): an SQLite
+/// file in a directory of its own, or a PostgreSQL database. Dropped with the test.
+pub struct FreshDatabase {
+    pub engine: Engine,
+    database: Database,
+    dir: tempfile::TempDir,
+}
+
+impl FreshDatabase {
+    /// The SQLite file to open (when `postgres_url` is `None`).
+    pub fn sqlite_file(&self) -> PathBuf {
+        self.dir.path().join("okno.db")
+    }
+
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.database.url.as_deref()
+    }
+}
+
+/// A fresh database on each engine of [`engines`]: SQLite always, PostgreSQL when reachable.
+pub async fn fresh_databases(test: &str) -> Vec<FreshDatabase> {
+    let mut out = Vec::new();
+    for engine in engines(test).await {
+        out.push(FreshDatabase {
+            engine,
+            database: Database::fresh(engine).await.expect("a fresh database"),
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        });
+    }
+    out
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -532,7 +532,6 @@ pub fn parse_witness(text: &str) -> std::result::Result<Vec<AuditCheckpoint>, St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{DbLocation, PoolSettings};
 
     fn key(n: u8) -> ed25519_dalek::SigningKey {
         ed25519_dalek::SigningKey::from_bytes(&[n; 32])
@@ -643,19 +642,6 @@ mod tests {
             .contains("value 1"));
     }
 
-    async fn db(dir: &tempfile::TempDir) -> Db {
-        let db = Db::connect(
-            &DbLocation::SqliteFile(dir.path().join("okno.db")),
-            &PoolSettings::default(),
-        )
-        .await
-        .unwrap();
-        crate::migrate::run(&db, &crate::migrations())
-            .await
-            .unwrap();
-        db
-    }
-
     async fn record(db: &Db, n: i64) {
         let actor = crate::Actor::system("тест");
         let mut tx = db.begin().await.unwrap();
@@ -676,78 +662,84 @@ mod tests {
 
     #[tokio::test]
     async fn an_audit_checkpoint_is_signed_once_per_head_and_catches_a_rewritten_record() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = db(&dir).await;
-        let k = key(1);
-        assert_eq!(make(&db, &k).await.unwrap(), Made::NothingNew { seq: 0 });
-        for n in 0..3 {
-            record(&db, n).await;
-        }
-        let Made::Signed(cp) = make(&db, &k).await.unwrap() else {
-            panic!("a checkpoint of record 3")
-        };
-        assert_eq!(cp.seq, 3);
-        assert_eq!(make(&db, &k).await.unwrap(), Made::NothingNew { seq: 3 });
-        assert_eq!(list(&db, 0, 10).await.unwrap(), vec![cp.clone()]);
-        assert_eq!(
-            verify(&db, &trusting(&k), Some(std::slice::from_ref(&cp)))
-                .await
-                .unwrap(),
-            Verdict::Anchored {
-                stored: 1,
-                witnessed: 1,
-                last_seq: 3
+        for (db, _fresh) in crate::db::test_databases(
+            "an_audit_checkpoint_is_signed_once_per_head_and_catches_a_rewritten_record",
+        )
+        .await
+        {
+            let k = key(1);
+            assert_eq!(make(&db, &k).await.unwrap(), Made::NothingNew { seq: 0 });
+            for n in 0..3 {
+                record(&db, n).await;
             }
-        );
-        // Another key's installation trusts none of it.
-        let Verdict::Broken { seq, reason } = verify(&db, &trusting(&key(2)), None).await.unwrap()
-        else {
-            panic!("an unknown key")
-        };
-        assert!(seq == 3 && reason.contains("unknown key"), "{reason}");
+            let Made::Signed(cp) = make(&db, &k).await.unwrap() else {
+                panic!("a checkpoint of record 3")
+            };
+            assert_eq!(cp.seq, 3);
+            assert_eq!(make(&db, &k).await.unwrap(), Made::NothingNew { seq: 3 });
+            assert_eq!(list(&db, 0, 10).await.unwrap(), vec![cp.clone()]);
+            assert_eq!(
+                verify(&db, &trusting(&k), Some(std::slice::from_ref(&cp)))
+                    .await
+                    .unwrap(),
+                Verdict::Anchored {
+                    stored: 1,
+                    witnessed: 1,
+                    last_seq: 3
+                }
+            );
+            // Another key's installation trusts none of it.
+            let Verdict::Broken { seq, reason } =
+                verify(&db, &trusting(&key(2)), None).await.unwrap()
+            else {
+                panic!("an unknown key")
+            };
+            assert!(seq == 3 && reason.contains("unknown key"), "{reason}");
 
-        // Record 2 changed and every hash after it recomputed: the checkpoint no longer matches,
-        // and no new checkpoint is signed over the rewritten chain.
-        let mut c = db.begin().await.unwrap();
-        let mut records = q_all!(&mut c, Record, "SELECT * FROM audit_log ORDER BY seq").unwrap();
-        let mut prev = GENESIS.to_string();
-        for r in records.iter_mut() {
-            if r.seq == 2 {
-                r.details = "{\"n\":99}".into();
+            // Record 2 changed and every hash after it recomputed: the checkpoint no longer matches,
+            // and no new checkpoint is signed over the rewritten chain.
+            let mut c = db.begin().await.unwrap();
+            let mut records =
+                q_all!(&mut c, Record, "SELECT * FROM audit_log ORDER BY seq").unwrap();
+            let mut prev = GENESIS.to_string();
+            for r in records.iter_mut() {
+                if r.seq == 2 {
+                    r.details = "{\"n\":99}".into();
+                }
+                r.prev_hash = prev;
+                r.hash = r.compute_hash();
+                prev = r.hash.clone();
+                q_exec!(
+                    &mut c,
+                    "UPDATE audit_log SET details = $1, prev_hash = $2, hash = $3 WHERE seq = $4",
+                    &r.details,
+                    &r.prev_hash,
+                    &r.hash,
+                    r.seq
+                )
+                .unwrap();
             }
-            r.prev_hash = prev;
-            r.hash = r.compute_hash();
-            prev = r.hash.clone();
             q_exec!(
                 &mut c,
-                "UPDATE audit_log SET details = $1, prev_hash = $2, hash = $3 WHERE seq = $4",
-                &r.details,
-                &r.prev_hash,
-                &r.hash,
-                r.seq
+                "UPDATE audit_head SET hash = $1 WHERE id = 1",
+                &prev
             )
             .unwrap();
+            c.commit().await.unwrap();
+            assert!(matches!(
+                super::super::verify(&db).await.unwrap(),
+                super::super::Verdict::Intact { .. }
+            ));
+            let Verdict::Broken { seq, reason } = verify(&db, &trusting(&k), None).await.unwrap()
+            else {
+                panic!("the rewrite is caught")
+            };
+            assert!(seq == 3 && reason.contains("rewritten"), "{reason}");
+            record(&db, 3).await;
+            assert!(matches!(
+                make(&db, &k).await.unwrap(),
+                Made::Refused { seq: 4, .. }
+            ));
         }
-        q_exec!(
-            &mut c,
-            "UPDATE audit_head SET hash = $1 WHERE id = 1",
-            &prev
-        )
-        .unwrap();
-        c.commit().await.unwrap();
-        assert!(matches!(
-            super::super::verify(&db).await.unwrap(),
-            super::super::Verdict::Intact { .. }
-        ));
-        let Verdict::Broken { seq, reason } = verify(&db, &trusting(&k), None).await.unwrap()
-        else {
-            panic!("the rewrite is caught")
-        };
-        assert!(seq == 3 && reason.contains("rewritten"), "{reason}");
-        record(&db, 3).await;
-        assert!(matches!(
-            make(&db, &k).await.unwrap(),
-            Made::Refused { seq: 4, .. }
-        ));
     }
 }
