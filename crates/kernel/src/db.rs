@@ -533,25 +533,6 @@ pub async fn exec_script(c: &mut impl AsConn, sql: &str) -> Result<(), sqlx::Err
 
 pub use rusqlite;
 
-/// Fresh databases with the kernel's tables, on each engine the machine has, for the kernel's
-/// database tests. Keep the [`okno_testkit::FreshDatabase`] while the test runs.
-#[cfg(test)]
-pub(crate) async fn test_databases(test: &str) -> Vec<(Db, okno_testkit::FreshDatabase)> {
-    let mut out = Vec::new();
-    for fresh in okno_testkit::fresh_databases(test).await {
-        let at = match fresh.postgres_url() {
-            Some(url) => DbLocation::Postgres(url.into()),
-            None => DbLocation::SqliteFile(fresh.sqlite_file()),
-        };
-        let db = Db::connect(&at, &PoolSettings::default()).await.unwrap();
-        crate::migrate::run(&db, &crate::migrations())
-            .await
-            .unwrap();
-        out.push((db, fresh));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

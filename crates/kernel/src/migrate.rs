@@ -166,6 +166,25 @@ pub async fn run(db: &Db, migrations: &[Migration]) -> Result<usize, MigrateErro
     Ok(applied_now)
 }
 
+/// Fresh databases with the kernel's tables, on each engine the machine has, for the kernel's
+/// database tests. Keep the [`okno_testkit::FreshDatabase`] while the test runs.
+#[cfg(test)]
+pub(crate) async fn test_databases(test: &str) -> Vec<(Db, okno_testkit::FreshDatabase)> {
+    let mut out = Vec::new();
+    for fresh in okno_testkit::fresh_databases(test).await {
+        let at = match fresh.postgres_url() {
+            Some(url) => crate::db::DbLocation::Postgres(url.into()),
+            None => crate::db::DbLocation::SqliteFile(fresh.sqlite_file()),
+        };
+        let db = Db::connect(&at, &crate::db::PoolSettings::default())
+            .await
+            .unwrap();
+        run(&db, &crate::migrations()).await.unwrap();
+        out.push((db, fresh));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -215,7 +215,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_consumer_takes_each_event_of_its_kind_once_and_others_keep_theirs() {
-        for (db, _fresh) in crate::db::test_databases(
+        for (db, _fresh) in crate::migrate::test_databases(
             "a_consumer_takes_each_event_of_its_kind_once_and_others_keep_theirs",
         )
         .await

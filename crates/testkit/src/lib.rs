@@ -4,6 +4,7 @@
 
 pub mod browser;
 mod endpoints;
+pub mod http;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

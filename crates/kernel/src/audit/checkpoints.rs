@@ -662,7 +662,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_audit_checkpoint_is_signed_once_per_head_and_catches_a_rewritten_record() {
-        for (db, _fresh) in crate::db::test_databases(
+        for (db, _fresh) in crate::migrate::test_databases(
             "an_audit_checkpoint_is_signed_once_per_head_and_catches_a_rewritten_record",
         )
         .await

@@ -6,6 +6,7 @@
 //!
 //! People are put into the database directly (as in the services tests); staff are API tokens.
 
+use okno_testkit::http::{get, post};
 use okno_testkit::{engines, query_text, tamper, Engine, Options, TestApp};
 use serde_json::{json, Value};
 
@@ -47,24 +48,6 @@ async fn official(app: &TestApp, name: &str, body: &str) -> String {
     .await;
     assert_eq!(s, 201, "{v}");
     secret
-}
-
-async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    bearer: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    app.call(method, path, Some(bearer), body.as_ref()).await
-}
-
-async fn post(app: &TestApp, path: &str, bearer: &str, body: Value) -> (u16, Value) {
-    send(app, reqwest::Method::POST, path, bearer, Some(body)).await
-}
-
-async fn get(app: &TestApp, path: &str, bearer: &str) -> (u16, Value) {
-    send(app, reqwest::Method::GET, path, bearer, None).await
 }
 
 /// A refusal: problem+json with this stable code and a Russian detail.

@@ -6,6 +6,7 @@
 //! registration API admits ten registrations a minute from one address and these tests need a
 //! hundred people; everything they do afterwards goes through the API like a browser would.
 
+use okno_testkit::http::{get, post, ANONYMOUS};
 use okno_testkit::{engines, tamper, Engine, Options, TestApp};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -58,24 +59,6 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    bearer: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    app.call(method, path, bearer, body.as_ref()).await
-}
-
-async fn post(app: &TestApp, path: &str, bearer: Option<&str>, body: Value) -> (u16, Value) {
-    send(app, reqwest::Method::POST, path, bearer, Some(body)).await
-}
-
-async fn get(app: &TestApp, path: &str, bearer: Option<&str>) -> (u16, Value) {
-    send(app, reqwest::Method::GET, path, bearer, None).await
-}
-
 fn admin(app: &TestApp) -> &str {
     app.admin_token.as_deref().unwrap()
 }
@@ -124,7 +107,7 @@ async fn week_of_slots(app: &TestApp, office: &str, service: &str, capacity: i64
     let (s, list) = get(
         app,
         &format!("/api/v1/offices/{office}/slots?service={service}"),
-        None,
+        ANONYMOUS,
     )
     .await;
     assert_eq!(s, 200);
@@ -135,7 +118,7 @@ async fn week_of_slots(app: &TestApp, office: &str, service: &str, capacity: i64
 async fn offices_are_found_by_city_kind_and_service_nearest_first_with_hours_in_local_time() {
     for engine in engines("offices search").await {
         let app = start(engine).await;
-        let (s, list) = get(&app, "/api/v1/offices/search?city=Владивосток", None).await;
+        let (s, list) = get(&app, "/api/v1/offices/search?city=Владивосток", ANONYMOUS).await;
         assert_eq!(s, 200);
         let o = &list[0];
         assert_eq!(o["code"], "mfc-vladivostok");
@@ -146,7 +129,7 @@ async fn offices_are_found_by_city_kind_and_service_nearest_first_with_hours_in_
         );
         assert_eq!(o["week"][6]["hours"], Value::Null, "closed on Sundays");
 
-        let (_, posts) = get(&app, "/api/v1/offices/search?kind=post", None).await;
+        let (_, posts) = get(&app, "/api/v1/offices/search?kind=post", ANONYMOUS).await;
         assert!(posts
             .as_array()
             .unwrap()
@@ -154,7 +137,12 @@ async fn offices_are_found_by_city_kind_and_service_nearest_first_with_hours_in_
             .all(|o| o["kind"] == "post"));
         assert!(!posts.as_array().unwrap().is_empty());
 
-        let (_, with) = get(&app, "/api/v1/offices/search?service=child-allowance", None).await;
+        let (_, with) = get(
+            &app,
+            "/api/v1/offices/search?service=child-allowance",
+            ANONYMOUS,
+        )
+        .await;
         let codes: Vec<&str> = with
             .as_array()
             .unwrap()
@@ -167,7 +155,7 @@ async fn offices_are_found_by_city_kind_and_service_nearest_first_with_hours_in_
         let (_, near) = get(
             &app,
             "/api/v1/offices/search?lat=54.193&lon=37.617&limit=3",
-            None,
+            ANONYMOUS,
         )
         .await;
         let near = near.as_array().unwrap();
@@ -179,12 +167,12 @@ async fn offices_are_found_by_city_kind_and_service_nearest_first_with_hours_in_
         assert!(d.windows(2).all(|w| w[0] <= w[1]), "{d:?}");
         assert!(d[0] < 1.0, "{d:?}");
 
-        let (s, p) = get(&app, "/api/v1/offices/search?kind=kiosk", None).await;
+        let (s, p) = get(&app, "/api/v1/offices/search?kind=kiosk", ANONYMOUS).await;
         assert_eq!(
             (s, p["errors"][0]["code"].as_str()),
             (400, Some("office.kind_unknown"))
         );
-        let (s, p) = get(&app, "/api/v1/offices/search?lat=54.1", None).await;
+        let (s, p) = get(&app, "/api/v1/offices/search?lat=54.1", ANONYMOUS).await;
         assert_eq!(
             (s, p["errors"][0]["code"].as_str()),
             (400, Some("office.point_invalid"))
@@ -209,7 +197,7 @@ async fn offices_are_found_by_city_kind_and_service_nearest_first_with_hours_in_
             .await
             .unwrap();
         assert!(card.contains("Часы работы") && card.contains("Воскресенье"));
-        let (s, _) = get(&app, "/api/v1/offices/nowhere", None).await;
+        let (s, _) = get(&app, "/api/v1/offices/nowhere", ANONYMOUS).await;
         assert_eq!(s, 404);
     }
 }
@@ -268,7 +256,7 @@ async fn the_last_free_place_of_a_slot_goes_to_exactly_one_of_100_concurrent_boo
         let (_, free) = get(
             &app,
             "/api/v1/offices/mfc-ekb/slots?service=passport-rf",
-            None,
+            ANONYMOUS,
         )
         .await;
         assert!(free
@@ -291,7 +279,13 @@ async fn bookings_are_moved_and_cancelled_and_every_refusal_names_its_code() {
         let p = people(&app, "p", 2).await;
         let (anna, boris) = (p[0].as_str(), p[1].as_str());
 
-        let (s, e) = post(&app, "/api/v1/appointments", None, json!({"slot_id": a})).await;
+        let (s, e) = post(
+            &app,
+            "/api/v1/appointments",
+            ANONYMOUS,
+            json!({"slot_id": a}),
+        )
+        .await;
         assert_eq!((s, e["code"].as_str()), (401, Some("auth.required")));
         let (s, e) = post(
             &app,
@@ -618,7 +612,7 @@ async fn the_queue_calls_appointments_first_and_shows_called_tickets_on_the_hall
             json!({"slot_id": slot}),
         )
         .await;
-        let (_, o) = get(&app, &format!("/api/v1/offices/{office}"), None).await;
+        let (_, o) = get(&app, &format!("/api/v1/offices/{office}"), ANONYMOUS).await;
         let today = o["local_date"].as_str().unwrap();
         tamper(
             &app,
@@ -747,7 +741,7 @@ async fn the_queue_calls_appointments_first_and_shows_called_tickets_on_the_hall
         .await;
         assert_eq!((s, e["code"].as_str()), (409, Some("queue.empty")));
 
-        let (_, board) = get(&app, &format!("/api/v1/offices/{office}/queue"), None).await;
+        let (_, board) = get(&app, &format!("/api/v1/offices/{office}/queue"), ANONYMOUS).await;
         assert_eq!(board["estimate"]["basis"], "median_last_hour", "{board}");
         assert_eq!(board["waiting"], 0);
     }

@@ -5,6 +5,7 @@
 //! last head cannot step down. People come from the demo's reference registry
 //! (crates/identity/data/registry-demo.csv); codes really travel by the SMS gateway and SMTP.
 
+use okno_testkit::http::{get, post, send};
 use okno_testkit::{engines, Engine, Options, SmsGateway, SmtpServer, TestApp};
 use serde_json::{json, Value};
 
@@ -39,24 +40,6 @@ async fn world(engine: Engine) -> World {
     .await
     .unwrap();
     World { app, gw, smtp }
-}
-
-async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    bearer: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    app.call(method, path, Some(bearer), body.as_ref()).await
-}
-
-async fn post(app: &TestApp, path: &str, bearer: &str, body: Value) -> (u16, Value) {
-    send(app, reqwest::Method::POST, path, bearer, Some(body)).await
-}
-
-async fn get(app: &TestApp, path: &str, bearer: &str) -> (u16, Value) {
-    send(app, reqwest::Method::GET, path, bearer, None).await
 }
 
 /// The six digits in a message.

@@ -7,6 +7,7 @@
 //! People are put into the database directly (registration is rate-limited and levels above
 //! «упрощённая» need registries or an operator); everything they do goes through the API.
 
+use okno_testkit::http::{get, post, send};
 use okno_testkit::{engines, query_text, tamper, Engine, Options, TestApp};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -32,24 +33,6 @@ async fn start(engine: Engine) -> TestApp {
 /// An official's API token (issued on the server) and its id.
 async fn official(app: &TestApp, name: &str) -> (String, String) {
     app.staff_token(name, "official").await
-}
-
-async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    bearer: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    app.call(method, path, Some(bearer), body.as_ref()).await
-}
-
-async fn post(app: &TestApp, path: &str, bearer: &str, body: Value) -> (u16, Value) {
-    send(app, reqwest::Method::POST, path, bearer, Some(body)).await
-}
-
-async fn get(app: &TestApp, path: &str, bearer: &str) -> (u16, Value) {
-    send(app, reqwest::Method::GET, path, bearer, None).await
 }
 
 async fn upload(

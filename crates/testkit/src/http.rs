@@ -1,0 +1,57 @@
+//! The end-to-end tests' HTTP toolbox: one call with an optional bearer credential, answered as
+//! (status, JSON).
+
+use serde_json::Value;
+
+use crate::TestApp;
+
+/// A bearer credential or none: `&str`, `&String`, `Option<&str>` or `Option<&String>`. A desk's device credential
+/// may follow the token after a space («token device»), see [`TestApp::call`].
+pub trait Bearer {
+    fn bearer(&self) -> Option<&str>;
+}
+
+impl Bearer for &str {
+    fn bearer(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl Bearer for &String {
+    fn bearer(&self) -> Option<&str> {
+        Some(self.as_str())
+    }
+}
+
+impl Bearer for Option<&String> {
+    fn bearer(&self) -> Option<&str> {
+        self.map(String::as_str)
+    }
+}
+
+impl Bearer for Option<&str> {
+    fn bearer(&self) -> Option<&str> {
+        *self
+    }
+}
+
+/// No credentials (a bare `None` would not say which kind of `Option`).
+pub const ANONYMOUS: Option<&str> = None;
+
+pub async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    bearer: impl Bearer,
+    body: Option<Value>,
+) -> (u16, Value) {
+    app.call(method, path, bearer.bearer(), body.as_ref()).await
+}
+
+pub async fn post(app: &TestApp, path: &str, bearer: impl Bearer, body: Value) -> (u16, Value) {
+    send(app, reqwest::Method::POST, path, bearer, Some(body)).await
+}
+
+pub async fn get(app: &TestApp, path: &str, bearer: impl Bearer) -> (u16, Value) {
+    send(app, reqwest::Method::GET, path, bearer, None).await
+}
