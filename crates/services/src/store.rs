@@ -165,7 +165,7 @@ pub async fn unpublished(
     c: &mut impl AsConn,
     code: &str,
 ) -> Result<Option<ServiceRow>, sqlx::Error> {
-    if latest_version_of(c, code).await? > 0 {
+    if latest_version(c, code).await? > 0 {
         return Ok(None);
     }
     let Some(s) = okno_directory::store::service(c, code).await? else {
@@ -199,18 +199,10 @@ pub async fn service_exists(c: &mut impl AsConn, code: &str) -> Result<bool, sql
     Ok(okno_directory::store::service(c, code).await?.is_some())
 }
 
-async fn latest_version_of(c: &mut impl AsConn, code: &str) -> Result<i64, sqlx::Error> {
+/// The newest version of a service's form, 0 when it has none.
+pub async fn latest_version(c: &mut impl AsConn, code: &str) -> Result<i64, sqlx::Error> {
     q_scalar!(
         c,
-        i64,
-        "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM service_versions WHERE service_code = $1",
-        code
-    )
-}
-
-pub async fn latest_version(tx: &mut Tx, code: &str) -> Result<i64, sqlx::Error> {
-    q_scalar!(
-        tx,
         i64,
         "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM service_versions WHERE service_code = $1",
         code
