@@ -248,6 +248,17 @@ enum TxInner {
 }
 
 impl Tx {
+    /// Rolls back now, and waits for it: the rows it locked are free when this returns. (Dropping
+    /// a PostgreSQL transaction only queues its `ROLLBACK` for the connection's next use, so its
+    /// locks may outlive it for a while.)
+    pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        match self.inner.take() {
+            Some(TxInner::Sqlite(mut conn)) => sync_batch(&mut conn, "ROLLBACK"),
+            Some(TxInner::Postgres(t)) => t.rollback().await,
+            None => Ok(()),
+        }
+    }
+
     /// `COMMIT`, after the journal wrote its entries ([`Tx::commit`], in `journal.rs`).
     pub(crate) async fn finish(mut self) -> Result<(), sqlx::Error> {
         match self.inner.take() {

@@ -259,8 +259,12 @@ impl Dispatcher {
         let batch = match self.route_in(&mut tx, &events, now).await {
             Ok(()) => tx.commit().await.map_err(okno_kernel::Error::from),
             Err(e) => {
-                // Rolled back now: on SQLite the writer is needed for the one-by-one pass.
-                drop(tx);
+                // Rolled back now, and waited for: on SQLite the writer is needed for the
+                // one-by-one pass, and on PostgreSQL the claimed rows must be unlocked, or the
+                // pass would skip them as taken by another node.
+                if let Err(r) = tx.rollback().await {
+                    tracing::warn!(error = %r, "rolling back a failed routing batch failed");
+                }
                 Err(e)
             }
         };
