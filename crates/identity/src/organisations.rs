@@ -8,10 +8,10 @@
 //! `org:<organisation id>` and the actor's `on_behalf_of` is `Principal { id: "org:<organisation
 //! id>", name: <short name> }`. The `org:` prefix is kept in the principal's id on purpose: the
 //! audit journal's `on_behalf_of_id` then tells an organisation from a person, and
-//! [`crate::representation::require_scope`] never finds a power of attorney granted by it, so
+//! `representation::require_scope` never finds a power of attorney granted by it, so
 //! nothing done for an organisation passes a check meant for a person.
 //!
-//! The JSON API and the page `/account/organisations` live here too ([`routes`], [`OrganisationsApi`]).
+//! The JSON API and the page `/account/organisations` are in `organisations_http.rs`.
 
 use okno_kernel::actor::{Actor, Principal};
 use okno_kernel::auth;

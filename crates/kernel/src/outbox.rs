@@ -191,6 +191,38 @@ pub async fn replace_payload(tx: &mut Tx, id: &str, payload: &str) -> Result<()>
     Ok(())
 }
 
+/// An event by its id as stored, with its priority (for tools and tests that look at it).
+pub async fn find(c: &mut impl AsConn, id: &str) -> Result<Option<(Event, Priority)>> {
+    #[derive(serde::Deserialize, sqlx::FromRow)]
+    struct Row {
+        id: String,
+        created_at: i64,
+        kind: String,
+        payload: String,
+        priority: i64,
+    }
+    let row = crate::q_opt!(
+        c,
+        Row,
+        "SELECT id, created_at, kind, payload, priority FROM outbox WHERE id = $1",
+        id
+    )?;
+    Ok(row.map(|r| {
+        let priority = if r.priority == Priority::Urgent as i64 {
+            Priority::Urgent
+        } else {
+            Priority::Normal
+        };
+        let event = Event {
+            id: r.id,
+            created_at: r.created_at,
+            kind: r.kind,
+            payload: r.payload,
+        };
+        (event, priority)
+    }))
+}
+
 /// How many events wait to be routed.
 pub async fn unrouted(c: &mut impl AsConn) -> Result<i64> {
     Ok(crate::q_scalar!(

@@ -712,14 +712,12 @@ mod tests {
 
             // Routed: the outbox keeps a redacted payload, the deliveries the real text for sending.
             let mut c = db.read().await.unwrap();
-            let payload: String = q_scalar!(
-                &mut c,
-                String,
-                "SELECT payload FROM outbox WHERE id = $1",
-                &event
-            )
-            .unwrap();
+            let (stored_event, _) = okno_kernel::outbox::find(&mut c, &event)
+                .await
+                .unwrap()
+                .unwrap();
             drop(c);
+            let payload = stored_event.payload;
             assert!(!payload.contains(CODE), "{payload}");
             assert!(payload.contains(REDACTED), "{payload}");
             let stored = raw(&db).await;
@@ -877,15 +875,12 @@ mod tests {
             .unwrap();
             tx.commit().await.unwrap();
             let mut c = db.read().await.unwrap();
-            let priority: i64 = q_scalar!(
-                &mut c,
-                i64,
-                "SELECT priority FROM outbox WHERE id = $1",
-                &code
-            )
-            .unwrap();
+            let (_, priority) = okno_kernel::outbox::find(&mut c, &code)
+                .await
+                .unwrap()
+                .unwrap();
             drop(c);
-            assert_eq!(priority, 0);
+            assert_eq!(priority as i64, 0);
             let d = Dispatcher::new(
                 db.clone(),
                 Arc::new(Channels::new(None, None).unwrap()),
