@@ -3,11 +3,10 @@
 use okno_kernel::actor::{Actor, Role};
 use okno_kernel::db::Db;
 use okno_kernel::error::{Problem, Result};
-use okno_kernel::{q_opt, q_scalar};
 use serde::Serialize;
 
 use crate::model::{own_account, Level, SecondFactor};
-use crate::store::{AccountRow, ACCOUNT_COLS};
+use crate::store;
 
 /// The account as its owner sees it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -32,25 +31,11 @@ pub struct AccountView {
 pub async fn account(db: &Db, actor: &Actor) -> Result<AccountView> {
     let id = own_account(actor)?;
     let mut c = db.read().await?;
-    let a = q_opt!(
-        &mut c,
-        AccountRow,
-        &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"),
-        id
-    )?
-    .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
-    let totp_enabled = q_scalar!(
-        &mut c,
-        i64,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM totp_factors WHERE account_id = $1 AND confirmed_at IS NOT NULL",
-        id
-    )? > 0;
-    let recovery_codes_left = q_scalar!(
-        &mut c,
-        i64,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
-        id
-    )?;
+    let a = store::account(&mut c, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
+    let totp_enabled = store::totp_enabled(&mut c, id).await?;
+    let recovery_codes_left = store::recovery_codes_left(&mut c, id).await?;
     let level = a.level();
     Ok(AccountView {
         id: a.id.clone(),

@@ -5,11 +5,11 @@ use okno_kernel::clock::{new_id, now_ms};
 use okno_kernel::db::Tx;
 use okno_kernel::error::{Problem, Result};
 use okno_kernel::pii::Secrets;
-use okno_kernel::{q_exec, q_opt, q_scalar};
 use okno_notify::{Channel, Message};
 use rand::Rng;
 
 use crate::settings::Settings;
+use crate::store::{self, NewCode};
 
 /// What a code is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,13 +79,7 @@ pub async fn issue(
     target: &str,
 ) -> Result<()> {
     let now = now_ms();
-    let last: Option<i64> = q_scalar!(
-        tx,
-        Option<i64>,
-        "SELECT MAX(created_at) FROM one_time_codes WHERE account_id = $1 AND purpose = $2",
-        account_id,
-        purpose.as_str()
-    )?;
+    let last = store::last_code_at(tx, account_id, purpose.as_str()).await?;
     if let Some(last) = last {
         let wait = last + settings.code_resend_ms - now;
         if wait > 0 {
@@ -99,39 +93,28 @@ pub async fn issue(
             );
         }
     }
-    let recent: i64 = q_scalar!(
-        tx,
-        i64,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM one_time_codes WHERE account_id = $1 AND purpose = $2 AND created_at > $3",
-        account_id,
-        purpose.as_str(),
-        now - 3_600_000
-    )?;
+    let recent = store::codes_since(tx, account_id, purpose.as_str(), now - 3_600_000).await?;
     if recent >= settings.codes_per_hour {
         return Err(Problem::new(429, "code.too_many", "Слишком много кодов")
             .with_detail("За последний час отправлено слишком много кодов. Повторите позже.")
             .into());
     }
-    q_exec!(
-        tx,
-        "UPDATE one_time_codes SET superseded_at = $1 WHERE account_id = $2 AND purpose = $3 AND used_at IS NULL AND superseded_at IS NULL",
-        now,
-        account_id,
-        purpose.as_str()
-    )?;
+    store::supersede_codes(tx, now, account_id, purpose.as_str()).await?;
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
     let id = new_id();
-    q_exec!(
+    store::insert_code(
         tx,
-        "INSERT INTO one_time_codes (id, account_id, purpose, target, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &id,
-        account_id,
-        purpose.as_str(),
-        target,
-        code_hash(secrets, &id, &code),
-        now,
-        now + settings.code_ttl_ms
-    )?;
+        &NewCode {
+            id: &id,
+            account_id,
+            purpose: purpose.as_str(),
+            target,
+            code_hash: code_hash(secrets, &id, &code),
+            created_at: now,
+            expires_at: now + settings.code_ttl_ms,
+        },
+    )
+    .await?;
     let (subject, text) = purpose.text(&code);
     okno_notify::service::queue_sensitive(
         tx,
@@ -144,14 +127,6 @@ pub async fn issue(
     )
     .await?;
     Ok(())
-}
-
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct CodeRow {
-    id: String,
-    code_hash: String,
-    expires_at: i64,
-    attempts: i64,
 }
 
 /// The outcome of checking a code. A wrong code's try is counted, so the caller commits either way.
@@ -171,15 +146,7 @@ pub async fn check(
     code: &str,
 ) -> Result<Checked> {
     let now = now_ms();
-    let row = q_opt!(
-        tx,
-        CodeRow,
-        "SELECT id, code_hash, expires_at, attempts FROM one_time_codes
-          WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL AND superseded_at IS NULL
-          ORDER BY created_at DESC LIMIT 1",
-        account_id,
-        purpose.as_str()
-    )?;
+    let row = store::live_code(tx, account_id, purpose.as_str()).await?;
     let Some(row) = row else {
         return Ok(Checked::Refused(
             Problem::new(400, "code.none", "Код не запрашивался")
@@ -203,19 +170,10 @@ pub async fn check(
         && typed.bytes().all(|b| b.is_ascii_digit())
         && code_hash(secrets, &row.id, &typed) == row.code_hash
     {
-        q_exec!(
-            tx,
-            "UPDATE one_time_codes SET used_at = $1 WHERE id = $2",
-            now,
-            &row.id
-        )?;
+        store::mark_code_used(tx, now, &row.id).await?;
         return Ok(Checked::Accepted);
     }
-    q_exec!(
-        tx,
-        "UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = $1",
-        &row.id
-    )?;
+    store::count_code_attempt(tx, &row.id).await?;
     let left = settings.code_attempts - row.attempts - 1;
     let detail = if left > 0 {
         format!("Код неверный. Осталось попыток: {left}.")

@@ -5,11 +5,11 @@
 //! identified in person (the bank adapter).
 
 use okno_kernel::actor::{Actor, ActorKind, Permission};
+use okno_kernel::audit;
 use okno_kernel::clock::now_ms;
 use okno_kernel::db::Db;
 use okno_kernel::error::{Problem, Result};
 use okno_kernel::pii::Secrets;
-use okno_kernel::{audit, q_exec, q_opt};
 use okno_rules::PassportRf;
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +17,7 @@ use crate::model::Level;
 use crate::model::Refusal;
 use crate::privacy::{notify_person, Topic};
 use crate::registry::Answer;
-use crate::store::load;
+use crate::store::{self, load, PassportAndBirth};
 
 /// What the operator enters at the desk.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -28,12 +28,6 @@ pub struct InPerson {
     /// The date of issue printed in the passport (`YYYY-MM-DD`), to check it is still valid.
     #[serde(default)]
     pub passport_issued: Option<String>,
-}
-
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct Docs {
-    passport_idx: Option<String>,
-    birth_date: Option<String>,
 }
 
 /// Confirms the account's identity in person. Refusals are audited too, with their reason.
@@ -84,12 +78,7 @@ pub async fn in_person(
     };
     let mut tx = db.begin().await?;
     let a = load(&mut tx, account_id).await?;
-    let docs = q_opt!(
-        &mut tx,
-        Docs,
-        "SELECT passport_idx, birth_date FROM accounts WHERE id = $1",
-        account_id
-    )?;
+    let docs = store::passport_and_birth(&mut tx, account_id).await?;
     let mut person_passport_idx = None;
     let refusal = match (PassportRf::parse(&c.passport), docs) {
         _ if a.status == "blocked" => Some(Refusal::AccountBlocked),
@@ -101,7 +90,7 @@ pub async fn in_person(
         (_, None) => Some(Refusal::NoProfile),
         (
             _,
-            Some(Docs {
+            Some(PassportAndBirth {
                 passport_idx: None, ..
             }),
         ) => Some(Refusal::NoProfile),
@@ -162,12 +151,7 @@ pub async fn in_person(
         tx.commit().await?;
         return Err(r.problem().into());
     }
-    q_exec!(
-        &mut tx,
-        "UPDATE accounts SET level = 'confirmed', registry_checked_at = $1 WHERE id = $2",
-        now_ms(),
-        account_id
-    )?;
+    store::mark_confirmed(&mut tx, now_ms(), account_id).await?;
     let (by, warn) = match &rep {
         Some(r) => (
             format!(" по обращению представителя: {}", r.line()),
@@ -213,16 +197,6 @@ pub struct BankOutcome {
     pub level: Level,
 }
 
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct BankDocs {
-    id: String,
-    passport_idx: Option<String>,
-    last_name: Option<String>,
-    first_name: Option<String>,
-    middle_name: Option<String>,
-    birth_date: Option<String>,
-}
-
 /// The bank adapter: a partner bank's integration (an API token with the `bank` role) confirms a
 /// client it identified in person. The account is found by СНИЛС and must already be
 /// «стандартная» (its profile checked against the state registries); the passport, the full name
@@ -238,13 +212,9 @@ pub async fn by_bank(db: &Db, secrets: &Secrets, bank: &Actor, b: ByBank) -> Res
     let snils = okno_rules::Snils::parse(&b.snils)
         .map_err(|e| Problem::invalid_field("snils", e.code(), e.to_string()))?;
     let mut tx = db.begin().await?;
-    let docs = q_opt!(
-        &mut tx,
-        BankDocs,
-        "SELECT id, passport_idx, last_name, first_name, middle_name, birth_date FROM accounts WHERE snils_idx = $1",
-        secrets.index("snils", snils.as_str())
-    )?
-    .ok_or_else(|| {
+    let docs = store::bank_docs(&mut tx, &secrets.index("snils", snils.as_str()))
+        .await?
+        .ok_or_else(|| {
         Problem::new(404, "confirm.account_not_found", "Учётная запись не найдена")
             .with_detail("Учётной записи с таким СНИЛС нет или профиль не заполнен: клиенту нужно зарегистрироваться и заполнить профиль.")
     })?;
@@ -296,12 +266,7 @@ pub async fn by_bank(db: &Db, secrets: &Secrets, bank: &Actor, b: ByBank) -> Res
         return Err(r.problem().into());
     }
     if level != Level::Confirmed {
-        q_exec!(
-            &mut tx,
-            "UPDATE accounts SET level = 'confirmed', registry_checked_at = $1 WHERE id = $2",
-            now_ms(),
-            &a.id
-        )?;
+        store::mark_confirmed(&mut tx, now_ms(), &a.id).await?;
         notify_person(
             &mut tx,
             &a,

@@ -1,16 +1,16 @@
 //! Confirming the phone and the e-mail with their codes (and sending a code again).
 
 use okno_kernel::actor::Actor;
+use okno_kernel::audit;
 use okno_kernel::clock::now_ms;
 use okno_kernel::db::Db;
 use okno_kernel::error::{Problem, Result};
 use okno_kernel::pii::Secrets;
-use okno_kernel::{audit, q_exec};
 
 use crate::codes::{self, Checked, Purpose};
 use crate::model::{own_account, Level};
 use crate::settings::Identity;
-use crate::store::load;
+use crate::store::{self, load};
 
 /// Which contact a code confirms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
@@ -111,11 +111,10 @@ pub async fn confirm_contact(
         Checked::Accepted => {}
     }
     let now = now_ms();
-    let sql = match contact {
-        Contact::Phone => "UPDATE accounts SET phone_confirmed_at = $1 WHERE id = $2",
-        Contact::Email => "UPDATE accounts SET email_confirmed_at = $1 WHERE id = $2",
-    };
-    q_exec!(&mut tx, sql, now, id)?;
+    match contact {
+        Contact::Phone => store::mark_phone_confirmed(&mut tx, now, id).await?,
+        Contact::Email => store::mark_email_confirmed(&mut tx, now, id).await?,
+    }
     let a = load(&mut tx, id).await?;
     let mut level = a.level();
     if level == Level::Registered
@@ -123,12 +122,7 @@ pub async fn confirm_contact(
         && a.email_confirmed_at.is_some()
     {
         level = Level::Simplified;
-        q_exec!(
-            &mut tx,
-            "UPDATE accounts SET level = $1 WHERE id = $2",
-            level.as_str(),
-            id
-        )?;
+        store::set_level(&mut tx, level.as_str(), id).await?;
     }
     audit::append(
         &mut tx,

@@ -2,16 +2,16 @@
 //! to access one's data).
 
 use okno_kernel::actor::Actor;
+use okno_kernel::audit;
 use okno_kernel::clock::{now_ms, rfc3339};
 use okno_kernel::db::Db;
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::pii::Secrets;
-use okno_kernel::{audit, q_all, q_opt};
 use serde::Serialize;
 
 use crate::model::own_account;
-use crate::privacy::{effective, stored};
-use crate::store::{AccountRow, ACCOUNT_COLS};
+use crate::privacy::effective;
+use crate::store;
 
 #[derive(Serialize)]
 struct ExportSession {
@@ -23,29 +23,6 @@ struct ExportSession {
     ip: Option<String>,
 }
 
-#[derive(Serialize, serde::Deserialize, sqlx::FromRow)]
-struct ExportDevice {
-    first_seen_at: i64,
-    last_seen_at: i64,
-    user_agent: Option<String>,
-}
-
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct ExportProfile {
-    last_name: Option<String>,
-    first_name: Option<String>,
-    middle_name: Option<String>,
-    birth_date: Option<String>,
-    sex: Option<String>,
-    passport_enc: Option<String>,
-    snils_enc: Option<String>,
-    inn_enc: Option<String>,
-    registry_check: Option<String>,
-    registry_checked_at: Option<i64>,
-    consent_version: Option<String>,
-    consent_at: Option<i64>,
-}
-
 /// Every piece of data the platform holds about the signed-in person, as one JSON document: the
 /// account, the profile with the documents in clear (it is their own), consent, preferences,
 /// organisations and powers of attorney, passkeys, sessions, devices, every message sent to them
@@ -55,21 +32,12 @@ pub async fn export(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<serde_j
     let id = own_account(actor)?.to_string();
     let (a, p, sessions, devices, prefs, deliveries) = {
         let mut c = db.read().await?;
-        let a = q_opt!(
-            &mut c,
-            AccountRow,
-            &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"),
-            &id
-        )?
-        .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
-        let p = q_opt!(
-            &mut c,
-            ExportProfile,
-            "SELECT last_name, first_name, middle_name, birth_date, sex, passport_enc, snils_enc, inn_enc,
-                    registry_check, registry_checked_at, consent_version, consent_at FROM accounts WHERE id = $1",
-            &id
-        )?
-        .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
+        let a = store::account(&mut c, &id)
+            .await?
+            .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
+        let p = store::export_profile(&mut c, &id)
+            .await?
+            .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
         let sessions: Vec<ExportSession> = okno_kernel::auth::all_sessions(&mut c, "account", &id)
             .await?
             .into_iter()
@@ -82,13 +50,8 @@ pub async fn export(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<serde_j
                 ip: s.ip,
             })
             .collect();
-        let devices = q_all!(
-            &mut c,
-            ExportDevice,
-            "SELECT first_seen_at, last_seen_at, user_agent FROM known_devices WHERE account_id = $1 ORDER BY first_seen_at",
-            &id
-        )?;
-        let prefs = effective(&stored(&mut c, &id).await?);
+        let devices = store::devices_of(&mut c, &id).await?;
+        let prefs = effective(&store::preferences_of(&mut c, &id).await?);
         let mut recipients = vec![id.as_str()];
         recipients.extend(a.phone.as_deref());
         recipients.extend(a.email.as_deref());

@@ -5,11 +5,11 @@
 //! and the device.
 
 use okno_kernel::actor::{Actor, ActorKind, Permission};
+use okno_kernel::audit;
 use okno_kernel::clock::{new_id, now_ms};
 use okno_kernel::db::Db;
 use okno_kernel::error::{Error, FieldError, Problem, Result};
 use okno_kernel::pii::Secrets;
-use okno_kernel::{audit, q_exec, q_opt};
 use okno_rules::{PassportRf, Phone, Snils};
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +20,7 @@ use crate::register::CONSENT_VERSION;
 use crate::registry::{Answer, PersonData};
 use crate::settings::Identity;
 use crate::staff::{temporary_password, TEMPORARY_PASSWORD_MS};
-use crate::store::{self, load};
+use crate::store::{self, load, DeskRepresentative, RestoreDocs};
 
 /// The desk an act is done at: checked by the offices part, recorded in the journal.
 #[derive(Debug, Clone, Serialize)]
@@ -229,26 +229,26 @@ pub(crate) async fn record_representative(
         return Err(representative_is_person());
     }
     let id = new_id();
-    q_exec!(
-        &mut *tx,
-        "INSERT INTO desk_representatives (id, account_id, act, office_code, device_id, operator_id, full_name_enc,
-            passport_enc, passport_idx, power_number, power_issuer, power_issued_on, power_valid_until, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        &id,
-        account_id,
-        act,
-        &desk.office,
-        &desk.device,
-        operator.id.as_deref().unwrap_or_default(),
-        secrets.encrypt(&r.full_name),
-        secrets.encrypt(&r.passport.formatted()),
-        &passport_idx,
-        &r.number,
-        &r.issuer,
-        ymd_text(r.issued_on),
-        ymd_text(r.valid_until),
-        now_ms()
-    )?;
+    store::insert_desk_representative(
+        tx,
+        &DeskRepresentative {
+            id: &id,
+            account_id,
+            act,
+            office_code: &desk.office,
+            device_id: &desk.device,
+            operator_id: operator.id.as_deref().unwrap_or_default(),
+            full_name_enc: secrets.encrypt(&r.full_name),
+            passport_enc: secrets.encrypt(&r.passport.formatted()),
+            passport_idx: &passport_idx,
+            power_number: &r.number,
+            power_issuer: &r.issuer,
+            power_issued_on: ymd_text(r.issued_on),
+            power_valid_until: ymd_text(r.valid_until),
+            created_at: now_ms(),
+        },
+    )
+    .await?;
     Ok(
         serde_json::json!({ "record": id, "power_number": r.number, "power_valid_until": ymd_text(r.valid_until) }),
     )
@@ -512,12 +512,6 @@ pub async fn register_in_person(
     })
 }
 
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct Docs {
-    passport_idx: Option<String>,
-    snils_enc: Option<String>,
-}
-
 /// Restores access after the operator compared the passport shown with the profile: a new
 /// temporary password (24 hours, to be changed at the first sign-in), every session ended, the
 /// lockout lifted, and the person told. A mismatch refuses with a reason, audited.
@@ -540,12 +534,7 @@ pub async fn restore_in_person(
     let hash = idn.hasher.hash(&password).await.map_err(Error::internal)?;
     let mut tx = db.begin().await?;
     let a = load(&mut tx, account_id).await?;
-    let docs = q_opt!(
-        &mut tx,
-        Docs,
-        "SELECT passport_idx, snils_enc FROM accounts WHERE id = $1",
-        account_id
-    )?;
+    let docs = store::restore_docs(&mut tx, account_id).await?;
     let refused = match (PassportRf::parse(passport), &docs) {
         _ if a.status == "blocked" => Some(Refusal::AccountBlocked),
         _ if a.kind != "person" => Some(Refusal::OperatorLacksRight),
@@ -553,7 +542,7 @@ pub async fn restore_in_person(
         (
             _,
             None
-            | Some(Docs {
+            | Some(RestoreDocs {
                 passport_idx: None, ..
             }),
         ) => Some(Refusal::NoProfile),
@@ -604,32 +593,16 @@ pub async fn restore_in_person(
         RestoreMethod::TemporaryPassword => (now + TEMPORARY_PASSWORD_MS, None),
         RestoreMethod::QrCode => {
             let code = crate::model::random_token();
-            q_exec!(
-                &mut tx,
-                "INSERT INTO sign_in_links (id_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-                okno_kernel::auth::secret_hash(&code),
-                account_id,
-                now,
-                now + crate::sign_in::SIGN_IN_LINK_MS
-            )?;
+            let hash = okno_kernel::auth::secret_hash(&code);
+            let expires_at = now + crate::sign_in::SIGN_IN_LINK_MS;
+            store::insert_sign_in_link(&mut tx, &hash, account_id, now, expires_at).await?;
             (now + crate::sign_in::SIGN_IN_LINK_MS, Some(code))
         }
     };
-    q_exec!(
-        &mut tx,
-        "UPDATE accounts SET password_hash = $1, password_changed_at = $2, must_change_password = 1, password_expires_at = $3 WHERE id = $4",
-        &hash,
-        now,
-        valid_until,
-        account_id
-    )?;
+    store::set_temporary_password(&mut tx, &hash, now, valid_until, account_id).await?;
     let ended =
         okno_kernel::auth::revoke_sessions(&mut tx, "account", account_id, None, now).await?;
-    q_exec!(
-        &mut tx,
-        "DELETE FROM sign_in_throttle WHERE subject = $1",
-        account_id
-    )?;
+    store::lift_throttle(&mut tx, account_id).await?;
     let by = match &rep {
         Some(r) => format!("по обращению представителя: {}", r.line()),
         None => "по паспорту".to_string(),
@@ -668,15 +641,6 @@ pub struct Found {
     pub birth_date: Option<String>,
 }
 
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct FoundRow {
-    id: String,
-    display_name: String,
-    level: String,
-    status: String,
-    birth_date: Option<String>,
-}
-
 /// Finds an account by СНИЛС, phone or passport number (what the person shows at the desk). The
 /// search is audited: the operator looked someone up.
 pub async fn find(
@@ -703,14 +667,13 @@ pub async fn find(
         .into());
     }
     let mut tx = db.begin().await?;
-    let rows = okno_kernel::q_all!(
+    let rows = store::find_people(
         &mut tx,
-        FoundRow,
-        "SELECT id, display_name, level, status, birth_date FROM accounts WHERE kind = 'person' AND (snils_idx = $1 OR passport_idx = $2 OR phone = $3) ORDER BY created_at",
         snils.as_deref(),
         passport.as_deref(),
-        phone.as_deref()
-    )?;
+        phone.as_deref(),
+    )
+    .await?;
     audit::append(
         &mut tx,
         audit::Entry {

@@ -4,16 +4,9 @@
 use okno_kernel::clock::now_ms;
 use okno_kernel::db::Tx;
 use okno_kernel::error::{Problem, Result};
-use okno_kernel::{q_exec, q_opt};
 
 use crate::settings::Settings;
-
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct Throttle {
-    failures: i64,
-    lockouts: i64,
-    locked_until: Option<i64>,
-}
+use crate::store;
 
 /// How long the lockout that follows `lockouts` earlier ones lasts: `lockout_ms`, doubled with
 /// each earlier lockout, at most a day. The pure half of the guard; [`count_failure`] applies it.
@@ -53,16 +46,7 @@ pub(crate) fn bad_credentials() -> Problem {
 /// one failure and no other failure is counted in between.
 pub(crate) async fn count_failure(tx: &mut Tx, s: &Settings, subject: &str) -> Result<Failure> {
     let now = now_ms();
-    let counted = q_opt!(
-        tx,
-        Throttle,
-        "INSERT INTO sign_in_throttle (subject, failures, lockouts, locked_until) VALUES ($1, 1, 0, NULL)
-         ON CONFLICT (subject) DO UPDATE SET failures = sign_in_throttle.failures + 1
-         WHERE sign_in_throttle.locked_until IS NULL OR sign_in_throttle.locked_until <= $2
-         RETURNING failures, lockouts, locked_until",
-        subject,
-        now
-    )?;
+    let counted = store::count_throttle_failure(tx, subject, now).await?;
     let Some(t) = counted else {
         // Not updated, so locked; the upsert holds the row, so it is still locked now.
         let until = lock_of(tx, subject, now).await?.unwrap_or(now);
@@ -72,12 +56,7 @@ pub(crate) async fn count_failure(tx: &mut Tx, s: &Settings, subject: &str) -> R
         return Ok(Failure::Counted);
     }
     let until = now + lock_length(s, t.lockouts);
-    q_exec!(
-        tx,
-        "UPDATE sign_in_throttle SET failures = 0, lockouts = lockouts + 1, locked_until = $1 WHERE subject = $2",
-        until,
-        subject
-    )?;
+    store::lock_throttle(tx, until, subject).await?;
     Ok(Failure::Locked(until))
 }
 
@@ -87,13 +66,7 @@ pub(crate) async fn lock_of(
     subject: &str,
     now: i64,
 ) -> Result<Option<i64>> {
-    let t = q_opt!(
-        tx,
-        Throttle,
-        "SELECT failures, lockouts, locked_until FROM sign_in_throttle WHERE subject = $1 AND locked_until > $2",
-        subject,
-        now
-    )?;
+    let t = store::locked_throttle(tx, subject, now).await?;
     Ok(t.and_then(|t| t.locked_until))
 }
 
@@ -105,12 +78,7 @@ pub(crate) async fn lock_of(
 /// transaction holds the writer throughout.
 pub(crate) async fn clear_failures(tx: &mut Tx, subject: &str) -> Result<()> {
     let now = now_ms();
-    q_exec!(
-        tx,
-        "DELETE FROM sign_in_throttle WHERE subject = $1 AND (locked_until IS NULL OR locked_until <= $2)",
-        subject,
-        now
-    )?;
+    store::clear_unlocked_throttle(tx, subject, now).await?;
     match lock_of(tx, subject, now).await? {
         Some(until) => Err(locked_problem(until, now).into()),
         None => Ok(()),

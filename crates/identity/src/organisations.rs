@@ -14,19 +14,19 @@
 //! The JSON API and the page `/account/organisations` are in `organisations_http.rs`.
 
 use okno_kernel::actor::{Actor, Principal};
+use okno_kernel::audit;
 use okno_kernel::auth;
 use okno_kernel::clock::{new_id, now_ms, rfc3339};
-use okno_kernel::db::{AsConn, Db, Tx};
+use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Error, FieldError, Problem, Result};
 use okno_kernel::pii::Secrets;
-use okno_kernel::{audit, q_all, q_exec, q_opt, q_scalar};
 use okno_rules::{Inn, InnKind, Kpp, Ogrn, Ogrnip, Snils};
 use serde::{Deserialize, Serialize};
 
 use crate::model::Level;
 use crate::model::{field, own_account};
 use crate::privacy::{notify_person, Topic};
-use crate::store::{load, AccountRow, ACCOUNT_COLS};
+use crate::store::{self, load, MemberRow, MembershipRow, NewOrganisationRow};
 
 /// The prefix of an organisation in `web_sessions.acting_for` and in the principal's id.
 pub const ORG_PREFIX: &str = "org:";
@@ -203,45 +203,6 @@ pub struct ActingOrganisation {
     pub role: OrgRole,
     pub role_title: &'static str,
 }
-
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct NameRow {
-    short_name: String,
-}
-
-/// An organisation with the role of one of its members.
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct MembershipRow {
-    id: String,
-    kind: String,
-    ogrn: String,
-    inn: Option<String>,
-    inn_enc: Option<String>,
-    kpp: Option<String>,
-    full_name: String,
-    short_name: String,
-    role: String,
-}
-
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct MemberRow {
-    account_id: String,
-    name: String,
-    role: String,
-    added_at: i64,
-}
-
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct InnIndex {
-    inn_idx: Option<String>,
-}
-
-const MEMBERSHIP_SELECT: &str =
-    "SELECT o.id, o.kind, o.ogrn, o.inn, o.inn_enc, o.kpp, o.full_name, o.short_name, m.role
-    FROM organisations o JOIN organisation_members m ON m.organisation_id = o.id";
-
-const MEMBER_SELECT: &str = "SELECT m.account_id, a.display_name AS name, m.role, m.added_at
-    FROM organisation_members m JOIN accounts a ON a.id = m.account_id";
 
 impl MembershipRow {
     fn role(&self) -> OrgRole {
@@ -443,13 +404,7 @@ pub async fn create(
             .into());
     }
     if c.kind == OrgKind::SoleProprietor {
-        let held = q_opt!(
-            &mut tx,
-            InnIndex,
-            "SELECT inn_idx FROM accounts WHERE id = $1",
-            &id
-        )?
-        .and_then(|r| r.inn_idx);
+        let held = store::inn_index(&mut tx, &id).await?;
         match held {
             None => {
                 return Err(Problem::invalid_field(
@@ -476,22 +431,19 @@ pub async fn create(
         OrgKind::LegalEntity => (Some(c.inn.clone()), None),
         OrgKind::SoleProprietor => (None, Some(secrets.encrypt(&c.inn))),
     };
-    let inserted = q_exec!(
-        &mut tx,
-        "INSERT INTO organisations (id, kind, ogrn, inn, inn_enc, kpp, full_name, short_name, created_by, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (ogrn) DO NOTHING",
-        &org_id,
-        c.kind.as_str(),
-        &c.ogrn,
-        &inn_clear,
-        &inn_enc,
-        &c.kpp,
-        &c.full_name,
-        &c.short_name,
-        &id,
-        now
-    )?;
-    if inserted == 0 {
+    let row = NewOrganisationRow {
+        id: &org_id,
+        kind: c.kind.as_str(),
+        ogrn: &c.ogrn,
+        inn: inn_clear.as_deref(),
+        inn_enc: inn_enc.as_deref(),
+        kpp: c.kpp.as_deref(),
+        full_name: &c.full_name,
+        short_name: &c.short_name,
+        created_by: &id,
+        now,
+    };
+    if !store::insert_organisation(&mut tx, &row).await? {
         return Err(Problem::new(409, "organisation.taken", "Организация уже зарегистрирована")
             .with_field(
                 "ogrn",
@@ -503,15 +455,7 @@ pub async fn create(
             )
             .into());
     }
-    q_exec!(
-        &mut tx,
-        "INSERT INTO organisation_members (organisation_id, account_id, role, added_by, added_at) VALUES ($1, $2, $3, $4, $5)",
-        &org_id,
-        &id,
-        OrgRole::Head.as_str(),
-        &id,
-        now
-    )?;
+    store::insert_member(&mut tx, &org_id, &id, OrgRole::Head.as_str(), &id, now).await?;
     audit::append(
         &mut tx,
         audit::Entry {
@@ -557,12 +501,7 @@ pub async fn create(
 pub async fn list(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<Vec<OrganisationView>> {
     let id = own_account(actor)?;
     let mut c = db.read().await?;
-    let rows = q_all!(
-        &mut c,
-        MembershipRow,
-        &format!("{MEMBERSHIP_SELECT} WHERE m.account_id = $1 ORDER BY m.added_at, o.short_name"),
-        id
-    )?;
+    let rows = store::memberships_of(&mut c, id).await?;
     let acting = acting_org_id(actor);
     rows.into_iter().map(|r| r.view(secrets, acting)).collect()
 }
@@ -580,35 +519,14 @@ pub async fn details(
 ) -> Result<OrganisationDetails> {
     let id = own_account(actor)?;
     let mut c = db.read().await?;
-    let org = membership(&mut c, org_id, id)
+    let org = store::membership(&mut c, org_id, id)
         .await?
         .ok_or_else(not_found)?;
-    let members = q_all!(
-        &mut c,
-        MemberRow,
-        &format!(
-            "{MEMBER_SELECT} WHERE m.organisation_id = $1 ORDER BY m.added_at, a.display_name"
-        ),
-        org_id
-    )?;
+    let members = store::members_of(&mut c, org_id).await?;
     Ok(OrganisationDetails {
         organisation: org.view(secrets, acting_org_id(actor))?,
         members: members.into_iter().map(MemberRow::view).collect(),
     })
-}
-
-async fn membership(
-    c: &mut impl AsConn,
-    org_id: &str,
-    account_id: &str,
-) -> Result<Option<MembershipRow>> {
-    Ok(q_opt!(
-        c,
-        MembershipRow,
-        &format!("{MEMBERSHIP_SELECT} WHERE o.id = $1 AND m.account_id = $2"),
-        org_id,
-        account_id
-    )?)
 }
 
 /// Starts a change of an organisation's members: bumps `updated_at`, which on PostgreSQL also
@@ -616,13 +534,8 @@ async fn membership(
 /// so two heads cannot demote each other at once and leave no head. Then checks that `account_id`
 /// is a member (404 otherwise) and gives the organisation with their role.
 async fn begin_change(tx: &mut Tx, org_id: &str, account_id: &str) -> Result<MembershipRow> {
-    q_exec!(
-        tx,
-        "UPDATE organisations SET updated_at = $1 WHERE id = $2",
-        now_ms(),
-        org_id
-    )?;
-    membership(tx, org_id, account_id)
+    store::touch_organisation(tx, now_ms(), org_id).await?;
+    store::membership(tx, org_id, account_id)
         .await?
         .ok_or_else(not_found)
 }
@@ -636,15 +549,6 @@ fn head_required(org: &MembershipRow) -> Error {
         .into()
 }
 
-async fn heads(tx: &mut Tx, org_id: &str) -> Result<i64> {
-    Ok(q_scalar!(
-        tx,
-        i64,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM organisation_members WHERE organisation_id = $1 AND role = 'head'",
-        org_id
-    )?)
-}
-
 fn last_head() -> Error {
     Problem::conflict(
         "organisation.last_head",
@@ -654,14 +558,7 @@ fn last_head() -> Error {
 }
 
 async fn member_of(tx: &mut Tx, org_id: &str, account_id: &str) -> Result<MemberRow> {
-    q_opt!(
-        tx,
-        MemberRow,
-        &format!("{MEMBER_SELECT} WHERE m.organisation_id = $1 AND m.account_id = $2"),
-        org_id,
-        account_id
-    )?
-    .ok_or_else(|| {
+    store::member(tx, org_id, account_id).await?.ok_or_else(|| {
         Problem::new(404, "organisation.member_not_found", "Сотрудник не найден")
             .with_detail("Этот человек не состоит в организации.")
             .into()
@@ -685,13 +582,9 @@ pub async fn add_member(
     if org.role() != OrgRole::Head {
         return Err(head_required(&org));
     }
-    let member = q_opt!(
-        &mut tx,
-        AccountRow,
-        &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE snils_idx = $1"),
-        secrets.index("snils", snils.as_str())
-    )?
-    .filter(|r| r.level() >= Level::Standard)
+    let member = store::account_by_snils(&mut tx, &secrets.index("snils", snils.as_str()))
+        .await?
+        .filter(|r| r.level() >= Level::Standard)
     .ok_or_else(|| {
         Problem::invalid_field(
             "snils",
@@ -699,7 +592,10 @@ pub async fn add_member(
             "Человек с таким СНИЛС не найден среди стандартных и подтверждённых учётных записей. Попросите его заполнить профиль.",
         )
     })?;
-    if membership(&mut tx, org_id, &member.id).await?.is_some() {
+    if store::membership(&mut tx, org_id, &member.id)
+        .await?
+        .is_some()
+    {
         return Err(Problem::conflict(
             "organisation.already_member",
             "Этот человек уже состоит в организации.",
@@ -707,15 +603,7 @@ pub async fn add_member(
         .into());
     }
     let now = now_ms();
-    q_exec!(
-        &mut tx,
-        "INSERT INTO organisation_members (organisation_id, account_id, role, added_by, added_at) VALUES ($1, $2, $3, $4, $5)",
-        org_id,
-        &member.id,
-        m.role.as_str(),
-        &id,
-        now
-    )?;
+    store::insert_member(&mut tx, org_id, &member.id, m.role.as_str(), &id, now).await?;
     audit::append(
         &mut tx,
         audit::Entry {
@@ -772,16 +660,10 @@ pub async fn set_role(
     if from == role {
         return Ok(());
     }
-    if from == OrgRole::Head && heads(&mut tx, org_id).await? <= 1 {
+    if from == OrgRole::Head && store::heads(&mut tx, org_id).await? <= 1 {
         return Err(last_head());
     }
-    q_exec!(
-        &mut tx,
-        "UPDATE organisation_members SET role = $1 WHERE organisation_id = $2 AND account_id = $3",
-        role.as_str(),
-        org_id,
-        account_id
-    )?;
+    store::set_member_role(&mut tx, role.as_str(), org_id, account_id).await?;
     audit::append(
         &mut tx,
         audit::Entry {
@@ -825,15 +707,10 @@ pub async fn remove_member(db: &Db, actor: &Actor, org_id: &str, account_id: &st
         return Err(head_required(&org));
     }
     let target = member_of(&mut tx, org_id, account_id).await?;
-    if target.role == OrgRole::Head.as_str() && heads(&mut tx, org_id).await? <= 1 {
+    if target.role == OrgRole::Head.as_str() && store::heads(&mut tx, org_id).await? <= 1 {
         return Err(last_head());
     }
-    q_exec!(
-        &mut tx,
-        "DELETE FROM organisation_members WHERE organisation_id = $1 AND account_id = $2",
-        org_id,
-        account_id
-    )?;
+    store::delete_member(&mut tx, org_id, account_id).await?;
     audit::append(
         &mut tx,
         audit::Entry {
@@ -874,13 +751,9 @@ pub async fn remove_member(db: &Db, actor: &Actor, org_id: &str, account_id: &st
 /// actions land in the person's own name; [`require_org_role`] refuses them instead).
 pub async fn session_principal(db: &Db, org_id: &str) -> Result<Principal> {
     let mut c = db.read().await?;
-    let name = q_opt!(
-        &mut c,
-        NameRow,
-        "SELECT short_name FROM organisations WHERE id = $1",
-        org_id
-    )?
-    .map_or_else(|| "удалённая организация".to_string(), |o| o.short_name);
+    let name = store::organisation_short_name(&mut c, org_id)
+        .await?
+        .unwrap_or_else(|| "удалённая организация".to_string());
     Ok(Principal {
         id: format!("{ORG_PREFIX}{org_id}"),
         name,
@@ -892,14 +765,16 @@ pub async fn act_for(db: &Db, actor: &Actor, session_secret: &str, org_id: &str)
     let id = own_account(actor)?;
     let mut tx = db.begin().await?;
     let me = load(&mut tx, id).await?;
-    let org = membership(&mut tx, org_id, id).await?.ok_or_else(|| {
-        Problem::new(
-            403,
-            "organisation.not_member",
-            "Вы не состоите в этой организации",
-        )
-        .with_detail("Действовать от имени организации могут только её сотрудники.")
-    })?;
+    let org = store::membership(&mut tx, org_id, id)
+        .await?
+        .ok_or_else(|| {
+            Problem::new(
+                403,
+                "organisation.not_member",
+                "Вы не состоите в этой организации",
+            )
+            .with_detail("Действовать от имени организации могут только её сотрудники.")
+        })?;
     let acting_for = format!("{ORG_PREFIX}{org_id}");
     if !auth::set_acting_for(&mut tx, session_secret, Some(&acting_for)).await? {
         return Err(Problem::unauthenticated().into());
@@ -939,20 +814,22 @@ pub async fn acting(db: &Db, actor: &Actor) -> Result<ActingOrganisation> {
         .into());
     };
     let mut c = db.read().await?;
-    let org = membership(&mut c, org_id, id).await?.ok_or_else(|| {
-        let name = actor
-            .on_behalf_of
-            .as_ref()
-            .map_or("организации", |p| p.name.as_str());
-        Problem::new(
-            403,
-            "organisation.not_member",
-            "Вы больше не состоите в организации",
-        )
-        .with_detail(format!(
-            "Действовать от имени «{name}» больше нельзя. Вернитесь к своей учётной записи."
-        ))
-    })?;
+    let org = store::membership(&mut c, org_id, id)
+        .await?
+        .ok_or_else(|| {
+            let name = actor
+                .on_behalf_of
+                .as_ref()
+                .map_or("организации", |p| p.name.as_str());
+            Problem::new(
+                403,
+                "organisation.not_member",
+                "Вы больше не состоите в организации",
+            )
+            .with_detail(format!(
+                "Действовать от имени «{name}» больше нельзя. Вернитесь к своей учётной записи."
+            ))
+        })?;
     let role = org.role();
     Ok(ActingOrganisation {
         organisation_id: org.id,

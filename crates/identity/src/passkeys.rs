@@ -5,11 +5,11 @@
 //! node can finish what another began. The relying party is the host of `--public-url`.
 
 use okno_kernel::actor::Actor;
+use okno_kernel::audit;
 use okno_kernel::auth;
 use okno_kernel::clock::{new_id, now_ms};
 use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Error, Problem, Result};
-use okno_kernel::{audit, q_all, q_exec, q_opt, q_scalar};
 use serde::Serialize;
 use webauthn_rs::prelude::{
     CreationChallengeResponse, CredentialID, Passkey, PasskeyAuthentication, PasskeyRegistration,
@@ -19,7 +19,7 @@ use webauthn_rs::prelude::{
 use crate::model::{own_account, random_token};
 use crate::privacy::alert;
 use crate::settings::Identity;
-use crate::store::load;
+use crate::store::{self, load, NewPasskey, PasskeyRow};
 
 /// How long a registration ceremony may take (the browser's own timeout is 5 minutes too).
 const CEREMONY_TTL_MS: i64 = 5 * 60_000;
@@ -46,15 +46,6 @@ pub struct RegistrationStart {
     pub options: CreationChallengeResponse,
 }
 
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct PasskeyRow {
-    id: String,
-    name: String,
-    passkey: String,
-    created_at: i64,
-    last_used_at: Option<i64>,
-}
-
 impl PasskeyRow {
     fn view(self) -> PasskeyView {
         PasskeyView {
@@ -78,12 +69,7 @@ fn credential_key(id: &CredentialID) -> String {
 }
 
 async fn account_passkeys(tx: &mut Tx, account_id: &str) -> Result<Vec<(PasskeyRow, Passkey)>> {
-    let rows = q_all!(
-        tx,
-        PasskeyRow,
-        "SELECT id, name, passkey, created_at, last_used_at FROM passkeys WHERE account_id = $1 ORDER BY created_at",
-        account_id
-    )?;
+    let rows = store::passkeys_of(tx, account_id).await?;
     rows.into_iter()
         .map(|r| {
             let pk: Passkey = serde_json::from_str(&r.passkey).map_err(Error::internal)?;
@@ -95,27 +81,18 @@ async fn account_passkeys(tx: &mut Tx, account_id: &str) -> Result<Vec<(PasskeyR
 /// Does the sign-in waiting on `challenge` belong to an account with a passkey?
 pub async fn challenge_offers_passkey(db: &Db, challenge: &str) -> Result<bool> {
     let mut c = db.read().await?;
-    Ok(q_scalar!(
-        &mut c,
-        i64,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM passkeys k JOIN sign_in_challenges c ON c.account_id = k.account_id WHERE c.id_hash = $1",
-        auth::secret_hash(challenge)
-    )? > 0)
+    store::challenge_has_passkey(&mut c, &auth::secret_hash(challenge)).await
 }
 
 /// The signed-in person's passkeys.
 pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<PasskeyView>> {
     let id = own_account(actor)?;
     let mut c = db.read().await?;
-    Ok(q_all!(
-        &mut c,
-        PasskeyRow,
-        "SELECT id, name, passkey, created_at, last_used_at FROM passkeys WHERE account_id = $1 ORDER BY created_at",
-        id
-    )?
-    .into_iter()
-    .map(PasskeyRow::view)
-    .collect())
+    Ok(store::passkeys_of(&mut c, id)
+        .await?
+        .into_iter()
+        .map(PasskeyRow::view)
+        .collect())
 }
 
 /// Begins adding a passkey to the signed-in person's account.
@@ -152,21 +129,16 @@ pub async fn registration_begin(
         .map_err(Error::internal)?;
     let ceremony = random_token();
     let now = now_ms();
-    q_exec!(
+    store::drop_expired_ceremonies(&mut tx, id, now).await?;
+    store::insert_ceremony(
         &mut tx,
-        "DELETE FROM passkey_ceremonies WHERE account_id = $1 AND expires_at <= $2",
+        &auth::secret_hash(&ceremony),
         id,
-        now
-    )?;
-    q_exec!(
-        &mut tx,
-        "INSERT INTO passkey_ceremonies (id_hash, account_id, state, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-        auth::secret_hash(&ceremony),
-        id,
-        serde_json::to_string(&state).map_err(Error::internal)?,
+        &serde_json::to_string(&state).map_err(Error::internal)?,
         now,
-        now + CEREMONY_TTL_MS
-    )?;
+        now + CEREMONY_TTL_MS,
+    )
+    .await?;
     audit::append(
         &mut tx,
         audit::Entry {
@@ -213,25 +185,17 @@ pub async fn registration_finish(
         })?;
     let mut tx = db.begin().await?;
     let hash = auth::secret_hash(ceremony);
-    let state = q_opt!(
-        &mut tx,
-        Ceremony,
-        "SELECT account_id, state, expires_at FROM passkey_ceremonies WHERE id_hash = $1",
-        &hash
-    )?
-    .filter(|c| c.account_id == id && c.expires_at > now_ms())
-    .ok_or_else(|| {
-        Problem::conflict(
-            "passkey.ceremony_expired",
-            "Время на добавление ключа истекло. Начните заново.",
-        )
-    })?;
+    let state = store::ceremony(&mut tx, &hash)
+        .await?
+        .filter(|c| c.account_id == id && c.expires_at > now_ms())
+        .ok_or_else(|| {
+            Problem::conflict(
+                "passkey.ceremony_expired",
+                "Время на добавление ключа истекло. Начните заново.",
+            )
+        })?;
     // Single use, whatever the outcome.
-    q_exec!(
-        &mut tx,
-        "DELETE FROM passkey_ceremonies WHERE id_hash = $1",
-        &hash
-    )?;
+    store::drop_ceremony(&mut tx, &hash).await?;
     let state: PasskeyRegistration = serde_json::from_str(&state.state).map_err(Error::internal)?;
     let passkey = match idn
         .passkeys
@@ -250,24 +214,18 @@ pub async fn registration_finish(
     };
     let pid = new_id();
     let now = now_ms();
-    let inserted = q_exec!(
-        &mut tx,
-        "INSERT INTO passkeys (id, account_id, credential_id, name, passkey, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (credential_id) DO NOTHING",
-        &pid,
-        id,
-        credential_key(passkey.cred_id()),
+    let new = NewPasskey {
+        id: &pid,
+        account_id: id,
+        credential_id: credential_key(passkey.cred_id()),
         name,
-        serde_json::to_string(&passkey).map_err(Error::internal)?,
-        now
-    )?;
-    if inserted == 0 {
+        passkey: serde_json::to_string(&passkey).map_err(Error::internal)?,
+        created_at: now,
+    };
+    if !store::insert_passkey(&mut tx, &new).await? {
         return Err(Problem::conflict("passkey.taken", "Этот ключ доступа уже добавлен.").into());
     }
-    q_exec!(
-        &mut tx,
-        "UPDATE accounts SET second_factor = 'always' WHERE id = $1 AND second_factor = 'off'",
-        id
-    )?;
+    store::second_factor_on(&mut tx, id).await?;
     audit::append(
         &mut tx,
         audit::Entry {
@@ -296,32 +254,15 @@ pub async fn registration_finish(
     })
 }
 
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct Ceremony {
-    account_id: String,
-    state: String,
-    expires_at: i64,
-}
-
 /// Removes one of the signed-in person's passkeys.
 pub async fn remove(db: &Db, actor: &Actor, passkey_id: &str) -> Result<()> {
     let id = own_account(actor)?;
     let mut tx = db.begin().await?;
-    let name = q_opt!(
-        &mut tx,
-        PasskeyRow,
-        "SELECT id, name, passkey, created_at, last_used_at FROM passkeys WHERE id = $1 AND account_id = $2",
-        passkey_id,
-        id
-    )?
-    .ok_or_else(|| Problem::not_found("Ключ доступа не найден."))?
-    .name;
-    q_exec!(
-        &mut tx,
-        "DELETE FROM passkeys WHERE id = $1 AND account_id = $2",
-        passkey_id,
-        id
-    )?;
+    let name = store::passkey(&mut tx, passkey_id, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("Ключ доступа не найден."))?
+        .name;
+    store::delete_passkey(&mut tx, passkey_id, id).await?;
     audit::append(
         &mut tx,
         audit::Entry {
@@ -354,19 +295,15 @@ pub async fn sign_in_options(
 ) -> Result<RequestChallengeResponse> {
     let hash = auth::secret_hash(challenge);
     let mut tx = db.begin().await?;
-    let account_id = q_opt!(
-        &mut tx,
-        PendingChallenge,
-        "SELECT account_id, expires_at, attempts, used_at FROM sign_in_challenges WHERE id_hash = $1",
-        &hash
-    )?
-    .filter(|c| {
-        c.used_at.is_none()
-            && c.expires_at > now_ms()
-            && c.attempts < idn.settings.lockout_after
-    })
-    .ok_or_else(crate::model::challenge_gone)?
-    .account_id;
+    let account_id = store::pending_challenge(&mut tx, &hash)
+        .await?
+        .filter(|c| {
+            c.used_at.is_none()
+                && c.expires_at > now_ms()
+                && c.attempts < idn.settings.lockout_after
+        })
+        .ok_or_else(crate::model::challenge_gone)?
+        .account_id;
     let keys: Vec<Passkey> = account_passkeys(&mut tx, &account_id)
         .await?
         .into_iter()
@@ -380,22 +317,10 @@ pub async fn sign_in_options(
         .webauthn
         .start_passkey_authentication(&keys)
         .map_err(Error::internal)?;
-    q_exec!(
-        &mut tx,
-        "UPDATE sign_in_challenges SET passkey_state = $1 WHERE id_hash = $2",
-        serde_json::to_string(&state).map_err(Error::internal)?,
-        &hash
-    )?;
+    let state = serde_json::to_string(&state).map_err(Error::internal)?;
+    store::keep_passkey_state(&mut tx, &state, &hash).await?;
     tx.commit().await?;
     Ok(options)
-}
-
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct PendingChallenge {
-    account_id: String,
-    expires_at: i64,
-    attempts: i64,
-    used_at: Option<i64>,
 }
 
 /// Checks the assertion `credential` (the JSON of a `PublicKeyCredential`) against the state kept
@@ -408,18 +333,9 @@ pub(crate) async fn check_assertion(
     account_id: &str,
     credential: &str,
 ) -> Result<Option<Problem>> {
-    let state = q_scalar!(
-        tx,
-        Option<String>,
-        "SELECT passkey_state FROM sign_in_challenges WHERE id_hash = $1",
-        challenge_hash
-    )?;
+    let state = store::passkey_state(tx, challenge_hash).await?;
     // The state serves one attempt.
-    q_exec!(
-        tx,
-        "UPDATE sign_in_challenges SET passkey_state = NULL WHERE id_hash = $1",
-        challenge_hash
-    )?;
+    store::forget_passkey_state(tx, challenge_hash).await?;
     let Some(state) = state else {
         return Ok(Some(refused(
             "Сначала нажмите «Войти с ключом доступа», затем подтвердите вход на устройстве.",
@@ -445,25 +361,14 @@ pub(crate) async fn check_assertion(
         }
     };
     let key = credential_key(result.cred_id());
-    let row = q_opt!(
-        tx,
-        PasskeyRow,
-        "SELECT id, name, passkey, created_at, last_used_at FROM passkeys WHERE account_id = $1 AND credential_id = $2",
-        account_id,
-        &key
-    )?;
+    let row = store::passkey_by_credential(tx, account_id, &key).await?;
     let Some(row) = row else {
         return Ok(Some(refused("Этот ключ доступа удалён из учётной записи.")));
     };
     let mut pk: Passkey = serde_json::from_str(&row.passkey).map_err(Error::internal)?;
     pk.update_credential(&result);
-    q_exec!(
-        tx,
-        "UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE id = $3",
-        serde_json::to_string(&pk).map_err(Error::internal)?,
-        now_ms(),
-        &row.id
-    )?;
+    let pk = serde_json::to_string(&pk).map_err(Error::internal)?;
+    store::passkey_used(tx, &pk, now_ms(), &row.id).await?;
     Ok(None)
 }
 

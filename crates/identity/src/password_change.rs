@@ -1,21 +1,16 @@
 //! Changing the password: the policy, the last five, the sessions ended and the person told.
 
 use okno_kernel::actor::Actor;
+use okno_kernel::audit;
 use okno_kernel::auth::{self};
 use okno_kernel::clock::now_ms;
 use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Error, Problem, Result};
-use okno_kernel::{audit, q_all, q_exec};
 
 use crate::model::{invalid, own_account, password_errors};
 use crate::privacy::alert;
 use crate::settings::Identity;
 use crate::store::{self, load, AccountRow};
-
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct HistoryRow {
-    password_hash: String,
-}
 
 /// Checks a new password against the policy (with the person's own data) and the last 5, and
 /// hashes it. Every failed rule is reported at once.
@@ -38,20 +33,10 @@ pub(crate) async fn new_password_hash(
     }
     let history = {
         let mut c = db.read().await?;
-        q_all!(
-            &mut c,
-            HistoryRow,
-            "SELECT password_hash FROM password_history WHERE account_id = $1 ORDER BY created_at DESC LIMIT 5",
-            &a.id
-        )?
+        store::recent_password_hashes(&mut c, &a.id).await?
     };
     for h in &history {
-        if idn
-            .hasher
-            .verify(&h.password_hash, new)
-            .await
-            .map_err(Error::internal)?
-        {
+        if idn.hasher.verify(h, new).await.map_err(Error::internal)? {
             return Err(Problem::invalid_field("password", "password.reused", "Этот пароль уже использовался. Придумайте пароль, которого не было среди пяти последних.").into());
         }
     }
@@ -67,13 +52,7 @@ pub(crate) async fn store_password(
     keep_session: Option<&str>,
 ) -> Result<u64> {
     let now = now_ms();
-    q_exec!(
-        tx,
-        "UPDATE accounts SET password_hash = $1, password_changed_at = $2, must_change_password = 0, password_expires_at = NULL WHERE id = $3",
-        hash,
-        now,
-        &a.id
-    )?;
+    store::set_password(tx, hash, now, &a.id).await?;
     store::remember_password(tx, &a.id, hash, now).await?;
     let ended = auth::revoke_sessions(tx, "account", &a.id, keep_session, now).await?;
     alert(

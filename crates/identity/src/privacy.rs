@@ -3,14 +3,14 @@
 //! is `data_export`.
 
 use okno_kernel::actor::Actor;
+use okno_kernel::audit;
 use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Problem, Result};
-use okno_kernel::{audit, q_all, q_exec, q_opt};
 use okno_notify::{Channel, Message};
 use serde::{Deserialize, Serialize};
 
 use crate::model::own_account;
-use crate::store::{AccountRow, ACCOUNT_COLS};
+use crate::store::{self, AccountRow, PrefRow};
 
 /// What a notification is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -75,25 +75,6 @@ pub struct Preference {
     pub enabled: bool,
 }
 
-#[derive(serde::Deserialize, sqlx::FromRow)]
-pub(crate) struct PrefRow {
-    topic: String,
-    channel: String,
-    enabled: i64,
-}
-
-pub(crate) async fn stored(
-    c: &mut impl okno_kernel::db::AsConn,
-    account_id: &str,
-) -> Result<Vec<PrefRow>> {
-    Ok(q_all!(
-        c,
-        PrefRow,
-        "SELECT topic, channel, enabled FROM notification_preferences WHERE account_id = $1",
-        account_id
-    )?)
-}
-
 pub(crate) fn effective(rows: &[PrefRow]) -> Vec<Preference> {
     let mut out = Vec::new();
     for topic in Topic::ALL {
@@ -119,7 +100,7 @@ pub(crate) fn effective(rows: &[PrefRow]) -> Vec<Preference> {
 pub async fn preferences(db: &Db, actor: &Actor) -> Result<Vec<Preference>> {
     let id = own_account(actor)?;
     let mut c = db.read().await?;
-    Ok(effective(&stored(&mut c, id).await?))
+    Ok(effective(&store::preferences_of(&mut c, id).await?))
 }
 
 /// Saves the switches given (others keep their value). The inbox cannot be turned off: it is the
@@ -142,15 +123,7 @@ pub async fn set_preferences(db: &Db, actor: &Actor, prefs: Vec<Preference>) -> 
         if p.channel == Channel::Inbox {
             continue;
         }
-        q_exec!(
-            &mut tx,
-            "INSERT INTO notification_preferences (account_id, topic, channel, enabled) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (account_id, topic, channel) DO UPDATE SET enabled = $4",
-            id,
-            p.topic.as_str(),
-            p.channel.as_str(),
-            i64::from(p.enabled)
-        )?;
+        store::set_preference(&mut tx, id, p.topic.as_str(), p.channel.as_str(), p.enabled).await?;
     }
     audit::append(
         &mut tx,
@@ -184,13 +157,7 @@ pub async fn notify_account(
     subject: &str,
     text: &str,
 ) -> Result<bool> {
-    let Some(account) = q_opt!(
-        tx,
-        AccountRow,
-        &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"),
-        account_id
-    )?
-    else {
+    let Some(account) = store::account(tx, account_id).await? else {
         return Ok(false);
     };
     notify_person(tx, &account, topic, subject, text).await?;
@@ -207,7 +174,7 @@ pub async fn notify_person(
     subject: &str,
     text: &str,
 ) -> Result<()> {
-    let prefs = effective(&stored(tx, &account.id).await?);
+    let prefs = effective(&store::preferences_of(tx, &account.id).await?);
     let on = |c: Channel| {
         prefs
             .iter()

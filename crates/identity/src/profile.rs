@@ -3,11 +3,11 @@
 //! registries: a match raises a «упрощённая» account to «стандартная».
 
 use okno_kernel::actor::Actor;
+use okno_kernel::audit;
 use okno_kernel::clock::now_ms;
 use okno_kernel::db::Db;
 use okno_kernel::error::{Error, FieldError, Problem, Result};
 use okno_kernel::pii::Secrets;
-use okno_kernel::{audit, q_exec, q_opt, q_scalar};
 use okno_rules::{Inn, InnKind, PassportRf, Snils};
 use serde::{Deserialize, Serialize};
 use time::macros::format_description;
@@ -17,7 +17,7 @@ use crate::model::Level;
 use crate::model::{field, own_account};
 use crate::registry::{field_title, Answer, PersonData};
 use crate::settings::Identity;
-use crate::store::load;
+use crate::store::{self, load, DocumentIndex, ProfileUpdate};
 
 /// What the person fills in.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -198,22 +198,17 @@ pub async fn update(
     let mut tx = db.begin().await?;
     let a = load(&mut tx, &id).await?;
     let mut taken = Vec::new();
-    for (name, column, idx) in [
-        ("snils", "snils_idx", Some(snils_idx.as_str())),
-        ("passport", "passport_idx", Some(passport_idx.as_str())),
-        ("inn", "inn_idx", inn_idx.as_deref()),
+    for (name, document, idx) in [
+        ("snils", DocumentIndex::Snils, Some(snils_idx.as_str())),
+        (
+            "passport",
+            DocumentIndex::Passport,
+            Some(passport_idx.as_str()),
+        ),
+        ("inn", DocumentIndex::Inn, inn_idx.as_deref()),
     ] {
         let Some(idx) = idx else { continue };
-        let others = q_scalar!(
-            &mut tx,
-            i64,
-            &format!(
-                "SELECT CAST(COUNT(*) AS BIGINT) FROM accounts WHERE {column} = $1 AND id <> $2"
-            ),
-            idx,
-            &id
-        )?;
-        if others > 0 {
+        if store::document_held_by_another(&mut tx, document, idx, &id).await? {
             taken.push(field(
                 name,
                 "profile.taken",
@@ -241,29 +236,28 @@ pub async fn update(
         .map(String::as_str)
         .collect::<Vec<_>>()
         .join(" ");
-    q_exec!(
+    store::update_profile(
         &mut tx,
-        "UPDATE accounts SET last_name = $1, first_name = $2, middle_name = $3, birth_date = $4, sex = $5,
-            passport_enc = $6, passport_idx = $7, snils_enc = $8, snils_idx = $9, inn_enc = $10, inn_idx = $11,
-            display_name = $12, level = $13, registry_check = $14, registry_checked_at = $15
-          WHERE id = $16",
-        &person.last_name,
-        &person.first_name,
-        Some(person.middle_name.as_str()).filter(|s| !s.is_empty()),
-        &person.birth_date,
-        &person.sex,
-        secrets.encrypt(&person.passport),
-        &passport_idx,
-        secrets.encrypt(&person.snils),
-        &snils_idx,
-        person.inn.as_deref().map(|i| secrets.encrypt(i)),
-        inn_idx.as_deref(),
-        &full_name,
-        level.as_str(),
-        check,
-        now,
-        &id
-    )?;
+        &ProfileUpdate {
+            id: &id,
+            last_name: &person.last_name,
+            first_name: &person.first_name,
+            middle_name: Some(person.middle_name.as_str()).filter(|s| !s.is_empty()),
+            birth_date: &person.birth_date,
+            sex: &person.sex,
+            passport_enc: secrets.encrypt(&person.passport),
+            passport_idx: &passport_idx,
+            snils_enc: secrets.encrypt(&person.snils),
+            snils_idx: &snils_idx,
+            inn_enc: person.inn.as_deref().map(|i| secrets.encrypt(i)),
+            inn_idx: inn_idx.as_deref(),
+            display_name: &full_name,
+            level: level.as_str(),
+            registry_check: check,
+            registry_checked_at: now,
+        },
+    )
+    .await?;
     audit::append(
         &mut tx,
         audit::Entry {
@@ -326,19 +320,6 @@ pub struct ProfileView {
     pub registry_check: Option<String>,
 }
 
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct ProfileRow {
-    last_name: Option<String>,
-    first_name: Option<String>,
-    middle_name: Option<String>,
-    birth_date: Option<String>,
-    sex: Option<String>,
-    passport_enc: Option<String>,
-    snils_enc: Option<String>,
-    inn_enc: Option<String>,
-    registry_check: Option<String>,
-}
-
 /// The account's profile as a registry is asked about it, or `None` without a full profile
 /// (no passport or СНИЛС).
 pub(crate) async fn person_data(
@@ -347,13 +328,7 @@ pub(crate) async fn person_data(
     account_id: &str,
 ) -> Result<Option<PersonData>> {
     let mut c = db.read().await?;
-    let Some(r) = q_opt!(
-        &mut c,
-        ProfileRow,
-        "SELECT last_name, first_name, middle_name, birth_date, sex, passport_enc, snils_enc, inn_enc, registry_check FROM accounts WHERE id = $1",
-        account_id
-    )?
-    else {
+    let Some(r) = store::profile_of(&mut c, account_id).await? else {
         return Ok(None);
     };
     let open = |v: &Option<String>| -> Result<Option<String>> {
@@ -379,13 +354,9 @@ pub(crate) async fn person_data(
 pub async fn view(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<ProfileView> {
     let id = own_account(actor)?;
     let mut c = db.read().await?;
-    let r = q_opt!(
-        &mut c,
-        ProfileRow,
-        "SELECT last_name, first_name, middle_name, birth_date, sex, passport_enc, snils_enc, inn_enc, registry_check FROM accounts WHERE id = $1",
-        id
-    )?
-    .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
+    let r = store::profile_of(&mut c, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
     let open = |v: &Option<String>| -> Result<String> {
         match v {
             Some(e) => secrets.decrypt(e).map_err(Error::internal),

@@ -3,12 +3,12 @@
 //! an alert. Neither step tells whether an account exists. (At a service point: the offices part.)
 
 use okno_kernel::actor::Actor;
+use okno_kernel::audit;
 use okno_kernel::auth;
 use okno_kernel::clock::now_ms;
 use okno_kernel::db::Db;
 use okno_kernel::error::{Problem, Result};
 use okno_kernel::pii::Secrets;
-use okno_kernel::{audit, q_exec, q_opt};
 use okno_rules::{PassportRf, Snils};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use crate::codes::{self, Checked, Purpose};
 use crate::model::Login;
 use crate::password_change::{new_password_hash, store_password};
 use crate::settings::Identity;
-use crate::store::{load, AccountRow, ACCOUNT_COLS};
+use crate::store::{self, load};
 
 /// Wrong codes or documents a ticket allows before it is spent.
 const TICKET_ATTEMPTS: i64 = 3;
@@ -38,16 +38,8 @@ pub async fn start(db: &Db, secrets: &Secrets, idn: &Identity, login: &str) -> R
     let account = match &parsed {
         Some(l) => {
             let mut c = db.read().await?;
-            q_opt!(
-                &mut c,
-                AccountRow,
-                &format!(
-                    "SELECT {ACCOUNT_COLS} FROM accounts WHERE (email = $1 AND email_confirmed_at IS NOT NULL) \
-                     OR (phone = $2 AND phone_confirmed_at IS NOT NULL) LIMIT 1"
-                ),
-                l.email.as_deref(),
-                l.phone.as_ref().map(|p| p.as_str())
-            )?
+            let phone = l.phone.as_ref().map(|p| p.as_str());
+            store::account_by_confirmed_contact(&mut c, l.email.as_deref(), phone).await?
         }
         None => None,
     };
@@ -56,14 +48,14 @@ pub async fn start(db: &Db, secrets: &Secrets, idn: &Identity, login: &str) -> R
     let ticket = hex::encode(b);
     let now = now_ms();
     let mut tx = db.begin().await?;
-    q_exec!(
+    store::insert_recovery_ticket(
         &mut tx,
-        "INSERT INTO recovery_tickets (id_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-        auth::secret_hash(&ticket),
+        &auth::secret_hash(&ticket),
         account.as_ref().map(|a| a.id.as_str()),
         now,
-        now + idn.settings.code_ttl_ms
-    )?;
+        now + idn.settings.code_ttl_ms,
+    )
+    .await?;
     if let (Some(a), Some(l)) = (&account, &parsed) {
         let target = match (&l.email, &a.email) {
             (Some(_), Some(e)) => e.clone(),
@@ -114,14 +106,6 @@ pub struct Completion {
     pub password: String,
 }
 
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct TicketRow {
-    account_id: Option<String>,
-    expires_at: i64,
-    attempts: i64,
-    used_at: Option<i64>,
-}
-
 fn refused() -> Problem {
     Problem::new(400, "recovery.refused", "Восстановить доступ не удалось").with_detail(
         "Код, номер документа или срок действия не подошли. Проверьте их или начните заново. Если документы в профиль не внесены, восстановите доступ в центре обслуживания с паспортом.",
@@ -134,12 +118,7 @@ pub async fn complete(db: &Db, secrets: &Secrets, idn: &Identity, c: Completion)
     let hash = auth::secret_hash(&c.ticket);
     let t = {
         let mut conn = db.read().await?;
-        q_opt!(
-            &mut conn,
-            TicketRow,
-            "SELECT account_id, expires_at, attempts, used_at FROM recovery_tickets WHERE id_hash = $1",
-            &hash
-        )?
+        store::recovery_ticket(&mut conn, &hash).await?
     };
     let live = t.as_ref().is_some_and(|t| {
         t.used_at.is_none() && t.expires_at > now_ms() && t.attempts < TICKET_ATTEMPTS
@@ -148,11 +127,7 @@ pub async fn complete(db: &Db, secrets: &Secrets, idn: &Identity, c: Completion)
         if live {
             // A ticket of an unknown login: count the try like any other.
             let mut tx = db.begin().await?;
-            q_exec!(
-                &mut tx,
-                "UPDATE recovery_tickets SET attempts = attempts + 1 WHERE id_hash = $1",
-                &hash
-            )?;
+            store::count_ticket_attempt(&mut tx, &hash).await?;
             tx.commit().await?;
         }
         return Err(refused().into());
@@ -180,11 +155,7 @@ pub async fn complete(db: &Db, secrets: &Secrets, idn: &Identity, c: Completion)
             Checked::Accepted
         );
     if !(code_ok && document_ok) {
-        q_exec!(
-            &mut tx,
-            "UPDATE recovery_tickets SET attempts = attempts + 1 WHERE id_hash = $1",
-            &hash
-        )?;
+        store::count_ticket_attempt(&mut tx, &hash).await?;
         audit::append(
             &mut tx,
             audit::Entry {
@@ -199,18 +170,9 @@ pub async fn complete(db: &Db, secrets: &Secrets, idn: &Identity, c: Completion)
         tx.commit().await?;
         return Err(refused().into());
     }
-    q_exec!(
-        &mut tx,
-        "UPDATE recovery_tickets SET used_at = $1 WHERE id_hash = $2",
-        now_ms(),
-        &hash
-    )?;
+    store::use_recovery_ticket(&mut tx, now_ms(), &hash).await?;
     let ended = store_password(&mut tx, &a, &new_hash, None).await?;
-    q_exec!(
-        &mut tx,
-        "DELETE FROM sign_in_throttle WHERE subject = $1",
-        &a.id
-    )?;
+    store::lift_throttle(&mut tx, &a.id).await?;
     let actor: Actor = a.actor();
     audit::append(
         &mut tx,
@@ -227,12 +189,6 @@ pub async fn complete(db: &Db, secrets: &Secrets, idn: &Identity, c: Completion)
     Ok(())
 }
 
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct Docs {
-    snils_idx: Option<String>,
-    passport_idx: Option<String>,
-}
-
 /// Whether `typed` is the СНИЛС or the passport number stored in the account's profile.
 async fn document_matches(
     tx: &mut okno_kernel::Tx,
@@ -240,12 +196,7 @@ async fn document_matches(
     account_id: &str,
     typed: &str,
 ) -> Result<bool> {
-    let d = q_opt!(
-        tx,
-        Docs,
-        "SELECT snils_idx, passport_idx FROM accounts WHERE id = $1",
-        account_id
-    )?;
+    let d = store::recovery_docs(tx, account_id).await?;
     let Some(d) = d else { return Ok(false) };
     let snils = Snils::parse(typed)
         .ok()

@@ -1,17 +1,17 @@
 //! Registration: the account starts unconfirmed, codes go to the phone and the e-mail, and the
 //! person is signed in to enter them.
 
+use okno_kernel::audit;
 use okno_kernel::clock::{new_id, now_ms};
 use okno_kernel::db::Db;
 use okno_kernel::error::{Error, FieldError, Problem, Result};
 use okno_kernel::pii::Secrets;
-use okno_kernel::{audit, q_exec, q_opt};
 
 use crate::codes::{self, Purpose};
 use crate::model::{field, invalid, normalise_email, password_errors};
 use crate::sessions::{open_session, Client, SignedIn};
 use crate::settings::Identity;
-use crate::store::{self, load, AccountRow, ACCOUNT_COLS};
+use crate::store::{self, load, RegisteredPerson};
 
 /// What a person fills in to register.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
@@ -101,13 +101,7 @@ pub async fn register(
     let id = new_id();
     let full_name = r.full_name.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut tx = db.begin().await?;
-    let taken = q_opt!(
-        &mut tx,
-        AccountRow,
-        &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE phone = $1 OR email = $2"),
-        phone.as_str(),
-        &email
-    )?;
+    let taken = store::account_by_contact(&mut tx, phone.as_str(), &email).await?;
     if let Some(t) = taken {
         let mut errors = Vec::new();
         if t.phone.as_deref() == Some(phone.as_str()) {
@@ -126,18 +120,19 @@ pub async fn register(
         }
         return Err(Problem::invalid_fields(errors).into());
     }
-    q_exec!(
+    store::insert_registered_person(
         &mut tx,
-        "INSERT INTO accounts (id, kind, status, level, display_name, phone, email, password_hash, password_changed_at, roles, created_at, consent_version, consent_at)
-         VALUES ($1, 'person', 'active', 'registered', $2, $3, $4, $5, $6, 'citizen', $6, $7, $6)",
-        &id,
-        &full_name,
-        phone.as_str(),
-        &email,
-        &hash,
-        now,
-        CONSENT_VERSION
-    )?;
+        &RegisteredPerson {
+            id: &id,
+            full_name: &full_name,
+            phone: phone.as_str(),
+            email: &email,
+            password_hash: &hash,
+            now,
+            consent_version: CONSENT_VERSION,
+        },
+    )
+    .await?;
     store::remember_password(&mut tx, &id, &hash, now).await?;
     let s = &idn.settings;
     codes::issue(

@@ -4,12 +4,12 @@
 //! Every later part calls [`require_scope`] before acting for a principal.
 
 use okno_kernel::actor::{Actor, Principal};
+use okno_kernel::audit;
 use okno_kernel::auth;
 use okno_kernel::clock::{new_id, now_ms};
 use okno_kernel::db::Db;
 use okno_kernel::error::{Problem, Result};
 use okno_kernel::pii::Secrets;
-use okno_kernel::{audit, q_all, q_exec, q_opt};
 use okno_rules::Snils;
 use serde::{Deserialize, Serialize};
 use time::macros::format_description;
@@ -18,7 +18,7 @@ use time::Date;
 use crate::model::own_account;
 use crate::model::Level;
 use crate::privacy::{notify_person, Topic};
-use crate::store::{load, AccountRow, ACCOUNT_COLS};
+use crate::store::{self, load, NewPower, PowerRow};
 
 /// The longest term the platform accepts. The Civil Code sets none (ГК РФ ст. 186: without a term a
 /// power of attorney lasts a year); five years is this platform's limit.
@@ -49,18 +49,6 @@ pub struct PowerView {
     pub revoked: bool,
     /// Not revoked and not expired.
     pub active: bool,
-}
-
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct PowerRow {
-    id: String,
-    principal_id: String,
-    principal_name: String,
-    representative_id: String,
-    representative_name: String,
-    scope: String,
-    valid_until: String,
-    revoked_at: Option<i64>,
 }
 
 fn today() -> Date {
@@ -95,10 +83,6 @@ impl PowerRow {
         }
     }
 }
-
-const POWER_SELECT: &str = "SELECT p.id, p.principal_id, a.display_name AS principal_name, p.representative_id,
-    r.display_name AS representative_name, p.scope, p.valid_until, p.revoked_at
-    FROM powers_of_attorney p JOIN accounts a ON a.id = p.principal_id JOIN accounts r ON r.id = p.representative_id";
 
 /// A principal grants a power of attorney. The principal's account must be «подтверждённая» and the
 /// representative's at least «стандартная» (their СНИЛС checked in the registries).
@@ -182,13 +166,9 @@ pub async fn grant(db: &Db, secrets: &Secrets, actor: &Actor, g: Grant) -> Resul
             .with_detail("Выдать доверенность можно с подтверждённой учётной записью. Подтвердите личность в центре обслуживания.")
             .into());
     }
-    let representative = q_opt!(
-        &mut tx,
-        AccountRow,
-        &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE snils_idx = $1"),
-        secrets.index("snils", snils.as_str())
-    )?
-    .filter(|r| r.level() >= Level::Standard)
+    let representative = store::account_by_snils(&mut tx, &secrets.index("snils", snils.as_str()))
+        .await?
+        .filter(|r| r.level() >= Level::Standard)
     .ok_or_else(|| {
         Problem::invalid_field(
             "representative_snils",
@@ -210,16 +190,18 @@ pub async fn grant(db: &Db, secrets: &Secrets, actor: &Actor, g: Grant) -> Resul
         .map(|t| t.as_str())
         .collect::<Vec<_>>()
         .join(",");
-    q_exec!(
+    store::insert_power(
         &mut tx,
-        "INSERT INTO powers_of_attorney (id, principal_id, representative_id, scope, valid_until, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        &power_id,
-        &principal.id,
-        &representative.id,
-        &scope_text,
-        date_text(until),
-        now_ms()
-    )?;
+        &NewPower {
+            id: &power_id,
+            principal_id: &principal.id,
+            representative_id: &representative.id,
+            scope: &scope_text,
+            valid_until: &date_text(until),
+            created_at: now_ms(),
+        },
+    )
+    .await?;
     audit::append(
         &mut tx,
         audit::Entry {
@@ -270,18 +252,8 @@ pub async fn list(db: &Db, actor: &Actor) -> Result<(Vec<PowerView>, Vec<PowerVi
     let id = own_account(actor)?;
     let today = date_text(today());
     let mut c = db.read().await?;
-    let granted = q_all!(
-        &mut c,
-        PowerRow,
-        &format!("{POWER_SELECT} WHERE p.principal_id = $1 ORDER BY p.created_at DESC"),
-        id
-    )?;
-    let received = q_all!(
-        &mut c,
-        PowerRow,
-        &format!("{POWER_SELECT} WHERE p.representative_id = $1 ORDER BY p.created_at DESC"),
-        id
-    )?;
+    let granted = store::powers_granted_by(&mut c, id).await?;
+    let received = store::powers_received_by(&mut c, id).await?;
     Ok((
         granted.into_iter().map(|p| p.view(&today)).collect(),
         received.into_iter().map(|p| p.view(&today)).collect(),
@@ -293,14 +265,10 @@ pub async fn list(db: &Db, actor: &Actor) -> Result<(Vec<PowerView>, Vec<PowerVi
 pub async fn revoke(db: &Db, actor: &Actor, power_id: &str) -> Result<()> {
     let id = own_account(actor)?;
     let mut tx = db.begin().await?;
-    let p = q_opt!(
-        &mut tx,
-        PowerRow,
-        &format!("{POWER_SELECT} WHERE p.id = $1"),
-        power_id
-    )?
-    .filter(|p| p.principal_id == id || p.representative_id == id)
-    .ok_or_else(|| Problem::not_found("Доверенность не найдена."))?;
+    let p = store::power(&mut tx, power_id)
+        .await?
+        .filter(|p| p.principal_id == id || p.representative_id == id)
+        .ok_or_else(|| Problem::not_found("Доверенность не найдена."))?;
     if p.revoked_at.is_some() {
         return Err(Problem::conflict(
             "representation.already_revoked",
@@ -308,12 +276,7 @@ pub async fn revoke(db: &Db, actor: &Actor, power_id: &str) -> Result<()> {
         )
         .into());
     }
-    q_exec!(
-        &mut tx,
-        "UPDATE powers_of_attorney SET revoked_at = $1 WHERE id = $2",
-        now_ms(),
-        power_id
-    )?;
+    store::revoke_power(&mut tx, now_ms(), power_id).await?;
     audit::append(
         &mut tx,
         audit::Entry {
@@ -358,14 +321,7 @@ async fn live(
     representative_id: &str,
 ) -> Result<Option<PowerRow>> {
     let today = date_text(today());
-    let rows = q_all!(
-        c,
-        PowerRow,
-        &format!("{POWER_SELECT} WHERE p.principal_id = $1 AND p.representative_id = $2 AND p.revoked_at IS NULL AND p.valid_until >= $3"),
-        principal_id,
-        representative_id,
-        &today
-    )?;
+    let rows = store::live_powers(c, principal_id, representative_id, &today).await?;
     // Several may be live: their scopes add up.
     let mut rows = rows.into_iter();
     let Some(mut first) = rows.next() else {
@@ -445,13 +401,7 @@ pub async fn session_actor(
     };
     if let Some(pid) = acting_for.and_then(|a| a.strip_prefix(PRINCIPAL_PREFIX)) {
         let mut c = db.read().await?;
-        let name = q_opt!(
-            &mut c,
-            AccountRow,
-            &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"),
-            pid
-        )?
-        .map_or_else(
+        let name = store::account(&mut c, pid).await?.map_or_else(
             || "удалённая учётная запись".to_string(),
             |a| a.display_name,
         );

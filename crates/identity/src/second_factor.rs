@@ -2,12 +2,12 @@
 //! app and when the second factor is asked for.
 
 use okno_kernel::actor::Actor;
+use okno_kernel::audit;
 use okno_kernel::auth::{self};
 use okno_kernel::clock::now_ms;
 use okno_kernel::db::Db;
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::pii::Secrets;
-use okno_kernel::{audit, q_exec, q_opt};
 use rand::RngCore;
 use serde::Serialize;
 
@@ -17,18 +17,8 @@ use crate::model::{challenge_gone, mask_phone, own_account, Method, SecondFactor
 use crate::privacy::alert;
 use crate::sessions::{open_session, Client, SignedIn};
 use crate::settings::Identity;
-use crate::store::load;
+use crate::store::{self, load};
 use crate::totp;
-
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct Challenge {
-    account_id: String,
-    expires_at: i64,
-    attempts: i64,
-    used_at: Option<i64>,
-    remember: i64,
-    terminal: i64,
-}
 
 /// Sends the sign-in code by SMS for a challenge (when the person picks SMS over the app).
 pub async fn send_sign_in_sms(
@@ -38,14 +28,10 @@ pub async fn send_sign_in_sms(
     challenge: &str,
 ) -> Result<String> {
     let mut tx = db.begin().await?;
-    let c = q_opt!(
-        &mut tx,
-        Challenge,
-        "SELECT account_id, expires_at, attempts, used_at, remember, terminal FROM sign_in_challenges WHERE id_hash = $1",
-        auth::secret_hash(challenge)
-    )?
-    .filter(|c| c.used_at.is_none() && c.expires_at > now_ms())
-    .ok_or_else(challenge_gone)?;
+    let c = store::challenge(&mut tx, &auth::secret_hash(challenge))
+        .await?
+        .filter(|c| c.used_at.is_none() && c.expires_at > now_ms())
+        .ok_or_else(challenge_gone)?;
     let a = load(&mut tx, &c.account_id).await?;
     let phone = match (&a.phone, a.phone_confirmed_at) {
         (Some(p), Some(_)) => p.clone(),
@@ -83,14 +69,10 @@ pub async fn complete_second_factor(
     let s = &idn.settings;
     let hash = auth::secret_hash(challenge);
     let mut tx = db.begin().await?;
-    let c = q_opt!(
-        &mut tx,
-        Challenge,
-        "SELECT account_id, expires_at, attempts, used_at, remember, terminal FROM sign_in_challenges WHERE id_hash = $1",
-        &hash
-    )?
-    .filter(|c| c.used_at.is_none() && c.expires_at > now_ms() && c.attempts < s.lockout_after)
-    .ok_or_else(challenge_gone)?;
+    let c = store::challenge(&mut tx, &hash)
+        .await?
+        .filter(|c| c.used_at.is_none() && c.expires_at > now_ms() && c.attempts < s.lockout_after)
+        .ok_or_else(challenge_gone)?;
     let account = load(&mut tx, &c.account_id).await?;
     // While the account is locked no factor is checked, as no password is.
     let now = now_ms();
@@ -99,12 +81,7 @@ pub async fn complete_second_factor(
     }
     let refused = match method {
         Method::Totp => {
-            let row = q_opt!(
-                &mut tx,
-                TotpRow,
-                "SELECT secret_enc, last_step FROM totp_factors WHERE account_id = $1 AND confirmed_at IS NOT NULL",
-                &account.id
-            )?;
+            let row = store::confirmed_totp(&mut tx, &account.id).await?;
             match row {
                 None => Some(Problem::conflict(
                     "auth.no_totp",
@@ -116,12 +93,7 @@ pub async fn complete_second_factor(
                             .map_err(Error::internal)?;
                     match totp::check(&secret, code, unix_now()) {
                         Some(step) if (step as i64) > row.last_step => {
-                            q_exec!(
-                                &mut tx,
-                                "UPDATE totp_factors SET last_step = $1 WHERE account_id = $2",
-                                step as i64,
-                                &account.id
-                            )?;
+                            store::set_totp_step(&mut tx, step as i64, &account.id).await?;
                             None
                         }
                         _ => Some(wrong_code()),
@@ -141,25 +113,16 @@ pub async fn complete_second_factor(
                 .filter(|c| c.is_ascii_alphanumeric())
                 .collect::<String>()
                 .to_lowercase();
-            let n = q_exec!(
-                &mut tx,
-                "UPDATE recovery_codes SET used_at = $1 WHERE account_id = $2 AND code_hash = $3 AND used_at IS NULL",
-                now_ms(),
-                &account.id,
-                secrets.index("recovery-code", &format!("{}:{typed}", account.id))
-            )?;
-            (n == 0).then(wrong_code)
+            let hash = secrets.index("recovery-code", &format!("{}:{typed}", account.id));
+            let used = store::use_recovery_code(&mut tx, now_ms(), &account.id, &hash).await?;
+            (!used).then(wrong_code)
         }
         Method::Passkey => {
             crate::passkeys::check_assertion(&mut tx, idn, &hash, &account.id, code).await?
         }
     };
     if let Some(p) = refused {
-        q_exec!(
-            &mut tx,
-            "UPDATE sign_in_challenges SET attempts = attempts + 1 WHERE id_hash = $1",
-            &hash
-        )?;
+        store::count_challenge_attempt(&mut tx, &hash).await?;
         let locked = match count_failure(&mut tx, s, &account.id).await? {
             // Locked since the check above: refused like the lock, nothing counted.
             Failure::AlreadyLocked(until) => return Err(locked_problem(until, now_ms()).into()),
@@ -194,12 +157,7 @@ pub async fn complete_second_factor(
         }
         .into());
     }
-    q_exec!(
-        &mut tx,
-        "UPDATE sign_in_challenges SET used_at = $1 WHERE id_hash = $2",
-        now_ms(),
-        &hash
-    )?;
+    store::mark_challenge_used(&mut tx, now_ms(), &hash).await?;
     clear_failures(&mut tx, &account.id).await?;
     let client = Client {
         terminal: client.terminal || c.terminal != 0,
@@ -231,12 +189,6 @@ fn unix_now() -> u64 {
     (now_ms() / 1000).max(0) as u64
 }
 
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct TotpRow {
-    secret_enc: String,
-    last_step: i64,
-}
-
 /// What a person needs to add the account to an authenticator app.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TotpEnrolment {
@@ -264,19 +216,9 @@ pub async fn totp_begin(
         .clone()
         .or(a.phone.clone())
         .unwrap_or_else(|| a.id.clone());
-    q_exec!(
-        &mut tx,
-        "DELETE FROM totp_factors WHERE account_id = $1 AND confirmed_at IS NULL",
-        id
-    )?;
-    let n = q_exec!(
-        &mut tx,
-        "INSERT INTO totp_factors (account_id, secret_enc, created_at) VALUES ($1, $2, $3) ON CONFLICT (account_id) DO NOTHING",
-        id,
-        secrets.encrypt(&hex::encode(&secret)),
-        now_ms()
-    )?;
-    if n == 0 {
+    store::drop_pending_totp(&mut tx, id).await?;
+    let secret_enc = secrets.encrypt(&hex::encode(&secret));
+    if !store::insert_totp(&mut tx, id, &secret_enc, now_ms()).await? {
         return Err(Problem::conflict(
             "totp.already_enabled",
             "Приложение-аутентификатор уже подключено. Сначала отключите его.",
@@ -313,50 +255,30 @@ pub async fn totp_confirm(
 ) -> Result<Vec<String>> {
     let id = own_account(actor)?;
     let mut tx = db.begin().await?;
-    let row = q_opt!(
-        &mut tx,
-        TotpRow,
-        "SELECT secret_enc, last_step FROM totp_factors WHERE account_id = $1 AND confirmed_at IS NULL",
-        id
-    )?
-    .ok_or_else(|| Problem::conflict("totp.not_started", "Сначала начните подключение приложения."))?;
+    let row = store::pending_totp(&mut tx, id).await?.ok_or_else(|| {
+        Problem::conflict(
+            "totp.not_started",
+            "Сначала начните подключение приложения.",
+        )
+    })?;
     let secret = hex::decode(secrets.decrypt(&row.secret_enc).map_err(Error::internal)?)
         .map_err(Error::internal)?;
     let Some(step) = totp::check(&secret, code, unix_now()) else {
         return Err(wrong_code().into());
     };
     let now = now_ms();
-    q_exec!(
-        &mut tx,
-        "UPDATE totp_factors SET confirmed_at = $1, last_step = $2 WHERE account_id = $3",
-        now,
-        step as i64,
-        id
-    )?;
-    q_exec!(
-        &mut tx,
-        "DELETE FROM recovery_codes WHERE account_id = $1",
-        id
-    )?;
+    store::confirm_totp(&mut tx, now, step as i64, id).await?;
+    store::drop_recovery_codes(&mut tx, id).await?;
     let mut out = Vec::with_capacity(10);
     for _ in 0..10 {
         let mut b = [0u8; 5];
         rand::rngs::OsRng.fill_bytes(&mut b);
         let raw = hex::encode(b);
-        q_exec!(
-            &mut tx,
-            "INSERT INTO recovery_codes (account_id, code_hash, created_at) VALUES ($1, $2, $3)",
-            id,
-            secrets.index("recovery-code", &format!("{id}:{raw}")),
-            now
-        )?;
+        let hash = secrets.index("recovery-code", &format!("{id}:{raw}"));
+        store::insert_recovery_code(&mut tx, id, &hash, now).await?;
         out.push(format!("{}-{}", &raw[..5], &raw[5..]));
     }
-    q_exec!(
-        &mut tx,
-        "UPDATE accounts SET second_factor = 'always' WHERE id = $1 AND second_factor = 'off'",
-        id
-    )?;
+    store::second_factor_on(&mut tx, id).await?;
     audit::append(
         &mut tx,
         audit::Entry {
@@ -384,12 +306,7 @@ pub async fn set_second_factor(db: &Db, actor: &Actor, mode: SecondFactor) -> Re
         )
         .into());
     }
-    q_exec!(
-        &mut tx,
-        "UPDATE accounts SET second_factor = $1 WHERE id = $2",
-        mode.as_str(),
-        id
-    )?;
+    store::set_second_factor(&mut tx, mode.as_str(), id).await?;
     audit::append(
         &mut tx,
         audit::Entry {

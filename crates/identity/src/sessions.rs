@@ -2,18 +2,18 @@
 //! new-network alerts), listing them to their owner, ending them, and the actor behind one.
 
 use okno_kernel::actor::Actor;
+use okno_kernel::audit;
 use okno_kernel::auth::{self, SessionPolicy, SessionSubject};
 use okno_kernel::clock::now_ms;
 use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::Result;
 use okno_kernel::pii::Secrets;
-use okno_kernel::{audit, q_exec, q_opt};
 use serde::Serialize;
 
 use crate::model::{own_account, random_token};
 use crate::privacy::alert;
 use crate::settings::Identity;
-use crate::store::{AccountRow, ACCOUNT_COLS};
+use crate::store::{self, AccountRow};
 
 /// Where a request comes from.
 #[derive(Debug, Clone, Default)]
@@ -78,37 +78,19 @@ pub(crate) async fn open_session(
     let device = client.device.clone().unwrap_or_else(random_token);
     let device_hash = secrets.index("device", &device);
     let now = now_ms();
-    let known = q_exec!(
-        tx,
-        "UPDATE known_devices SET last_seen_at = $1 WHERE account_id = $2 AND device_hash = $3",
-        now,
-        &account.id,
-        &device_hash
-    )?;
+    let known = store::touch_known_device(tx, now, &account.id, &device_hash).await?;
     let new_network = match client.ip.as_deref().and_then(network_of) {
         Some(net) => {
             let hash = secrets.index("network", &net);
-            let seen = q_exec!(
-                tx,
-                "UPDATE known_networks SET last_seen_at = $1 WHERE account_id = $2 AND network_hash = $3",
-                now,
-                &account.id,
-                &hash
-            )?;
-            if seen == 0 {
-                q_exec!(
-                    tx,
-                    "INSERT INTO known_networks (account_id, network_hash, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $3)",
-                    &account.id,
-                    &hash,
-                    now
-                )?;
+            let seen = store::touch_known_network(tx, now, &account.id, &hash).await?;
+            if !seen {
+                store::insert_known_network(tx, &account.id, &hash, now).await?;
             }
-            seen == 0
+            !seen
         }
         None => false,
     };
-    if known != 0 && new_network && alert_new_device {
+    if known && new_network && alert_new_device {
         alert(
             tx,
             account,
@@ -117,15 +99,12 @@ pub(crate) async fn open_session(
         )
         .await?;
     }
-    if known == 0 {
-        q_exec!(
-            tx,
-            "INSERT INTO known_devices (account_id, device_hash, first_seen_at, last_seen_at, user_agent) VALUES ($1, $2, $3, $3, $4)",
-            &account.id,
-            &device_hash,
-            now,
-            client.user_agent.as_deref().map(|u| u.chars().take(300).collect::<String>())
-        )?;
+    if !known {
+        let agent = client
+            .user_agent
+            .as_deref()
+            .map(|u| u.chars().take(300).collect::<String>());
+        store::insert_known_device(tx, &account.id, &device_hash, now, agent).await?;
         if alert_new_device {
             let text = format!(
                 "Выполнен вход в вашу учётную запись с нового устройства ({}). Если это были не вы, смените пароль и завершите все сеансы в разделе «Безопасность».",
@@ -141,7 +120,7 @@ pub(crate) async fn open_session(
             action: "identity.session.opened",
             subject_type: "account",
             subject_id: &account.id,
-            details: serde_json::json!({ "terminal": client.terminal, "remember": remember, "new_device": known == 0, "new_network": new_network }),
+            details: serde_json::json!({ "terminal": client.terminal, "remember": remember, "new_device": !known, "new_network": new_network }),
         },
     )
     .await?;
@@ -266,12 +245,7 @@ pub async fn sign_out_everywhere(db: &Db, actor: &Actor) -> Result<u64> {
 /// The actor of an account session (the web shell calls it for every request with one).
 pub async fn session_actor(db: &Db, account_id: &str) -> Result<Option<Actor>> {
     let mut c = db.read().await?;
-    let a = q_opt!(
-        &mut c,
-        AccountRow,
-        &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"),
-        account_id
-    )?;
+    let a = store::account(&mut c, account_id).await?;
     Ok(a.filter(|a| a.status != "blocked").map(|a| a.actor()))
 }
 

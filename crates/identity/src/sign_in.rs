@@ -1,11 +1,11 @@
 //! The password step of signing in (and signing in with a one-time link from a desk).
 
+use okno_kernel::audit;
 use okno_kernel::auth::{self};
 use okno_kernel::clock::now_ms;
 use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::pii::Secrets;
-use okno_kernel::{audit, q_exec, q_opt};
 
 use crate::codes::{self, Purpose};
 use crate::lockout::{
@@ -247,13 +247,6 @@ async fn ask_second_factor(
 /// How long a one-time sign-in link (the QR code of an in-person recovery) is valid.
 pub const SIGN_IN_LINK_MS: i64 = 5 * 60 * 1000;
 
-#[derive(serde::Deserialize, sqlx::FromRow)]
-struct Link {
-    account_id: String,
-    expires_at: i64,
-    used_at: Option<i64>,
-}
-
 /// Signs in with a one-time link: valid [`SIGN_IN_LINK_MS`], used once (also under concurrent
 /// use), never for a blocked account. The session must change the password before anything else.
 pub async fn sign_in_by_link(
@@ -273,23 +266,13 @@ pub async fn sign_in_by_link(
     let hash = auth::secret_hash(token);
     let now = now_ms();
     let mut tx = db.begin().await?;
-    let link = q_opt!(
-        &mut tx,
-        Link,
-        "SELECT account_id, expires_at, used_at FROM sign_in_links WHERE id_hash = $1",
-        &hash
-    )?
-    .ok_or_else(invalid)?;
+    let link = store::sign_in_link(&mut tx, &hash)
+        .await?
+        .ok_or_else(invalid)?;
     if link.used_at.is_some() || link.expires_at <= now {
         return Err(invalid());
     }
-    if q_exec!(
-        &mut tx,
-        "UPDATE sign_in_links SET used_at = $1 WHERE id_hash = $2 AND used_at IS NULL",
-        now,
-        &hash
-    )? != 1
-    {
+    if !store::use_sign_in_link(&mut tx, now, &hash).await? {
         return Err(invalid());
     }
     let account = load(&mut tx, &link.account_id).await?;

@@ -4,17 +4,17 @@
 //! account holds none of its roles.
 
 use okno_kernel::actor::{Actor, ActorKind, Permission, Role};
+use okno_kernel::audit;
 use okno_kernel::clock::{new_id, now_ms};
 use okno_kernel::db::Db;
 use okno_kernel::error::{Error, FieldError, Problem, Result};
-use okno_kernel::{audit, q_exec, q_scalar};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::model::field;
 use crate::model::normalise_email;
 use crate::settings::Identity;
-use crate::store;
+use crate::store::{self, NewStaffAccount};
 
 /// How long a temporary password is accepted.
 pub const TEMPORARY_PASSWORD_MS: i64 = 24 * 3_600_000;
@@ -137,14 +137,7 @@ pub async fn create(db: &Db, identity: &Identity, actor: &Actor, s: NewStaff) ->
         .collect::<Vec<_>>()
         .join(",");
     let mut tx = db.begin().await?;
-    let taken = q_scalar!(
-        &mut tx,
-        i64,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM accounts WHERE phone = $1 OR email = $2",
-        phone.as_str(),
-        &email
-    )?;
-    if taken > 0 {
+    if store::contact_taken(&mut tx, phone.as_str(), &email).await? {
         return Err(Problem::conflict(
             "staff.contact_taken",
             "Этот телефон или почта уже принадлежат учётной записи.",
@@ -152,20 +145,20 @@ pub async fn create(db: &Db, identity: &Identity, actor: &Actor, s: NewStaff) ->
         .into());
     }
     // The administrator vouches for the person and their contacts.
-    q_exec!(
+    store::insert_staff(
         &mut tx,
-        "INSERT INTO accounts (id, kind, status, level, display_name, phone, email, phone_confirmed_at, email_confirmed_at,
-            password_hash, password_changed_at, must_change_password, password_expires_at, second_factor, roles, created_at)
-         VALUES ($1, 'staff', 'active', 'confirmed', $2, $3, $4, $5, $5, $6, $5, 1, $7, 'always', $8, $5)",
-        &id,
-        &name,
-        phone.as_str(),
-        &email,
-        now,
-        &hash,
-        now + TEMPORARY_PASSWORD_MS,
-        &roles
-    )?;
+        &NewStaffAccount {
+            id: &id,
+            name: &name,
+            phone: phone.as_str(),
+            email: &email,
+            now,
+            password_hash: &hash,
+            password_expires_at: now + TEMPORARY_PASSWORD_MS,
+            roles: &roles,
+        },
+    )
+    .await?;
     store::remember_password(&mut tx, &id, &hash, now).await?;
     audit::append(
         &mut tx,
@@ -195,15 +188,10 @@ pub async fn by_email(db: &Db, email: &str) -> Result<Option<Actor>> {
     };
     let id = {
         let mut c = db.read().await?;
-        okno_kernel::q_opt!(
-            &mut c,
-            (String,),
-            "SELECT id FROM accounts WHERE email = $1 AND kind = 'staff' AND status <> 'blocked'",
-            &email
-        )?
+        store::staff_by_email(&mut c, &email).await?
     };
     match id {
-        Some((id,)) => crate::sessions::session_actor(db, &id).await,
+        Some(id) => crate::sessions::session_actor(db, &id).await,
         None => Ok(None),
     }
 }
