@@ -7,7 +7,7 @@
 use okno_kernel::actor::{Actor, ActorKind, Permission};
 use okno_kernel::audit;
 use okno_kernel::clock::now_ms;
-use okno_kernel::db::Db;
+use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Problem, Result};
 use okno_kernel::pii::Secrets;
 use okno_rules::PassportRf;
@@ -17,7 +17,7 @@ use crate::model::Level;
 use crate::model::Refusal;
 use crate::privacy::{notify_person, Topic};
 use crate::registry::Answer;
-use crate::store::{self, load, PassportAndBirth};
+use crate::store::{self, load, AccountRow, PassportAndBirth};
 
 /// What the operator enters at the desk.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -40,96 +40,34 @@ pub async fn in_person(
     desk: &crate::desk::Desk,
     c: InPerson,
 ) -> Result<Level> {
-    operator.require(Permission::IdentityConfirm)?;
-    if operator.kind != ActorKind::Account {
-        return Err(Problem::new(403, "confirm.operator_account_required", "Нужна учётная запись оператора")
-            .with_detail("Подтверждать личность может только оператор, вошедший со своей учётной записью и вторым фактором, а не по токену.")
-            .into());
-    }
+    require_operator(operator)?;
     let rep = desk.representative()?;
-    let issued = match c
-        .passport_issued
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(d) => Some(parse_date(d).ok_or_else(|| {
-            Problem::invalid_field(
-                "passport_issued",
-                "confirm.passport_issued_invalid",
-                "Укажите дату выдачи паспорта в формате ГГГГ-ММ-ДД.",
-            )
-        })?),
-    };
+    let issued = issued_on(c.passport_issued.as_deref())?;
     // The profile is checked against the state registry as at registration, asked before the
     // transaction (a slow registry must not hold the writer).
-    let registry = match crate::profile::person_data(db, secrets, account_id).await? {
-        None => None,
-        Some(person) => Some(match idn.registry.check(&person).await {
-            Ok(Answer::Match) => None,
-            Ok(Answer::Mismatch { .. }) => Some(Refusal::DataDiffer),
-            Ok(Answer::NotFound) => Some(Refusal::RegistryNotFound),
-            Err(e) => {
-                tracing::warn!(error = %e.0, "registry check failed at the desk");
-                Some(Refusal::RegistryUnavailable)
-            }
-        }),
-    };
+    let registry = registry_refusal(db, secrets, idn, account_id).await?;
     let mut tx = db.begin().await?;
     let a = load(&mut tx, account_id).await?;
     let docs = store::passport_and_birth(&mut tx, account_id).await?;
-    let mut person_passport_idx = None;
-    let refusal = match (PassportRf::parse(&c.passport), docs) {
-        _ if a.status == "blocked" => Some(Refusal::AccountBlocked),
-        // A desk confirms a person's own account: not a staff account, not the operator's own.
-        _ if a.kind != "person" || operator.id.as_deref() == Some(account_id) => {
-            Some(Refusal::OperatorLacksRight)
-        }
-        (Err(_), _) => Some(Refusal::PassportInvalid),
-        (_, None) => Some(Refusal::NoProfile),
-        (
-            _,
-            Some(PassportAndBirth {
-                passport_idx: None, ..
-            }),
-        ) => Some(Refusal::NoProfile),
-        (Ok(p), Some(d)) => {
-            person_passport_idx = d.passport_idx.clone();
-            let typed = crate::profile::passport_index(secrets, &p);
-            if Some(typed) != d.passport_idx {
-                Some(Refusal::DataDiffer)
-            } else if d.birth_date.as_deref().is_some_and(is_minor) {
-                Some(Refusal::Minor)
-            } else if let (Some(issued), Some(born)) =
-                (issued, d.birth_date.as_deref().and_then(parse_date))
-            {
-                passport_expired(born, issued, today())
-                    .then_some(Refusal::PassportExpired)
-                    .or(registry.flatten())
-            } else {
-                registry.flatten()
-            }
-        }
+    let seen = Seen {
+        passport: &c.passport,
+        issued,
+        registry,
     };
+    let (refusal, person_passport_idx) = in_person_refusal(secrets, operator, &a, docs, seen);
     let representative = match &rep {
-        Some(r) => Some(
-            crate::desk::record_representative(
-                &mut tx,
-                secrets,
-                operator,
-                desk,
-                r,
-                account_id,
-                if refusal.is_some() {
-                    "confirmation_refused"
-                } else {
-                    "confirmed"
-                },
-                person_passport_idx.as_deref(),
-            )
-            .await?,
-        ),
+        Some(r) => {
+            let act = if refusal.is_some() {
+                "confirmation_refused"
+            } else {
+                "confirmed"
+            };
+            let own = person_passport_idx.as_deref();
+            let record = crate::desk::record_representative(
+                &mut tx, secrets, operator, desk, r, account_id, act, own,
+            );
+            Some(record.await?)
+        }
         None => None,
     };
     audit::append(
@@ -151,8 +89,120 @@ pub async fn in_person(
         tx.commit().await?;
         return Err(r.problem().into());
     }
-    store::mark_confirmed(&mut tx, now_ms(), account_id).await?;
-    let (by, warn) = match &rep {
+    confirm_in_person(&mut tx, &a, rep.as_ref()).await?;
+    tx.commit().await?;
+    Ok(Level::Confirmed)
+}
+
+/// Only an operator signed in with their own account (so with a second factor) confirms.
+fn require_operator(operator: &Actor) -> Result<()> {
+    operator.require(Permission::IdentityConfirm)?;
+    if operator.kind != ActorKind::Account {
+        return Err(Problem::new(403, "confirm.operator_account_required", "Нужна учётная запись оператора")
+            .with_detail("Подтверждать личность может только оператор, вошедший со своей учётной записью и вторым фактором, а не по токену.")
+            .into());
+    }
+    Ok(())
+}
+
+/// The passport's date of issue, when the operator entered one.
+fn issued_on(text: Option<&str>) -> Result<Option<time::Date>> {
+    match text.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(d) => Ok(Some(parse_date(d).ok_or_else(|| {
+            Problem::invalid_field(
+                "passport_issued",
+                "confirm.passport_issued_invalid",
+                "Укажите дату выдачи паспорта в формате ГГГГ-ММ-ДД.",
+            )
+        })?)),
+    }
+}
+
+/// The registry's answer about the account's profile: `None` without a full profile, else the
+/// refusal it implies (`None` on a match).
+async fn registry_refusal(
+    db: &Db,
+    secrets: &Secrets,
+    idn: &crate::settings::Identity,
+    account_id: &str,
+) -> Result<Option<Option<Refusal>>> {
+    let Some(person) = crate::profile::person_data(db, secrets, account_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(match idn.registry.check(&person).await {
+        Ok(Answer::Match) => None,
+        Ok(Answer::Mismatch { .. }) => Some(Refusal::DataDiffer),
+        Ok(Answer::NotFound) => Some(Refusal::RegistryNotFound),
+        Err(e) => {
+            tracing::warn!(error = %e.0, "registry check failed at the desk");
+            Some(Refusal::RegistryUnavailable)
+        }
+    }))
+}
+
+/// What the operator saw and learnt: the passport shown, its date of issue, the registry's answer.
+struct Seen<'a> {
+    passport: &'a str,
+    issued: Option<time::Date>,
+    registry: Option<Option<Refusal>>,
+}
+
+/// Why the account cannot be confirmed in person, if it cannot: the first reason found; and the
+/// blind index of the person's passport once the passport shown was compared with it (a
+/// representative may not show the person's own).
+fn in_person_refusal(
+    secrets: &Secrets,
+    operator: &Actor,
+    a: &AccountRow,
+    docs: Option<PassportAndBirth>,
+    seen: Seen<'_>,
+) -> (Option<Refusal>, Option<String>) {
+    let mut person_passport_idx = None;
+    let refusal = match (PassportRf::parse(seen.passport), docs) {
+        _ if a.status == "blocked" => Some(Refusal::AccountBlocked),
+        // A desk confirms a person's own account: not a staff account, not the operator's own.
+        _ if a.kind != "person" || operator.id.as_deref() == Some(a.id.as_str()) => {
+            Some(Refusal::OperatorLacksRight)
+        }
+        (Err(_), _) => Some(Refusal::PassportInvalid),
+        (_, None) => Some(Refusal::NoProfile),
+        (
+            _,
+            Some(PassportAndBirth {
+                passport_idx: None, ..
+            }),
+        ) => Some(Refusal::NoProfile),
+        (Ok(p), Some(d)) => {
+            person_passport_idx = d.passport_idx.clone();
+            let typed = crate::profile::passport_index(secrets, &p);
+            if Some(typed) != d.passport_idx {
+                Some(Refusal::DataDiffer)
+            } else if d.birth_date.as_deref().is_some_and(is_minor) {
+                Some(Refusal::Minor)
+            } else if let (Some(issued), Some(born)) =
+                (seen.issued, d.birth_date.as_deref().and_then(parse_date))
+            {
+                passport_expired(born, issued, today())
+                    .then_some(Refusal::PassportExpired)
+                    .or(seen.registry.flatten())
+            } else {
+                seen.registry.flatten()
+            }
+        }
+    };
+    (refusal, person_passport_idx)
+}
+
+/// The change: the account becomes «подтверждённая», and the person is told (with who came for
+/// them, when a representative did).
+async fn confirm_in_person(
+    tx: &mut Tx,
+    a: &AccountRow,
+    rep: Option<&crate::desk::Checked>,
+) -> Result<()> {
+    store::mark_confirmed(tx, now_ms(), &a.id).await?;
+    let (by, warn) = match rep {
         Some(r) => (
             format!(" по обращению представителя: {}", r.line()),
             " Если вы никого не уполномочивали, обратитесь в центр обслуживания.",
@@ -160,15 +210,13 @@ pub async fn in_person(
         None => (String::new(), ""),
     };
     notify_person(
-        &mut tx,
-        &a,
+        tx,
+        a,
         Topic::Security,
         "Учётная запись подтверждена",
         &format!("Ваша личность подтверждена в центре обслуживания{by}: учётная запись стала подтверждённой. Теперь доступны все услуги онлайн.{warn}"),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(Level::Confirmed)
+    .await
 }
 
 /// What a partner bank sends about a client it identified in person (115-ФЗ ст. 7 obliges a bank to

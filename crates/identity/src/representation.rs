@@ -7,7 +7,7 @@ use okno_kernel::actor::{Actor, Principal};
 use okno_kernel::audit;
 use okno_kernel::auth;
 use okno_kernel::clock::{new_id, now_ms};
-use okno_kernel::db::Db;
+use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Problem, Result};
 use okno_kernel::pii::Secrets;
 use okno_rules::Snils;
@@ -18,7 +18,7 @@ use time::Date;
 use crate::model::own_account;
 use crate::model::Level;
 use crate::privacy::{notify_person, Topic};
-use crate::store::{self, load, NewPower, PowerRow};
+use crate::store::{self, load, AccountRow, NewPower, PowerRow};
 
 /// The longest term the platform accepts. The Civil Code sets none (ГК РФ ст. 186: without a term a
 /// power of attorney lasts a year); five years is this platform's limit.
@@ -88,20 +88,67 @@ impl PowerRow {
 /// representative's at least «стандартная» (their СНИЛС checked in the registries).
 pub async fn grant(db: &Db, secrets: &Secrets, actor: &Actor, g: Grant) -> Result<PowerView> {
     let id = own_account(actor)?.to_string();
-    if let Some(p) = &actor.on_behalf_of {
-        let detail = if p.id.starts_with(crate::organisations::ORG_PREFIX) {
-            "Доверенность от себя выдают, действуя за себя: переключитесь с организации на свою учётную запись."
-        } else {
-            "Доверенность выдаёт только сам доверитель, не его представитель."
-        };
-        return Err(Problem::new(
-            403,
-            "representation.no_delegation",
-            "Передоверие недоступно",
-        )
-        .with_detail(detail)
-        .into());
-    }
+    no_delegation(actor)?;
+    let (snils, scope, until) = checked_grant(&g)?;
+    let mut tx = db.begin().await?;
+    let (principal, representative) = parties(&mut tx, secrets, &id, &snils).await?;
+    let power_id = new_id();
+    let scope_text = scope
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    store::insert_power(
+        &mut tx,
+        &NewPower {
+            id: &power_id,
+            principal_id: &principal.id,
+            representative_id: &representative.id,
+            scope: &scope_text,
+            valid_until: &date_text(until),
+            created_at: now_ms(),
+        },
+    )
+    .await?;
+    let power = PowerView {
+        id: power_id,
+        principal_id: principal.id.clone(),
+        principal_name: principal.display_name.clone(),
+        representative_id: representative.id.clone(),
+        representative_name: representative.display_name.clone(),
+        scope,
+        valid_until: date_text(until),
+        revoked: false,
+        active: true,
+    };
+    record_grant(&mut tx, actor, &power, &representative).await?;
+    tx.commit().await?;
+    Ok(power)
+}
+
+/// Only the principal grants: not a representative acting for them (no delegation), nor a person
+/// acting for an organisation.
+fn no_delegation(actor: &Actor) -> Result<()> {
+    let Some(p) = &actor.on_behalf_of else {
+        return Ok(());
+    };
+    let detail = if p.id.starts_with(crate::organisations::ORG_PREFIX) {
+        "Доверенность от себя выдают, действуя за себя: переключитесь с организации на свою учётную запись."
+    } else {
+        "Доверенность выдаёт только сам доверитель, не его представитель."
+    };
+    Err(Problem::new(
+        403,
+        "representation.no_delegation",
+        "Передоверие недоступно",
+    )
+    .with_detail(detail)
+    .into())
+}
+
+/// The form checked field by field, every problem at once: the representative's СНИЛС, the
+/// topics (never security) and the term.
+fn checked_grant(g: &Grant) -> Result<(Snils, Vec<Topic>, Date)> {
     let mut errors = Vec::new();
     let snils = Snils::parse(&g.representative_snils)
         .map_err(|e| {
@@ -125,11 +172,29 @@ pub async fn grant(db: &Db, secrets: &Secrets, actor: &Actor, g: Grant) -> Resul
             "Отметьте, что представитель может делать от вашего имени.",
         ));
     }
+    let until = valid_until(&g.valid_until, &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::invalid_fields(errors).into());
+    }
+    let (Some(snils), Ok(until)) = (snils, until) else {
+        return Err(Problem::invalid_field(
+            "representative_snils",
+            "representation.invalid",
+            "Проверьте данные.",
+        )
+        .into());
+    };
+    Ok((snils, scope, until))
+}
+
+/// The last day of the power: not past, at most [`MAX_YEARS`] ahead; a problem is added to
+/// `errors`.
+fn valid_until(
+    text: &str,
+    errors: &mut Vec<okno_kernel::error::FieldError>,
+) -> std::result::Result<Date, time::error::Parse> {
     let today = today();
-    let until = Date::parse(
-        g.valid_until.trim(),
-        format_description!("[year]-[month]-[day]"),
-    );
+    let until = Date::parse(text.trim(), format_description!("[year]-[month]-[day]"));
     match until {
         Ok(d) if d < today => errors.push(crate::model::field(
             "valid_until",
@@ -148,34 +213,33 @@ pub async fn grant(db: &Db, secrets: &Secrets, actor: &Actor, g: Grant) -> Resul
             "Укажите дату в формате ГГГГ-ММ-ДД.",
         )),
     }
-    if !errors.is_empty() {
-        return Err(Problem::invalid_fields(errors).into());
-    }
-    let (Some(snils), Ok(until)) = (snils, until) else {
-        return Err(Problem::invalid_field(
-            "representative_snils",
-            "representation.invalid",
-            "Проверьте данные.",
-        )
-        .into());
-    };
-    let mut tx = db.begin().await?;
-    let principal = load(&mut tx, &id).await?;
+    until
+}
+
+/// The principal (a confirmed account) and the representative (at least «стандартная», found by
+/// СНИЛС, not the principal), read in the grant's transaction.
+async fn parties(
+    tx: &mut Tx,
+    secrets: &Secrets,
+    id: &str,
+    snils: &Snils,
+) -> Result<(AccountRow, AccountRow)> {
+    let principal = load(tx, id).await?;
     if principal.level() < Level::Confirmed {
         return Err(Problem::new(403, "representation.level_required", "Нужна подтверждённая учётная запись")
             .with_detail("Выдать доверенность можно с подтверждённой учётной записью. Подтвердите личность в центре обслуживания.")
             .into());
     }
-    let representative = store::account_by_snils(&mut tx, &secrets.index("snils", snils.as_str()))
+    let representative = store::account_by_snils(tx, &secrets.index("snils", snils.as_str()))
         .await?
         .filter(|r| r.level() >= Level::Standard)
-    .ok_or_else(|| {
-        Problem::invalid_field(
-            "representative_snils",
-            "representation.representative_unknown",
-            "Человек с таким СНИЛС не найден среди стандартных и подтверждённых учётных записей. Попросите его заполнить профиль.",
-        )
-    })?;
+        .ok_or_else(|| {
+            Problem::invalid_field(
+                "representative_snils",
+                "representation.representative_unknown",
+                "Человек с таким СНИЛС не найден среди стандартных и подтверждённых учётных записей. Попросите его заполнить профиль.",
+            )
+        })?;
     if representative.id == principal.id {
         return Err(Problem::invalid_field(
             "representative_snils",
@@ -184,67 +248,53 @@ pub async fn grant(db: &Db, secrets: &Secrets, actor: &Actor, g: Grant) -> Resul
         )
         .into());
     }
-    let power_id = new_id();
-    let scope_text = scope
+    Ok((principal, representative))
+}
+
+/// The grant's audit record, and the representative told.
+async fn record_grant(
+    tx: &mut Tx,
+    actor: &Actor,
+    p: &PowerView,
+    representative: &AccountRow,
+) -> Result<()> {
+    let scope_text = p
+        .scope
         .iter()
         .map(|t| t.as_str())
         .collect::<Vec<_>>()
         .join(",");
-    store::insert_power(
-        &mut tx,
-        &NewPower {
-            id: &power_id,
-            principal_id: &principal.id,
-            representative_id: &representative.id,
-            scope: &scope_text,
-            valid_until: &date_text(until),
-            created_at: now_ms(),
-        },
-    )
-    .await?;
     audit::append(
-        &mut tx,
+        tx,
         audit::Entry {
             actor,
             action: "identity.power_of_attorney.granted",
             subject_type: "power_of_attorney",
-            subject_id: &power_id,
+            subject_id: &p.id,
             details: serde_json::json!({
-                "principal": principal.display_name, "representative": representative.display_name,
-                "representative_id": representative.id, "scope": scope_text, "valid_until": date_text(until),
+                "principal": p.principal_name, "representative": p.representative_name,
+                "representative_id": p.representative_id, "scope": scope_text, "valid_until": p.valid_until,
             }),
         },
     )
     .await?;
-    let what = scope
+    let what = p
+        .scope
         .iter()
         .map(|t| t.title())
         .collect::<Vec<_>>()
         .join("; ");
     notify_person(
-        &mut tx,
-        &representative,
+        tx,
+        representative,
         Topic::Security,
         "Вам выдана доверенность",
         &format!(
             "{} выдал(а) вам доверенность до {}: {what}. Действовать от имени доверителя можно в личном кабинете, раздел «Доверенности».",
-            principal.display_name,
-            date_text(until)
+            p.principal_name, p.valid_until
         ),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(PowerView {
-        id: power_id,
-        principal_id: principal.id,
-        principal_name: principal.display_name,
-        representative_id: representative.id,
-        representative_name: representative.display_name,
-        scope,
-        valid_until: date_text(until),
-        revoked: false,
-        active: true,
-    })
+    .await
 }
 
 /// Powers of attorney the person granted and received, newest first.

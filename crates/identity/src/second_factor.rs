@@ -5,7 +5,7 @@ use okno_kernel::actor::Actor;
 use okno_kernel::audit;
 use okno_kernel::auth::{self};
 use okno_kernel::clock::now_ms;
-use okno_kernel::db::Db;
+use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::pii::Secrets;
 use rand::RngCore;
@@ -16,8 +16,8 @@ use crate::lockout::{clear_failures, count_failure, lock_of, locked_problem, Fai
 use crate::model::{challenge_gone, mask_phone, own_account, Method, SecondFactor};
 use crate::privacy::alert;
 use crate::sessions::{open_session, Client, SignedIn};
-use crate::settings::Identity;
-use crate::store::{self, load};
+use crate::settings::{Identity, Settings};
+use crate::store::{self, load, AccountRow};
 use crate::totp;
 
 /// Sends the sign-in code by SMS for a challenge (when the person picks SMS over the app).
@@ -79,77 +79,13 @@ pub async fn complete_second_factor(
     if let Some(until) = lock_of(&mut tx, &account.id, now).await? {
         return Err(locked_problem(until, now).into());
     }
-    let refused = match method {
-        Method::Totp => {
-            let row = store::confirmed_totp(&mut tx, &account.id).await?;
-            match row {
-                None => Some(Problem::conflict(
-                    "auth.no_totp",
-                    "Приложение-аутентификатор не подключено.",
-                )),
-                Some(row) => {
-                    let secret =
-                        hex::decode(secrets.decrypt(&row.secret_enc).map_err(Error::internal)?)
-                            .map_err(Error::internal)?;
-                    match totp::check(&secret, code, unix_now()) {
-                        Some(step) if (step as i64) > row.last_step => {
-                            store::set_totp_step(&mut tx, step as i64, &account.id).await?;
-                            None
-                        }
-                        _ => Some(wrong_code()),
-                    }
-                }
-            }
-        }
-        Method::Sms => {
-            match codes::check(&mut tx, secrets, s, &account.id, Purpose::SignIn, code).await? {
-                Checked::Accepted => None,
-                Checked::Refused(p) => Some(p),
-            }
-        }
-        Method::Recovery => {
-            let typed: String = code
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .collect::<String>()
-                .to_lowercase();
-            let hash = secrets.index("recovery-code", &format!("{}:{typed}", account.id));
-            let used = store::use_recovery_code(&mut tx, now_ms(), &account.id, &hash).await?;
-            (!used).then(wrong_code)
-        }
-        Method::Passkey => {
-            crate::passkeys::check_assertion(&mut tx, idn, &hash, &account.id, code).await?
-        }
+    let factor = Factor {
+        hash: &hash,
+        method,
+        code,
     };
-    if let Some(p) = refused {
-        store::count_challenge_attempt(&mut tx, &hash).await?;
-        let locked = match count_failure(&mut tx, s, &account.id).await? {
-            // Locked since the check above: refused like the lock, nothing counted.
-            Failure::AlreadyLocked(until) => return Err(locked_problem(until, now_ms()).into()),
-            Failure::Locked(until) => Some(until),
-            Failure::Counted => None,
-        };
-        audit::append(
-            &mut tx,
-            audit::Entry {
-                actor: &account.actor(),
-                action: if locked.is_some() { "identity.account.locked" } else { "identity.second_factor.failed" },
-                subject_type: "account",
-                subject_id: &account.id,
-                details: serde_json::json!({ "method": format!("{method:?}").to_lowercase(), "ip": client.ip, "locked_until": locked }),
-            },
-        )
-        .await?;
-        if locked.is_some() {
-            // Whoever failed here knew the password.
-            alert(
-                &mut tx,
-                &account,
-                "Вход заблокирован",
-                "После нескольких неверных кодов подтверждения вход в вашу учётную запись временно заблокирован. Неверные коды вводили после верного пароля: смените пароль после разблокировки.",
-            )
-            .await?;
-        }
+    if let Some(p) = check_factor(&mut tx, secrets, idn, &account, &factor).await? {
+        let locked = count_refusal(&mut tx, s, &account, &factor, client).await?;
         tx.commit().await?;
         return Err(match locked {
             Some(until) => locked_problem(until, now_ms()),
@@ -175,6 +111,114 @@ pub async fn complete_second_factor(
     .await?;
     tx.commit().await?;
     Ok(signed)
+}
+
+/// The second factor a person gave for the challenge (its hash).
+struct Factor<'a> {
+    hash: &'a str,
+    method: Method,
+    code: &'a str,
+}
+
+/// Checks the second factor; `None` when accepted (a TOTP step, an SMS code or a recovery code is
+/// used up), the refusal otherwise.
+async fn check_factor(
+    tx: &mut Tx,
+    secrets: &Secrets,
+    idn: &Identity,
+    account: &AccountRow,
+    f: &Factor<'_>,
+) -> Result<Option<Problem>> {
+    Ok(match f.method {
+        Method::Totp => check_totp(tx, secrets, account, f.code).await?,
+        Method::Sms => {
+            let s = &idn.settings;
+            match codes::check(tx, secrets, s, &account.id, Purpose::SignIn, f.code).await? {
+                Checked::Accepted => None,
+                Checked::Refused(p) => Some(p),
+            }
+        }
+        Method::Recovery => {
+            let typed: String = f
+                .code
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_lowercase();
+            let hash = secrets.index("recovery-code", &format!("{}:{typed}", account.id));
+            let used = store::use_recovery_code(tx, now_ms(), &account.id, &hash).await?;
+            (!used).then(wrong_code)
+        }
+        Method::Passkey => {
+            crate::passkeys::check_assertion(tx, idn, f.hash, &account.id, f.code).await?
+        }
+    })
+}
+
+/// Checks a code of the authenticator app: a step later than the last one accepted.
+async fn check_totp(
+    tx: &mut Tx,
+    secrets: &Secrets,
+    account: &AccountRow,
+    code: &str,
+) -> Result<Option<Problem>> {
+    let Some(row) = store::confirmed_totp(tx, &account.id).await? else {
+        return Ok(Some(Problem::conflict(
+            "auth.no_totp",
+            "Приложение-аутентификатор не подключено.",
+        )));
+    };
+    let secret = hex::decode(secrets.decrypt(&row.secret_enc).map_err(Error::internal)?)
+        .map_err(Error::internal)?;
+    match totp::check(&secret, code, unix_now()) {
+        Some(step) if (step as i64) > row.last_step => {
+            store::set_totp_step(tx, step as i64, &account.id).await?;
+            Ok(None)
+        }
+        _ => Ok(Some(wrong_code())),
+    }
+}
+
+/// A wrong second factor: counted on the challenge and as a failed sign-in (which may lock the
+/// account), audited, and the person alerted when it locked. Gives the end of the lock it set, if
+/// it did; refuses at once (nothing to commit) when the account was locked meanwhile.
+async fn count_refusal(
+    tx: &mut Tx,
+    s: &Settings,
+    account: &AccountRow,
+    f: &Factor<'_>,
+    client: &Client,
+) -> Result<Option<i64>> {
+    store::count_challenge_attempt(tx, f.hash).await?;
+    let locked = match count_failure(tx, s, &account.id).await? {
+        // Locked since the check above: refused like the lock, nothing counted.
+        Failure::AlreadyLocked(until) => return Err(locked_problem(until, now_ms()).into()),
+        Failure::Locked(until) => Some(until),
+        Failure::Counted => None,
+    };
+    let method = f.method;
+    audit::append(
+        tx,
+        audit::Entry {
+            actor: &account.actor(),
+            action: if locked.is_some() { "identity.account.locked" } else { "identity.second_factor.failed" },
+            subject_type: "account",
+            subject_id: &account.id,
+            details: serde_json::json!({ "method": format!("{method:?}").to_lowercase(), "ip": client.ip, "locked_until": locked }),
+        },
+    )
+    .await?;
+    if locked.is_some() {
+        // Whoever failed here knew the password.
+        alert(
+            tx,
+            account,
+            "Вход заблокирован",
+            "После нескольких неверных кодов подтверждения вход в вашу учётную запись временно заблокирован. Неверные коды вводили после верного пароля: смените пароль после разблокировки.",
+        )
+        .await?;
+    }
+    Ok(locked)
 }
 
 fn wrong_code() -> Problem {
