@@ -4,9 +4,10 @@
 //! the rating that re-opens an appeal at the supervising body, the public list and figures, and
 //! the deadline worker warning and escalating exactly once with two nodes on one database.
 //!
-//! People are put into the database directly (as in the services tests); staff are API tokens.
+//! People are made by the product's command (as in the services tests); staff are API tokens.
 
-use okno_testkit::http::{get, post};
+use okno_testkit::http::{get, post, refused};
+use okno_testkit::journeys::PNG;
 use okno_testkit::{engines, query_text, tamper, Engine, Options, TestApp};
 use serde_json::{json, Value};
 
@@ -50,26 +51,11 @@ async fn official(app: &TestApp, name: &str, body: &str) -> String {
     secret
 }
 
-/// A refusal: problem+json with this stable code and a Russian detail.
-fn refused(r: &(u16, Value), status: u16, code: &str) {
-    assert_eq!(r.0, status, "{}", r.1);
-    assert_eq!(r.1["code"], code, "{}", r.1);
-    let t = r.1["detail"].as_str().unwrap_or("");
-    assert!(
-        t.chars()
-            .any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap_or(c))),
-        "detail not Russian: {}",
-        r.1
-    );
-}
-
 /// A 400 naming one field's rule by its code.
 fn invalid(r: &(u16, Value), code: &str) {
     refused(r, 400, "validation.failed");
     assert_eq!(r.1["errors"][0]["code"], code, "{}", r.1);
 }
-
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
 
 /// A pothole in central Tula: inside the demo polygon of the Central district.
 fn pothole() -> Value {

@@ -4,8 +4,7 @@
 //! person rates the answer 2 and the appeal re-opens at the supervising body.
 
 use fantoccini::{Client, Locator};
-use okno_testkit::{query_text, tamper, Engine, Options, TestApp};
-use sha2::{Digest, Sha256};
+use okno_testkit::{query_text, Engine, Options, TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 
@@ -76,24 +75,7 @@ async fn a_reported_pothole_is_answered_and_a_rating_of_two_reopens_it_at_the_su
     let Some((_driver, c)) = okno_testkit::browser::start("the appeals browser test").await else {
         return;
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let secret = format!("browser-session-{now}");
-    let hash: String = Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    tamper(&app, &format!(
-        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
-         VALUES ('nina', 'person', 'active', 'standard', 'Нина', '!', {now}, 'citizen', {now});
-         INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
-         VALUES ('{hash}', 'account', 'nina', {now}, {now}, 3600000, {});",
-        now + 3_600_000
-    ))
-    .await
-    .unwrap();
+    let secret = app.person("nina", "Нина", "standard").await;
     let (moderator, _) = staff_token(&app, "Модератор", "moderator").await;
     let (official, official_id) = staff_token(&app, "Управа", "official").await;
     let r = app

@@ -4,8 +4,7 @@
 //! with a Russian message.
 
 use fantoccini::Locator;
-use okno_testkit::{query_text, tamper, Engine, Options, TestApp};
-use sha2::{Digest, Sha256};
+use okno_testkit::{query_text, Engine, Options, TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 
@@ -24,24 +23,7 @@ async fn the_form_shows_conditional_fields_autosaves_and_attaches_files_in_a_bro
     let Some((_driver, c)) = okno_testkit::browser::start("the services browser test").await else {
         return;
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let secret = format!("browser-session-{now}");
-    let hash: String = Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    tamper(&app, &format!(
-        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
-         VALUES ('vera', 'person', 'active', 'confirmed', 'Вера', '!', {now}, 'citizen', {now});
-         INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
-         VALUES ('{hash}', 'account', 'vera', {now}, {now}, 3600000, {});",
-        now + 3_600_000
-    ))
-    .await
-    .unwrap();
+    let secret = app.person("vera", "Вера", "confirmed").await;
     let r = app
         .client
         .post(app.url("/api/v1/applications"))
@@ -200,24 +182,7 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
     else {
         return;
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let secret = format!("browser-session-result-{now}");
-    let hash: String = Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    tamper(&app, &format!(
-        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
-         VALUES ('lidia', 'person', 'active', 'confirmed', 'Лидия Орлова', '!', {now}, 'citizen', {now});
-         INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
-         VALUES ('{hash}', 'account', 'lidia', {now}, {now}, 3600000, {});",
-        now + 3_600_000
-    ))
-    .await
-    .unwrap();
+    let secret = app.person("lidia", "Лидия Орлова", "confirmed").await;
     // An official of МВД (a token issued on the server, assigned by the administrator).
     let (code, out, err) = app.okno(&[
         "admin",

@@ -1822,3 +1822,35 @@ async fn a_partner_bank_confirms_a_standard_account_only_when_every_document_fie
         );
     }
 }
+
+#[tokio::test]
+async fn a_person_made_on_the_command_line_is_audited_signs_in_with_the_printed_session_and_a_taken_id_is_refused(
+) {
+    for engine in engines("identity person create").await {
+        let w = world(engine, &[]).await;
+        let session = w.app.person("seeded-1", "Пётр Тестовый", "confirmed").await;
+        let (s, me) = get(&w.app, "/api/v1/identity/me", &session).await;
+        assert_eq!(s, 200, "{me}");
+        assert_eq!(me["level"], "confirmed", "{me}");
+        assert_eq!(audited(&w.app, "identity.person.seeded").await, 1);
+
+        // The same id again, a bad level and a name of digits are refused with a message.
+        let (code, out, err) = w.app.okno(&[
+            "admin", "person", "create", "--id", "seeded-1", "--name", "Пётр", "--level",
+            "standard",
+        ]);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(err.contains("уже есть"), "{err}");
+        let (code, _, err) = w.app.okno(&[
+            "admin", "person", "create", "--name", "Пётр", "--level", "gold",
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("неизвестный уровень gold"), "{err}");
+        let (code, _, err) = w.app.okno(&[
+            "admin", "person", "create", "--name", "12345", "--level", "standard",
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("буквами"), "{err}");
+        assert_eq!(audited(&w.app, "identity.person.seeded").await, 1);
+    }
+}
