@@ -70,3 +70,16 @@ pub fn refused(r: &(u16, Value), status: u16, code: &str) {
         );
     }
 }
+
+/// The HTML of a page as the holder of `bearer` sees it.
+pub async fn page(app: &TestApp, path: &str, bearer: &str) -> String {
+    app.client
+        .get(app.url(path))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}

@@ -52,13 +52,13 @@ pub struct Submitted {
     pub answer: Value,
 }
 
-/// A draft of `passport-rf` for the person `bearer`: its id.
-pub async fn passport_draft(app: &TestApp, bearer: &str) -> String {
+/// A draft of `service` for the person `bearer`: its id.
+pub async fn draft(app: &TestApp, bearer: &str, service: &str) -> String {
     let (s, a) = post(
         app,
         "/api/v1/applications",
         bearer,
-        json!({"service": "passport-rf"}),
+        json!({ "service": service }),
     )
     .await;
     assert_eq!(s, 201, "{a}");
@@ -68,7 +68,7 @@ pub async fn passport_draft(app: &TestApp, bearer: &str) -> String {
 /// An application for `passport-rf` filled in with [`passport_rf_values`], a photo attached, and
 /// submitted by the person `bearer`.
 pub async fn submitted_passport_application(app: &TestApp, bearer: &str) -> Submitted {
-    let id = passport_draft(app, bearer).await;
+    let id = draft(app, bearer, "passport-rf").await;
     let (s, a) = crate::http::send(
         app,
         reqwest::Method::PUT,

@@ -6,7 +6,7 @@
 //!
 //! People are made by the product's command (as in the services tests); staff are API tokens.
 
-use okno_testkit::http::{get, post, refused};
+use okno_testkit::http::{get, page, post, refused};
 use okno_testkit::journeys::PNG;
 use okno_testkit::{engines, query_text, tamper, Engine, Options, TestApp};
 use serde_json::{json, Value};
@@ -198,16 +198,7 @@ async fn a_problem_report_goes_from_filing_to_the_supervisor_after_a_low_rating(
 
         // The desk page's answer form sends the text and its files as one multipart form, without
         // JavaScript: a refused file refuses the whole answer and keeps the typed text.
-        let html = app
-            .client
-            .get(app.url(&format!("/body/appeals/{id}")))
-            .bearer_auth(&central)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page(&app, &format!("/body/appeals/{id}"), &central).await;
         let mark = format!("/body/appeals/{id}/answer-files?csrf_token=");
         let at = html.find(&mark).expect("the answer form") + mark.len();
         let action = format!("{mark}{}", &html[at..at + 32]);
@@ -538,16 +529,7 @@ async fn moderators_reject_with_a_fixed_reason_and_send_back_for_correction() {
                 .contains("адрес"),
             "{mine}"
         );
-        let page = app
-            .client
-            .get(app.url(&format!("/account/appeals/{id}")))
-            .bearer_auth(&ivan)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page(&app, &format!("/account/appeals/{id}"), &ivan).await;
         assert!(page.contains("Обращение отклонено"), "{page}");
 
         // Sent back for correction: out of the queue until corrected.
@@ -1307,16 +1289,7 @@ async fn the_author_adds_photos_with_a_plain_file_form_and_a_refused_file_is_nam
         let (s, a) = post(&app, "/api/v1/appeals", &anna, pothole()).await;
         assert_eq!(s, 201, "{a}");
         let id = a["id"].as_str().unwrap().to_string();
-        let page = app
-            .client
-            .get(app.url(&format!("/account/appeals/{id}")))
-            .bearer_auth(&anna)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page(&app, &format!("/account/appeals/{id}"), &anna).await;
         let mark = format!("action=\"/account/appeals/{id}/files?csrf_token=");
         let at = page.find(&mark).expect("a plain file form") + mark.len();
         let token = page[at..at + 32].to_string();

@@ -8,9 +8,9 @@
 //! rate-limited and levels above «упрощённая» need registries or an operator); everything they do
 //! goes through the API.
 
-use okno_testkit::http::{get, post, refused, send};
+use okno_testkit::http::{get, page, post, refused, send};
 use okno_testkit::journeys::{
-    passport_rf_values, submitted_passport_application, upload, Submitted, PNG,
+    draft, passport_rf_values, submitted_passport_application, upload, Submitted, PNG,
 };
 use okno_testkit::{engines, query_text, tamper, Engine, Options, TestApp};
 use serde_json::{json, Value};
@@ -283,16 +283,7 @@ async fn a_person_saves_a_draft_attaches_a_scan_and_submits_for_a_number_and_dec
         // The person's list and page show it.
         let (_, mine) = get(&app, "/api/v1/applications", &anna).await;
         assert_eq!(mine[0]["number"], number);
-        let html = app
-            .client
-            .get(app.url(&format!("/account/applications/{id}")))
-            .bearer_auth(&anna)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page(&app, &format!("/account/applications/{id}"), &anna).await;
         assert!(
             html.contains(number) && html.contains("Отправлено"),
             "{html}"
@@ -627,14 +618,7 @@ async fn a_person_withdraws_before_a_decision_and_an_application_keeps_its_form_
         let app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
         let anna = app.person("anna", "Анна Смирнова", "standard").await;
-        let (_, old) = post(
-            &app,
-            "/api/v1/applications",
-            &anna,
-            json!({"service": "passport-rf"}),
-        )
-        .await;
-        let old_id = old["id"].as_str().unwrap().to_string();
+        let old_id = draft(&app, &anna, "passport-rf").await;
 
         // A new version: one field, and the fee now falls due at approval.
         let form = json!({"fields": [
@@ -737,14 +721,7 @@ async fn a_person_withdraws_before_a_decision_and_an_application_keeps_its_form_
         );
 
         // Another one on version 2 goes to approval: now the fee falls due.
-        let (_, b) = post(
-            &app,
-            "/api/v1/applications",
-            &anna,
-            json!({"service": "passport-rf"}),
-        )
-        .await;
-        let bid = b["id"].as_str().unwrap().to_string();
+        let bid = draft(&app, &anna, "passport-rf").await;
         send(
             &app,
             reqwest::Method::PUT,
@@ -804,24 +781,8 @@ async fn the_draft_form_page_saves_without_javascript_and_shows_conditional_fiel
     for engine in engines("services page").await {
         let app = start(engine).await;
         let anna = app.person("anna", "Анна Смирнова", "confirmed").await;
-        let (_, a) = post(
-            &app,
-            "/api/v1/applications",
-            &anna,
-            json!({"service": "no-criminal-record"}),
-        )
-        .await;
-        let id = a["id"].as_str().unwrap().to_string();
-        let html = app
-            .client
-            .get(app.url(&format!("/account/applications/{id}")))
-            .bearer_auth(&anna)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let id = draft(&app, &anna, "no-criminal-record").await;
+        let html = page(&app, &format!("/account/applications/{id}"), &anna).await;
         // The rules are on the page: a pattern, required, a hidden conditional field.
         assert!(
             html.contains("name=\"last_name\"") && html.contains("pattern=\"[А-ЯЁа-яё -]+\""),
@@ -859,16 +820,7 @@ async fn the_draft_form_page_saves_without_javascript_and_shows_conditional_fiel
             a["data"],
             json!({"last_name": "Смирнова", "purpose": "other"})
         );
-        let html = app
-            .client
-            .get(app.url(&format!("/account/applications/{id}")))
-            .bearer_auth(&anna)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page(&app, &format!("/account/applications/{id}"), &anna).await;
         assert!(
             html.contains("data-visible-value=\"other\">"),
             "now shown: {html}"
@@ -1153,14 +1105,7 @@ async fn an_administrator_publishes_a_new_form_version_on_the_page_and_a_started
         let app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
         let anna = app.person("anna", "Анна Смирнова", "standard").await;
-        let (_, draft) = post(
-            &app,
-            "/api/v1/applications",
-            &anna,
-            json!({"service": "passport-rf"}),
-        )
-        .await;
-        let draft_id = draft["id"].as_str().unwrap().to_string();
+        let draft_id = draft(&app, &anna, "passport-rf").await;
         let (_, before) = get(&app, "/api/v1/catalogue/passport-rf", &anna).await;
         let v1 = before["version"].as_i64().unwrap();
         let page = |bearer: String, path: String, form: Option<Vec<(&'static str, String)>>| {
@@ -1360,16 +1305,7 @@ async fn an_official_issues_a_result_made_elsewhere_which_the_platform_signs_and
         }
         // The desk page's plain file form: its token is in the action; a form without a file
         // is refused on the page.
-        let html = app
-            .client
-            .get(app.url(&format!("/agency/applications/{id}")))
-            .bearer_auth(&ivan)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page(&app, &format!("/agency/applications/{id}"), &ivan).await;
         let mark = format!("/agency/applications/{id}/fulfil-file?csrf_token=");
         let at = html.find(&mark).expect("the result file form") + mark.len();
         let token = html[at..at + 32].to_string();
@@ -1476,24 +1412,8 @@ async fn the_draft_form_saves_and_attaches_files_without_javascript_as_one_multi
     for engine in engines("services file form").await {
         let app = start(engine).await;
         let anna = app.person("anna", "Анна Смирнова", "standard").await;
-        let (_, a) = post(
-            &app,
-            "/api/v1/applications",
-            &anna,
-            json!({"service": "passport-rf"}),
-        )
-        .await;
-        let id = a["id"].as_str().unwrap().to_string();
-        let html = app
-            .client
-            .get(app.url(&format!("/account/applications/{id}")))
-            .bearer_auth(&anna)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let id = draft(&app, &anna, "passport-rf").await;
+        let html = page(&app, &format!("/account/applications/{id}"), &anna).await;
         let mark = format!("formaction=\"/account/applications/{id}/files?csrf_token=");
         let at = html.find(&mark).expect("the file button") + mark.len();
         let token = html[at..at + 32].to_string();
