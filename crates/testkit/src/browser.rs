@@ -205,3 +205,17 @@ pub async fn sign_in(c: &Client, login_url: &str, login: &str, password: &str) {
     fill(c, "#password", password).await;
     click(c, "form[action='/login'] button[type=submit]").await;
 }
+
+/// Signs a staff member in with an API token through the form of `/admin/login`, as a fresh
+/// browser (the cookies of whoever used it before are dropped), and waits for the signed-in page.
+pub async fn sign_in_staff(c: &Client, app: &crate::TestApp, token: &str) {
+    c.delete_all_cookies()
+        .await
+        .unwrap_or_else(|e| panic!("cookies: {e}"));
+    c.goto(&app.url("/admin/login"))
+        .await
+        .unwrap_or_else(|e| panic!("/admin/login: {e}"));
+    fill(c, "#token", token).await;
+    click(c, "form.form button[type=submit]").await;
+    text(c, ".user-name").await;
+}

@@ -520,6 +520,29 @@ impl TestApp {
         run(cmd)
     }
 
+    /// Another node of the platform on this app's database, running the workers too, started
+    /// with `args` and waited for until it answers `/readyz`; stopped when dropped.
+    pub async fn second_node(&self, args: &[&str]) -> Node {
+        let port = free_port();
+        let child = Command::new(&self.bin)
+            .arg("serve")
+            .args(self.db_args())
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the second node starts");
+        let node = Node { child, port };
+        let ready = format!("http://127.0.0.1:{port}/readyz");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
+            assert!(Instant::now() < deadline, "the second node never got ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        node
+    }
+
     /// Sends SIGKILL: no shutdown, no flush.
     pub fn kill_9(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -551,6 +574,19 @@ impl TestApp {
         self.kill_9();
         self.args = args;
         self.launch(false).await
+    }
+}
+
+/// A second node started by [`TestApp::second_node`]; killed when dropped.
+pub struct Node {
+    child: Child,
+    pub port: u16,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -728,20 +728,7 @@ async fn two_nodes_warn_and_escalate_each_appeal_exactly_once() {
         let petr = person(&app, "petr", "Пётр Орлов").await;
         let (moderator, _) = staff(&app, "Модератор", "moderator").await;
         // A second node on the same database, running the workers too.
-        let port = okno_testkit::free_port();
-        let mut second = std::process::Command::new(BIN)
-            .arg("serve")
-            .args(app.db_args())
-            .args([
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--worker-poll-ms",
-                "50",
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let second = app.second_node(&["--worker-poll-ms", "50"]).await;
 
         let mut ids = Vec::new();
         for i in 0..6 {
@@ -800,8 +787,7 @@ async fn two_nodes_warn_and_escalate_each_appeal_exactly_once() {
         }
         // Let both nodes run many more rounds: nothing is done twice.
         tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-        let _ = second.kill();
-        let _ = second.wait();
+        drop(second);
         assert_eq!(count("escalated").await, 3);
         for id in &ids[..3] {
             let n = query_text(&app, &format!(

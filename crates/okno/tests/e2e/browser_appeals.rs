@@ -4,43 +4,10 @@
 //! person rates the answer 2 and the appeal re-opens at the supervising body.
 
 use fantoccini::{Client, Locator};
+use okno_testkit::browser::sign_in_staff;
 use okno_testkit::{query_text, Engine, Options, TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
-
-async fn staff_token(app: &TestApp, name: &str, role: &str) -> (String, String) {
-    let (code, out, err) = app.okno(&["admin", "token", "create", "--name", name, "--role", role]);
-    assert_eq!(code, 0, "{out}{err}");
-    let secret = out.lines().last().unwrap().trim().to_string();
-    let id = query_text(
-        app,
-        &format!("SELECT id FROM api_tokens WHERE name = '{name}'"),
-    )
-    .await
-    .unwrap();
-    (secret, id)
-}
-
-async fn sign_in_staff(c: &Client, app: &TestApp, token: &str) {
-    c.delete_all_cookies().await.unwrap();
-    c.goto(&app.url("/admin/login")).await.unwrap();
-    c.find(Locator::Id("token"))
-        .await
-        .unwrap()
-        .send_keys(token)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css(".user-name"))
-        .await
-        .unwrap();
-}
 
 /// The text of the element `id` once it contains `needle` (the page may still be loading the
 /// next one); the last text seen after five seconds otherwise.
@@ -76,8 +43,8 @@ async fn a_reported_pothole_is_answered_and_a_rating_of_two_reopens_it_at_the_su
         return;
     };
     let secret = app.person("nina", "Нина", "standard").await;
-    let (moderator, _) = staff_token(&app, "Модератор", "moderator").await;
-    let (official, official_id) = staff_token(&app, "Управа", "official").await;
+    let (moderator, _) = app.staff_token("Модератор", "moderator").await;
+    let (official, official_id) = app.staff_token("Управа", "official").await;
     let r = app
         .client
         .post(app.url("/api/v1/appeals/officials"))

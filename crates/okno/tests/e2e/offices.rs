@@ -468,28 +468,7 @@ async fn reminders_go_out_once_the_day_before_and_two_hours_before_even_from_two
         .unwrap();
         assert_eq!(due, "day\nhours");
         // A second node on the same database runs the reminder worker too.
-        let port = okno_testkit::free_port();
-        let mut second = std::process::Command::new(BIN)
-            .arg("serve")
-            .args(app.db_args())
-            .args([
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--worker-poll-ms",
-                "20",
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        // Give it time to be up and polling before the reminders fall due.
-        let ready = format!("http://127.0.0.1:{port}/readyz");
-        for _ in 0..200 {
-            if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        let second = app.second_node(&["--worker-poll-ms", "20"]).await;
         tamper(&app, "UPDATE appointment_reminders SET due_at = 1")
             .await
             .unwrap();
@@ -514,8 +493,7 @@ async fn reminders_go_out_once_the_day_before_and_two_hours_before_even_from_two
         );
         tokio::time::sleep(std::time::Duration::from_millis(800)).await;
         let again = app.deliveries().await;
-        second.kill().unwrap();
-        second.wait().unwrap();
+        drop(second);
         assert_eq!(
             again
                 .iter()
