@@ -390,102 +390,12 @@ pub struct Ballot {
 /// vote row and the answers commit together; a second vote — however concurrent — hits the
 /// primary key of `poll_votes` and is refused with `poll.already_voted`.
 pub async fn vote(p: &Platform, actor: &Actor, id: &str, b: Ballot) -> Result<()> {
-    let me = match (actor.kind, actor.id.as_deref()) {
-        (ActorKind::Account, Some(id)) => id.to_string(),
-        (ActorKind::Anonymous, _) => return Err(Problem::unauthenticated().into()),
-        _ => {
-            return Err(Problem::new(403, "poll.person_only", "Только для граждан")
-                .with_detail("Голосовать может только человек, вошедший в личный кабинет.")
-                .into())
-        }
-    };
+    let me = voter(actor)?;
     let now = now_ms();
     let mut tx = p.db.begin().await?;
     let (poll, qs) = load(&mut tx, id).await?;
-    if !(poll.starts_at <= now && now < poll.ends_at) {
-        return Err(Problem::conflict("poll.closed", "Опрос сейчас не проводится.").into());
-    }
-    let level = okno_identity::store::account_level(&mut tx, &me)
-        .await?
-        .unwrap_or_default();
-    if level != "confirmed" {
-        return Err(Problem::new(403, "poll.level_too_low", "Нужна подтверждённая учётная запись")
-            .with_detail("Голосовать могут только владельцы подтверждённой учётной записи: подтвердите личность в центре обслуживания или через банк.")
-            .into());
-    }
-    if let Some(region) = &poll.region_code {
-        let ok = match b.municipality.as_deref() {
-            Some(m) => crate::store::territories(&mut tx)
-                .await?
-                .iter()
-                .any(|t| t.code == m && t.region_code.as_deref() == Some(region)),
-            None => false,
-        };
-        if !ok {
-            return Err(Problem::new(403, "poll.audience", "Опрос для жителей другого региона")
-                .with_detail("Этот опрос проводится среди жителей региона: укажите своё муниципальное образование в нём.")
-                .into());
-        }
-    }
-    let mut values = Vec::new();
-    for q in &qs {
-        let kind = QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Text);
-        let options: Vec<String> = serde_json::from_str(&q.options).unwrap_or_default();
-        let a = b.answers.get(&q.id);
-        let bad = || {
-            invalid(
-                &q.id,
-                "poll.answer",
-                "Ответ на вопрос не подходит к его виду.",
-            )
-        };
-        match (kind, a) {
-            (_, None) => continue,
-            (QuestionKind::Single, Some(v)) => {
-                let i = v
-                    .as_u64()
-                    .filter(|i| (*i as usize) < options.len())
-                    .ok_or_else(bad)?;
-                values.push((q.id.clone(), i.to_string()));
-            }
-            (QuestionKind::Multiple, Some(v)) => {
-                let mut seen = std::collections::BTreeSet::new();
-                for x in v.as_array().ok_or_else(bad)? {
-                    let i = x
-                        .as_u64()
-                        .filter(|i| (*i as usize) < options.len())
-                        .ok_or_else(bad)?;
-                    if seen.insert(i) {
-                        values.push((q.id.clone(), i.to_string()));
-                    }
-                }
-            }
-            (QuestionKind::Scale, Some(v)) => {
-                let lo: i64 = options.first().and_then(|s| s.parse().ok()).unwrap_or(0);
-                let hi: i64 = options.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-                let n = v
-                    .as_i64()
-                    .filter(|n| (lo..=hi).contains(n))
-                    .ok_or_else(bad)?;
-                values.push((q.id.clone(), n.to_string()));
-            }
-            (QuestionKind::Text, Some(v)) => {
-                let t = v
-                    .as_str()
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty() && t.chars().count() <= 2000)
-                    .ok_or_else(bad)?;
-                values.push((q.id.clone(), t.to_string()));
-            }
-        }
-    }
-    if values.is_empty() {
-        return Err(invalid(
-            "answers",
-            "poll.empty",
-            "Ответьте хотя бы на один вопрос.",
-        ));
-    }
+    may_vote(&mut tx, &poll, &me, b.municipality.as_deref(), now).await?;
+    let values = ballot_values(&qs, &b)?;
     let inserted = q_exec!(
         &mut tx,
         "INSERT INTO poll_votes (poll_id, account_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -521,6 +431,125 @@ pub async fn vote(p: &Platform, actor: &Actor, id: &str, b: Ballot) -> Result<()
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The account that votes: only a person signed in to their cabinet.
+fn voter(actor: &Actor) -> Result<String> {
+    match (actor.kind, actor.id.as_deref()) {
+        (ActorKind::Account, Some(id)) => Ok(id.to_string()),
+        (ActorKind::Anonymous, _) => Err(Problem::unauthenticated().into()),
+        _ => Err(Problem::new(403, "poll.person_only", "Только для граждан")
+            .with_detail("Голосовать может только человек, вошедший в личный кабинет.")
+            .into()),
+    }
+}
+
+/// The poll is open, the voter's account is confirmed, and (for a regional poll) the voter names
+/// a municipality of the region.
+async fn may_vote(
+    tx: &mut okno_kernel::db::Tx,
+    poll: &PollRow,
+    me: &str,
+    municipality: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    if !(poll.starts_at <= now && now < poll.ends_at) {
+        return Err(Problem::conflict("poll.closed", "Опрос сейчас не проводится.").into());
+    }
+    let level = okno_identity::store::account_level(tx, me)
+        .await?
+        .unwrap_or_default();
+    if level != "confirmed" {
+        return Err(Problem::new(403, "poll.level_too_low", "Нужна подтверждённая учётная запись")
+            .with_detail("Голосовать могут только владельцы подтверждённой учётной записи: подтвердите личность в центре обслуживания или через банк.")
+            .into());
+    }
+    if let Some(region) = &poll.region_code {
+        let ok = match municipality {
+            Some(m) => crate::store::territories(tx)
+                .await?
+                .iter()
+                .any(|t| t.code == m && t.region_code.as_deref() == Some(region)),
+            None => false,
+        };
+        if !ok {
+            return Err(Problem::new(403, "poll.audience", "Опрос для жителей другого региона")
+                .with_detail("Этот опрос проводится среди жителей региона: укажите своё муниципальное образование в нём.")
+                .into());
+        }
+    }
+    Ok(())
+}
+
+/// The ballot's answers as (question, value) rows, each checked against its question's kind;
+/// at least one.
+fn ballot_values(qs: &[QuestionRow], b: &Ballot) -> Result<Vec<(String, String)>> {
+    let mut values = Vec::new();
+    for q in qs {
+        if let Some(a) = b.answers.get(&q.id) {
+            for v in answer_values(q, a)? {
+                values.push((q.id.clone(), v));
+            }
+        }
+    }
+    if values.is_empty() {
+        return Err(invalid(
+            "answers",
+            "poll.empty",
+            "Ответьте хотя бы на один вопрос.",
+        ));
+    }
+    Ok(values)
+}
+
+/// The stored values of one answer: an option's index (once each for several), a number on the
+/// scale, or a text of up to 2,000 characters.
+fn answer_values(q: &QuestionRow, a: &serde_json::Value) -> Result<Vec<String>> {
+    let kind = QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Text);
+    let options: Vec<String> = serde_json::from_str(&q.options).unwrap_or_default();
+    let bad = || {
+        invalid(
+            &q.id,
+            "poll.answer",
+            "Ответ на вопрос не подходит к его виду.",
+        )
+    };
+    let option = |x: &serde_json::Value| {
+        x.as_u64()
+            .filter(|i| (*i as usize) < options.len())
+            .ok_or_else(bad)
+    };
+    Ok(match kind {
+        QuestionKind::Single => vec![option(a)?.to_string()],
+        QuestionKind::Multiple => {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut out = Vec::new();
+            for x in a.as_array().ok_or_else(bad)? {
+                let i = option(x)?;
+                if seen.insert(i) {
+                    out.push(i.to_string());
+                }
+            }
+            out
+        }
+        QuestionKind::Scale => {
+            let lo: i64 = options.first().and_then(|s| s.parse().ok()).unwrap_or(0);
+            let hi: i64 = options.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+            let n = a
+                .as_i64()
+                .filter(|n| (lo..=hi).contains(n))
+                .ok_or_else(bad)?;
+            vec![n.to_string()]
+        }
+        QuestionKind::Text => {
+            let t = a
+                .as_str()
+                .map(str::trim)
+                .filter(|t| !t.is_empty() && t.chars().count() <= 2000)
+                .ok_or_else(bad)?;
+            vec![t.to_string()]
+        }
+    })
 }
 
 /// One question's results: counts per option (choices), the distribution and mean (a scale), the
@@ -631,44 +660,57 @@ pub async fn results(p: &Platform, id: &str) -> Result<Results> {
     })
 }
 
-/// The results as an SVG bar chart per question (no scripts, no external resources).
+/// One line of the chart: a question's title, or an answer's bar with its count.
+enum ChartLine<'a> {
+    Title {
+        y: usize,
+        text: &'a str,
+    },
+    Bar {
+        y: usize,
+        label: &'a str,
+        width: i64,
+        count: i64,
+    },
+}
+
+#[derive(askama::Template)]
+#[template(path = "polls_chart.svg", escape = "html")]
+struct Chart<'a> {
+    height: usize,
+    votes: i64,
+    lines: Vec<ChartLine<'a>>,
+}
+
+/// The results as an SVG bar chart per question (no scripts, no external resources): a title
+/// line per question, then a bar per answer scaled to the question's largest count.
 pub fn chart(r: &Results) -> String {
-    fn esc(s: &str) -> String {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    }
-    let rows: usize = r.questions.iter().map(|q| q.counts.len() + 2).sum();
-    let h = 20 + rows * 22;
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 640 {h}\" width=\"640\" height=\"{h}\" role=\"img\" font-family=\"sans-serif\" font-size=\"13\"><title>Результаты опроса: голосов {}</title>",
-        r.votes
-    );
+    use askama::Template;
+    let mut lines = Vec::new();
     let mut y = 20;
     for q in &r.questions {
-        s.push_str(&format!(
-            "<text x=\"0\" y=\"{y}\" font-weight=\"bold\">{}</text>",
-            esc(&q.title)
-        ));
+        lines.push(ChartLine::Title { y, text: &q.title });
         y += 22;
         let max = q.counts.iter().map(|c| c.1).max().unwrap_or(0).max(1);
         for (label, n) in &q.counts {
-            let w = 300 * n / max;
-            s.push_str(&format!(
-                "<text x=\"0\" y=\"{}\">{}</text><rect x=\"220\" y=\"{}\" width=\"{w}\" height=\"14\" fill=\"#1565c0\"/><text x=\"{}\" y=\"{}\">{n}</text>",
+            lines.push(ChartLine::Bar {
                 y,
-                esc(label),
-                y - 12,
-                226 + w,
-                y
-            ));
+                label,
+                width: 300 * n / max,
+                count: *n,
+            });
             y += 22;
         }
         y += 22;
     }
-    s.push_str("</svg>");
-    s
+    let rows: usize = r.questions.iter().map(|q| q.counts.len() + 2).sum();
+    Chart {
+        height: 20 + rows * 22,
+        votes: r.votes,
+        lines,
+    }
+    .render()
+    .unwrap_or_default()
 }
 
 pub fn routes() -> Router<Platform> {
@@ -752,4 +794,35 @@ async fn chart_api(
         )],
         chart(&r),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_draws_a_bar_per_answer_scaled_to_the_largest_and_escapes_text() {
+        let r = Results {
+            poll_id: "p".into(),
+            votes: 3,
+            questions: vec![QuestionResult {
+                id: "q".into(),
+                title: "Где <ремонт>?".into(),
+                kind: QuestionKind::Single,
+                counts: vec![("Двор".into(), 2), ("Дорога".into(), 1)],
+                answers: 3,
+                mean: None,
+            }],
+        };
+        assert_eq!(
+            chart(&r),
+            concat!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 640 108\" width=\"640\" height=\"108\" role=\"img\" font-family=\"sans-serif\" font-size=\"13\"><title>Результаты опроса: голосов 3</title>",
+                "<text x=\"0\" y=\"20\" font-weight=\"bold\">Где &#60;ремонт&#62;?</text>",
+                "<text x=\"0\" y=\"42\">Двор</text><rect x=\"220\" y=\"30\" width=\"300\" height=\"14\" fill=\"#1565c0\"/><text x=\"526\" y=\"42\">2</text>",
+                "<text x=\"0\" y=\"64\">Дорога</text><rect x=\"220\" y=\"52\" width=\"150\" height=\"14\" fill=\"#1565c0\"/><text x=\"376\" y=\"64\">1</text>",
+                "</svg>"
+            )
+        );
+    }
 }

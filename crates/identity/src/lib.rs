@@ -33,6 +33,7 @@ pub mod registry;
 pub mod relying_party;
 pub mod representation;
 pub mod second_factor;
+pub mod seeding;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;

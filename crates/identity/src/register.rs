@@ -28,7 +28,7 @@ pub struct Registration {
 /// The version of the consent text shown at registration.
 pub const CONSENT_VERSION: &str = "2026-11-1";
 
-fn check_full_name(name: &str) -> Option<FieldError> {
+pub(crate) fn check_full_name(name: &str) -> Option<FieldError> {
     let n = name.trim();
     let ok = n.chars().count() >= 2
         && n.chars().count() <= 200

@@ -310,16 +310,16 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// The value of cookie `name` among the request's headers.
+/// The value of cookie `name` among the request's headers (as sent, not unquoted).
 pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .and_then(|c| c.value_raw())
 }
 
 /// A `Set-Cookie` value with the platform's defaults: HttpOnly, SameSite=Lax, Secure under TLS.
@@ -329,20 +329,37 @@ pub fn set_cookie(
     max_age: Option<i64>,
     secure: bool,
 ) -> axum::http::HeaderValue {
-    let mut s = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    let mut c = cookie::Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .secure(secure);
     if let Some(a) = max_age {
-        s.push_str(&format!("; Max-Age={a}"));
+        c = c.max_age(time::Duration::seconds(a));
     }
-    if secure {
-        s.push_str("; Secure");
-    }
-    axum::http::HeaderValue::from_str(&s)
+    axum::http::HeaderValue::from_str(&c.build().to_string())
         .unwrap_or_else(|_| axum::http::HeaderValue::from_static(""))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cookie_is_found_among_several_headers_and_pairs() {
+        let mut h = axum::http::HeaderMap::new();
+        h.append(header::COOKIE, "a=1; okno_csrf=x".parse().unwrap());
+        h.append(header::COOKIE, "okno_session=abc-_=; b=2".parse().unwrap());
+        assert_eq!(cookie(&h, "okno_session"), Some("abc-_="));
+        assert_eq!(cookie(&h, "okno_csrf"), Some("x"));
+        assert_eq!(cookie(&h, "okno"), None);
+        let set = set_cookie("okno_session", "v", Some(60), false);
+        let set = set.to_str().unwrap();
+        assert!(set.starts_with("okno_session=v;"), "{set}");
+        for part in ["Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=60"] {
+            assert!(set.contains(part), "{part} in {set}");
+        }
+    }
 
     #[test]
     fn a_whole_number_written_with_a_fraction_is_read_as_the_integer() {

@@ -1,5 +1,6 @@
-//! The migrations runner: every crate ships numbered SQL files per engine (`migrations/sqlite`,
-//! `migrations/postgres`), and this applies the missing ones in order, each in its own transaction.
+//! The migrations runner: every crate ships numbered SQL files (`migrations/NNNN_name.sql`, one
+//! for both engines unless they need their own), and this applies the missing ones in order, each
+//! in its own transaction.
 //!
 //! Applied migrations are recorded in `okno_migrations` with a checksum; a file changed after it was
 //! applied is refused at start-up rather than silently ignored.
@@ -56,10 +57,27 @@ pub fn in_dependency_order(parts: Vec<Part>) -> Vec<Migration> {
     out
 }
 
-/// Declares a migration whose files are `migrations/{sqlite,postgres}/NNNN_name.sql` in the calling crate.
+/// Declares a migration of the calling crate. Its SQL is `migrations/NNNN_name.sql`, run on both
+/// engines; where the engines need different SQL, `per_engine` reads
+/// `migrations/sqlite/NNNN_name.sql` and `migrations/postgres/NNNN_name.sql` instead.
 #[macro_export]
 macro_rules! migration {
-    ($owner:expr, $version:expr, $file:literal) => {
+    ($owner:expr, $version:expr, $file:literal) => {{
+        let sql = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/",
+            $file,
+            ".sql"
+        ));
+        $crate::migrate::Migration {
+            owner: $owner,
+            version: $version,
+            name: $file,
+            sqlite: sql,
+            postgres: sql,
+        }
+    }};
+    ($owner:expr, $version:expr, $file:literal, per_engine) => {
         $crate::migrate::Migration {
             owner: $owner,
             version: $version,

@@ -150,6 +150,11 @@ enum AdminCommand {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// People for test and training installations (never for a production one)
+    Person {
+        #[command(subcommand)]
+        command: PersonCommand,
+    },
     /// The feedback platform's territories, bodies, category tree and routing rules
     Appeals {
         #[command(subcommand)]
@@ -163,6 +168,32 @@ enum AppealsCommand {
     /// crates/appeals/data/demo.json, see docs/appeals.md); what exists is left as it is
     Import {
         file: PathBuf,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PersonCommand {
+    /// Add a person at a level that no document stands behind, with no password and no contacts
+    /// (audited as identity.person.seeded); print the account id and, with --session, the secret
+    /// of a session opened for them (shown only once)
+    Create {
+        /// Фамилия, имя, отчество
+        #[arg(long)]
+        name: String,
+        /// registered, simplified, standard or confirmed
+        #[arg(long)]
+        level: String,
+        /// The account's id [default: a new one]; with --count, the ids are ID-000, ID-001, …
+        #[arg(long)]
+        id: Option<String>,
+        /// How many such people to add (each printed as its id and, with --session, its secret)
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        count: u16,
+        /// Open a session for the person and print its secret
+        #[arg(long)]
+        session: bool,
         #[command(flatten)]
         settings: Settings,
     },
@@ -316,6 +347,9 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Admin {
             command: AdminCommand::Staff { command },
         } => runtime()?.block_on(staff_command(command, &load)),
+        Command::Admin {
+            command: AdminCommand::Person { command },
+        } => runtime()?.block_on(person_command(command, &load)),
         Command::Admin {
             command:
                 AdminCommand::Appeals {
@@ -1066,15 +1100,7 @@ async fn staff_command(
         },
     )
     .await
-    .map_err(|e| {
-        let p = e.to_problem();
-        let fields: Vec<String> = p
-            .errors
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect();
-        anyhow::anyhow!("{} {}", p.detail, fields.join("; "))
-    })?;
+    .map_err(problem_text)?;
     db.close().await;
     println!(
         "staff account {} created; temporary password, valid 24 hours and shown only now:",
@@ -1082,6 +1108,66 @@ async fn staff_command(
     );
     println!("{}", created.temporary_password);
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn person_command(
+    command: PersonCommand,
+    load: &dyn Fn(Settings) -> anyhow::Result<Settings>,
+) -> anyhow::Result<std::process::ExitCode> {
+    let PersonCommand::Create {
+        name,
+        level,
+        id,
+        count,
+        session,
+        settings,
+    } = command;
+    let s = load(settings)?;
+    init_logging(&s, "warn")?;
+    let level = okno_identity::model::Level::parse(&level).ok_or_else(|| {
+        anyhow::anyhow!(
+            "неизвестный уровень {level}; допустимы: registered, simplified, standard, confirmed"
+        )
+    })?;
+    let (db, _) = open(&s, Mode::Existing).await?;
+    let identity = identity(&s, &web_settings::<()>(&s, None), false)?;
+    for i in 0..count {
+        let id = match (&id, count) {
+            (Some(id), 1) => Some(id.clone()),
+            (Some(id), _) => Some(format!("{id}-{i:03}")),
+            (None, _) => None,
+        };
+        let seeded = okno_identity::seeding::add_person(
+            &db,
+            &identity,
+            &Actor::system("командная строка"),
+            okno_identity::seeding::SeededPerson {
+                id,
+                full_name: name.clone(),
+                level,
+            },
+            session,
+        )
+        .await
+        .map_err(problem_text)?;
+        println!("{}", seeded.account_id);
+        if let Some(secret) = seeded.session {
+            println!("{secret}");
+        }
+    }
+    db.close().await;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// A refusal of a use case as one line for the terminal: the detail and each field's message.
+fn problem_text(e: okno_kernel::error::Error) -> anyhow::Error {
+    let p = e.to_problem();
+    let fields: Vec<String> = p
+        .errors
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect();
+    anyhow::anyhow!("{} {}", p.detail, fields.join("; "))
 }
 
 async fn token_command(

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::wd::WebDriverCompatibleCommand;
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
 use crate::free_port;
@@ -141,4 +141,81 @@ pub async fn virtual_credentials(c: &Client, authenticator: &str) -> Vec<serde_j
         .await
         .expect("the authenticator's credentials");
     v.as_array().cloned().unwrap_or_default()
+}
+
+/// Types `text` into the element `css`, replacing what it held.
+pub async fn fill(c: &Client, css: &str, text: &str) {
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    e.clear().await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    e.send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+/// Clicks the element `css`.
+pub async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+/// Waits up to 10 s for the element `css` and gives its visible text.
+pub async fn text(c: &Client, css: &str) -> String {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
+/// Waits up to 10 s for the browser to reach `want` (a whole URL); panics saying where it is.
+pub async fn wait_url(c: &Client, want: &str) {
+    let url = url::Url::parse(want).unwrap_or_else(|e| panic!("{want}: {e}"));
+    if let Err(e) = c.wait().at_most(Duration::from_secs(10)).for_url(url).await {
+        let now = c.current_url().await.map(|u| u.to_string());
+        panic!("expected {want}, the browser is at {now:?}: {e}");
+    }
+}
+
+/// The first six digits in a row in a message (a one-time code in an SMS or a letter).
+pub fn code_in(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .windows(6)
+        .find(|w| w.iter().all(char::is_ascii_digit))
+        .map(|w| w.iter().collect())
+        .unwrap_or_else(|| panic!("no code in {text}"))
+}
+
+/// Opens the sign-in page at `login_url`, enters the login and the password and sends the form.
+pub async fn sign_in(c: &Client, login_url: &str, login: &str, password: &str) {
+    c.goto(login_url)
+        .await
+        .unwrap_or_else(|e| panic!("{login_url}: {e}"));
+    fill(c, "#login", login).await;
+    fill(c, "#password", password).await;
+    click(c, "form[action='/login'] button[type=submit]").await;
+}
+
+/// Signs a staff member in with an API token through the form of `/admin/login`, as a fresh
+/// browser (the cookies of whoever used it before are dropped), and waits for the signed-in page.
+pub async fn sign_in_staff(c: &Client, app: &crate::TestApp, token: &str) {
+    c.delete_all_cookies()
+        .await
+        .unwrap_or_else(|e| panic!("cookies: {e}"));
+    c.goto(&app.url("/admin/login"))
+        .await
+        .unwrap_or_else(|e| panic!("/admin/login: {e}"));
+    fill(c, "#token", token).await;
+    click(c, "form.form button[type=submit]").await;
+    text(c, ".user-name").await;
 }

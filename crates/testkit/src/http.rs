@@ -55,3 +55,31 @@ pub async fn post(app: &TestApp, path: &str, bearer: impl Bearer, body: Value) -
 pub async fn get(app: &TestApp, path: &str, bearer: impl Bearer) -> (u16, Value) {
     send(app, reqwest::Method::GET, path, bearer, None).await
 }
+
+/// A refusal: problem+json with this stable code and a Russian title and detail.
+pub fn refused(r: &(u16, Value), status: u16, code: &str) {
+    assert_eq!(r.0, status, "{}", r.1);
+    assert_eq!(r.1["code"], code, "{}", r.1);
+    for k in ["title", "detail"] {
+        let t = r.1[k].as_str().unwrap_or("");
+        assert!(
+            t.chars()
+                .any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap_or(c))),
+            "{k} not Russian: {}",
+            r.1
+        );
+    }
+}
+
+/// The HTML of a page as the holder of `bearer` sees it.
+pub async fn page(app: &TestApp, path: &str, bearer: &str) -> String {
+    app.client
+        .get(app.url(path))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}

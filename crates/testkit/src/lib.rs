@@ -5,6 +5,7 @@
 pub mod browser;
 mod endpoints;
 pub mod http;
+pub mod journeys;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -439,27 +440,55 @@ impl TestApp {
         )
     }
 
-    /// A person's account at `level` (`simplified`, `standard`, `confirmed`) with a live web
-    /// session, written straight into the database (registration is rate-limited and needs
-    /// codes); gives the session's bearer secret.
+    /// A person's account at `level` (`simplified`, `standard`, `confirmed`) with id `id` and a
+    /// live web session, made by the product's own command (`okno admin person create`: a person
+    /// no document stands behind, as registration is rate-limited and needs codes); gives the
+    /// session's bearer secret.
     pub async fn person(&self, id: &str, name: &str, level: &str) -> String {
-        use sha2::Digest;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("after 1970")
-            .as_millis() as i64;
-        let secret = format!("test-session-{id}-{now}");
-        let hash = hex::encode(sha2::Sha256::digest(secret.as_bytes()));
-        tamper(self, &format!(
-            "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
-             VALUES ('{id}', 'person', 'active', '{level}', '{name}', '!', {now}, 'citizen', {now});
-             INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
-             VALUES ('{hash}', 'account', '{id}', {now}, {now}, 3600000, {});",
-            now + 3_600_000
-        ))
-        .await
-        .expect("the person is written");
-        secret
+        let (code, out, err) = self.okno(&[
+            "admin",
+            "person",
+            "create",
+            "--id",
+            id,
+            "--name",
+            name,
+            "--level",
+            level,
+            "--session",
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        let mut lines = out.lines();
+        assert_eq!(lines.next(), Some(id), "{out}");
+        lines
+            .next()
+            .expect("the session's secret")
+            .trim()
+            .to_string()
+    }
+
+    /// `n` people named `name` at `level`, with ids `{tag}-000`, `{tag}-001`, … and live web
+    /// sessions, made by one run of the product's command; gives their bearer secrets in order.
+    pub async fn people(&self, tag: &str, name: &str, level: &str, n: usize) -> Vec<String> {
+        let count = n.to_string();
+        let (code, out, err) = self.okno(&[
+            "admin",
+            "person",
+            "create",
+            "--id",
+            tag,
+            "--name",
+            name,
+            "--level",
+            level,
+            "--count",
+            &count,
+            "--session",
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2 * n, "{out}");
+        lines.chunks(2).map(|p| p[1].trim().to_string()).collect()
     }
 
     /// A staff API token with `role`, issued by the CLI; gives its secret and id.
@@ -467,13 +496,13 @@ impl TestApp {
         let (code, out, err) =
             self.okno(&["admin", "token", "create", "--name", name, "--role", role]);
         assert_eq!(code, 0, "{out}{err}");
+        // «token <id> (<roles>) issued; its secret, shown only now:» and the secret.
+        let id = out
+            .split_whitespace()
+            .nth(1)
+            .expect("the token's id")
+            .to_string();
         let secret = out.lines().last().unwrap_or_default().trim().to_string();
-        let id = query_text(
-            self,
-            &format!("SELECT id FROM api_tokens WHERE name = '{name}'"),
-        )
-        .await
-        .expect("the token is listed");
         (secret, id)
     }
 
@@ -489,6 +518,29 @@ impl TestApp {
         let mut cmd = Command::new(&self.bin);
         cmd.args(args);
         run(cmd)
+    }
+
+    /// Another node of the platform on this app's database, running the workers too, started
+    /// with `args` and waited for until it answers `/readyz`; stopped when dropped.
+    pub async fn second_node(&self, args: &[&str]) -> Node {
+        let port = free_port();
+        let child = Command::new(&self.bin)
+            .arg("serve")
+            .args(self.db_args())
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the second node starts");
+        let node = Node { child, port };
+        let ready = format!("http://127.0.0.1:{port}/readyz");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
+            assert!(Instant::now() < deadline, "the second node never got ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        node
     }
 
     /// Sends SIGKILL: no shutdown, no flush.
@@ -522,6 +574,19 @@ impl TestApp {
         self.kill_9();
         self.args = args;
         self.launch(false).await
+    }
+}
+
+/// A second node started by [`TestApp::second_node`]; killed when dropped.
+pub struct Node {
+    child: Child,
+    pub port: u16,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

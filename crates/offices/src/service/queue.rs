@@ -188,54 +188,11 @@ async fn ticket_in(
     let now = now_ms();
     let today = today_of(&o, now)?;
     let (service, appointment) = match n.booking_code.as_deref().filter(|c| !c.trim().is_empty()) {
-        Some(code) => {
-            let code = model::normalise_code(code);
-            let a = store::appointment_by_code(&mut tx, &code)
-                .await?
-                .filter(|a| a.status == "booked")
-                .ok_or_else(|| {
-                    Error::from(
-                        Problem::new(404, "ticket.booking_unknown", "Не найдено")
-                            .with_detail(format!("Действующей записи с кодом {code} нет.")),
-                    )
-                })?;
-            let s = store::slot(&mut tx, &a.slot_id)
-                .await?
-                .ok_or_else(|| Error::internal("booking without its slot"))?;
-            if s.office_code != o.code || s.local_date != today {
-                return Err(Error::from(Refusal::new(
-                    "ticket.booking_elsewhere",
-                    format!(
-                        "Запись {code} — на {} в другом пункте или в другой день.",
-                        when_text(&s.local_date, &s.local_time)
-                    ),
-                )));
-            }
-            (s.service_code, Some(a.id))
-        }
-        None => {
-            let s = n
-                .service
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| {
-                    Problem::invalid_field(
-                        "service",
-                        "ticket.service_required",
-                        "Выберите услугу или введите код записи.",
-                    )
-                })?;
-            if !store::offers(&mut tx, &o.code, s).await? {
-                return Err(Problem::invalid_field(
-                    "service",
-                    "ticket.service_not_offered",
-                    "Этот пункт не оказывает эту услугу.",
-                )
-                .into());
-            }
-            (s.to_string(), None)
-        }
+        Some(code) => booked_today(&mut tx, &o, &today, code).await?,
+        None => (
+            offered_service(&mut tx, &o, n.service.as_deref()).await?,
+            None,
+        ),
     };
     let number = store::next_number(&mut tx, &o.code, &today).await?;
     let t = TicketRow {
@@ -261,14 +218,7 @@ async fn ticket_in(
         )));
     }
     let all = store::tickets(&mut tx, &o.code, &today).await?;
-    let ahead = all
-        .iter()
-        .filter(|x| {
-            x.status == "waiting"
-                && x.id != t.id
-                && (x.priority > t.priority || (x.priority == t.priority && x.number < t.number))
-        })
-        .count() as i64;
+    let ahead = waiting_ahead(&all, &t);
     let (per, est) = estimate(&mut tx, &o.code, &all, now, settings).await?;
     audit::append(
         &mut tx,
@@ -287,6 +237,72 @@ async fn ticket_in(
     v.ahead = Some(ahead);
     v.wait_minutes = Some(model::wait_minutes(ahead, est.windows, per));
     Ok(v)
+}
+
+/// The service and the appointment of a booking code: a live booking at this office for today.
+async fn booked_today(
+    tx: &mut Tx,
+    o: &OfficeRow,
+    today: &str,
+    code: &str,
+) -> Result<(String, Option<String>)> {
+    let code = model::normalise_code(code);
+    let a = store::appointment_by_code(tx, &code)
+        .await?
+        .filter(|a| a.status == "booked")
+        .ok_or_else(|| {
+            Error::from(
+                Problem::new(404, "ticket.booking_unknown", "Не найдено")
+                    .with_detail(format!("Действующей записи с кодом {code} нет.")),
+            )
+        })?;
+    let s = store::slot(tx, &a.slot_id)
+        .await?
+        .ok_or_else(|| Error::internal("booking without its slot"))?;
+    if s.office_code != o.code || s.local_date != today {
+        return Err(Error::from(Refusal::new(
+            "ticket.booking_elsewhere",
+            format!(
+                "Запись {code} — на {} в другом пункте или в другой день.",
+                when_text(&s.local_date, &s.local_time)
+            ),
+        )));
+    }
+    Ok((s.service_code, Some(a.id)))
+}
+
+/// The service chosen at the terminal, which this office must offer.
+async fn offered_service(tx: &mut Tx, o: &OfficeRow, service: Option<&str>) -> Result<String> {
+    let s = service
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            Problem::invalid_field(
+                "service",
+                "ticket.service_required",
+                "Выберите услугу или введите код записи.",
+            )
+        })?;
+    if !store::offers(tx, &o.code, s).await? {
+        return Err(Problem::invalid_field(
+            "service",
+            "ticket.service_not_offered",
+            "Этот пункт не оказывает эту услугу.",
+        )
+        .into());
+    }
+    Ok(s.to_string())
+}
+
+/// Tickets waiting before `t`: appointments first, then by number.
+fn waiting_ahead(all: &[TicketRow], t: &TicketRow) -> i64 {
+    all.iter()
+        .filter(|x| {
+            x.status == "waiting"
+                && x.id != t.id
+                && (x.priority > t.priority || (x.priority == t.priority && x.number < t.number))
+        })
+        .count() as i64
 }
 
 /// An operator calls the next ticket to a window.

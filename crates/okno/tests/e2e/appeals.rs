@@ -4,9 +4,10 @@
 //! the rating that re-opens an appeal at the supervising body, the public list and figures, and
 //! the deadline worker warning and escalating exactly once with two nodes on one database.
 //!
-//! People are put into the database directly (as in the services tests); staff are API tokens.
+//! People are made by the product's command (as in the services tests); staff are API tokens.
 
-use okno_testkit::http::{get, post};
+use okno_testkit::http::{get, page, post, refused};
+use okno_testkit::journeys::PNG;
 use okno_testkit::{engines, query_text, tamper, Engine, Options, TestApp};
 use serde_json::{json, Value};
 
@@ -50,26 +51,11 @@ async fn official(app: &TestApp, name: &str, body: &str) -> String {
     secret
 }
 
-/// A refusal: problem+json with this stable code and a Russian detail.
-fn refused(r: &(u16, Value), status: u16, code: &str) {
-    assert_eq!(r.0, status, "{}", r.1);
-    assert_eq!(r.1["code"], code, "{}", r.1);
-    let t = r.1["detail"].as_str().unwrap_or("");
-    assert!(
-        t.chars()
-            .any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap_or(c))),
-        "detail not Russian: {}",
-        r.1
-    );
-}
-
 /// A 400 naming one field's rule by its code.
 fn invalid(r: &(u16, Value), code: &str) {
     refused(r, 400, "validation.failed");
     assert_eq!(r.1["errors"][0]["code"], code, "{}", r.1);
 }
-
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
 
 /// A pothole in central Tula: inside the demo polygon of the Central district.
 fn pothole() -> Value {
@@ -212,16 +198,7 @@ async fn a_problem_report_goes_from_filing_to_the_supervisor_after_a_low_rating(
 
         // The desk page's answer form sends the text and its files as one multipart form, without
         // JavaScript: a refused file refuses the whole answer and keeps the typed text.
-        let html = app
-            .client
-            .get(app.url(&format!("/body/appeals/{id}")))
-            .bearer_auth(&central)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page(&app, &format!("/body/appeals/{id}"), &central).await;
         let mark = format!("/body/appeals/{id}/answer-files?csrf_token=");
         let at = html.find(&mark).expect("the answer form") + mark.len();
         let action = format!("{mark}{}", &html[at..at + 32]);
@@ -552,16 +529,7 @@ async fn moderators_reject_with_a_fixed_reason_and_send_back_for_correction() {
                 .contains("адрес"),
             "{mine}"
         );
-        let page = app
-            .client
-            .get(app.url(&format!("/account/appeals/{id}")))
-            .bearer_auth(&ivan)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page(&app, &format!("/account/appeals/{id}"), &ivan).await;
         assert!(page.contains("Обращение отклонено"), "{page}");
 
         // Sent back for correction: out of the queue until corrected.
@@ -760,20 +728,7 @@ async fn two_nodes_warn_and_escalate_each_appeal_exactly_once() {
         let petr = person(&app, "petr", "Пётр Орлов").await;
         let (moderator, _) = staff(&app, "Модератор", "moderator").await;
         // A second node on the same database, running the workers too.
-        let port = okno_testkit::free_port();
-        let mut second = std::process::Command::new(BIN)
-            .arg("serve")
-            .args(app.db_args())
-            .args([
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--worker-poll-ms",
-                "50",
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let second = app.second_node(&["--worker-poll-ms", "50"]).await;
 
         let mut ids = Vec::new();
         for i in 0..6 {
@@ -832,8 +787,7 @@ async fn two_nodes_warn_and_escalate_each_appeal_exactly_once() {
         }
         // Let both nodes run many more rounds: nothing is done twice.
         tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-        let _ = second.kill();
-        let _ = second.wait();
+        drop(second);
         assert_eq!(count("escalated").await, 3);
         for id in &ids[..3] {
             let n = query_text(&app, &format!(
@@ -1321,16 +1275,7 @@ async fn the_author_adds_photos_with_a_plain_file_form_and_a_refused_file_is_nam
         let (s, a) = post(&app, "/api/v1/appeals", &anna, pothole()).await;
         assert_eq!(s, 201, "{a}");
         let id = a["id"].as_str().unwrap().to_string();
-        let page = app
-            .client
-            .get(app.url(&format!("/account/appeals/{id}")))
-            .bearer_auth(&anna)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page(&app, &format!("/account/appeals/{id}"), &anna).await;
         let mark = format!("action=\"/account/appeals/{id}/files?csrf_token=");
         let at = page.find(&mark).expect("a plain file form") + mark.len();
         let token = page[at..at + 32].to_string();

@@ -4,44 +4,10 @@
 //! person rates the answer 2 and the appeal re-opens at the supervising body.
 
 use fantoccini::{Client, Locator};
-use okno_testkit::{query_text, tamper, Engine, Options, TestApp};
-use sha2::{Digest, Sha256};
+use okno_testkit::browser::sign_in_staff;
+use okno_testkit::{query_text, Engine, Options, TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
-
-async fn staff_token(app: &TestApp, name: &str, role: &str) -> (String, String) {
-    let (code, out, err) = app.okno(&["admin", "token", "create", "--name", name, "--role", role]);
-    assert_eq!(code, 0, "{out}{err}");
-    let secret = out.lines().last().unwrap().trim().to_string();
-    let id = query_text(
-        app,
-        &format!("SELECT id FROM api_tokens WHERE name = '{name}'"),
-    )
-    .await
-    .unwrap();
-    (secret, id)
-}
-
-async fn sign_in_staff(c: &Client, app: &TestApp, token: &str) {
-    c.delete_all_cookies().await.unwrap();
-    c.goto(&app.url("/admin/login")).await.unwrap();
-    c.find(Locator::Id("token"))
-        .await
-        .unwrap()
-        .send_keys(token)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css(".user-name"))
-        .await
-        .unwrap();
-}
 
 /// The text of the element `id` once it contains `needle` (the page may still be loading the
 /// next one); the last text seen after five seconds otherwise.
@@ -76,26 +42,9 @@ async fn a_reported_pothole_is_answered_and_a_rating_of_two_reopens_it_at_the_su
     let Some((_driver, c)) = okno_testkit::browser::start("the appeals browser test").await else {
         return;
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let secret = format!("browser-session-{now}");
-    let hash: String = Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    tamper(&app, &format!(
-        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
-         VALUES ('nina', 'person', 'active', 'standard', 'Нина', '!', {now}, 'citizen', {now});
-         INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
-         VALUES ('{hash}', 'account', 'nina', {now}, {now}, 3600000, {});",
-        now + 3_600_000
-    ))
-    .await
-    .unwrap();
-    let (moderator, _) = staff_token(&app, "Модератор", "moderator").await;
-    let (official, official_id) = staff_token(&app, "Управа", "official").await;
+    let secret = app.person("nina", "Нина", "standard").await;
+    let (moderator, _) = app.staff_token("Модератор", "moderator").await;
+    let (official, official_id) = app.staff_token("Управа", "official").await;
     let r = app
         .client
         .post(app.url("/api/v1/appeals/officials"))

@@ -3,71 +3,13 @@
 //! opens the справка (a PDF); the person then signs in with the СНИЛС and the temporary password and
 //! is made to change it before anything else.
 
-use std::time::Duration;
-
 use fantoccini::{Client, Locator};
-use okno_testkit::{browser, Engine, Options, SmsGateway, TestApp};
+use okno_testkit::browser::{self, click, code_in, fill, sign_in, text, wait_url};
+use okno_testkit::{Engine, Options, SmsGateway, TestApp};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 const OFFICE: &str = "mfc-tula-proletarsky";
-
-async fn fill(c: &Client, css: &str, text: &str) {
-    let e = c
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
-    e.clear().await.unwrap();
-    e.send_keys(text).await.unwrap();
-}
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
-}
-
-async fn text(c: &Client, css: &str) -> String {
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
-}
-
-async fn wait_path(c: &Client, app: &TestApp, path: &str) {
-    let want = url::Url::parse(&app.url(path)).unwrap();
-    if let Err(e) = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_url(want)
-        .await
-    {
-        let now = c.current_url().await.map(|u| u.to_string());
-        panic!("expected {path}, the browser is at {now:?}: {e}");
-    }
-}
-
-fn code_in(text: &str) -> String {
-    let c: Vec<char> = text.chars().collect();
-    c.windows(6)
-        .find(|w| w.iter().all(char::is_ascii_digit))
-        .map(|w| w.iter().collect())
-        .unwrap_or_else(|| panic!("no code in {text}"))
-}
-
-async fn sign_in(c: &Client, app: &TestApp, login: &str, password: &str) {
-    c.goto(&app.url("/login")).await.unwrap();
-    fill(c, "#login", login).await;
-    fill(c, "#password", password).await;
-    click(c, "form[action='/login'] button[type=submit]").await;
-}
 
 async fn change_password(c: &Client, current: &str, new: &str) {
     fill(c, "#current", current).await;
@@ -137,8 +79,8 @@ async fn an_operator_at_a_registered_desk_registers_a_person_who_must_change_the
     ]);
     assert_eq!(code, 0, "{out}{err}");
     let temporary = out.lines().last().unwrap().trim().to_string();
-    sign_in(&c, &app, "vera@example.ru", &temporary).await;
-    wait_path(&c, &app, "/login/code").await;
+    sign_in(&c, &app.url("/login"), "vera@example.ru", &temporary).await;
+    wait_url(&c, &app.url("/login/code")).await;
     let sms = gw.wait_for(1, 20).await;
     click(&c, "input[name=method][value=sms]").await;
     fill(
@@ -148,7 +90,7 @@ async fn an_operator_at_a_registered_desk_registers_a_person_who_must_change_the
     )
     .await;
     click(&c, "form[action='/login/code'] button[type=submit]").await;
-    wait_path(&c, &app, "/account/security").await;
+    wait_url(&c, &app.url("/account/security")).await;
     change_password(&c, &temporary, "Оператор-Окна-2026").await;
     let operator_id = okno_testkit::query_text(
         &app,
@@ -224,9 +166,9 @@ async fn an_operator_at_a_registered_desk_registers_a_person_who_must_change_the
 
     // The person signs in with the СНИЛС and the temporary password: first, a new password.
     click(&c, ".user-box form[action='/logout'] button[type=submit]").await;
-    wait_path(&c, &app, "/").await;
-    sign_in(&c, &app, "50752917086", &password).await;
-    wait_path(&c, &app, "/account/security").await;
+    wait_url(&c, &app.url("/")).await;
+    sign_in(&c, &app.url("/login"), "50752917086", &password).await;
+    wait_url(&c, &app.url("/account/security")).await;
     assert!(text(&c, "main .alert.danger")
         .await
         .contains("временным паролем"));

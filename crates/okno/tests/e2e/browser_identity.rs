@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fantoccini::{Client, Locator};
 use okno_identity::totp;
+use okno_testkit::browser::{click, code_in, fill, sign_in, text, wait_url};
 use okno_testkit::{Engine, Options, SmsGateway, SmtpServer, TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
@@ -25,80 +26,23 @@ fn unix_now() -> u64 {
         .as_secs()
 }
 
-/// The first six digits in a row in a message.
-fn code_in(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    chars
-        .windows(6)
-        .find(|w| w.iter().all(char::is_ascii_digit))
-        .map(|w| w.iter().collect())
-        .unwrap_or_else(|| panic!("no code in {text}"))
-}
-
-/// Types `text` into the element `css`.
-async fn fill(c: &Client, css: &str, text: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .send_keys(text)
-        .await
-        .unwrap();
-}
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
-}
-
-/// Waits for the element `css` and returns its visible text.
-async fn text(c: &Client, css: &str) -> String {
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
-}
-
-async fn wait_url(c: &Client, app: &TestApp, path: &str) {
-    let want = url::Url::parse(&app.url(path)).unwrap();
-    if let Err(e) = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_url(want)
-        .await
-    {
-        let now = c.current_url().await.map(|u| u.to_string());
-        panic!("expected {path}, the browser is at {now:?}: {e}");
-    }
-}
-
 async fn sign_out(c: &Client, app: &TestApp) {
     click(c, ".user-box form[action='/logout'] button[type=submit]").await;
-    wait_url(c, app, "/").await;
+    wait_url(c, &app.url("/")).await;
     assert_eq!(text(c, ".user-box a[href='/login']").await, "Войти");
 }
 
 /// `/login` with the phone written the way people write it, then `/login/code`.
 async fn sign_in_to_the_code_page(c: &Client, app: &TestApp) {
-    c.goto(&app.url("/login")).await.unwrap();
-    fill(c, "#login", "8 916 111-22-33").await;
-    fill(c, "#password", PASSWORD).await;
-    click(c, "form[action='/login'] button[type=submit]").await;
-    wait_url(c, app, "/login/code").await;
+    sign_in(c, &app.url("/login"), "8 916 111-22-33", PASSWORD).await;
+    wait_url(c, &app.url("/login/code")).await;
 }
 
 async fn enter_second_factor(c: &Client, app: &TestApp, method: &str, code: &str) {
     click(c, &format!("input[name=method][value={method}]")).await;
     fill(c, "#code", code).await;
     click(c, "form[action='/login/code'] button[type=submit]").await;
-    wait_url(c, app, "/account").await;
+    wait_url(c, &app.url("/account")).await;
     assert_eq!(text(c, ".user-box .user-name").await, NAME);
     assert_eq!(text(c, "main h1").await, NAME);
 }
@@ -134,7 +78,7 @@ async fn a_person_registers_confirms_the_phone_enables_totp_and_signs_in_with_a_
     fill(&c, "#password_repeat", PASSWORD).await;
     click(&c, "input[type=checkbox][name=consent]").await;
     click(&c, "form[action='/register'] button[type=submit]").await;
-    wait_url(&c, &app, "/account").await;
+    wait_url(&c, &app.url("/account")).await;
     assert_eq!(text(&c, "#level").await, "Регистрация не завершена");
     assert_eq!(text(&c, ".user-box .user-name").await, NAME);
 
@@ -222,7 +166,7 @@ async fn a_person_registers_confirms_the_phone_enables_totp_and_signs_in_with_a_
     // 4. Sign out with the header's button.
     sign_out(&c, &app).await;
     c.goto(&app.url("/account")).await.unwrap();
-    wait_url(&c, &app, "/login").await;
+    wait_url(&c, &app.url("/login")).await;
 
     // A wrong password: the same page, the error, and the typed login kept.
     fill(&c, "#login", "8 916 111-22-33").await;

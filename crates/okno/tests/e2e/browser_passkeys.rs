@@ -3,10 +3,8 @@
 //! would). A person adds a passkey on `/account/security`, signs out, signs in with the password
 //! and completes the sign-in with the passkey instead of a code; then removes it.
 
-use std::time::Duration;
-
 use fantoccini::{Client, Locator};
-use okno_testkit::browser;
+use okno_testkit::browser::{self, click, fill, sign_in, text, wait_url};
 use okno_testkit::{Engine, Options, TestApp};
 use serde_json::json;
 
@@ -19,53 +17,8 @@ fn at(app: &TestApp, path: &str) -> String {
     format!("http://localhost:{}{path}", app.port)
 }
 
-async fn fill(c: &Client, css: &str, text: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .send_keys(text)
-        .await
-        .unwrap();
-}
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
-}
-
-async fn text(c: &Client, css: &str) -> String {
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
-}
-
-async fn wait_path(c: &Client, app: &TestApp, path: &str) {
-    let want = url::Url::parse(&at(app, path)).unwrap();
-    if let Err(e) = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_url(want)
-        .await
-    {
-        let now = c.current_url().await.map(|u| u.to_string());
-        panic!("expected {path}, the browser is at {now:?}: {e}");
-    }
-}
-
 async fn sign_in_with_password(c: &Client, app: &TestApp) {
-    c.goto(&at(app, "/login")).await.unwrap();
-    fill(c, "#login", "+79161112244").await;
-    fill(c, "#password", PASSWORD).await;
-    click(c, "form[action='/login'] button[type=submit]").await;
+    sign_in(c, &at(app, "/login"), "+79161112244", PASSWORD).await;
 }
 
 #[tokio::test]
@@ -95,7 +48,7 @@ async fn a_person_adds_a_passkey_and_completes_the_sign_in_with_it_in_the_browse
         .await;
     assert_eq!(r.status(), 201);
     sign_in_with_password(&c, &app).await;
-    wait_path(&c, &app, "/account").await;
+    wait_url(&c, &at(&app, "/account")).await;
 
     // 1. Add a passkey: the page asks the authenticator, which creates a credential.
     c.goto(&at(&app, "/account/security")).await.unwrap();
@@ -112,15 +65,15 @@ async fn a_person_adds_a_passkey_and_completes_the_sign_in_with_it_in_the_browse
 
     // 2. Sign out; the password alone is no longer enough: the passkey is the second step.
     click(&c, ".user-box form[action='/logout'] button[type=submit]").await;
-    wait_path(&c, &app, "/").await;
+    wait_url(&c, &at(&app, "/")).await;
     sign_in_with_password(&c, &app).await;
-    wait_path(&c, &app, "/login/code").await;
+    wait_url(&c, &at(&app, "/login/code")).await;
     assert!(
         text(&c, "#passkey-sign-in").await.contains("Ключ доступа"),
         "the code page offers the passkey"
     );
     click(&c, "#passkey-button").await;
-    wait_path(&c, &app, "/account").await;
+    wait_url(&c, &at(&app, "/account")).await;
     assert_eq!(text(&c, ".user-box .user-name").await, NAME);
 
     // 3. The security page shows when it was used, and it can be removed.

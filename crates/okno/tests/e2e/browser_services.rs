@@ -4,8 +4,7 @@
 //! with a Russian message.
 
 use fantoccini::Locator;
-use okno_testkit::{query_text, tamper, Engine, Options, TestApp};
-use sha2::{Digest, Sha256};
+use okno_testkit::{browser, query_text, Engine, Options, TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 
@@ -24,24 +23,7 @@ async fn the_form_shows_conditional_fields_autosaves_and_attaches_files_in_a_bro
     let Some((_driver, c)) = okno_testkit::browser::start("the services browser test").await else {
         return;
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let secret = format!("browser-session-{now}");
-    let hash: String = Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    tamper(&app, &format!(
-        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
-         VALUES ('vera', 'person', 'active', 'confirmed', 'Вера', '!', {now}, 'citizen', {now});
-         INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
-         VALUES ('{hash}', 'account', 'vera', {now}, {now}, 3600000, {});",
-        now + 3_600_000
-    ))
-    .await
-    .unwrap();
+    let secret = app.person("vera", "Вера", "confirmed").await;
     let r = app
         .client
         .post(app.url("/api/v1/applications"))
@@ -200,42 +182,9 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
     else {
         return;
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let secret = format!("browser-session-result-{now}");
-    let hash: String = Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    tamper(&app, &format!(
-        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
-         VALUES ('lidia', 'person', 'active', 'confirmed', 'Лидия Орлова', '!', {now}, 'citizen', {now});
-         INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
-         VALUES ('{hash}', 'account', 'lidia', {now}, {now}, 3600000, {});",
-        now + 3_600_000
-    ))
-    .await
-    .unwrap();
+    let secret = app.person("lidia", "Лидия Орлова", "confirmed").await;
     // An official of МВД (a token issued on the server, assigned by the administrator).
-    let (code, out, err) = app.okno(&[
-        "admin",
-        "token",
-        "create",
-        "--name",
-        "Петров (МВД)",
-        "--role",
-        "official",
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
-    let official = out.lines().last().unwrap().trim().to_string();
-    let official_id = query_text(
-        &app,
-        "SELECT id FROM api_tokens WHERE name = 'Петров (МВД)'",
-    )
-    .await
-    .unwrap();
+    let (official, official_id) = app.staff_token("Петров (МВД)", "official").await;
     let r = app
         .client
         .post(app.url("/api/v1/officials"))
@@ -293,28 +242,8 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
         }
     };
     let as_official = |c: fantoccini::Client| {
-        let (token, url, admin) = (official.clone(), app.url("/admin/login"), app.url("/admin"));
-        async move {
-            c.delete_all_cookies().await.unwrap();
-            c.goto(&url).await.unwrap();
-            c.find(Locator::Id("token"))
-                .await
-                .unwrap()
-                .send_keys(&token)
-                .await
-                .unwrap();
-            c.find(Locator::Css("form.form button[type=submit]"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            // Signed in once the form has taken us to the administration page.
-            c.wait()
-                .for_url(url::Url::parse(&admin).unwrap())
-                .await
-                .unwrap();
-        }
+        let (app, token) = (&app, official.clone());
+        async move { browser::sign_in_staff(&c, app, &token).await }
     };
     let attach = |c: fantoccini::Client, path: std::path::PathBuf, count: usize| async move {
         c.find(Locator::Id("f-photo"))

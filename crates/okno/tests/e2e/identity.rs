@@ -15,6 +15,11 @@ struct World {
 }
 
 async fn world(engine: Engine, extra: &[&str]) -> World {
+    world_of(engine, false, extra).await
+}
+
+/// The app (with the demo data when `demo`), its SMS gateway and its SMTP server.
+async fn world_of(engine: Engine, demo: bool, extra: &[&str]) -> World {
     let gw = SmsGateway::start(&[]).await.unwrap();
     let smtp = SmtpServer::start(None).unwrap();
     let mut args: Vec<String> = vec![
@@ -26,7 +31,7 @@ async fn world(engine: Engine, extra: &[&str]) -> World {
         "50".into(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
-    let app = TestApp::start(BIN, engine, Options { demo: false, args })
+    let app = TestApp::start(BIN, engine, Options { demo, args })
         .await
         .unwrap();
     World { app, gw, smtp }
@@ -770,26 +775,7 @@ async fn a_profile_that_matches_the_registry_raises_the_account_to_standard_and_
     let test = "a_profile_that_matches_the_registry_raises_the_account_to_standard_and_a_mismatch_names_the_field";
     for engine in engines(test).await {
         // --demo: the demo's reference registry is the adapter.
-        let gw = SmsGateway::start(&[]).await.unwrap();
-        let smtp = SmtpServer::start(None).unwrap();
-        let app = TestApp::start(
-            BIN,
-            engine,
-            Options {
-                demo: true,
-                args: vec![
-                    "--sms-url".into(),
-                    gw.url(),
-                    "--smtp-url".into(),
-                    smtp.url(),
-                    "--worker-poll-ms".into(),
-                    "50".into(),
-                ],
-            },
-        )
-        .await
-        .unwrap();
-        let w = World { app, gw, smtp };
+        let w = world_of(engine, true, &[]).await;
         let (_, s) = register(&w.app, "+79160000007", "anna.s@example.ru").await;
         let session = s["session"].as_str().unwrap().to_string();
         confirm_contacts(&w, &session, 1).await;
@@ -860,26 +846,7 @@ async fn a_profile_that_matches_the_registry_raises_the_account_to_standard_and_
 async fn access_is_recovered_with_a_code_and_a_document_and_every_session_ends() {
     let test = "access_is_recovered_with_a_code_and_a_document_and_every_session_ends";
     for engine in engines(test).await {
-        let gw = SmsGateway::start(&[]).await.unwrap();
-        let smtp = SmtpServer::start(None).unwrap();
-        let app = TestApp::start(
-            BIN,
-            engine,
-            Options {
-                demo: true,
-                args: vec![
-                    "--sms-url".into(),
-                    gw.url(),
-                    "--smtp-url".into(),
-                    smtp.url(),
-                    "--worker-poll-ms".into(),
-                    "50".into(),
-                ],
-            },
-        )
-        .await
-        .unwrap();
-        let w = World { app, gw, smtp };
+        let w = world_of(engine, true, &[]).await;
         let (_, s) = register(&w.app, "+79160000009", "anna.r@example.ru").await;
         let session = s["session"].as_str().unwrap().to_string();
         confirm_contacts(&w, &session, 1).await;
@@ -1035,26 +1002,7 @@ async fn security_alerts_follow_the_persons_channel_preferences_and_the_inbox_ca
 async fn a_person_downloads_everything_held_about_them() {
     let test = "a_person_downloads_everything_held_about_them";
     for engine in engines(test).await {
-        let gw = SmsGateway::start(&[]).await.unwrap();
-        let smtp = SmtpServer::start(None).unwrap();
-        let app = TestApp::start(
-            BIN,
-            engine,
-            Options {
-                demo: true,
-                args: vec![
-                    "--sms-url".into(),
-                    gw.url(),
-                    "--smtp-url".into(),
-                    smtp.url(),
-                    "--worker-poll-ms".into(),
-                    "50".into(),
-                ],
-            },
-        )
-        .await
-        .unwrap();
-        let w = World { app, gw, smtp };
+        let w = world_of(engine, true, &[]).await;
         let (_, s) = register(&w.app, "+79160000011", "export@example.ru").await;
         let session = s["session"].as_str().unwrap().to_string();
         confirm_contacts(&w, &session, 1).await;
@@ -1142,26 +1090,7 @@ async fn a_representative_acts_for_a_confirmed_principal_within_the_scope_until_
     let test =
         "a_representative_acts_for_a_confirmed_principal_within_the_scope_until_it_is_revoked";
     for engine in engines(test).await {
-        let gw = SmsGateway::start(&[]).await.unwrap();
-        let smtp = SmtpServer::start(None).unwrap();
-        let app = TestApp::start(
-            BIN,
-            engine,
-            Options {
-                demo: true,
-                args: vec![
-                    "--sms-url".into(),
-                    gw.url(),
-                    "--smtp-url".into(),
-                    smtp.url(),
-                    "--worker-poll-ms".into(),
-                    "50".into(),
-                ],
-            },
-        )
-        .await
-        .unwrap();
-        let w = World { app, gw, smtp };
+        let w = world_of(engine, true, &[]).await;
         // The principal: Анна, standard from the demo registry, then confirmed in person.
         let (_, s_mother) = register(&w.app, "+79160000012", "mother@example.ru").await;
         let mother = s_mother["session"].as_str().unwrap().to_string();
@@ -1714,20 +1643,7 @@ async fn a_partner_bank_confirms_a_standard_account_only_when_every_document_fie
     let test = "a_partner_bank_confirms_a_standard_account_only_when_every_document_field_matches";
     for engine in engines(test).await {
         // --demo: the demo's reference registry raises Anna's profile to standard.
-        let gw = SmsGateway::start(&[]).await.unwrap();
-        let smtp = SmtpServer::start(None).unwrap();
-        let args = vec![
-            "--sms-url".into(),
-            gw.url(),
-            "--smtp-url".into(),
-            smtp.url(),
-            "--worker-poll-ms".into(),
-            "50".into(),
-        ];
-        let app = TestApp::start(BIN, engine, Options { demo: true, args })
-            .await
-            .unwrap();
-        let w = World { app, gw, smtp };
+        let w = world_of(engine, true, &[]).await;
         let (code, out, err) = w.app.okno(&[
             "admin",
             "token",
@@ -1820,5 +1736,37 @@ async fn a_partner_bank_confirms_a_standard_account_only_when_every_document_fie
                 .any(|m| m["text"].as_str().unwrap_or("").contains("через банк")),
             "the person is told"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_person_made_on_the_command_line_is_audited_signs_in_with_the_printed_session_and_a_taken_id_is_refused(
+) {
+    for engine in engines("identity person create").await {
+        let w = world(engine, &[]).await;
+        let session = w.app.person("seeded-1", "Пётр Тестовый", "confirmed").await;
+        let (s, me) = get(&w.app, "/api/v1/identity/me", &session).await;
+        assert_eq!(s, 200, "{me}");
+        assert_eq!(me["level"], "confirmed", "{me}");
+        assert_eq!(audited(&w.app, "identity.person.seeded").await, 1);
+
+        // The same id again, a bad level and a name of digits are refused with a message.
+        let (code, out, err) = w.app.okno(&[
+            "admin", "person", "create", "--id", "seeded-1", "--name", "Пётр", "--level",
+            "standard",
+        ]);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(err.contains("уже есть"), "{err}");
+        let (code, _, err) = w.app.okno(&[
+            "admin", "person", "create", "--name", "Пётр", "--level", "gold",
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("неизвестный уровень gold"), "{err}");
+        let (code, _, err) = w.app.okno(&[
+            "admin", "person", "create", "--name", "12345", "--level", "standard",
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("буквами"), "{err}");
+        assert_eq!(audited(&w.app, "identity.person.seeded").await, 1);
     }
 }

@@ -2,14 +2,13 @@
 //! hours, slots and bookings (the last place under 100 concurrent attempts, moving, cancelling,
 //! every refusal), reminders through notifications, and the electronic queue with its display.
 //!
-//! People are put into the database directly (an account and a web session each), because the
+//! People are made by the product's command (`okno admin person create --count`), because the
 //! registration API admits ten registrations a minute from one address and these tests need a
 //! hundred people; everything they do afterwards goes through the API like a browser would.
 
 use okno_testkit::http::{get, post, ANONYMOUS};
 use okno_testkit::{engines, tamper, Engine, Options, TestApp};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 
@@ -28,35 +27,7 @@ async fn start(engine: Engine) -> TestApp {
 
 /// `n` people with live sessions; gives their bearer secrets.
 async fn people(app: &TestApp, tag: &str, n: usize) -> Vec<String> {
-    let now = okno_kernel_now();
-    let mut sql = String::new();
-    let mut secrets = Vec::new();
-    for i in 0..n {
-        let id = format!("{tag}-{i:03}");
-        let secret = format!("test-session-{tag}-{i}-{now}");
-        let hash = hex(&Sha256::digest(secret.as_bytes()));
-        sql.push_str(&format!(
-            "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
-             VALUES ('{id}', 'person', 'active', 'registered', 'Житель {i}', '!', {now}, 'citizen', {now});
-             INSERT INTO web_sessions (id_hash, subject_kind, subject_id, created_at, last_seen_at, idle_timeout_ms, expires_at)
-             VALUES ('{hash}', 'account', '{id}', {now}, {now}, 3600000, {});\n",
-            now + 3_600_000
-        ));
-        secrets.push(secret);
-    }
-    tamper(app, &sql).await.unwrap();
-    secrets
-}
-
-fn okno_kernel_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    app.people(tag, "Житель", "registered", n).await
 }
 
 fn admin(app: &TestApp) -> &str {
@@ -497,28 +468,7 @@ async fn reminders_go_out_once_the_day_before_and_two_hours_before_even_from_two
         .unwrap();
         assert_eq!(due, "day\nhours");
         // A second node on the same database runs the reminder worker too.
-        let port = okno_testkit::free_port();
-        let mut second = std::process::Command::new(BIN)
-            .arg("serve")
-            .args(app.db_args())
-            .args([
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--worker-poll-ms",
-                "20",
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        // Give it time to be up and polling before the reminders fall due.
-        let ready = format!("http://127.0.0.1:{port}/readyz");
-        for _ in 0..200 {
-            if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        let second = app.second_node(&["--worker-poll-ms", "20"]).await;
         tamper(&app, "UPDATE appointment_reminders SET due_at = 1")
             .await
             .unwrap();
@@ -543,8 +493,7 @@ async fn reminders_go_out_once_the_day_before_and_two_hours_before_even_from_two
         );
         tokio::time::sleep(std::time::Duration::from_millis(800)).await;
         let again = app.deliveries().await;
-        second.kill().unwrap();
-        second.wait().unwrap();
+        drop(second);
         assert_eq!(
             again
                 .iter()

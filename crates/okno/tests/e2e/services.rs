@@ -4,10 +4,14 @@
 //! versions, and the agency desk with its CSV export. Every refusal is problem+json with a
 //! stable code and a Russian message.
 //!
-//! People are put into the database directly (registration is rate-limited and levels above
-//! «упрощённая» need registries or an operator); everything they do goes through the API.
+//! People are made by the product's command (`okno admin person create`: registration is
+//! rate-limited and levels above «упрощённая» need registries or an operator); everything they do
+//! goes through the API.
 
-use okno_testkit::http::{get, post, send};
+use okno_testkit::http::{get, page, post, refused, send};
+use okno_testkit::journeys::{
+    draft, passport_rf_values, submitted_passport_application, upload, Submitted, PNG,
+};
 use okno_testkit::{engines, query_text, tamper, Engine, Options, TestApp};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -35,60 +39,12 @@ async fn official(app: &TestApp, name: &str) -> (String, String) {
     app.staff_token(name, "official").await
 }
 
-async fn upload(
-    app: &TestApp,
-    id: &str,
-    field: &str,
-    name: &str,
-    bytes: Vec<u8>,
-    bearer: &str,
-) -> (u16, Value) {
-    let r = app
-        .client
-        .post(app.url(&format!(
-            "/api/v1/applications/{id}/attachments?field={field}&name={name}"
-        )))
-        .bearer_auth(bearer)
-        .header("content-type", "application/pdf")
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
-/// A refusal: problem+json with this stable code and a Russian title and detail.
-fn refused(r: &(u16, Value), status: u16, code: &str) {
-    assert_eq!(r.0, status, "{}", r.1);
-    assert_eq!(r.1["code"], code, "{}", r.1);
-    for k in ["title", "detail"] {
-        let t = r.1[k].as_str().unwrap_or("");
-        assert!(
-            t.chars()
-                .any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap_or(c))),
-            "{k} not Russian: {}",
-            r.1
-        );
-    }
-}
-
 /// The fields a `400 validation.failed` names, in order.
 fn error_fields(problem: &Value) -> Vec<&str> {
     problem["errors"]
         .as_array()
         .map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect())
         .unwrap_or_default()
-}
-
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
-
-fn passport_rf_values() -> Value {
-    json!({
-        "last_name": "Смирнова", "first_name": "Анна", "middle_name": "Петровна",
-        "birth_date": "1981-03-14", "reason": "age", "passport": "4510 123456",
-        "address": "Тула, ул. Болдина, д. 1, кв. 2", "consent": true
-    })
 }
 
 #[tokio::test]
@@ -327,16 +283,7 @@ async fn a_person_saves_a_draft_attaches_a_scan_and_submits_for_a_number_and_dec
         // The person's list and page show it.
         let (_, mine) = get(&app, "/api/v1/applications", &anna).await;
         assert_eq!(mine[0]["number"], number);
-        let html = app
-            .client
-            .get(app.url(&format!("/account/applications/{id}")))
-            .bearer_auth(&anna)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page(&app, &format!("/account/applications/{id}"), &anna).await;
         assert!(
             html.contains(number) && html.contains("Отправлено"),
             "{html}"
@@ -393,32 +340,7 @@ async fn an_official_asks_for_clarification_the_person_adds_a_document_and_the_o
         let app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
         let anna = app.person("anna", "Анна Смирнова", "standard").await;
-        let (_, a) = post(
-            &app,
-            "/api/v1/applications",
-            &anna,
-            json!({"service": "passport-rf"}),
-        )
-        .await;
-        let id = a["id"].as_str().unwrap().to_string();
-        send(
-            &app,
-            reqwest::Method::PUT,
-            &format!("/api/v1/applications/{id}/data"),
-            &anna,
-            Some(json!({"data": passport_rf_values()})),
-        )
-        .await;
-        upload(&app, &id, "photo", "photo.png", PNG.to_vec(), &anna).await;
-        let (s, a) = post(
-            &app,
-            &format!("/api/v1/applications/{id}/submit"),
-            &anna,
-            json!({}),
-        )
-        .await;
-        assert_eq!(s, 200, "{a}");
-        let number = a["number"].as_str().unwrap().to_string();
+        let Submitted { id, number, .. } = submitted_passport_application(&app, &anna).await;
 
         // An official not assigned to МВД sees nothing and may do nothing.
         let (ivan, ivan_id) = official(&app, "Иванов (МВД)").await;
@@ -696,14 +618,7 @@ async fn a_person_withdraws_before_a_decision_and_an_application_keeps_its_form_
         let app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
         let anna = app.person("anna", "Анна Смирнова", "standard").await;
-        let (_, old) = post(
-            &app,
-            "/api/v1/applications",
-            &anna,
-            json!({"service": "passport-rf"}),
-        )
-        .await;
-        let old_id = old["id"].as_str().unwrap().to_string();
+        let old_id = draft(&app, &anna, "passport-rf").await;
 
         // A new version: one field, and the fee now falls due at approval.
         let form = json!({"fields": [
@@ -806,14 +721,7 @@ async fn a_person_withdraws_before_a_decision_and_an_application_keeps_its_form_
         );
 
         // Another one on version 2 goes to approval: now the fee falls due.
-        let (_, b) = post(
-            &app,
-            "/api/v1/applications",
-            &anna,
-            json!({"service": "passport-rf"}),
-        )
-        .await;
-        let bid = b["id"].as_str().unwrap().to_string();
+        let bid = draft(&app, &anna, "passport-rf").await;
         send(
             &app,
             reqwest::Method::PUT,
@@ -873,24 +781,8 @@ async fn the_draft_form_page_saves_without_javascript_and_shows_conditional_fiel
     for engine in engines("services page").await {
         let app = start(engine).await;
         let anna = app.person("anna", "Анна Смирнова", "confirmed").await;
-        let (_, a) = post(
-            &app,
-            "/api/v1/applications",
-            &anna,
-            json!({"service": "no-criminal-record"}),
-        )
-        .await;
-        let id = a["id"].as_str().unwrap().to_string();
-        let html = app
-            .client
-            .get(app.url(&format!("/account/applications/{id}")))
-            .bearer_auth(&anna)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let id = draft(&app, &anna, "no-criminal-record").await;
+        let html = page(&app, &format!("/account/applications/{id}"), &anna).await;
         // The rules are on the page: a pattern, required, a hidden conditional field.
         assert!(
             html.contains("name=\"last_name\"") && html.contains("pattern=\"[А-ЯЁа-яё -]+\""),
@@ -928,16 +820,7 @@ async fn the_draft_form_page_saves_without_javascript_and_shows_conditional_fiel
             a["data"],
             json!({"last_name": "Смирнова", "purpose": "other"})
         );
-        let html = app
-            .client
-            .get(app.url(&format!("/account/applications/{id}")))
-            .bearer_auth(&anna)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page(&app, &format!("/account/applications/{id}"), &anna).await;
         assert!(
             html.contains("data-visible-value=\"other\">"),
             "now shown: {html}"
@@ -1083,31 +966,7 @@ async fn the_applicant_rates_a_decided_service_once_and_the_rating_reaches_the_p
         let admin = app.admin_token.clone().unwrap();
         let anna = app.person("anna", "Анна Смирнова", "standard").await;
         let boris = app.person("boris", "Борис Лебедев", "standard").await;
-        let (_, a) = post(
-            &app,
-            "/api/v1/applications",
-            &anna,
-            json!({"service": "passport-rf"}),
-        )
-        .await;
-        let id = a["id"].as_str().unwrap().to_string();
-        send(
-            &app,
-            reqwest::Method::PUT,
-            &format!("/api/v1/applications/{id}/data"),
-            &anna,
-            Some(json!({"data": passport_rf_values()})),
-        )
-        .await;
-        upload(&app, &id, "photo", "photo.png", PNG.to_vec(), &anna).await;
-        let (s, a) = post(
-            &app,
-            &format!("/api/v1/applications/{id}/submit"),
-            &anna,
-            json!({}),
-        )
-        .await;
-        assert_eq!(s, 200, "{a}");
+        let Submitted { id, answer: a, .. } = submitted_passport_application(&app, &anna).await;
         assert_eq!(a["can_rate"], false, "{a}");
         let rate = |bearer: String, body: Value| {
             let (app, id) = (&app, id.clone());
@@ -1246,14 +1105,7 @@ async fn an_administrator_publishes_a_new_form_version_on_the_page_and_a_started
         let app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
         let anna = app.person("anna", "Анна Смирнова", "standard").await;
-        let (_, draft) = post(
-            &app,
-            "/api/v1/applications",
-            &anna,
-            json!({"service": "passport-rf"}),
-        )
-        .await;
-        let draft_id = draft["id"].as_str().unwrap().to_string();
+        let draft_id = draft(&app, &anna, "passport-rf").await;
         let (_, before) = get(&app, "/api/v1/catalogue/passport-rf", &anna).await;
         let v1 = before["version"].as_i64().unwrap();
         let page = |bearer: String, path: String, form: Option<Vec<(&'static str, String)>>| {
@@ -1412,31 +1264,7 @@ async fn an_official_issues_a_result_made_elsewhere_which_the_platform_signs_and
         let mut app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
         let anna = app.person("anna", "Анна Смирнова", "standard").await;
-        let (_, a) = post(
-            &app,
-            "/api/v1/applications",
-            &anna,
-            json!({"service": "passport-rf"}),
-        )
-        .await;
-        let id = a["id"].as_str().unwrap().to_string();
-        send(
-            &app,
-            reqwest::Method::PUT,
-            &format!("/api/v1/applications/{id}/data"),
-            &anna,
-            Some(json!({"data": passport_rf_values()})),
-        )
-        .await;
-        upload(&app, &id, "photo", "photo.png", PNG.to_vec(), &anna).await;
-        let (s, _) = post(
-            &app,
-            &format!("/api/v1/applications/{id}/submit"),
-            &anna,
-            json!({}),
-        )
-        .await;
-        assert_eq!(s, 200);
+        let Submitted { id, .. } = submitted_passport_application(&app, &anna).await;
         let (ivan, ivan_id) = official(&app, "Иванов (МВД)").await;
         post(
             &app,
@@ -1477,16 +1305,7 @@ async fn an_official_issues_a_result_made_elsewhere_which_the_platform_signs_and
         }
         // The desk page's plain file form: its token is in the action; a form without a file
         // is refused on the page.
-        let html = app
-            .client
-            .get(app.url(&format!("/agency/applications/{id}")))
-            .bearer_auth(&ivan)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page(&app, &format!("/agency/applications/{id}"), &ivan).await;
         let mark = format!("/agency/applications/{id}/fulfil-file?csrf_token=");
         let at = html.find(&mark).expect("the result file form") + mark.len();
         let token = html[at..at + 32].to_string();
@@ -1593,24 +1412,8 @@ async fn the_draft_form_saves_and_attaches_files_without_javascript_as_one_multi
     for engine in engines("services file form").await {
         let app = start(engine).await;
         let anna = app.person("anna", "Анна Смирнова", "standard").await;
-        let (_, a) = post(
-            &app,
-            "/api/v1/applications",
-            &anna,
-            json!({"service": "passport-rf"}),
-        )
-        .await;
-        let id = a["id"].as_str().unwrap().to_string();
-        let html = app
-            .client
-            .get(app.url(&format!("/account/applications/{id}")))
-            .bearer_auth(&anna)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let id = draft(&app, &anna, "passport-rf").await;
+        let html = page(&app, &format!("/account/applications/{id}"), &anna).await;
         let mark = format!("formaction=\"/account/applications/{id}/files?csrf_token=");
         let at = html.find(&mark).expect("the file button") + mark.len();
         let token = html[at..at + 32].to_string();

@@ -30,7 +30,7 @@ pub(super) async fn issue_result(
     uploaded: Option<&[u8]>,
     now: i64,
 ) -> Result<IssuedDocument> {
-    use okno_kernel::pdf::{self, Block};
+    use okno_kernel::pdf;
     let id = new_id();
     if let Some(bytes) = uploaded {
         if files::check_file(bytes)? != files::FileKind::Pdf {
@@ -42,40 +42,7 @@ pub(super) async fn issue_result(
     let url = format!("{}/verify/{id}", settings.public_url.trim_end_matches('/'));
     let number = a.number.clone().unwrap_or_default();
     let title = format!("Результат предоставления услуги «{}»", s.title);
-    let decided = a
-        .decided_at
-        .map(|ms| model::date_text(model::local_date(&s.time_zone, ms)))
-        .unwrap_or_default();
-    let mut blocks = vec![
-        Block::Heading(title.clone()),
-        Block::Field("Заявление №".into(), number.clone()),
-        Block::Field("Ведомство".into(), s.agency_name.clone()),
-        Block::Field("Заявитель".into(), a.applicant_name.clone()),
-        Block::Field("Решение".into(), format!("одобрено {decided}")),
-        Block::Field(
-            "Выдан".into(),
-            model::date_text(model::local_date(&s.time_zone, now)),
-        ),
-        Block::Space(4.0),
-        Block::Text(
-            text.filter(|t| !t.trim().is_empty())
-                .unwrap_or("Услуга предоставлена.")
-                .to_string(),
-        ),
-        Block::Space(4.0),
-        Block::Field("Должностное лицо".into(), actor.name.clone()),
-        Block::Space(6.0),
-        Block::Qr {
-            payload: url.clone(),
-            caption: format!("Проверить подлинность документа: {url}"),
-        },
-        Block::Text(format!(
-            "Документ сформирован и подписан электронной подписью платформы «Окно» (Ed25519). Номер документа в реестре: {id}."
-        )),
-    ];
-    if number.is_empty() {
-        blocks.remove(1);
-    }
+    let blocks = result_blocks((a, s), actor, text, &id, &url, &title, now);
     let bytes = match uploaded {
         Some(b) => b.to_vec(),
         None => pdf::render(&title, &blocks).map_err(Error::internal)?,
@@ -114,6 +81,56 @@ pub(super) async fn issue_result(
     )
     .await?;
     Ok(doc)
+}
+
+/// The page of a result the platform makes: the application, the decision, the official's text,
+/// and the QR code of the public check.
+fn result_blocks(
+    (a, s): (&AppRow, &ServiceView),
+    actor: &Actor,
+    text: Option<&str>,
+    id: &str,
+    url: &str,
+    title: &str,
+    now: i64,
+) -> Vec<okno_kernel::pdf::Block> {
+    use okno_kernel::pdf::Block;
+    let number = a.number.clone().unwrap_or_default();
+    let decided = a
+        .decided_at
+        .map(|ms| model::date_text(model::local_date(&s.time_zone, ms)))
+        .unwrap_or_default();
+    let mut blocks = vec![
+        Block::Heading(title.to_string()),
+        Block::Field("Заявление №".into(), number.clone()),
+        Block::Field("Ведомство".into(), s.agency_name.clone()),
+        Block::Field("Заявитель".into(), a.applicant_name.clone()),
+        Block::Field("Решение".into(), format!("одобрено {decided}")),
+        Block::Field(
+            "Выдан".into(),
+            model::date_text(model::local_date(&s.time_zone, now)),
+        ),
+        Block::Space(4.0),
+        Block::Text(
+            text.filter(|t| !t.trim().is_empty())
+                .unwrap_or("Услуга предоставлена.")
+                .to_string(),
+        ),
+        Block::Space(4.0),
+        Block::Field("Должностное лицо".into(), actor.name.clone()),
+        Block::Space(6.0),
+        Block::Qr {
+            payload: url.to_string(),
+            caption: format!("Проверить подлинность документа: {url}"),
+        },
+        Block::Text(format!(
+            "Документ сформирован и подписан электронной подписью платформы «Окно» (Ed25519). Номер документа в реестре: {id}."
+        )),
+    ];
+    if number.is_empty() {
+        blocks.remove(1);
+    }
+    blocks
 }
 
 /// The signed result document of an application, for its applicant or an official of its agency.
