@@ -9,11 +9,12 @@ use okno_kernel::auth::{self, SessionSubject};
 use okno_kernel::clock::{new_id, now_ms};
 use okno_kernel::db::Db;
 use okno_kernel::error::{Problem, Result};
-use okno_kernel::{audit, q_exec};
+use okno_kernel::audit;
 
 use crate::model::{field, Level};
 use crate::register::check_full_name;
 use crate::settings::Identity;
+use crate::store;
 
 /// A person to add.
 #[derive(Debug, Clone)]
@@ -54,16 +55,9 @@ pub async fn add_person(
     }
     let now = now_ms();
     let mut tx = db.begin().await?;
-    let added = q_exec!(
-        &mut tx,
-        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
-         VALUES ($1, 'person', 'active', $2, $3, '!', $4, 'citizen', $4) ON CONFLICT (id) DO NOTHING",
-        &id,
-        p.level.as_str(),
-        p.full_name.trim(),
-        now
-    )?;
-    if added == 0 {
+    let added =
+        store::insert_seeded_person(&mut tx, &id, p.level.as_str(), p.full_name.trim(), now).await?;
+    if !added {
         return Err(Problem::conflict(
             "account.exists",
             "Учётная запись с таким идентификатором уже есть.",

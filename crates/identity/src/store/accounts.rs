@@ -333,6 +333,26 @@ pub(crate) async fn insert_staff(tx: &mut Tx, n: &NewStaffAccount<'_>) -> Result
     Ok(())
 }
 
+/// A person for a test or training installation (`okno admin person create`): at `level`, with
+/// no password (the hash `!`) and no contacts; `false` when the id is taken.
+pub(crate) async fn insert_seeded_person(
+    tx: &mut Tx,
+    id: &str,
+    level: &str,
+    full_name: &str,
+    now: i64,
+) -> Result<bool> {
+    Ok(q_exec!(
+        tx,
+        "INSERT INTO accounts (id, kind, status, level, display_name, password_hash, password_changed_at, roles, created_at)
+         VALUES ($1, 'person', 'active', $2, $3, '!', $4, 'citizen', $4) ON CONFLICT (id) DO NOTHING",
+        id,
+        level,
+        full_name,
+        now
+    )? != 0)
+}
+
 /// The id of the staff account with this e-mail that is not blocked.
 pub(crate) async fn staff_by_email(c: &mut impl AsConn, email: &str) -> Result<Option<String>> {
     Ok(q_opt!(
