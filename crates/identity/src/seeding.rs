@@ -5,11 +5,11 @@
 //! check stands behind.
 
 use okno_kernel::actor::Actor;
+use okno_kernel::audit;
 use okno_kernel::auth::{self, SessionSubject};
 use okno_kernel::clock::{new_id, now_ms};
 use okno_kernel::db::Db;
 use okno_kernel::error::{Problem, Result};
-use okno_kernel::audit;
 
 use crate::model::{field, Level};
 use crate::register::check_full_name;
@@ -56,7 +56,8 @@ pub async fn add_person(
     let now = now_ms();
     let mut tx = db.begin().await?;
     let added =
-        store::insert_seeded_person(&mut tx, &id, p.level.as_str(), p.full_name.trim(), now).await?;
+        store::insert_seeded_person(&mut tx, &id, p.level.as_str(), p.full_name.trim(), now)
+            .await?;
     if !added {
         return Err(Problem::conflict(
             "account.exists",
