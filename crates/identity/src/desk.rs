@@ -7,7 +7,7 @@
 use okno_kernel::actor::{Actor, ActorKind, Permission};
 use okno_kernel::audit;
 use okno_kernel::clock::{new_id, now_ms};
-use okno_kernel::db::Db;
+use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Error, FieldError, Problem, Result};
 use okno_kernel::pii::Secrets;
 use okno_rules::{PassportRf, Phone, Snils};
@@ -20,7 +20,7 @@ use crate::register::CONSENT_VERSION;
 use crate::registry::{Answer, PersonData};
 use crate::settings::Identity;
 use crate::staff::{temporary_password, TEMPORARY_PASSWORD_MS};
-use crate::store::{self, load, DeskRepresentative, RestoreDocs};
+use crate::store::{self, load, AccountRow, DeskRepresentative, RestoreDocs};
 
 /// The desk an act is done at: checked by the offices part, recorded in the journal.
 #[derive(Debug, Clone, Serialize)]
@@ -80,18 +80,22 @@ fn ymd_text(d: time::Date) -> String {
         .unwrap_or_default()
 }
 
+/// A problem with what the operator entered about the representative (`representative.<field>`).
+fn rep_error(errors: &mut Vec<FieldError>, field: &str, code: &str, message: &str) {
+    errors.push(FieldError {
+        field: format!("representative.{field}"),
+        code: code.into(),
+        message: message.into(),
+    })
+}
+
 impl Representative {
     /// Checks what the operator entered: every error by field (`representative.*`), and a power
     /// not yet made or already ended refused as such.
     pub(crate) fn check(&self, today: time::Date) -> Result<Checked> {
         let mut errors = Vec::new();
-        let mut err = |field: &str, code: &str, message: &str| {
-            errors.push(FieldError {
-                field: format!("representative.{field}"),
-                code: code.into(),
-                message: message.into(),
-            })
-        };
+        let mut err =
+            |field: &str, code: &str, message: &str| rep_error(&mut errors, field, code, message);
         let full_name = self
             .full_name
             .split_whitespace()
@@ -127,6 +131,29 @@ impl Representative {
                 "Укажите, кто удостоверил доверенность: нотариус или организация.",
             );
         }
+        let (issued_on, until) = self.power_term(today, &mut errors);
+        match (passport, issued_on, until, errors.is_empty()) {
+            (Some(passport), Some(issued_on), Some(valid_until), true) => Ok(Checked {
+                full_name,
+                passport,
+                number,
+                issuer,
+                issued_on,
+                valid_until,
+            }),
+            _ => Err(Problem::invalid_fields(errors).into()),
+        }
+    }
+
+    /// The power's dates: the day it was made (not in the future) and its last day (given, or a
+    /// year later), checked to be in order and not past; a problem is added to `errors`.
+    fn power_term(
+        &self,
+        today: time::Date,
+        errors: &mut Vec<FieldError>,
+    ) -> (Option<time::Date>, Option<time::Date>) {
+        let mut err =
+            |field: &str, code: &str, message: &str| rep_error(errors, field, code, message);
         let issued_on = ymd(&self.power_issued_on);
         match issued_on {
             None => err(
@@ -176,17 +203,7 @@ impl Representative {
                 );
             }
         }
-        match (passport, issued_on, until, errors.is_empty()) {
-            (Some(passport), Some(issued_on), Some(valid_until), true) => Ok(Checked {
-                full_name,
-                passport,
-                number,
-                issuer,
-                issued_on,
-                valid_until,
-            }),
-            _ => Err(Problem::invalid_fields(errors).into()),
-        }
+        (issued_on, until)
     }
 }
 
@@ -425,64 +442,18 @@ pub async fn register_in_person(
     registry_agrees(idn, &person).await?;
     let password = temporary_password(idn);
     let hash = idn.hasher.hash(&password).await.map_err(Error::internal)?;
-    let snils_idx = secrets.index("snils", &person.snils);
-    let passport_idx = secrets.index("passport", &person.passport);
-    let inn_idx = person.inn.as_ref().map(|i| secrets.index("inn", i));
     let mut tx = db.begin().await?;
-    if store::identity_taken(&mut tx, &snils_idx, &passport_idx, phone.as_str()).await? {
-        return Err(Problem::conflict(
-            "desk.person_exists",
-            "У человека с этим СНИЛС, паспортом или телефоном уже есть учётная запись: найдите её, чтобы подтвердить или восстановить доступ.",
-        )
-        .into());
-    }
-    let id = new_id();
     let now = now_ms();
-    let full_name = [&person.last_name, &person.first_name, &person.middle_name]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(" ");
-    store::insert_person_seen_at_desk(
-        &mut tx,
-        &store::PersonSeenAtDesk {
-            id: &id,
-            full_name: &full_name,
-            phone: phone.as_str(),
-            password_hash: &hash,
-            now,
-            password_expires_at: now + TEMPORARY_PASSWORD_MS,
-            consent_version: CONSENT_VERSION,
-            person: &person,
-            passport_enc: secrets.encrypt(&person.passport),
-            passport_idx: &passport_idx,
-            snils_enc: secrets.encrypt(&person.snils),
-            snils_idx: &snils_idx,
-            inn_enc: person.inn.as_deref().map(|i| secrets.encrypt(i)),
-            inn_idx: inn_idx.as_deref(),
-        },
-    )
-    .await?;
-    store::remember_password(&mut tx, &id, &hash, now).await?;
+    let (id, full_name) = insert_person(&mut tx, secrets, &person, &phone, &hash, now).await?;
     let representative = match &rep {
         Some(r) => {
             let own = PassportRf::parse(&person.passport)
                 .ok()
                 .map(|p| profile::passport_index(secrets, &p));
-            Some(
-                record_representative(
-                    &mut tx,
-                    secrets,
-                    operator,
-                    desk,
-                    r,
-                    &id,
-                    "registered",
-                    own.as_deref(),
-                )
-                .await?,
-            )
+            let own = own.as_deref();
+            let record =
+                record_representative(&mut tx, secrets, operator, desk, r, &id, "registered", own);
+            Some(record.await?)
         }
         None => None,
     };
@@ -512,6 +483,57 @@ pub async fn register_in_person(
     })
 }
 
+/// The person's account, unless one already holds their СНИЛС, passport or phone: confirmed, with
+/// the temporary password (kept in its history). Gives its id and full name.
+async fn insert_person(
+    tx: &mut Tx,
+    secrets: &Secrets,
+    person: &PersonData,
+    phone: &Phone,
+    hash: &str,
+    now: i64,
+) -> Result<(String, String)> {
+    let snils_idx = secrets.index("snils", &person.snils);
+    let passport_idx = secrets.index("passport", &person.passport);
+    let inn_idx = person.inn.as_ref().map(|i| secrets.index("inn", i));
+    if store::identity_taken(tx, &snils_idx, &passport_idx, phone.as_str()).await? {
+        return Err(Problem::conflict(
+            "desk.person_exists",
+            "У человека с этим СНИЛС, паспортом или телефоном уже есть учётная запись: найдите её, чтобы подтвердить или восстановить доступ.",
+        )
+        .into());
+    }
+    let id = new_id();
+    let full_name = [&person.last_name, &person.first_name, &person.middle_name]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    store::insert_person_seen_at_desk(
+        tx,
+        &store::PersonSeenAtDesk {
+            id: &id,
+            full_name: &full_name,
+            phone: phone.as_str(),
+            password_hash: hash,
+            now,
+            password_expires_at: now + TEMPORARY_PASSWORD_MS,
+            consent_version: CONSENT_VERSION,
+            person,
+            passport_enc: secrets.encrypt(&person.passport),
+            passport_idx: &passport_idx,
+            snils_enc: secrets.encrypt(&person.snils),
+            snils_idx: &snils_idx,
+            inn_enc: person.inn.as_deref().map(|i| secrets.encrypt(i)),
+            inn_idx: inn_idx.as_deref(),
+        },
+    )
+    .await?;
+    store::remember_password(tx, &id, hash, now).await?;
+    Ok((id, full_name))
+}
+
 /// Restores access after the operator compared the passport shown with the profile: a new
 /// temporary password (24 hours, to be changed at the first sign-in), every session ended, the
 /// lockout lifted, and the person told. A mismatch refuses with a reason, audited.
@@ -535,38 +557,19 @@ pub async fn restore_in_person(
     let mut tx = db.begin().await?;
     let a = load(&mut tx, account_id).await?;
     let docs = store::restore_docs(&mut tx, account_id).await?;
-    let refused = match (PassportRf::parse(passport), &docs) {
-        _ if a.status == "blocked" => Some(Refusal::AccountBlocked),
-        _ if a.kind != "person" => Some(Refusal::OperatorLacksRight),
-        (Err(_), _) => Some(Refusal::PassportInvalid),
-        (
-            _,
-            None
-            | Some(RestoreDocs {
-                passport_idx: None, ..
-            }),
-        ) => Some(Refusal::NoProfile),
-        (Ok(p), Some(d)) => (Some(crate::profile::passport_index(secrets, &p)) != d.passport_idx)
-            .then_some(Refusal::DataDiffer),
-    };
+    let refused = restore_refusal(secrets, &a, passport, docs.as_ref());
     let representative = match &rep {
-        Some(r) => Some(
-            record_representative(
-                &mut tx,
-                secrets,
-                operator,
-                desk,
-                r,
-                account_id,
-                if refused.is_some() {
-                    "restore_refused"
-                } else {
-                    "restored"
-                },
-                docs.as_ref().and_then(|d| d.passport_idx.as_deref()),
-            )
-            .await?,
-        ),
+        Some(r) => {
+            let act = if refused.is_some() {
+                "restore_refused"
+            } else {
+                "restored"
+            };
+            let own = docs.as_ref().and_then(|d| d.passport_idx.as_deref());
+            let record =
+                record_representative(&mut tx, secrets, operator, desk, r, account_id, act, own);
+            Some(record.await?)
+        }
         None => None,
     };
     audit::append(
@@ -589,31 +592,9 @@ pub async fn restore_in_person(
         return Err(refusal(r));
     }
     let now = now_ms();
-    let (valid_until, code) = match method {
-        RestoreMethod::TemporaryPassword => (now + TEMPORARY_PASSWORD_MS, None),
-        RestoreMethod::QrCode => {
-            let code = crate::model::random_token();
-            let hash = okno_kernel::auth::secret_hash(&code);
-            let expires_at = now + crate::sign_in::SIGN_IN_LINK_MS;
-            store::insert_sign_in_link(&mut tx, &hash, account_id, now, expires_at).await?;
-            (now + crate::sign_in::SIGN_IN_LINK_MS, Some(code))
-        }
-    };
+    let (valid_until, code) = issue_access(&mut tx, method, account_id, now).await?;
     store::set_temporary_password(&mut tx, &hash, now, valid_until, account_id).await?;
-    let ended =
-        okno_kernel::auth::revoke_sessions(&mut tx, "account", account_id, None, now).await?;
-    store::lift_throttle(&mut tx, account_id).await?;
-    let by = match &rep {
-        Some(r) => format!("по обращению представителя: {}", r.line()),
-        None => "по паспорту".to_string(),
-    };
-    alert(
-        &mut tx,
-        &a,
-        "Доступ восстановлен в центре обслуживания",
-        &format!("Доступ к вашей учётной записи восстановлен в центре обслуживания {by}. Все сеансы завершены ({ended}). Если это были не вы, обратитесь в центр обслуживания."),
-    )
-    .await?;
+    restored(&mut tx, &a, rep.as_ref(), now).await?;
     tx.commit().await?;
     let snils = docs
         .and_then(|d| d.snils_enc)
@@ -629,6 +610,66 @@ pub async fn restore_in_person(
         valid_until,
         representative: rep.map(|r| r.line()),
     })
+}
+
+/// Why access cannot be restored for the passport shown, if it cannot.
+fn restore_refusal(
+    secrets: &Secrets,
+    a: &AccountRow,
+    passport: &str,
+    docs: Option<&RestoreDocs>,
+) -> Option<Refusal> {
+    match (PassportRf::parse(passport), docs) {
+        _ if a.status == "blocked" => Some(Refusal::AccountBlocked),
+        _ if a.kind != "person" => Some(Refusal::OperatorLacksRight),
+        (Err(_), _) => Some(Refusal::PassportInvalid),
+        (
+            _,
+            None
+            | Some(RestoreDocs {
+                passport_idx: None, ..
+            }),
+        ) => Some(Refusal::NoProfile),
+        (Ok(p), Some(d)) => (Some(crate::profile::passport_index(secrets, &p)) != d.passport_idx)
+            .then_some(Refusal::DataDiffer),
+    }
+}
+
+/// Until when what the person leaves with is accepted, and the one-time sign-in code when that
+/// is what they leave with (its link kept for [`crate::sign_in::SIGN_IN_LINK_MS`]).
+async fn issue_access(
+    tx: &mut Tx,
+    method: RestoreMethod,
+    account_id: &str,
+    now: i64,
+) -> Result<(i64, Option<String>)> {
+    Ok(match method {
+        RestoreMethod::TemporaryPassword => (now + TEMPORARY_PASSWORD_MS, None),
+        RestoreMethod::QrCode => {
+            let code = crate::model::random_token();
+            let hash = okno_kernel::auth::secret_hash(&code);
+            let expires_at = now + crate::sign_in::SIGN_IN_LINK_MS;
+            store::insert_sign_in_link(tx, &hash, account_id, now, expires_at).await?;
+            (now + crate::sign_in::SIGN_IN_LINK_MS, Some(code))
+        }
+    })
+}
+
+/// After the new password is stored: every session ended, the lockout lifted, and the person told.
+async fn restored(tx: &mut Tx, a: &AccountRow, rep: Option<&Checked>, now: i64) -> Result<()> {
+    let ended = okno_kernel::auth::revoke_sessions(tx, "account", &a.id, None, now).await?;
+    store::lift_throttle(tx, &a.id).await?;
+    let by = match rep {
+        Some(r) => format!("по обращению представителя: {}", r.line()),
+        None => "по паспорту".to_string(),
+    };
+    alert(
+        tx,
+        a,
+        "Доступ восстановлен в центре обслуживания",
+        &format!("Доступ к вашей учётной записи восстановлен в центре обслуживания {by}. Все сеансы завершены ({ended}). Если это были не вы, обратитесь в центр обслуживания."),
+    )
+    .await
 }
 
 /// An account the operator found, as the desk shows it (documents masked).

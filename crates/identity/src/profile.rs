@@ -5,7 +5,7 @@
 use okno_kernel::actor::Actor;
 use okno_kernel::audit;
 use okno_kernel::clock::now_ms;
-use okno_kernel::db::Db;
+use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Error, FieldError, Problem, Result};
 use okno_kernel::pii::Secrets;
 use okno_rules::{Inn, InnKind, PassportRf, Snils};
@@ -170,65 +170,19 @@ pub async fn update(
 ) -> Result<ProfileOutcome> {
     let id = own_account(actor)?.to_string();
     let person = validate(&p, today()).map_err(|e| Error::from(Problem::invalid_fields(e)))?;
-    let level_before = {
-        let mut tx = db.begin().await?;
-        load(&mut tx, &id).await?.level()
+    not_confirmed(db, &id).await?;
+    let idx = Indexes {
+        snils: secrets.index("snils", &person.snils),
+        passport: secrets.index("passport", &person.passport),
+        inn: person.inn.as_ref().map(|i| secrets.index("inn", i)),
     };
-    if level_before == Level::Confirmed {
-        return Err(Problem::conflict(
-            "profile.confirmed",
-            "Данные подтверждённой учётной записи меняются только в центре обслуживания, по паспорту.",
-        )
-        .into());
-    }
-    let snils_idx = secrets.index("snils", &person.snils);
-    let passport_idx = secrets.index("passport", &person.passport);
-    let inn_idx = person.inn.as_ref().map(|i| secrets.index("inn", i));
     // Asked before the transaction: a slow registry must not hold the writer.
-    let answer = idn.registry.check(&person).await;
-    let (check, mismatch_field) = match &answer {
-        Ok(Answer::Match) => ("match", None),
-        Ok(Answer::Mismatch { field }) => ("mismatch", Some(field.clone())),
-        Ok(Answer::NotFound) => ("not_found", None),
-        Err(e) => {
-            tracing::warn!(error = %e, "registry check failed");
-            ("unavailable", None)
-        }
-    };
+    let (check, mismatch_field) = registry_check(idn, &person).await;
     let mut tx = db.begin().await?;
     let a = load(&mut tx, &id).await?;
-    let mut taken = Vec::new();
-    for (name, document, idx) in [
-        ("snils", DocumentIndex::Snils, Some(snils_idx.as_str())),
-        (
-            "passport",
-            DocumentIndex::Passport,
-            Some(passport_idx.as_str()),
-        ),
-        ("inn", DocumentIndex::Inn, inn_idx.as_deref()),
-    ] {
-        let Some(idx) = idx else { continue };
-        if store::document_held_by_another(&mut tx, document, idx, &id).await? {
-            taken.push(field(
-                name,
-                "profile.taken",
-                format!(
-                    "{} уже указан в другой учётной записи. Если это ваш документ, обратитесь в центр обслуживания.",
-                    field_title(name)
-                ),
-            ));
-        }
-    }
-    if !taken.is_empty() {
-        return Err(Problem::invalid_fields(taken).into());
-    }
+    documents_free(&mut tx, &id, &idx).await?;
     let contacts_confirmed = a.phone_confirmed_at.is_some() && a.email_confirmed_at.is_some();
-    let level = match (check, a.level()) {
-        ("match", Level::Simplified | Level::Standard) => Level::Standard,
-        ("match", l) => l,
-        (_, Level::Standard) => Level::Simplified,
-        (_, l) => l,
-    };
+    let level = level_after(check, a.level());
     let now = now_ms();
     let full_name = [&person.last_name, &person.first_name, &person.middle_name]
         .into_iter()
@@ -246,11 +200,11 @@ pub async fn update(
             birth_date: &person.birth_date,
             sex: &person.sex,
             passport_enc: secrets.encrypt(&person.passport),
-            passport_idx: &passport_idx,
+            passport_idx: &idx.passport,
             snils_enc: secrets.encrypt(&person.snils),
-            snils_idx: &snils_idx,
+            snils_idx: &idx.snils,
             inn_enc: person.inn.as_deref().map(|i| secrets.encrypt(i)),
-            inn_idx: inn_idx.as_deref(),
+            inn_idx: idx.inn.as_deref(),
             display_name: &full_name,
             level: level.as_str(),
             registry_check: check,
@@ -277,7 +231,102 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
-    let message = match (check, &mismatch_field) {
+    let message = outcome_message(check, mismatch_field.as_deref(), level, contacts_confirmed);
+    Ok(ProfileOutcome {
+        level,
+        level_title: level.title(),
+        check,
+        mismatch_field,
+        message,
+    })
+}
+
+/// The blind indexes of the profile's documents.
+struct Indexes {
+    snils: String,
+    passport: String,
+    inn: Option<String>,
+}
+
+/// A confirmed account's data change only at a service point.
+async fn not_confirmed(db: &Db, id: &str) -> Result<()> {
+    let level_before = {
+        let mut tx = db.begin().await?;
+        load(&mut tx, id).await?.level()
+    };
+    if level_before == Level::Confirmed {
+        return Err(Problem::conflict(
+            "profile.confirmed",
+            "Данные подтверждённой учётной записи меняются только в центре обслуживания, по паспорту.",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The registries' answer about the person: `match`, `mismatch` (with the field), `not_found`
+/// or `unavailable`.
+async fn registry_check(idn: &Identity, person: &PersonData) -> (&'static str, Option<String>) {
+    match idn.registry.check(person).await {
+        Ok(Answer::Match) => ("match", None),
+        Ok(Answer::Mismatch { field }) => ("mismatch", Some(field)),
+        Ok(Answer::NotFound) => ("not_found", None),
+        Err(e) => {
+            tracing::warn!(error = %e, "registry check failed");
+            ("unavailable", None)
+        }
+    }
+}
+
+/// Refused, every document at once, when another account holds one of these documents.
+async fn documents_free(tx: &mut Tx, id: &str, idx: &Indexes) -> Result<()> {
+    let mut taken = Vec::new();
+    for (name, document, idx) in [
+        ("snils", DocumentIndex::Snils, Some(idx.snils.as_str())),
+        (
+            "passport",
+            DocumentIndex::Passport,
+            Some(idx.passport.as_str()),
+        ),
+        ("inn", DocumentIndex::Inn, idx.inn.as_deref()),
+    ] {
+        let Some(idx) = idx else { continue };
+        if store::document_held_by_another(tx, document, idx, id).await? {
+            taken.push(field(
+                name,
+                "profile.taken",
+                format!(
+                    "{} уже указан в другой учётной записи. Если это ваш документ, обратитесь в центр обслуживания.",
+                    field_title(name)
+                ),
+            ));
+        }
+    }
+    if !taken.is_empty() {
+        return Err(Problem::invalid_fields(taken).into());
+    }
+    Ok(())
+}
+
+/// A match raises «упрощённая» to «стандартная»; anything else puts «стандартная» back at
+/// «упрощённая».
+fn level_after(check: &str, level: Level) -> Level {
+    match (check, level) {
+        ("match", Level::Simplified | Level::Standard) => Level::Standard,
+        ("match", l) => l,
+        (_, Level::Standard) => Level::Simplified,
+        (_, l) => l,
+    }
+}
+
+/// What the person is told after saving.
+fn outcome_message(
+    check: &str,
+    mismatch_field: Option<&str>,
+    level: Level,
+    contacts_confirmed: bool,
+) -> String {
+    match (check, mismatch_field) {
         ("match", _) if level == Level::Standard => {
             "Данные подтверждены в государственных реестрах. Учётная запись стала стандартной.".to_string()
         }
@@ -293,14 +342,7 @@ pub async fn update(
             "Данные сохранены, но СНИЛС не найден в реестре. Проверьте номер по документу.".to_string()
         }
         _ => "Данные сохранены. Реестры сейчас недоступны — проверка будет выполнена, когда вы сохраните профиль позже.".to_string(),
-    };
-    Ok(ProfileOutcome {
-        level,
-        level_title: level.title(),
-        check,
-        mismatch_field,
-        message,
-    })
+    }
 }
 
 /// The profile as its owner sees it: names and dates in full, documents masked.

@@ -3,9 +3,10 @@
 
 use okno_kernel::audit;
 use okno_kernel::clock::{new_id, now_ms};
-use okno_kernel::db::Db;
+use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Error, FieldError, Problem, Result};
 use okno_kernel::pii::Secrets;
+use okno_rules::Phone;
 
 use crate::codes::{self, Purpose};
 use crate::model::{field, invalid, normalise_email, password_errors};
@@ -53,45 +54,7 @@ pub async fn register(
     r: Registration,
     client: &Client,
 ) -> Result<SignedIn> {
-    let mut errors = Vec::new();
-    if let Some(e) = check_full_name(&r.full_name) {
-        errors.push(e);
-    }
-    let phone = match okno_rules::Phone::parse(&r.phone) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            errors.push(field("phone", e.code(), e.to_string()));
-            None
-        }
-    };
-    let email = normalise_email(&r.email);
-    if email.is_none() {
-        errors.push(field(
-            "email",
-            "account.email_invalid",
-            "Укажите адрес электронной почты вида name@example.ru.",
-        ));
-    }
-    let name_parts: Vec<&str> = r.full_name.split_whitespace().collect();
-    let mut personal: Vec<&str> = name_parts.clone();
-    personal.push(&r.phone);
-    personal.push(&r.email);
-    errors.extend(password_errors(
-        &idn.policy,
-        "password",
-        &r.password,
-        &personal,
-    ));
-    if !r.consent {
-        errors.push(field(
-            "consent",
-            "account.consent_required",
-            "Без согласия на обработку персональных данных зарегистрироваться нельзя.",
-        ));
-    }
-    let (Some(phone), Some(email), true) = (phone, email, errors.is_empty()) else {
-        return Err(invalid(errors));
-    };
+    let (phone, email) = checked_registration(idn, &r)?;
     let hash = idn
         .hasher
         .hash(&r.password)
@@ -101,25 +64,7 @@ pub async fn register(
     let id = new_id();
     let full_name = r.full_name.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut tx = db.begin().await?;
-    let taken = store::account_by_contact(&mut tx, phone.as_str(), &email).await?;
-    if let Some(t) = taken {
-        let mut errors = Vec::new();
-        if t.phone.as_deref() == Some(phone.as_str()) {
-            errors.push(field(
-                "phone",
-                "account.phone_taken",
-                "Этот телефон уже зарегистрирован. Войдите или восстановите доступ.",
-            ));
-        }
-        if t.email.as_deref() == Some(email.as_str()) {
-            errors.push(field(
-                "email",
-                "account.email_taken",
-                "Эта почта уже зарегистрирована. Войдите или восстановите доступ.",
-            ));
-        }
-        return Err(Problem::invalid_fields(errors).into());
-    }
+    contacts_free(&mut tx, &phone, &email).await?;
     store::insert_registered_person(
         &mut tx,
         &RegisteredPerson {
@@ -161,4 +106,73 @@ pub async fn register(
     let signed = open_session(&mut tx, secrets, idn, &account, false, client, false).await?;
     tx.commit().await?;
     Ok(signed)
+}
+
+/// The form checked field by field, every problem at once (the password against the policy and
+/// the person's own name and contacts): the phone and the normalised e-mail.
+fn checked_registration(idn: &Identity, r: &Registration) -> Result<(Phone, String)> {
+    let mut errors = Vec::new();
+    if let Some(e) = check_full_name(&r.full_name) {
+        errors.push(e);
+    }
+    let phone = match Phone::parse(&r.phone) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.push(field("phone", e.code(), e.to_string()));
+            None
+        }
+    };
+    let email = normalise_email(&r.email);
+    if email.is_none() {
+        errors.push(field(
+            "email",
+            "account.email_invalid",
+            "Укажите адрес электронной почты вида name@example.ru.",
+        ));
+    }
+    let name_parts: Vec<&str> = r.full_name.split_whitespace().collect();
+    let mut personal: Vec<&str> = name_parts.clone();
+    personal.push(&r.phone);
+    personal.push(&r.email);
+    errors.extend(password_errors(
+        &idn.policy,
+        "password",
+        &r.password,
+        &personal,
+    ));
+    if !r.consent {
+        errors.push(field(
+            "consent",
+            "account.consent_required",
+            "Без согласия на обработку персональных данных зарегистрироваться нельзя.",
+        ));
+    }
+    let (Some(phone), Some(email), true) = (phone, email, errors.is_empty()) else {
+        return Err(invalid(errors));
+    };
+    Ok((phone, email))
+}
+
+/// Refused, naming the phone, the e-mail or both, when an account already holds them.
+async fn contacts_free(tx: &mut Tx, phone: &Phone, email: &str) -> Result<()> {
+    let taken = store::account_by_contact(tx, phone.as_str(), email).await?;
+    if let Some(t) = taken {
+        let mut errors = Vec::new();
+        if t.phone.as_deref() == Some(phone.as_str()) {
+            errors.push(field(
+                "phone",
+                "account.phone_taken",
+                "Этот телефон уже зарегистрирован. Войдите или восстановите доступ.",
+            ));
+        }
+        if t.email.as_deref() == Some(email) {
+            errors.push(field(
+                "email",
+                "account.email_taken",
+                "Эта почта уже зарегистрирована. Войдите или восстановите доступ.",
+            ));
+        }
+        return Err(Problem::invalid_fields(errors).into());
+    }
+    Ok(())
 }

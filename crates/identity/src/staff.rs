@@ -70,58 +70,7 @@ pub fn temporary_password(identity: &Identity) -> String {
 /// grants a role they do not hold.
 pub async fn create(db: &Db, identity: &Identity, actor: &Actor, s: NewStaff) -> Result<Created> {
     actor.require(Permission::StaffManage)?;
-    let mut errors: Vec<FieldError> = Vec::new();
-    let name = s.full_name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.chars().count() < 2 || !name.chars().any(char::is_alphabetic) {
-        errors.push(field(
-            "full_name",
-            "account.full_name_invalid",
-            "Укажите фамилию, имя и отчество.",
-        ));
-    }
-    let phone = okno_rules::Phone::parse(&s.phone)
-        .map_err(|e| errors.push(field("phone", e.code(), e.to_string())))
-        .ok();
-    let email = normalise_email(&s.email);
-    if email.is_none() {
-        errors.push(field(
-            "email",
-            "account.email_invalid",
-            "Укажите адрес электронной почты вида name@example.ru.",
-        ));
-    }
-    if s.roles.is_empty() || s.roles.contains(&Role::Citizen) {
-        errors.push(field(
-            "roles",
-            "staff.roles",
-            "Укажите хотя бы одну роль сотрудника.",
-        ));
-    }
-    if s.roles.contains(&Role::Bank) {
-        errors.push(field(
-            "roles",
-            "staff.role_for_tokens",
-            "Роль «Банк-партнёр» выдаётся только токену интеграции банка, не сотруднику.",
-        ));
-    }
-    if actor.kind != ActorKind::System {
-        if let Some(r) = s.roles.iter().find(|r| !actor.roles.contains(r)) {
-            return Err(
-                Problem::new(403, "staff.role_not_held", "Недостаточно прав")
-                    .with_detail(format!(
-                        "Нельзя выдать роль «{}», которой у вас нет.",
-                        r.title()
-                    ))
-                    .into(),
-            );
-        }
-    }
-    let (Some(phone), Some(email)) = (phone, email) else {
-        return Err(Problem::invalid_fields(errors).into());
-    };
-    if !errors.is_empty() {
-        return Err(Problem::invalid_fields(errors).into());
-    }
+    let (name, phone, email) = checked_staff(actor, &s)?;
     let password = temporary_password(identity);
     let hash = identity
         .hasher
@@ -177,6 +126,64 @@ pub async fn create(db: &Db, identity: &Identity, actor: &Actor, s: NewStaff) ->
         temporary_password: password,
         expires_at: now + TEMPORARY_PASSWORD_MS,
     })
+}
+
+/// The form checked field by field, every problem at once; refused outright when it grants a
+/// role the actor does not hold (only the platform itself may). The name, phone and e-mail.
+fn checked_staff(actor: &Actor, s: &NewStaff) -> Result<(String, okno_rules::Phone, String)> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let name = s.full_name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.chars().count() < 2 || !name.chars().any(char::is_alphabetic) {
+        errors.push(field(
+            "full_name",
+            "account.full_name_invalid",
+            "Укажите фамилию, имя и отчество.",
+        ));
+    }
+    let phone = okno_rules::Phone::parse(&s.phone)
+        .map_err(|e| errors.push(field("phone", e.code(), e.to_string())))
+        .ok();
+    let email = normalise_email(&s.email);
+    if email.is_none() {
+        errors.push(field(
+            "email",
+            "account.email_invalid",
+            "Укажите адрес электронной почты вида name@example.ru.",
+        ));
+    }
+    if s.roles.is_empty() || s.roles.contains(&Role::Citizen) {
+        errors.push(field(
+            "roles",
+            "staff.roles",
+            "Укажите хотя бы одну роль сотрудника.",
+        ));
+    }
+    if s.roles.contains(&Role::Bank) {
+        errors.push(field(
+            "roles",
+            "staff.role_for_tokens",
+            "Роль «Банк-партнёр» выдаётся только токену интеграции банка, не сотруднику.",
+        ));
+    }
+    if actor.kind != ActorKind::System {
+        if let Some(r) = s.roles.iter().find(|r| !actor.roles.contains(r)) {
+            return Err(
+                Problem::new(403, "staff.role_not_held", "Недостаточно прав")
+                    .with_detail(format!(
+                        "Нельзя выдать роль «{}», которой у вас нет.",
+                        r.title()
+                    ))
+                    .into(),
+            );
+        }
+    }
+    let (Some(phone), Some(email)) = (phone, email) else {
+        return Err(Problem::invalid_fields(errors).into());
+    };
+    if !errors.is_empty() {
+        return Err(Problem::invalid_fields(errors).into());
+    }
+    Ok((name, phone, email))
 }
 
 /// A staff account found by its e-mail, as an actor (no roles until its temporary password is
