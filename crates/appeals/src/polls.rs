@@ -390,12 +390,102 @@ pub struct Ballot {
 /// vote row and the answers commit together; a second vote — however concurrent — hits the
 /// primary key of `poll_votes` and is refused with `poll.already_voted`.
 pub async fn vote(p: &Platform, actor: &Actor, id: &str, b: Ballot) -> Result<()> {
-    let me = voter(actor)?;
+    let me = match (actor.kind, actor.id.as_deref()) {
+        (ActorKind::Account, Some(id)) => id.to_string(),
+        (ActorKind::Anonymous, _) => return Err(Problem::unauthenticated().into()),
+        _ => {
+            return Err(Problem::new(403, "poll.person_only", "Только для граждан")
+                .with_detail("Голосовать может только человек, вошедший в личный кабинет.")
+                .into())
+        }
+    };
     let now = now_ms();
     let mut tx = p.db.begin().await?;
     let (poll, qs) = load(&mut tx, id).await?;
-    may_vote(&mut tx, &poll, &me, b.municipality.as_deref(), now).await?;
-    let values = ballot_values(&qs, &b)?;
+    if !(poll.starts_at <= now && now < poll.ends_at) {
+        return Err(Problem::conflict("poll.closed", "Опрос сейчас не проводится.").into());
+    }
+    let level = okno_identity::store::account_level(&mut tx, &me)
+        .await?
+        .unwrap_or_default();
+    if level != "confirmed" {
+        return Err(Problem::new(403, "poll.level_too_low", "Нужна подтверждённая учётная запись")
+            .with_detail("Голосовать могут только владельцы подтверждённой учётной записи: подтвердите личность в центре обслуживания или через банк.")
+            .into());
+    }
+    if let Some(region) = &poll.region_code {
+        let ok = match b.municipality.as_deref() {
+            Some(m) => crate::store::territories(&mut tx)
+                .await?
+                .iter()
+                .any(|t| t.code == m && t.region_code.as_deref() == Some(region)),
+            None => false,
+        };
+        if !ok {
+            return Err(Problem::new(403, "poll.audience", "Опрос для жителей другого региона")
+                .with_detail("Этот опрос проводится среди жителей региона: укажите своё муниципальное образование в нём.")
+                .into());
+        }
+    }
+    let mut values = Vec::new();
+    for q in &qs {
+        let kind = QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Text);
+        let options: Vec<String> = serde_json::from_str(&q.options).unwrap_or_default();
+        let a = b.answers.get(&q.id);
+        let bad = || {
+            invalid(
+                &q.id,
+                "poll.answer",
+                "Ответ на вопрос не подходит к его виду.",
+            )
+        };
+        match (kind, a) {
+            (_, None) => continue,
+            (QuestionKind::Single, Some(v)) => {
+                let i = v
+                    .as_u64()
+                    .filter(|i| (*i as usize) < options.len())
+                    .ok_or_else(bad)?;
+                values.push((q.id.clone(), i.to_string()));
+            }
+            (QuestionKind::Multiple, Some(v)) => {
+                let mut seen = std::collections::BTreeSet::new();
+                for x in v.as_array().ok_or_else(bad)? {
+                    let i = x
+                        .as_u64()
+                        .filter(|i| (*i as usize) < options.len())
+                        .ok_or_else(bad)?;
+                    if seen.insert(i) {
+                        values.push((q.id.clone(), i.to_string()));
+                    }
+                }
+            }
+            (QuestionKind::Scale, Some(v)) => {
+                let lo: i64 = options.first().and_then(|s| s.parse().ok()).unwrap_or(0);
+                let hi: i64 = options.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+                let n = v
+                    .as_i64()
+                    .filter(|n| (lo..=hi).contains(n))
+                    .ok_or_else(bad)?;
+                values.push((q.id.clone(), n.to_string()));
+            }
+            (QuestionKind::Text, Some(v)) => {
+                let t = v
+                    .as_str()
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty() && t.chars().count() <= 2000)
+                    .ok_or_else(bad)?;
+                values.push((q.id.clone(), t.to_string()));
+            }
+        }
+    }
+    if values.is_empty() {
+        return Err(invalid(
+            "answers",
+            "poll.empty",
+            "Ответьте хотя бы на один вопрос.",
+        ));
+    }
     let inserted = q_exec!(
         &mut tx,
         "INSERT INTO poll_votes (poll_id, account_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -431,125 +521,6 @@ pub async fn vote(p: &Platform, actor: &Actor, id: &str, b: Ballot) -> Result<()
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// The account that votes: only a person signed in to their cabinet.
-fn voter(actor: &Actor) -> Result<String> {
-    match (actor.kind, actor.id.as_deref()) {
-        (ActorKind::Account, Some(id)) => Ok(id.to_string()),
-        (ActorKind::Anonymous, _) => Err(Problem::unauthenticated().into()),
-        _ => Err(Problem::new(403, "poll.person_only", "Только для граждан")
-            .with_detail("Голосовать может только человек, вошедший в личный кабинет.")
-            .into()),
-    }
-}
-
-/// The poll is open, the voter's account is confirmed, and (for a regional poll) the voter names
-/// a municipality of the region.
-async fn may_vote(
-    tx: &mut okno_kernel::db::Tx,
-    poll: &PollRow,
-    me: &str,
-    municipality: Option<&str>,
-    now: i64,
-) -> Result<()> {
-    if !(poll.starts_at <= now && now < poll.ends_at) {
-        return Err(Problem::conflict("poll.closed", "Опрос сейчас не проводится.").into());
-    }
-    let level = okno_identity::store::account_level(tx, me)
-        .await?
-        .unwrap_or_default();
-    if level != "confirmed" {
-        return Err(Problem::new(403, "poll.level_too_low", "Нужна подтверждённая учётная запись")
-            .with_detail("Голосовать могут только владельцы подтверждённой учётной записи: подтвердите личность в центре обслуживания или через банк.")
-            .into());
-    }
-    if let Some(region) = &poll.region_code {
-        let ok = match municipality {
-            Some(m) => crate::store::territories(tx)
-                .await?
-                .iter()
-                .any(|t| t.code == m && t.region_code.as_deref() == Some(region)),
-            None => false,
-        };
-        if !ok {
-            return Err(Problem::new(403, "poll.audience", "Опрос для жителей другого региона")
-                .with_detail("Этот опрос проводится среди жителей региона: укажите своё муниципальное образование в нём.")
-                .into());
-        }
-    }
-    Ok(())
-}
-
-/// The ballot's answers as (question, value) rows, each checked against its question's kind;
-/// at least one.
-fn ballot_values(qs: &[QuestionRow], b: &Ballot) -> Result<Vec<(String, String)>> {
-    let mut values = Vec::new();
-    for q in qs {
-        if let Some(a) = b.answers.get(&q.id) {
-            for v in answer_values(q, a)? {
-                values.push((q.id.clone(), v));
-            }
-        }
-    }
-    if values.is_empty() {
-        return Err(invalid(
-            "answers",
-            "poll.empty",
-            "Ответьте хотя бы на один вопрос.",
-        ));
-    }
-    Ok(values)
-}
-
-/// The stored values of one answer: an option's index (once each for several), a number on the
-/// scale, or a text of up to 2,000 characters.
-fn answer_values(q: &QuestionRow, a: &serde_json::Value) -> Result<Vec<String>> {
-    let kind = QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Text);
-    let options: Vec<String> = serde_json::from_str(&q.options).unwrap_or_default();
-    let bad = || {
-        invalid(
-            &q.id,
-            "poll.answer",
-            "Ответ на вопрос не подходит к его виду.",
-        )
-    };
-    let option = |x: &serde_json::Value| {
-        x.as_u64()
-            .filter(|i| (*i as usize) < options.len())
-            .ok_or_else(bad)
-    };
-    Ok(match kind {
-        QuestionKind::Single => vec![option(a)?.to_string()],
-        QuestionKind::Multiple => {
-            let mut seen = std::collections::BTreeSet::new();
-            let mut out = Vec::new();
-            for x in a.as_array().ok_or_else(bad)? {
-                let i = option(x)?;
-                if seen.insert(i) {
-                    out.push(i.to_string());
-                }
-            }
-            out
-        }
-        QuestionKind::Scale => {
-            let lo: i64 = options.first().and_then(|s| s.parse().ok()).unwrap_or(0);
-            let hi: i64 = options.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-            let n = a
-                .as_i64()
-                .filter(|n| (lo..=hi).contains(n))
-                .ok_or_else(bad)?;
-            vec![n.to_string()]
-        }
-        QuestionKind::Text => {
-            let t = a
-                .as_str()
-                .map(str::trim)
-                .filter(|t| !t.is_empty() && t.chars().count() <= 2000)
-                .ok_or_else(bad)?;
-            vec![t.to_string()]
-        }
-    })
 }
 
 /// One question's results: counts per option (choices), the distribution and mean (a scale), the

@@ -210,7 +210,26 @@ async fn escalate(
     };
     let (action, note, to) = match &supervisor {
         Some(s) => {
-            crate::service::register(&mut a, s, terms, now)?;
+            let kind = model::Kind::parse(&a.kind).unwrap_or(model::Kind::Appeal);
+            let today = model::local_date(&s.time_zone, now);
+            a.body_code = Some(s.code.clone());
+            a.registered_on = Some(today.to_string());
+            a.due_date = Some(
+                terms
+                    .of(kind)
+                    .due(ProductionCalendar::shared(), today)
+                    .to_string(),
+            );
+            a.forward_due = Some(
+                terms
+                    .forward
+                    .due(ProductionCalendar::shared(), today)
+                    .to_string(),
+            );
+            a.extended = 0;
+            a.routed_at = Some(now);
+            a.warned_at = None;
+            a.escalated_at = None;
             a.status = Status::Routed.as_str().into();
             (
                 "escalated",

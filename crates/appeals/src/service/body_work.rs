@@ -3,7 +3,6 @@
 
 use okno_kernel::actor::{Actor, Permission};
 use okno_kernel::clock::{new_id, now_ms, rfc3339};
-use okno_kernel::db::Tx;
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::files::{self, Files};
 use okno_kernel::Platform;
@@ -227,16 +226,56 @@ pub async fn answer_with_files(
     let text = clean_text("text", &ans.text, true)?.unwrap_or_default();
     // Refused before any file is stored when the appeal is not where an answer can be given (the
     // transaction checks again on the row it changes).
-    answered(status_of(&a)?, ans.is_final)?;
+    let status = status_of(&a)?;
+    if ans.is_final {
+        status.final_answer()
+    } else {
+        status.interim_answer()
+    }
+    .map_err(Error::from)?;
+    let mut checked = Vec::with_capacity(uploads.len());
+    for u in &uploads {
+        let kind = files::check_file(&u.bytes).map_err(|mut pr| {
+            pr.detail = format!("Файл «{}»: {}", clean_file_name(&u.file_name), pr.detail);
+            Error::from(pr)
+        })?;
+        checked.push(kind);
+    }
     let message_id = new_id();
     let now = now_ms();
-    let rows = stored_uploads(files, &uploads, &a.id, &message_id, actor, now).await?;
+    let mut rows = Vec::with_capacity(uploads.len());
+    if !uploads.is_empty() {
+        let files = files.ok_or_else(|| Error::internal("answer files without a file store"))?;
+        for (u, kind) in uploads.iter().zip(checked) {
+            let sha = files.put(&u.bytes).await?;
+            rows.push(file_row(
+                &a.id,
+                Some(&message_id),
+                actor,
+                &u.file_name,
+                kind.mime(),
+                u.bytes.len(),
+                sha,
+                now,
+            ));
+        }
+    }
     let mut tx = p.db.begin().await?;
     let mut a = reload_at_body(&mut tx, &a).await?;
     let from = status_of(&a)?;
-    let to = answered(from, ans.is_final)?;
+    let to = if ans.is_final {
+        from.final_answer()
+    } else {
+        from.interim_answer()
+    }
+    .map_err(Error::from)?;
     let expected = a.updated_at;
-    let zone = body_zone(&mut tx, &a).await?;
+    let zone = match a.body_code.as_deref() {
+        Some(b) => store::body(&mut tx, b)
+            .await?
+            .map_or(DEFAULT_ZONE.to_string(), |b| b.time_zone),
+        None => DEFAULT_ZONE.to_string(),
+    };
     store::insert_message(
         &mut tx,
         &store::MessageRow {
@@ -283,64 +322,6 @@ pub async fn answer_with_files(
     .await?;
     tx.commit().await?;
     view(&p.db, a).await
-}
-
-/// Where an answer takes an appeal from `status`: the final answer or an interim one.
-fn answered(status: Status, is_final: bool) -> Result<Status> {
-    if is_final {
-        status.final_answer()
-    } else {
-        status.interim_answer()
-    }
-    .map_err(Error::from)
-}
-
-/// Checks every uploaded file (PDF, JPG or PNG, told by content) before storing any, then stores
-/// them; gives their rows for the answer `message_id`.
-async fn stored_uploads(
-    files: Option<&Files>,
-    uploads: &[Upload],
-    appeal_id: &str,
-    message_id: &str,
-    actor: &Actor,
-    now: i64,
-) -> Result<Vec<store::FileRow>> {
-    let mut checked = Vec::with_capacity(uploads.len());
-    for u in uploads {
-        let kind = files::check_file(&u.bytes).map_err(|mut pr| {
-            pr.detail = format!("Файл «{}»: {}", clean_file_name(&u.file_name), pr.detail);
-            Error::from(pr)
-        })?;
-        checked.push(kind);
-    }
-    let mut rows = Vec::with_capacity(uploads.len());
-    if !uploads.is_empty() {
-        let files = files.ok_or_else(|| Error::internal("answer files without a file store"))?;
-        for (u, kind) in uploads.iter().zip(checked) {
-            let sha = files.put(&u.bytes).await?;
-            rows.push(file_row(
-                appeal_id,
-                Some(message_id),
-                actor,
-                &u.file_name,
-                kind.mime(),
-                u.bytes.len(),
-                sha,
-                now,
-            ));
-        }
-    }
-    Ok(rows)
-}
-
-/// The time zone of the body an appeal is at (the default one before it is routed).
-async fn body_zone(tx: &mut Tx, a: &store::AppealRow) -> Result<String> {
-    Ok(match a.body_code.as_deref() {
-        Some(b) => store::body(tx, b)
-            .await?
-            .map_or(DEFAULT_ZONE.to_string(), |b| b.time_zone),
-        None => DEFAULT_ZONE.to_string(),
-    })
 }
 
 /// The 59-ФЗ extension.

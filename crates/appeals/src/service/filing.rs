@@ -4,7 +4,6 @@
 use okno_kernel::actor::Actor;
 use okno_kernel::audit;
 use okno_kernel::clock::{new_id, now_ms};
-use okno_kernel::db::Tx;
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::outbox;
 use okno_kernel::Platform;
@@ -78,7 +77,28 @@ pub async fn file_as(
     n: NewAppeal,
 ) -> Result<AppealView> {
     let text = clean_text("text", &n.text, true)?.unwrap_or_default();
-    let place = place_of(n.lat, n.lon)?;
+    let place = match (n.lat, n.lon) {
+        (None, None) => None,
+        (Some(la), Some(lo)) => match (model::micro(la, 90.0), model::micro(lo, 180.0)) {
+            (Some(lat), Some(lon)) => Some(Point { lat, lon }),
+            _ => {
+                return Err(Problem::invalid_field(
+                    "lat",
+                    "appeal.place_invalid",
+                    "Координаты вне допустимых пределов.",
+                )
+                .into())
+            }
+        },
+        _ => {
+            return Err(Problem::invalid_field(
+                "lon",
+                "appeal.place_invalid",
+                "Укажите и широту, и долготу — или ни одну.",
+            )
+            .into())
+        }
+    };
     let address = n
         .address
         .map(|s| s.trim().chars().take(500).collect::<String>())
@@ -89,7 +109,32 @@ pub async fn file_as(
         .filter(|s| !s.is_empty());
     let now = now_ms();
     let mut tx = p.db.begin().await?;
-    known_category_and_place(&mut tx, &n.category, n.municipality.as_deref()).await?;
+    let cats = store::categories(&mut tx).await?;
+    if !cats
+        .iter()
+        .any(|c| c.code == n.category && c.parent_code.is_some())
+    {
+        return Err(Problem::invalid_field(
+            "category",
+            "appeal.category_unknown",
+            "Выберите тему и подтему обращения из списка.",
+        )
+        .into());
+    }
+    if let Some(m) = n.municipality.as_deref().filter(|m| !m.is_empty()) {
+        let known = store::territories(&mut tx)
+            .await?
+            .iter()
+            .any(|t| t.code == m && t.region_code.is_some());
+        if !known {
+            return Err(Problem::invalid_field(
+                "municipality",
+                "appeal.municipality_unknown",
+                "Выберите муниципальное образование из списка.",
+            )
+            .into());
+        }
+    }
     let today = model::local_date(DEFAULT_ZONE, now);
     let seq = store::next_number(&mut tx, today.year() as i64).await?;
     let a = AppealRow {
@@ -145,63 +190,6 @@ pub async fn file_as(
     .await?;
     tx.commit().await?;
     view(&p.db, a).await
-}
-
-/// The point of an appeal: both coordinates within their ranges, or neither.
-fn place_of(lat: Option<f64>, lon: Option<f64>) -> Result<Option<Point>> {
-    match (lat, lon) {
-        (None, None) => Ok(None),
-        (Some(la), Some(lo)) => match (model::micro(la, 90.0), model::micro(lo, 180.0)) {
-            (Some(lat), Some(lon)) => Ok(Some(Point { lat, lon })),
-            _ => Err(Problem::invalid_field(
-                "lat",
-                "appeal.place_invalid",
-                "Координаты вне допустимых пределов.",
-            )
-            .into()),
-        },
-        _ => Err(Problem::invalid_field(
-            "lon",
-            "appeal.place_invalid",
-            "Укажите и широту, и долготу — или ни одну.",
-        )
-        .into()),
-    }
-}
-
-/// The category is a subtopic of the list, and the municipality (when given) one of a region.
-async fn known_category_and_place(
-    tx: &mut Tx,
-    category: &str,
-    municipality: Option<&str>,
-) -> Result<()> {
-    let cats = store::categories(tx).await?;
-    if !cats
-        .iter()
-        .any(|c| c.code == category && c.parent_code.is_some())
-    {
-        return Err(Problem::invalid_field(
-            "category",
-            "appeal.category_unknown",
-            "Выберите тему и подтему обращения из списка.",
-        )
-        .into());
-    }
-    if let Some(m) = municipality.filter(|m| !m.is_empty()) {
-        let known = store::territories(tx)
-            .await?
-            .iter()
-            .any(|t| t.code == m && t.region_code.is_some());
-        if !known {
-            return Err(Problem::invalid_field(
-                "municipality",
-                "appeal.municipality_unknown",
-                "Выберите муниципальное образование из списка.",
-            )
-            .into());
-        }
-    }
-    Ok(())
 }
 
 /// The author corrects the text after the moderator sent it back; it returns to the queue.

@@ -3,12 +3,11 @@
 
 use okno_kernel::actor::{Actor, Permission};
 use okno_kernel::clock::now_ms;
-use okno_kernel::db::Tx;
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::Platform;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{self, Point, RejectReason, Status, Terms};
+use crate::model::{self, Point, RejectReason, Terms};
 use crate::store::{self, AppealRow, BodyRow};
 
 use super::base::{calendar, clean_text, not_found};
@@ -64,7 +63,7 @@ pub struct Moderation {
 /// date (59-ФЗ art. 8 part 3). The term counts from the registration at the body that answers:
 /// an appeal forwarded or escalated is registered anew there, as 59-ФЗ art. 8 has the receiving
 /// body register it.
-pub(crate) fn register(a: &mut AppealRow, body: &BodyRow, terms: &Terms, now: i64) -> Result<()> {
+pub(super) fn register(a: &mut AppealRow, body: &BodyRow, terms: &Terms, now: i64) -> Result<()> {
     let today = model::local_date(&body.time_zone, now);
     let kind = kind_of(a)?;
     a.body_code = Some(body.code.clone());
@@ -121,7 +120,49 @@ pub async fn moderate(
         }
         Verdict::Accept => {
             let to = from.accept().map_err(Error::from)?;
-            let body = chosen_or_routed_body(&mut tx, &a, m.body).await?;
+            let code = match m.body.filter(|b| !b.is_empty()) {
+                Some(b) => b,
+                None => {
+                    let cats = store::categories(&mut tx).await?;
+                    let parent = cats
+                        .iter()
+                        .find(|c| c.code == a.category_code)
+                        .and_then(|c| c.parent_code.clone());
+                    let region = match a.municipality_code.as_deref() {
+                        Some(m) => store::territories(&mut tx)
+                            .await?
+                            .into_iter()
+                            .find(|t| t.code == m)
+                            .and_then(|t| t.region_code),
+                        None => None,
+                    };
+                    let place = a
+                        .lat_micro
+                        .zip(a.lon_micro)
+                        .map(|(lat, lon)| Point { lat, lon });
+                    route(
+                        &store::routes(&mut tx).await?,
+                        &a.category_code,
+                        parent.as_deref(),
+                        a.municipality_code.as_deref(),
+                        region.as_deref(),
+                        place,
+                    )
+                    .ok_or_else(|| {
+                        Error::from(Problem::conflict(
+                            "appeal.no_route",
+                            "Правила маршрутизации не нашли орган для этой темы и территории. Укажите орган вручную.",
+                        ))
+                    })?
+                }
+            };
+            let body = store::body(&mut tx, &code).await?.ok_or_else(|| {
+                Error::from(Problem::invalid_field(
+                    "body",
+                    "appeal.body_unknown",
+                    "Такого органа нет.",
+                ))
+            })?;
             register(&mut a, &body, &settings.terms, now)?;
             a.status = to.as_str().into();
             Change {
@@ -132,118 +173,49 @@ pub async fn moderate(
                 tell: Some(format!("Направлено: {}. {}", body.name, due_text(&a))),
             }
         }
-        Verdict::SendBack => send_back(&mut a, from, note, actor)?,
-        Verdict::Reject => reject(&mut a, from, m.reason, actor, now)?,
+        Verdict::SendBack => {
+            let to = from.send_back().map_err(Error::from)?;
+            let Some(n) = note.clone() else {
+                return Err(Problem::invalid_field(
+                    "note",
+                    "appeal.note_required",
+                    "Напишите, что автору нужно исправить.",
+                )
+                .into());
+            };
+            a.status = to.as_str().into();
+            a.correction = 1;
+            Change {
+                actor,
+                action: "sent_back",
+                from,
+                note: Some(n.clone()),
+                tell: Some(format!("Модератор вернул обращение на доработку: {n}")),
+            }
+        }
+        Verdict::Reject => {
+            let to = from.reject().map_err(Error::from)?;
+            let Some(reason) = m.reason else {
+                return Err(Problem::invalid_field(
+                    "reason",
+                    "appeal.reason_required",
+                    "Выберите причину отклонения из списка.",
+                )
+                .into());
+            };
+            a.status = to.as_str().into();
+            a.reject_reason = Some(reason.as_str().into());
+            a.closed_at = Some(now);
+            Change {
+                actor,
+                action: "rejected",
+                from,
+                note: Some(reason.title().into()),
+                tell: Some(format!("Причина: {}.", reason.title())),
+            }
+        }
     };
     commit_change(&mut tx, &mut a, expected, change, now).await?;
     tx.commit().await?;
     view(&p.db, a).await
-}
-
-/// The body an accepted appeal goes to: the one the moderator named, or the one the routing
-/// rules find for its category (or the category's parent) and its territory (or region) and place.
-async fn chosen_or_routed_body(
-    tx: &mut Tx,
-    a: &AppealRow,
-    chosen: Option<String>,
-) -> Result<BodyRow> {
-    let code = match chosen.filter(|b| !b.is_empty()) {
-        Some(b) => b,
-        None => {
-            let cats = store::categories(tx).await?;
-            let parent = cats
-                .iter()
-                .find(|c| c.code == a.category_code)
-                .and_then(|c| c.parent_code.clone());
-            let region = match a.municipality_code.as_deref() {
-                Some(m) => store::territories(tx)
-                    .await?
-                    .into_iter()
-                    .find(|t| t.code == m)
-                    .and_then(|t| t.region_code),
-                None => None,
-            };
-            let place = a
-                .lat_micro
-                .zip(a.lon_micro)
-                .map(|(lat, lon)| Point { lat, lon });
-            route(
-                &store::routes(tx).await?,
-                &a.category_code,
-                parent.as_deref(),
-                a.municipality_code.as_deref(),
-                region.as_deref(),
-                place,
-            )
-            .ok_or_else(|| {
-                Error::from(Problem::conflict(
-                    "appeal.no_route",
-                    "Правила маршрутизации не нашли орган для этой темы и территории. Укажите орган вручную.",
-                ))
-            })?
-        }
-    };
-    store::body(tx, &code).await?.ok_or_else(|| {
-        Error::from(Problem::invalid_field(
-            "body",
-            "appeal.body_unknown",
-            "Такого органа нет.",
-        ))
-    })
-}
-
-/// Back to the author for correction, with the note that says what to correct.
-fn send_back<'a>(
-    a: &mut AppealRow,
-    from: Status,
-    note: Option<String>,
-    actor: &'a Actor,
-) -> Result<Change<'a>> {
-    let to = from.send_back().map_err(Error::from)?;
-    let Some(n) = note else {
-        return Err(Problem::invalid_field(
-            "note",
-            "appeal.note_required",
-            "Напишите, что автору нужно исправить.",
-        )
-        .into());
-    };
-    a.status = to.as_str().into();
-    a.correction = 1;
-    Ok(Change {
-        actor,
-        action: "sent_back",
-        from,
-        note: Some(n.clone()),
-        tell: Some(format!("Модератор вернул обращение на доработку: {n}")),
-    })
-}
-
-/// Refused, with a reason from the fixed list, and closed.
-fn reject<'a>(
-    a: &mut AppealRow,
-    from: Status,
-    reason: Option<RejectReason>,
-    actor: &'a Actor,
-    now: i64,
-) -> Result<Change<'a>> {
-    let to = from.reject().map_err(Error::from)?;
-    let Some(reason) = reason else {
-        return Err(Problem::invalid_field(
-            "reason",
-            "appeal.reason_required",
-            "Выберите причину отклонения из списка.",
-        )
-        .into());
-    };
-    a.status = to.as_str().into();
-    a.reject_reason = Some(reason.as_str().into());
-    a.closed_at = Some(now);
-    Ok(Change {
-        actor,
-        action: "rejected",
-        from,
-        note: Some(reason.title().into()),
-        tell: Some(format!("Причина: {}.", reason.title())),
-    })
 }

@@ -223,9 +223,30 @@ pub async fn figures(db: &Db) -> Result<Vec<Figures>> {
             .iter()
             .filter(|t| t.body_code == r.body_code)
             .collect();
-        let open_overdue = open_overdue(&mine, today);
+        let open_overdue = mine
+            .iter()
+            .filter(|t| {
+                Status::parse(&t.status).is_some_and(Status::at_body)
+                    && t.due_date
+                        .as_deref()
+                        .and_then(model::parse_iso)
+                        .is_some_and(|d| today > d)
+            })
+            .count() as i64;
         let late = r.answered - r.answered_in_time;
-        let median = median_answer_ms(&mine);
+        let mut days: Vec<i64> = mine
+            .iter()
+            .filter_map(|t| Some(t.answered_at? - t.routed_at?))
+            .filter(|d| *d >= 0)
+            .collect();
+        days.sort_unstable();
+        let median = if days.is_empty() {
+            None
+        } else if days.len() % 2 == 1 {
+            Some(days[days.len() / 2] as f64)
+        } else {
+            Some((days[days.len() / 2 - 1] + days[days.len() / 2]) as f64 / 2.0)
+        };
         out.push(Figures {
             body_name: bodies
                 .get(&r.body_code)
@@ -260,55 +281,22 @@ pub async fn figures(db: &Db) -> Result<Vec<Figures>> {
         }
     }
     rest.extend(services.into_values());
-    out.extend(rest.into_iter().map(rated_for_services_only));
+    for s in rest {
+        out.push(Figures {
+            body_code: s.agency_code,
+            body_name: s.agency_name,
+            received: 0,
+            answered: 0,
+            answered_in_time: 0,
+            overdue_share: 0.0,
+            median_answer_days: None,
+            mean_rating: None,
+            rated: 0,
+            service_mean_rating: mean(s.rating_sum, s.rated),
+            service_rated: s.rated,
+        });
+    }
     Ok(out)
-}
-
-/// Appeals still at the body whose due date has passed.
-fn open_overdue(mine: &[&store::TimingRow], today: time::Date) -> i64 {
-    mine.iter()
-        .filter(|t| {
-            Status::parse(&t.status).is_some_and(Status::at_body)
-                && t.due_date
-                    .as_deref()
-                    .and_then(model::parse_iso)
-                    .is_some_and(|d| today > d)
-        })
-        .count() as i64
-}
-
-/// The median time from routing to the answer, in milliseconds.
-fn median_answer_ms(mine: &[&store::TimingRow]) -> Option<f64> {
-    let mut days: Vec<i64> = mine
-        .iter()
-        .filter_map(|t| Some(t.answered_at? - t.routed_at?))
-        .filter(|d| *d >= 0)
-        .collect();
-    days.sort_unstable();
-    if days.is_empty() {
-        None
-    } else if days.len() % 2 == 1 {
-        Some(days[days.len() / 2] as f64)
-    } else {
-        Some((days[days.len() / 2 - 1] + days[days.len() / 2]) as f64 / 2.0)
-    }
-}
-
-/// The row of an agency rated for its services that no appeal reached.
-fn rated_for_services_only(s: store::ServiceRatingRow) -> Figures {
-    Figures {
-        body_code: s.agency_code,
-        body_name: s.agency_name,
-        received: 0,
-        answered: 0,
-        answered_in_time: 0,
-        overdue_share: 0.0,
-        median_answer_days: None,
-        mean_rating: None,
-        rated: 0,
-        service_mean_rating: mean(s.rating_sum, s.rated),
-        service_rated: s.rated,
-    }
 }
 
 /// The figures as CSV (UTF-8 with a BOM, `;`-separated, decimal commas, as spreadsheet programs
