@@ -2,7 +2,6 @@
 
 use okno_kernel::actor::Actor;
 use okno_kernel::clock::{new_id, now_ms};
-use okno_kernel::db::Tx;
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::Platform;
 use serde::Deserialize;
@@ -56,14 +55,35 @@ pub async fn rate(
     }
     let from = status_of(&a)?;
     let since = now - a.answered_at.unwrap_or(now);
-    let supervisor = supervisor_of(&mut tx, &a).await?;
+    let supervisor = match a.body_code.as_deref() {
+        Some(b) => match store::body(&mut tx, b)
+            .await?
+            .and_then(|b| b.supervisor_code)
+        {
+            Some(s) => store::body(&mut tx, &s).await?,
+            None => None,
+        },
+        None => None,
+    };
     let reopen = model::reopens(r.rating, since) && supervisor.is_some();
     let to = from.rate(reopen).map_err(Error::from)?;
     let expected = a.updated_at;
     a.rating = Some(r.rating);
     a.solved = Some(i64::from(r.solved));
     if let Some(c) = &comment {
-        insert_comment(&mut tx, &a, actor, c, now).await?;
+        store::insert_message(
+            &mut tx,
+            &store::MessageRow {
+                id: new_id(),
+                appeal_id: a.id.clone(),
+                kind: "comment".into(),
+                author_name: actor.name.clone(),
+                body_code: None,
+                text: c.clone(),
+                at: now,
+            },
+        )
+        .await?;
     }
     let (action, tell) = match (&supervisor, reopen) {
         (Some(s), true) => {
@@ -108,39 +128,4 @@ pub async fn rate(
     .await?;
     tx.commit().await?;
     view(&p.db, a).await
-}
-
-/// The body that supervises the body an appeal is at, if both exist.
-async fn supervisor_of(tx: &mut Tx, a: &store::AppealRow) -> Result<Option<store::BodyRow>> {
-    Ok(match a.body_code.as_deref() {
-        Some(b) => match store::body(tx, b).await?.and_then(|b| b.supervisor_code) {
-            Some(s) => store::body(tx, &s).await?,
-            None => None,
-        },
-        None => None,
-    })
-}
-
-/// The author's comment on the answer, kept with the appeal's messages.
-async fn insert_comment(
-    tx: &mut Tx,
-    a: &store::AppealRow,
-    actor: &Actor,
-    text: &str,
-    now: i64,
-) -> Result<()> {
-    store::insert_message(
-        tx,
-        &store::MessageRow {
-            id: new_id(),
-            appeal_id: a.id.clone(),
-            kind: "comment".into(),
-            author_name: actor.name.clone(),
-            body_code: None,
-            text: text.to_string(),
-            at: now,
-        },
-    )
-    .await?;
-    Ok(())
 }
