@@ -8,7 +8,6 @@ pub mod demo;
 pub mod model;
 pub mod open311;
 pub mod pages;
-pub mod poll_pages;
 pub mod polls;
 pub mod service;
 pub mod store;
@@ -41,6 +40,6 @@ pub fn routes(settings: std::sync::Arc<Settings>) -> axum::Router<okno_kernel::P
         .merge(pages::routes())
         .merge(open311::routes())
         .merge(polls::routes())
-        .merge(poll_pages::routes())
+        .merge(polls::pages::routes())
         .layer(axum::Extension(settings))
 }

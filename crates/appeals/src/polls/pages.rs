@@ -17,8 +17,8 @@ use okno_kernel::{Platform, Problem};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::{self as polls, Ballot, NewPoll, NewQuestion, PollState, PollView, QuestionKind};
 use crate::model;
-use crate::polls::{self, Ballot, NewPoll, NewQuestion, PollState, PollView, QuestionKind};
 use crate::service::{self, TerritoryView, DEFAULT_ZONE};
 
 /// Question slots on the new poll form; empty ones are ignored.
@@ -698,8 +698,8 @@ async fn new_post(
 
 #[cfg(test)]
 mod tests {
+    use super::super::QuestionView;
     use super::*;
-    use crate::polls::QuestionView;
 
     fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
         v.iter()
