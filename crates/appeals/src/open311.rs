@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Extension;
 use axum::Router;
-use okno_kernel::actor::ActorKind;
+use okno_kernel::actor::{Actor, ActorKind};
 use okno_kernel::clock::rfc3339;
 use okno_kernel::error::Error;
 use okno_kernel::Platform;
@@ -456,25 +456,48 @@ async fn post_requests(
     if let Some(r) = unknown_jurisdiction(&p, f, &form).await {
         return r;
     }
+    let app = match registered_app(&p, f, &form).await {
+        Ok(app) => app,
+        Err(r) => return r,
+    };
+    let Some(code) = form.get("service_code").filter(|c| !c.is_empty()) else {
+        return error(f, StatusCode::BAD_REQUEST, "Не указан service_code");
+    };
+    let n = match report(f, &form, code) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let author = reporter(&form, &app);
+    filed(f, service::file_as(&p, &app, author, n).await)
+}
+
+/// The app whose `api_key` the form carries, or the answer that refuses it.
+async fn registered_app(
+    p: &Platform,
+    f: Format,
+    form: &BTreeMap<String, String>,
+) -> Result<Actor, Response> {
     let Some(key) = form.get("api_key").filter(|k| !k.is_empty()) else {
-        return error(
+        return Err(error(
             f,
             StatusCode::FORBIDDEN,
             "Нужен api_key зарегистрированного приложения",
-        );
+        ));
     };
     let app = match p.db.read().await {
         Ok(mut c) => okno_kernel::auth::authenticate_token(&mut c, key).await,
         Err(e) => Err(e.into()),
     };
-    let app = match app {
-        Ok(Some(a)) if a.kind == ActorKind::Token => a,
-        Ok(_) => return error(f, StatusCode::FORBIDDEN, "Неверный api_key"),
-        Err(e) => return internal(f, e),
-    };
-    let Some(code) = form.get("service_code").filter(|c| !c.is_empty()) else {
-        return error(f, StatusCode::BAD_REQUEST, "Не указан service_code");
-    };
+    match app {
+        Ok(Some(a)) if a.kind == ActorKind::Token => Ok(a),
+        Ok(_) => Err(error(f, StatusCode::FORBIDDEN, "Неверный api_key")),
+        Err(e) => Err(internal(f, e)),
+    }
+}
+
+/// The problem report the form describes: a place (coordinates or an address), the description
+/// and the app's media link; or the answer that refuses it.
+fn report(f: Format, form: &BTreeMap<String, String>, code: &str) -> Result<NewAppeal, Response> {
     let coords = |k: &str| form.get(k).and_then(|v| v.trim().parse::<f64>().ok());
     let (lat, lon) = (coords("lat"), coords("long"));
     let address = form
@@ -482,19 +505,12 @@ async fn post_requests(
         .cloned()
         .filter(|s| !s.is_empty());
     if lat.is_none() && address.is_none() && !form.contains_key("address_id") {
-        return error(
+        return Err(error(
             f,
             StatusCode::BAD_REQUEST,
             "Укажите место: lat и long или address_string",
-        );
+        ));
     }
-    let reporter = [form.get("first_name"), form.get("last_name")]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.is_empty())
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ");
     // The app's own media (the specification's `media_url`) is a link the moderator and the body
     // follow; the platform does not fetch it (no requests to addresses a client chose).
     let mut text = form.get("description").cloned().unwrap_or_default();
@@ -506,17 +522,17 @@ async fn post_requests(
         match media_link(url) {
             Some(u) => text.push_str(&format!("\n\nФото или видео от приложения: {u}")),
             None => {
-                return error(
+                return Err(error(
                     f,
                     StatusCode::BAD_REQUEST,
                     "media_url должен быть адресом http:// или https:// не длиннее 2000 символов",
-                )
+                ))
             }
         }
     }
-    let n = NewAppeal {
+    Ok(NewAppeal {
         kind: Kind::Message,
-        category: code.clone(),
+        category: code.to_string(),
         text,
         address,
         lat,
@@ -524,8 +540,19 @@ async fn post_requests(
         municipality: None,
         publish: true,
         reply_address: form.get("email").cloned().filter(|s| !s.is_empty()),
-    };
-    let author = Author {
+    })
+}
+
+/// The report's author: the reporter the form names, on behalf of the app (or the app itself).
+fn reporter(form: &BTreeMap<String, String>, app: &Actor) -> Author {
+    let reporter = [form.get("first_name"), form.get("last_name")]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Author {
         id: format!("app:{}", app.id.clone().unwrap_or_default()),
         name: if reporter.is_empty() {
             app.name.clone()
@@ -533,8 +560,13 @@ async fn post_requests(
             reporter
         },
         via_app: app.id.clone(),
-    };
-    match service::file_as(&p, &app, author, n).await {
+    }
+}
+
+/// The specification's answer to a filed report, or to its refusal (an unknown category is the
+/// unknown service's `404`).
+fn filed(f: Format, r: Result<service::AppealView, Error>) -> Response {
+    match r {
         Ok(a) => answer(
             StatusCode::CREATED,
             f,

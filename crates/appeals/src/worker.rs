@@ -9,7 +9,7 @@ use okno_identity::privacy::{notify_account, Topic};
 use okno_kernel::actor::Actor;
 use okno_kernel::audit;
 use okno_kernel::clock::{new_id, now_ms};
-use okno_kernel::db::Db;
+use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::Result;
 use okno_kernel::outbox;
 use okno_rules::calendar::ProductionCalendar;
@@ -192,6 +192,14 @@ async fn warn(
     Ok(true)
 }
 
+/// What a step of escalation did to an appeal, for its event and audit record.
+struct Step {
+    action: &'static str,
+    note: String,
+    from: Status,
+    to: Status,
+}
+
 /// Sends an overdue appeal to the supervising body (registered there with a fresh term); a body
 /// without a supervisor keeps it, and the overdue is journalled once. True when this node did it.
 async fn escalate(
@@ -208,69 +216,104 @@ async fn escalate(
         Some(s) => store::body(&mut tx, s).await?,
         None => None,
     };
-    let (action, note, to) = match &supervisor {
-        Some(s) => {
-            let kind = model::Kind::parse(&a.kind).unwrap_or(model::Kind::Appeal);
-            let today = model::local_date(&s.time_zone, now);
-            a.body_code = Some(s.code.clone());
-            a.registered_on = Some(today.to_string());
-            a.due_date = Some(
-                terms
-                    .of(kind)
-                    .due(ProductionCalendar::shared(), today)
-                    .to_string(),
-            );
-            a.forward_due = Some(
-                terms
-                    .forward
-                    .due(ProductionCalendar::shared(), today)
-                    .to_string(),
-            );
-            a.extended = 0;
-            a.routed_at = Some(now);
-            a.warned_at = None;
-            a.escalated_at = None;
-            a.status = Status::Routed.as_str().into();
-            (
-                "escalated",
-                format!(
-                    "Срок ответа органа «{}» истёк; обращение передано в вышестоящий орган «{}»",
-                    body.name, s.name
-                ),
-                Status::Routed,
-            )
-        }
+    let step = match &supervisor {
+        Some(s) => to_supervisor(&mut a, terms, body, s, from, now),
         None => {
             a.escalated_at = Some(now);
-            (
-                "overdue",
-                format!("Срок ответа органа «{}» истёк", body.name),
+            Step {
+                action: "overdue",
+                note: format!("Срок ответа органа «{}» истёк", body.name),
                 from,
-            )
+                to: from,
+            }
         }
     };
     a.updated_at = now.max(expected + 1);
     if store::update_appeal(&mut tx, &a, expected).await? != 1 {
         return Ok(false);
     }
+    record_escalation(&mut tx, &a, body, &step, now).await?;
+    if supervisor.is_some() {
+        notify_account(
+            &mut tx,
+            &a.author_id,
+            Topic::Appeals,
+            &format!("Обращение № {}: передано в вышестоящий орган", a.number),
+            &format!("{}.", step.note),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Registers the appeal at the supervising body from today, with a fresh term.
+fn to_supervisor(
+    a: &mut AppealRow,
+    terms: &Terms,
+    body: &store::BodyRow,
+    s: &store::BodyRow,
+    from: Status,
+    now: i64,
+) -> Step {
+    let kind = model::Kind::parse(&a.kind).unwrap_or(model::Kind::Appeal);
+    let today = model::local_date(&s.time_zone, now);
+    a.body_code = Some(s.code.clone());
+    a.registered_on = Some(today.to_string());
+    a.due_date = Some(
+        terms
+            .of(kind)
+            .due(ProductionCalendar::shared(), today)
+            .to_string(),
+    );
+    a.forward_due = Some(
+        terms
+            .forward
+            .due(ProductionCalendar::shared(), today)
+            .to_string(),
+    );
+    a.extended = 0;
+    a.routed_at = Some(now);
+    a.warned_at = None;
+    a.escalated_at = None;
+    a.status = Status::Routed.as_str().into();
+    Step {
+        action: "escalated",
+        note: format!(
+            "Срок ответа органа «{}» истёк; обращение передано в вышестоящий орган «{}»",
+            body.name, s.name
+        ),
+        from,
+        to: Status::Routed,
+    }
+}
+
+/// The escalation's event, audit record and outbox event.
+async fn record_escalation(
+    tx: &mut Tx,
+    a: &AppealRow,
+    body: &store::BodyRow,
+    step: &Step,
+    now: i64,
+) -> Result<()> {
     let actor = worker();
     store::insert_event(
-        &mut tx,
+        tx,
         &store::EventRow {
             id: new_id(),
             appeal_id: a.id.clone(),
             at: now,
             actor_name: actor.name.clone(),
-            action: action.into(),
-            from_status: from.as_str().into(),
-            to_status: to.as_str().into(),
+            action: step.action.into(),
+            from_status: step.from.as_str().into(),
+            to_status: step.to.as_str().into(),
             body_code: a.body_code.clone(),
-            note: Some(note.clone()),
+            note: Some(step.note.clone()),
         },
     )
     .await?;
     audit::append(
-        &mut tx,
+        tx,
         audit::Entry {
             actor: &actor,
             action: "appeals.deadline.escalated",
@@ -283,21 +326,10 @@ async fn escalate(
     )
     .await?;
     outbox::enqueue(
-        &mut tx,
+        tx,
         "appeal.escalated",
         &serde_json::json!({ "appeal_id": a.id, "number": a.number, "from_body": body.code, "to_body": a.body_code }),
     )
     .await?;
-    if supervisor.is_some() {
-        notify_account(
-            &mut tx,
-            &a.author_id,
-            Topic::Appeals,
-            &format!("Обращение № {}: передано в вышестоящий орган", a.number),
-            &format!("{note}."),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(true)
+    Ok(())
 }

@@ -3,6 +3,7 @@
 
 use okno_kernel::actor::{Actor, Permission};
 use okno_kernel::clock::{new_id, now_ms, rfc3339};
+use okno_kernel::db::Tx;
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::files::{self, Files};
 use okno_kernel::Platform;
@@ -226,31 +227,88 @@ pub async fn answer_with_files(
     let text = clean_text("text", &ans.text, true)?.unwrap_or_default();
     // Refused before any file is stored when the appeal is not where an answer can be given (the
     // transaction checks again on the row it changes).
-    let status = status_of(&a)?;
-    if ans.is_final {
-        status.final_answer()
-    } else {
-        status.interim_answer()
+    answered(status_of(&a)?, ans.is_final)?;
+    let checked = check_uploads(&uploads)?;
+    let message_id = new_id();
+    let now = now_ms();
+    let rows = store_files(files, &a.id, &message_id, actor, &uploads, checked, now).await?;
+    let mut tx = p.db.begin().await?;
+    let mut a = reload_at_body(&mut tx, &a).await?;
+    let from = status_of(&a)?;
+    let to = answered(from, ans.is_final)?;
+    let expected = a.updated_at;
+    let zone = body_zone(&mut tx, a.body_code.as_deref()).await?;
+    let message = store::MessageRow {
+        id: message_id,
+        appeal_id: a.id.clone(),
+        kind: if ans.is_final { "final" } else { "interim" }.into(),
+        author_name: actor.name.clone(),
+        body_code: a.body_code.clone(),
+        text,
+        at: now,
+    };
+    store::insert_message(&mut tx, &message).await?;
+    for row in &rows {
+        insert_file_audited(&mut tx, actor, row).await?;
     }
-    .map_err(Error::from)?;
+    a.status = to.as_str().into();
+    if ans.is_final {
+        a.answered_at = Some(now);
+        a.answered_late = Some(i64::from(is_overdue(&a, from, &zone, now)));
+    }
+    commit_change(
+        &mut tx,
+        &mut a,
+        expected,
+        answer_change(actor, from, ans.is_final),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    view(&p.db, a).await
+}
+
+/// The status an answer (final or interim) moves the appeal to, or the refusal.
+fn answered(from: Status, is_final: bool) -> Result<Status> {
+    if is_final {
+        from.final_answer()
+    } else {
+        from.interim_answer()
+    }
+    .map_err(Error::from)
+}
+
+/// Each upload's kind told by its content, or the refusal naming the file.
+fn check_uploads(uploads: &[Upload]) -> Result<Vec<files::FileKind>> {
     let mut checked = Vec::with_capacity(uploads.len());
-    for u in &uploads {
+    for u in uploads {
         let kind = files::check_file(&u.bytes).map_err(|mut pr| {
             pr.detail = format!("Файл «{}»: {}", clean_file_name(&u.file_name), pr.detail);
             Error::from(pr)
         })?;
         checked.push(kind);
     }
-    let message_id = new_id();
-    let now = now_ms();
+    Ok(checked)
+}
+
+/// The checked uploads put in the file store, as the rows of the answer's files.
+async fn store_files(
+    files: Option<&Files>,
+    appeal: &str,
+    message: &str,
+    actor: &Actor,
+    uploads: &[Upload],
+    checked: Vec<files::FileKind>,
+    now: i64,
+) -> Result<Vec<store::FileRow>> {
     let mut rows = Vec::with_capacity(uploads.len());
     if !uploads.is_empty() {
         let files = files.ok_or_else(|| Error::internal("answer files without a file store"))?;
         for (u, kind) in uploads.iter().zip(checked) {
             let sha = files.put(&u.bytes).await?;
             rows.push(file_row(
-                &a.id,
-                Some(&message_id),
+                appeal,
+                Some(message),
                 actor,
                 &u.file_name,
                 kind.mime(),
@@ -260,68 +318,37 @@ pub async fn answer_with_files(
             ));
         }
     }
-    let mut tx = p.db.begin().await?;
-    let mut a = reload_at_body(&mut tx, &a).await?;
-    let from = status_of(&a)?;
-    let to = if ans.is_final {
-        from.final_answer()
-    } else {
-        from.interim_answer()
-    }
-    .map_err(Error::from)?;
-    let expected = a.updated_at;
-    let zone = match a.body_code.as_deref() {
-        Some(b) => store::body(&mut tx, b)
+    Ok(rows)
+}
+
+/// The time zone of the body (the default one when there is none or it is unknown).
+async fn body_zone(tx: &mut Tx, body: Option<&str>) -> Result<String> {
+    Ok(match body {
+        Some(b) => store::body(tx, b)
             .await?
             .map_or(DEFAULT_ZONE.to_string(), |b| b.time_zone),
         None => DEFAULT_ZONE.to_string(),
-    };
-    store::insert_message(
-        &mut tx,
-        &store::MessageRow {
-            id: message_id.clone(),
-            appeal_id: a.id.clone(),
-            kind: if ans.is_final { "final" } else { "interim" }.into(),
-            author_name: actor.name.clone(),
-            body_code: a.body_code.clone(),
-            text: text.clone(),
-            at: now,
-        },
-    )
-    .await?;
-    for row in &rows {
-        insert_file_audited(&mut tx, actor, row).await?;
-    }
-    a.status = to.as_str().into();
-    if ans.is_final {
-        a.answered_at = Some(now);
-        a.answered_late = Some(i64::from(is_overdue(&a, from, &zone, now)));
-    }
-    let tell = if ans.is_final {
+    })
+}
+
+/// The answer's change, and what the author is told of it.
+fn answer_change(actor: &Actor, from: Status, is_final: bool) -> Change<'_> {
+    let tell = if is_final {
         "Дан ответ. Оцените его в личном кабинете: если проблема не решена, обращение будет пересмотрено вышестоящим органом.".to_string()
     } else {
         "Орган дал промежуточный ответ.".to_string()
     };
-    commit_change(
-        &mut tx,
-        &mut a,
-        expected,
-        Change {
-            actor,
-            action: if ans.is_final {
-                "answered"
-            } else {
-                "interim_answer"
-            },
-            from,
-            note: None,
-            tell: Some(tell),
+    Change {
+        actor,
+        action: if is_final {
+            "answered"
+        } else {
+            "interim_answer"
         },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    view(&p.db, a).await
+        from,
+        note: None,
+        tell: Some(tell),
+    }
 }
 
 /// The 59-ФЗ extension.
@@ -363,7 +390,41 @@ pub async fn extend(
     let mut tx = p.db.begin().await?;
     let mut a = reload_at_body(&mut tx, &a).await?;
     let from = status_of(&a)?;
-    if !kind_of(&a)?.under_59fz() {
+    check_extendable(&a, from)?;
+    let due = a
+        .due_date
+        .as_deref()
+        .and_then(model::parse_iso)
+        .ok_or_else(|| Error::internal("appeal at a body without a due date"))?;
+    let expected = a.updated_at;
+    let new_due = model::Term {
+        days: e.days,
+        working: false,
+    }
+    .due(calendar(), due);
+    a.due_date = Some(new_due.to_string());
+    a.extended = 1;
+    a.warned_at = None;
+    a.escalated_at = None;
+    let tell = format!(
+        "Срок рассмотрения продлён до {}. Причина: {reason}",
+        model::date_text(new_due)
+    );
+    let change = Change {
+        actor,
+        action: "extended",
+        from,
+        note: Some(reason),
+        tell: Some(tell),
+    };
+    commit_change(&mut tx, &mut a, expected, change, now).await?;
+    tx.commit().await?;
+    view(&p.db, a).await
+}
+
+/// An appeal under 59-ФЗ, at its body, not extended before.
+fn check_extendable(a: &store::AppealRow, from: Status) -> Result<()> {
+    if !kind_of(a)?.under_59fz() {
         return Err(model::Refusal::new(
             "appeal.extension_not_allowed",
             "Срок ответа на сообщение о проблеме не продлевается: продление предусмотрено только для обращений по 59-ФЗ.",
@@ -386,38 +447,5 @@ pub async fn extend(
         )
         .into());
     }
-    let due = a
-        .due_date
-        .as_deref()
-        .and_then(model::parse_iso)
-        .ok_or_else(|| Error::internal("appeal at a body without a due date"))?;
-    let expected = a.updated_at;
-    let new_due = model::Term {
-        days: e.days,
-        working: false,
-    }
-    .due(calendar(), due);
-    a.due_date = Some(new_due.to_string());
-    a.extended = 1;
-    a.warned_at = None;
-    a.escalated_at = None;
-    commit_change(
-        &mut tx,
-        &mut a,
-        expected,
-        Change {
-            actor,
-            action: "extended",
-            from,
-            note: Some(reason.clone()),
-            tell: Some(format!(
-                "Срок рассмотрения продлён до {}. Причина: {reason}",
-                model::date_text(new_due)
-            )),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    view(&p.db, a).await
+    Ok(())
 }

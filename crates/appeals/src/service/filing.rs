@@ -4,6 +4,7 @@
 use okno_kernel::actor::Actor;
 use okno_kernel::audit;
 use okno_kernel::clock::{new_id, now_ms};
+use okno_kernel::db::Tx;
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::outbox;
 use okno_kernel::Platform;
@@ -77,42 +78,65 @@ pub async fn file_as(
     n: NewAppeal,
 ) -> Result<AppealView> {
     let text = clean_text("text", &n.text, true)?.unwrap_or_default();
-    let place = match (n.lat, n.lon) {
-        (None, None) => None,
-        (Some(la), Some(lo)) => match (model::micro(la, 90.0), model::micro(lo, 180.0)) {
-            (Some(lat), Some(lon)) => Some(Point { lat, lon }),
-            _ => {
-                return Err(Problem::invalid_field(
-                    "lat",
-                    "appeal.place_invalid",
-                    "Координаты вне допустимых пределов.",
-                )
-                .into())
-            }
-        },
-        _ => {
-            return Err(Problem::invalid_field(
-                "lon",
-                "appeal.place_invalid",
-                "Укажите и широту, и долготу — или ни одну.",
-            )
-            .into())
-        }
-    };
-    let address = n
-        .address
-        .map(|s| s.trim().chars().take(500).collect::<String>())
-        .filter(|s| !s.is_empty());
-    let reply = n
-        .reply_address
-        .map(|s| s.trim().chars().take(500).collect::<String>())
-        .filter(|s| !s.is_empty());
+    let place = checked_place(n.lat, n.lon)?;
     let now = now_ms();
     let mut tx = p.db.begin().await?;
-    let cats = store::categories(&mut tx).await?;
+    check_category(&mut tx, &n.category).await?;
+    check_municipality(&mut tx, n.municipality.as_deref()).await?;
+    let today = model::local_date(DEFAULT_ZONE, now);
+    let seq = store::next_number(&mut tx, today.year() as i64).await?;
+    let number = format!("ОБ-{}-{seq:06}", today.year());
+    let kind = n.kind;
+    let a = new_row(n, author, text, place, number, now);
+    store::insert_appeal(&mut tx, &a).await?;
+    record(
+        &mut tx,
+        &a,
+        Change {
+            actor,
+            action: "filed",
+            from: Status::New,
+            note: None,
+            tell: Some(format!(
+                "{} зарегистрировано и ждёт проверки модератором.",
+                kind.title()
+            )),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    view(&p.db, a).await
+}
+
+/// The place in micro-degrees: both coordinates within their limits, or neither.
+fn checked_place(lat: Option<f64>, lon: Option<f64>) -> Result<Option<Point>> {
+    match (lat, lon) {
+        (None, None) => Ok(None),
+        (Some(la), Some(lo)) => match (model::micro(la, 90.0), model::micro(lo, 180.0)) {
+            (Some(lat), Some(lon)) => Ok(Some(Point { lat, lon })),
+            _ => Err(Problem::invalid_field(
+                "lat",
+                "appeal.place_invalid",
+                "Координаты вне допустимых пределов.",
+            )
+            .into()),
+        },
+        _ => Err(Problem::invalid_field(
+            "lon",
+            "appeal.place_invalid",
+            "Укажите и широту, и долготу — или ни одну.",
+        )
+        .into()),
+    }
+}
+
+/// The category is a subcategory of the tree.
+async fn check_category(tx: &mut Tx, category: &str) -> Result<()> {
+    let cats = store::categories(tx).await?;
     if !cats
         .iter()
-        .any(|c| c.code == n.category && c.parent_code.is_some())
+        .any(|c| c.code == category && c.parent_code.is_some())
     {
         return Err(Problem::invalid_field(
             "category",
@@ -121,8 +145,13 @@ pub async fn file_as(
         )
         .into());
     }
-    if let Some(m) = n.municipality.as_deref().filter(|m| !m.is_empty()) {
-        let known = store::territories(&mut tx)
+    Ok(())
+}
+
+/// The municipality, when given, is a known territory within a region.
+async fn check_municipality(tx: &mut Tx, municipality: Option<&str>) -> Result<()> {
+    if let Some(m) = municipality.filter(|m| !m.is_empty()) {
+        let known = store::territories(tx)
             .await?
             .iter()
             .any(|t| t.code == m && t.region_code.is_some());
@@ -135,15 +164,31 @@ pub async fn file_as(
             .into());
         }
     }
-    let today = model::local_date(DEFAULT_ZONE, now);
-    let seq = store::next_number(&mut tx, today.year() as i64).await?;
-    let a = AppealRow {
+    Ok(())
+}
+
+/// Text the person typed for a line: trimmed, at most 500 characters, none when empty.
+fn line(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().chars().take(500).collect::<String>())
+        .filter(|s| !s.is_empty())
+}
+
+/// The new appeal's row: numbered, in the moderation queue, with no body yet.
+fn new_row(
+    n: NewAppeal,
+    author: Author,
+    text: String,
+    place: Option<Point>,
+    number: String,
+    now: i64,
+) -> AppealRow {
+    AppealRow {
         id: new_id(),
-        number: format!("ОБ-{}-{seq:06}", today.year()),
+        number,
         kind: n.kind.as_str().into(),
         category_code: n.category.clone(),
         text,
-        address,
+        address: line(n.address),
         lat_micro: place.map(|x| x.lat),
         lon_micro: place.map(|x| x.lon),
         municipality_code: n.municipality.filter(|m| !m.is_empty()),
@@ -152,7 +197,7 @@ pub async fn file_as(
         correction: 0,
         author_id: author.id,
         author_name: author.name,
-        reply_address: reply,
+        reply_address: line(n.reply_address),
         via_app: author.via_app,
         body_code: None,
         registered_on: None,
@@ -170,26 +215,7 @@ pub async fn file_as(
         reject_reason: None,
         created_at: now,
         updated_at: now,
-    };
-    store::insert_appeal(&mut tx, &a).await?;
-    record(
-        &mut tx,
-        &a,
-        Change {
-            actor,
-            action: "filed",
-            from: Status::New,
-            note: None,
-            tell: Some(format!(
-                "{} зарегистрировано и ждёт проверки модератором.",
-                n.kind.title()
-            )),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    view(&p.db, a).await
+    }
 }
 
 /// The author corrects the text after the moderator sent it back; it returns to the queue.

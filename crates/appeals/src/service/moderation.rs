@@ -3,11 +3,12 @@
 
 use okno_kernel::actor::{Actor, Permission};
 use okno_kernel::clock::now_ms;
+use okno_kernel::db::Tx;
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::Platform;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{self, Point, RejectReason, Terms};
+use crate::model::{self, Point, RejectReason, Status, Terms};
 use crate::store::{self, AppealRow, BodyRow};
 
 use super::base::{calendar, clean_text, not_found};
@@ -104,118 +105,152 @@ pub async fn moderate(
     let from = status_of(&a)?;
     let expected = a.updated_at;
     let change = match m.verdict {
-        Verdict::Take => {
-            a.status = from
-                .take_for_moderation()
-                .map_err(Error::from)?
-                .as_str()
-                .into();
-            Change {
-                actor,
-                action: "moderation_taken",
-                from,
-                note: None,
-                tell: None,
-            }
-        }
-        Verdict::Accept => {
-            let to = from.accept().map_err(Error::from)?;
-            let code = match m.body.filter(|b| !b.is_empty()) {
-                Some(b) => b,
-                None => {
-                    let cats = store::categories(&mut tx).await?;
-                    let parent = cats
-                        .iter()
-                        .find(|c| c.code == a.category_code)
-                        .and_then(|c| c.parent_code.clone());
-                    let region = match a.municipality_code.as_deref() {
-                        Some(m) => store::territories(&mut tx)
-                            .await?
-                            .into_iter()
-                            .find(|t| t.code == m)
-                            .and_then(|t| t.region_code),
-                        None => None,
-                    };
-                    let place = a
-                        .lat_micro
-                        .zip(a.lon_micro)
-                        .map(|(lat, lon)| Point { lat, lon });
-                    route(
-                        &store::routes(&mut tx).await?,
-                        &a.category_code,
-                        parent.as_deref(),
-                        a.municipality_code.as_deref(),
-                        region.as_deref(),
-                        place,
-                    )
-                    .ok_or_else(|| {
-                        Error::from(Problem::conflict(
-                            "appeal.no_route",
-                            "Правила маршрутизации не нашли орган для этой темы и территории. Укажите орган вручную.",
-                        ))
-                    })?
-                }
-            };
-            let body = store::body(&mut tx, &code).await?.ok_or_else(|| {
-                Error::from(Problem::invalid_field(
-                    "body",
-                    "appeal.body_unknown",
-                    "Такого органа нет.",
-                ))
-            })?;
-            register(&mut a, &body, &settings.terms, now)?;
-            a.status = to.as_str().into();
-            Change {
-                actor,
-                action: "accepted",
-                from,
-                note: None,
-                tell: Some(format!("Направлено: {}. {}", body.name, due_text(&a))),
-            }
-        }
-        Verdict::SendBack => {
-            let to = from.send_back().map_err(Error::from)?;
-            let Some(n) = note.clone() else {
-                return Err(Problem::invalid_field(
-                    "note",
-                    "appeal.note_required",
-                    "Напишите, что автору нужно исправить.",
-                )
-                .into());
-            };
-            a.status = to.as_str().into();
-            a.correction = 1;
-            Change {
-                actor,
-                action: "sent_back",
-                from,
-                note: Some(n.clone()),
-                tell: Some(format!("Модератор вернул обращение на доработку: {n}")),
-            }
-        }
-        Verdict::Reject => {
-            let to = from.reject().map_err(Error::from)?;
-            let Some(reason) = m.reason else {
-                return Err(Problem::invalid_field(
-                    "reason",
-                    "appeal.reason_required",
-                    "Выберите причину отклонения из списка.",
-                )
-                .into());
-            };
-            a.status = to.as_str().into();
-            a.reject_reason = Some(reason.as_str().into());
-            a.closed_at = Some(now);
-            Change {
-                actor,
-                action: "rejected",
-                from,
-                note: Some(reason.title().into()),
-                tell: Some(format!("Причина: {}.", reason.title())),
-            }
-        }
+        Verdict::Take => take(&mut a, from, actor)?,
+        Verdict::Accept => accept(&mut tx, settings, actor, &mut a, from, m.body, now).await?,
+        Verdict::SendBack => send_back(&mut a, from, actor, note)?,
+        Verdict::Reject => reject(&mut a, from, actor, m.reason, now)?,
     };
     commit_change(&mut tx, &mut a, expected, change, now).await?;
     tx.commit().await?;
     view(&p.db, a).await
+}
+
+/// The moderator takes the appeal from the queue.
+fn take<'a>(a: &mut AppealRow, from: Status, actor: &'a Actor) -> Result<Change<'a>> {
+    a.status = from
+        .take_for_moderation()
+        .map_err(Error::from)?
+        .as_str()
+        .into();
+    Ok(Change {
+        actor,
+        action: "moderation_taken",
+        from,
+        note: None,
+        tell: None,
+    })
+}
+
+/// Accepts the appeal and registers it at the body named, or else the one routing finds.
+async fn accept<'a>(
+    tx: &mut Tx,
+    settings: &Settings,
+    actor: &'a Actor,
+    a: &mut AppealRow,
+    from: Status,
+    named: Option<String>,
+    now: i64,
+) -> Result<Change<'a>> {
+    let to = from.accept().map_err(Error::from)?;
+    let code = match named.filter(|b| !b.is_empty()) {
+        Some(b) => b,
+        None => routed_body(tx, a).await?,
+    };
+    let body = store::body(tx, &code).await?.ok_or_else(|| {
+        Error::from(Problem::invalid_field(
+            "body",
+            "appeal.body_unknown",
+            "Такого органа нет.",
+        ))
+    })?;
+    register(a, &body, &settings.terms, now)?;
+    a.status = to.as_str().into();
+    Ok(Change {
+        actor,
+        action: "accepted",
+        from,
+        note: None,
+        tell: Some(format!("Направлено: {}. {}", body.name, due_text(a))),
+    })
+}
+
+/// The body the routing rules find for the appeal's category, place and territory.
+async fn routed_body(tx: &mut Tx, a: &AppealRow) -> Result<String> {
+    let cats = store::categories(tx).await?;
+    let parent = cats
+        .iter()
+        .find(|c| c.code == a.category_code)
+        .and_then(|c| c.parent_code.clone());
+    let region = match a.municipality_code.as_deref() {
+        Some(m) => store::territories(tx)
+            .await?
+            .into_iter()
+            .find(|t| t.code == m)
+            .and_then(|t| t.region_code),
+        None => None,
+    };
+    let place = a
+        .lat_micro
+        .zip(a.lon_micro)
+        .map(|(lat, lon)| Point { lat, lon });
+    route(
+        &store::routes(tx).await?,
+        &a.category_code,
+        parent.as_deref(),
+        a.municipality_code.as_deref(),
+        region.as_deref(),
+        place,
+    )
+    .ok_or_else(|| {
+        Error::from(Problem::conflict(
+            "appeal.no_route",
+            "Правила маршрутизации не нашли орган для этой темы и территории. Укажите орган вручную.",
+        ))
+    })
+}
+
+/// Sends the appeal back to its author with a note of what to correct.
+fn send_back<'a>(
+    a: &mut AppealRow,
+    from: Status,
+    actor: &'a Actor,
+    note: Option<String>,
+) -> Result<Change<'a>> {
+    let to = from.send_back().map_err(Error::from)?;
+    let Some(n) = note else {
+        return Err(Problem::invalid_field(
+            "note",
+            "appeal.note_required",
+            "Напишите, что автору нужно исправить.",
+        )
+        .into());
+    };
+    a.status = to.as_str().into();
+    a.correction = 1;
+    Ok(Change {
+        actor,
+        action: "sent_back",
+        from,
+        note: Some(n.clone()),
+        tell: Some(format!("Модератор вернул обращение на доработку: {n}")),
+    })
+}
+
+/// Rejects the appeal with a reason from the fixed list, which closes it.
+fn reject<'a>(
+    a: &mut AppealRow,
+    from: Status,
+    actor: &'a Actor,
+    reason: Option<RejectReason>,
+    now: i64,
+) -> Result<Change<'a>> {
+    let to = from.reject().map_err(Error::from)?;
+    let Some(reason) = reason else {
+        return Err(Problem::invalid_field(
+            "reason",
+            "appeal.reason_required",
+            "Выберите причину отклонения из списка.",
+        )
+        .into());
+    };
+    a.status = to.as_str().into();
+    a.reject_reason = Some(reason.as_str().into());
+    a.closed_at = Some(now);
+    Ok(Change {
+        actor,
+        action: "rejected",
+        from,
+        note: Some(reason.title().into()),
+        tell: Some(format!("Причина: {}.", reason.title())),
+    })
 }
