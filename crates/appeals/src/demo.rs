@@ -123,6 +123,8 @@ pub async fn import(p: &Platform, json: &str, actor: &Actor) -> Result<Loaded> {
     Ok(out)
 }
 
+/// Adds what the file holds and the database does not, in its order (territories, bodies,
+/// categories, routes), with one audit record when anything was added.
 async fn configure(
     tx: &mut Tx,
     data: &Data,
@@ -131,116 +133,13 @@ async fn configure(
     action: &str,
 ) -> Result<Loaded> {
     let now = now_ms();
-    let mut out = Loaded::default();
-    let missing = |what: &str, code: &str| -> okno_kernel::error::Error {
-        Problem::invalid_field(
-            "file",
-            "appeals.config_reference_unknown",
-            format!("В файле настройки упомянут неизвестный {what} «{code}»."),
-        )
-        .into()
+    add_territories(tx, &data.territories, now).await?;
+    let out = Loaded {
+        bodies: add_bodies(tx, &data.bodies, now).await?,
+        categories: add_categories(tx, &data.categories, now).await?,
+        routes: add_routes(tx, &data.routes, route_prefix, now).await?,
+        appeals: 0,
     };
-    for t in &data.territories {
-        if let Some(r) = &t.region {
-            if !store::territory_exists(&mut *tx, r).await? {
-                return Err(missing("регион", r));
-            }
-        }
-        store::insert_territory(
-            &mut *tx,
-            &store::TerritoryRow {
-                code: t.code.clone(),
-                name: t.name.clone(),
-                region_code: t.region.clone(),
-            },
-            now,
-        )
-        .await?;
-    }
-    for b in &data.bodies {
-        if let Some(s) = &b.supervisor {
-            if store::body(&mut *tx, s).await?.is_none() {
-                return Err(missing("вышестоящий орган", s));
-            }
-        }
-        for t in std::iter::once(&b.region).chain(b.municipality.as_ref()) {
-            if !store::territory_exists(&mut *tx, t).await? {
-                return Err(missing("регион или муниципалитет", t));
-            }
-        }
-        out.bodies += store::insert_body(
-            &mut *tx,
-            &store::BodyRow {
-                code: b.code.clone(),
-                name: b.name.clone(),
-                short_name: b.short.clone(),
-                region_code: b.region.clone(),
-                municipality_code: b.municipality.clone(),
-                time_zone: "Europe/Moscow".into(),
-                supervisor_code: b.supervisor.clone(),
-                agency_code: b.agency.clone(),
-                created_at: now,
-            },
-        )
-        .await? as usize;
-    }
-    let mut position = store::last_category_position(&mut *tx).await?;
-    for c in &data.categories {
-        position += 10;
-        out.categories += store::insert_category(
-            &mut *tx,
-            &store::CategoryRow {
-                code: c.code.clone(),
-                parent_code: None,
-                title: c.title.clone(),
-                position,
-            },
-            now,
-        )
-        .await? as usize;
-        for (code, title) in &c.subs {
-            position += 1;
-            out.categories += store::insert_category(
-                &mut *tx,
-                &store::CategoryRow {
-                    code: code.clone(),
-                    parent_code: Some(c.code.clone()),
-                    title: title.clone(),
-                    position,
-                },
-                now,
-            )
-            .await? as usize;
-        }
-    }
-    for r in &data.routes {
-        if store::body(&mut *tx, &r.body).await?.is_none() {
-            return Err(missing("орган", &r.body));
-        }
-        if let Some(c) = &r.category {
-            if !store::category_exists(&mut *tx, c).await? {
-                return Err(missing("раздел", c));
-            }
-        }
-        for t in r.region.iter().chain(r.municipality.as_ref()) {
-            if !store::territory_exists(&mut *tx, t).await? {
-                return Err(missing("регион или муниципалитет", t));
-            }
-        }
-        out.routes += store::insert_route(
-            &mut *tx,
-            &store::RouteRow {
-                id: format!("{route_prefix}{}", r.id),
-                category_code: r.category.clone(),
-                region_code: r.region.clone(),
-                municipality_code: r.municipality.clone(),
-                polygon: r.polygon.clone(),
-                body_code: r.body.clone(),
-            },
-            now,
-        )
-        .await? as usize;
-    }
     if out.bodies + out.categories + out.routes > 0 {
         audit::append(
             &mut *tx,
@@ -261,6 +160,148 @@ async fn configure(
         .await?;
     }
     Ok(out)
+}
+
+/// The refusal of a file that names what neither it nor the database holds.
+fn missing(what: &str, code: &str) -> okno_kernel::error::Error {
+    Problem::invalid_field(
+        "file",
+        "appeals.config_reference_unknown",
+        format!("В файле настройки упомянут неизвестный {what} «{code}»."),
+    )
+    .into()
+}
+
+/// Refused unless each of the territories exists.
+async fn require_territories<'a>(
+    tx: &mut Tx,
+    codes: impl Iterator<Item = &'a String>,
+) -> Result<()> {
+    for t in codes {
+        if !store::territory_exists(&mut *tx, t).await? {
+            return Err(missing("регион или муниципалитет", t));
+        }
+    }
+    Ok(())
+}
+
+async fn add_territories(tx: &mut Tx, territories: &[DemoTerritory], now: i64) -> Result<()> {
+    for t in territories {
+        if let Some(r) = &t.region {
+            if !store::territory_exists(&mut *tx, r).await? {
+                return Err(missing("регион", r));
+            }
+        }
+        store::insert_territory(
+            &mut *tx,
+            &store::TerritoryRow {
+                code: t.code.clone(),
+                name: t.name.clone(),
+                region_code: t.region.clone(),
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Adds the bodies (each supervisor before the bodies it supervises); gives how many were new.
+async fn add_bodies(tx: &mut Tx, bodies: &[DemoBody], now: i64) -> Result<usize> {
+    let mut added = 0;
+    for b in bodies {
+        if let Some(s) = &b.supervisor {
+            if store::body(&mut *tx, s).await?.is_none() {
+                return Err(missing("вышестоящий орган", s));
+            }
+        }
+        require_territories(
+            tx,
+            std::iter::once(&b.region).chain(b.municipality.as_ref()),
+        )
+        .await?;
+        added += store::insert_body(
+            &mut *tx,
+            &store::BodyRow {
+                code: b.code.clone(),
+                name: b.name.clone(),
+                short_name: b.short.clone(),
+                region_code: b.region.clone(),
+                municipality_code: b.municipality.clone(),
+                time_zone: "Europe/Moscow".into(),
+                supervisor_code: b.supervisor.clone(),
+                agency_code: b.agency.clone(),
+                created_at: now,
+            },
+        )
+        .await? as usize;
+    }
+    Ok(added)
+}
+
+/// Adds the categories and their subcategories after the last one; gives how many were new.
+async fn add_categories(tx: &mut Tx, categories: &[DemoCategory], now: i64) -> Result<usize> {
+    let mut added = 0;
+    let mut position = store::last_category_position(&mut *tx).await?;
+    for c in categories {
+        position += 10;
+        added += store::insert_category(
+            &mut *tx,
+            &store::CategoryRow {
+                code: c.code.clone(),
+                parent_code: None,
+                title: c.title.clone(),
+                position,
+            },
+            now,
+        )
+        .await? as usize;
+        for (code, title) in &c.subs {
+            position += 1;
+            added += store::insert_category(
+                &mut *tx,
+                &store::CategoryRow {
+                    code: code.clone(),
+                    parent_code: Some(c.code.clone()),
+                    title: title.clone(),
+                    position,
+                },
+                now,
+            )
+            .await? as usize;
+        }
+    }
+    Ok(added)
+}
+
+/// Adds the routing rules (their ids after `prefix`); gives how many were new.
+async fn add_routes(tx: &mut Tx, routes: &[DemoRoute], prefix: &str, now: i64) -> Result<usize> {
+    let mut added = 0;
+    for r in routes {
+        if store::body(&mut *tx, &r.body).await?.is_none() {
+            return Err(missing("орган", &r.body));
+        }
+        if let Some(c) = &r.category {
+            if !store::category_exists(&mut *tx, c).await? {
+                return Err(missing("раздел", c));
+            }
+        }
+        require_territories(tx, r.region.iter().chain(r.municipality.as_ref())).await?;
+        added += store::insert_route(
+            &mut *tx,
+            &store::RouteRow {
+                id: format!("{prefix}{}", r.id),
+                category_code: r.category.clone(),
+                region_code: r.region.clone(),
+                municipality_code: r.municipality.clone(),
+                polygon: r.polygon.clone(),
+                body_code: r.body.clone(),
+            },
+            now,
+        )
+        .await? as usize;
+    }
+    Ok(added)
 }
 
 /// Loads what is missing; gives what was added.

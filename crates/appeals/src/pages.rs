@@ -655,7 +655,7 @@ async fn desk_answer(
     CurrentActor(actor): CurrentActor,
     chrome: Chrome,
     Path(id): Path<String>,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     if let Some(r) = signed_in(&actor, "/admin/login") {
         return Ok(r);
@@ -666,60 +666,7 @@ async fn desk_answer(
             Permission::AppealsAnswer.name(),
         )));
     }
-    let mut text = String::new();
-    let mut kind = String::new();
-    let mut uploads = Vec::new();
-    let unreadable = || {
-        Problem::new(400, "request.unreadable", "Не удалось прочитать форму")
-            .with_detail("Форма пришла не целиком. Отправьте ответ ещё раз.")
-    };
-    let refused = loop {
-        let mut field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break None,
-            Err(_) => break Some(unreadable()),
-        };
-        match field.name() {
-            Some(f @ ("text" | "kind")) => {
-                let f = f.to_string();
-                let value = field.text().await.unwrap_or_default();
-                if let Err(pr) = okno_kernel::text::check(&f, &value, f == "kind") {
-                    break Some(pr);
-                }
-                if f == "text" {
-                    text = value;
-                } else {
-                    kind = value;
-                }
-            }
-            Some("file") => {
-                let name = field.file_name().unwrap_or_default().to_string();
-                if name.is_empty() {
-                    continue; // the empty file input of a form sent without a choice
-                }
-                if let Err(pr) = okno_kernel::text::check("file", &name, true) {
-                    break Some(pr);
-                }
-                if uploads.len() == FILES_PER_FORM {
-                    break Some(
-                        Problem::new(400, "attachment.too_many", "Слишком много файлов")
-                            .with_detail(format!("К ответу — не больше {FILES_PER_FORM} файлов.")),
-                    );
-                }
-                match read_field(&mut field).await {
-                    Ok(bytes) => uploads.push(service::Upload {
-                        file_name: name,
-                        bytes,
-                    }),
-                    Err(mut pr) => {
-                        pr.detail = format!("Файл «{name}»: {}", pr.detail);
-                        break Some(pr);
-                    }
-                }
-            }
-            _ => {}
-        }
-    };
+    let (answer, refused) = read_answer_form(form).await;
     let done = match refused {
         Some(pr) => Err(Error::from(pr)),
         None => {
@@ -729,10 +676,10 @@ async fn desk_answer(
                 &actor,
                 &id,
                 service::Answer {
-                    is_final: kind != "interim",
-                    text: text.clone(),
+                    is_final: answer.kind != "interim",
+                    text: answer.text.clone(),
                 },
-                uploads,
+                answer.uploads,
             )
             .await
         }
@@ -743,10 +690,84 @@ async fn desk_answer(
             body_render(&p, &actor, chrome, &id, Some(n), None, String::new()).await
         }
         Err(Error::Problem(pr)) => {
-            body_render(&p, &actor, chrome, &id, None, Some(*pr), text).await
+            body_render(&p, &actor, chrome, &id, None, Some(*pr), answer.text).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What the official's answer form carried: the text, the kind (interim or final) and the files.
+#[derive(Default)]
+struct AnswerForm {
+    text: String,
+    kind: String,
+    uploads: Vec<service::Upload>,
+}
+
+/// Reads the answer form to its end, or up to the first refusal (with what was read before it,
+/// so the typed text can come back).
+async fn read_answer_form(mut form: axum::extract::Multipart) -> (AnswerForm, Option<Problem>) {
+    let mut answer = AnswerForm::default();
+    let refused = loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break None,
+            Err(_) => {
+                break Some(
+                    Problem::new(400, "request.unreadable", "Не удалось прочитать форму")
+                        .with_detail("Форма пришла не целиком. Отправьте ответ ещё раз."),
+                )
+            }
+        };
+        if let Err(pr) = read_answer_field(field, &mut answer).await {
+            break Some(pr);
+        }
+    };
+    (answer, refused)
+}
+
+/// One field of the answer form: the text, the kind, or a file (at most [`FILES_PER_FORM`]).
+async fn read_answer_field(
+    mut field: axum::extract::multipart::Field<'_>,
+    answer: &mut AnswerForm,
+) -> Result<(), Problem> {
+    match field.name() {
+        Some(f @ ("text" | "kind")) => {
+            let f = f.to_string();
+            let value = field.text().await.unwrap_or_default();
+            okno_kernel::text::check(&f, &value, f == "kind")?;
+            if f == "text" {
+                answer.text = value;
+            } else {
+                answer.kind = value;
+            }
+        }
+        Some("file") => {
+            let name = field.file_name().unwrap_or_default().to_string();
+            if name.is_empty() {
+                return Ok(()); // the empty file input of a form sent without a choice
+            }
+            okno_kernel::text::check("file", &name, true)?;
+            if answer.uploads.len() == FILES_PER_FORM {
+                return Err(
+                    Problem::new(400, "attachment.too_many", "Слишком много файлов")
+                        .with_detail(format!("К ответу — не больше {FILES_PER_FORM} файлов.")),
+                );
+            }
+            match read_field(&mut field).await {
+                Ok(bytes) => answer.uploads.push(service::Upload {
+                    file_name: name,
+                    bytes,
+                }),
+                Err(mut pr) => {
+                    pr.detail = format!("Файл «{name}»: {}", pr.detail);
+                    return Err(pr);
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 async fn desk_act(

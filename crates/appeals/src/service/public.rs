@@ -203,75 +203,17 @@ pub async fn figures(db: &Db) -> Result<Vec<Figures>> {
         .map(|r| (r.agency_code.clone(), r))
         .collect();
     drop(c);
-    // A body's service ratings: those of the agency it is, or of the agency of its own code.
-    let mut service_of = |body: &str| {
-        let agency = bodies
-            .get(body)
-            .and_then(|b| b.agency_code.clone())
-            .unwrap_or_else(|| body.to_string());
-        services.remove(&agency)
-    };
     let now = now_ms();
     let mut out = Vec::new();
     for r in rows {
-        let service = service_of(&r.body_code);
-        let zone = bodies
-            .get(&r.body_code)
-            .map_or(DEFAULT_ZONE.to_string(), |b| b.time_zone.clone());
-        let today = model::local_date(&zone, now);
-        let mine: Vec<&store::TimingRow> = timings
-            .iter()
-            .filter(|t| t.body_code == r.body_code)
-            .collect();
-        let open_overdue = mine
-            .iter()
-            .filter(|t| {
-                Status::parse(&t.status).is_some_and(Status::at_body)
-                    && t.due_date
-                        .as_deref()
-                        .and_then(model::parse_iso)
-                        .is_some_and(|d| today > d)
-            })
-            .count() as i64;
-        let late = r.answered - r.answered_in_time;
-        let mut days: Vec<i64> = mine
-            .iter()
-            .filter_map(|t| Some(t.answered_at? - t.routed_at?))
-            .filter(|d| *d >= 0)
-            .collect();
-        days.sort_unstable();
-        let median = if days.is_empty() {
-            None
-        } else if days.len() % 2 == 1 {
-            Some(days[days.len() / 2] as f64)
-        } else {
-            Some((days[days.len() / 2 - 1] + days[days.len() / 2]) as f64 / 2.0)
-        };
-        out.push(Figures {
-            body_name: bodies
-                .get(&r.body_code)
-                .map_or(r.body_code.clone(), |b| b.short_name.clone()),
-            overdue_share: if r.received == 0 {
-                0.0
-            } else {
-                ((late + open_overdue) as f64 / r.received as f64 * 1000.0).round() / 1000.0
-            },
-            median_answer_days: median.map(|ms| (ms / 86_400_000.0 * 10.0).round() / 10.0),
-            mean_rating: mean(r.rating_sum, r.rated),
-            service_rated: service.as_ref().map_or(0, |s| s.rated),
-            service_mean_rating: service.and_then(|s| mean(s.rating_sum, s.rated)),
-            body_code: r.body_code,
-            received: r.received,
-            answered: r.answered,
-            answered_in_time: r.answered_in_time,
-            rated: r.rated,
-        });
+        let service = service_of(&mut services, &bodies, &r.body_code);
+        out.push(body_figures(r, &bodies, &timings, service, now));
     }
     // Agencies rated for their services that no appeal reached (yet) have their row too.
     let mut rest: Vec<store::ServiceRatingRow> = Vec::new();
     for b in bodies.values() {
         if !out.iter().any(|f| f.body_code == b.code) {
-            if let Some(s) = service_of(&b.code) {
+            if let Some(s) = service_of(&mut services, &bodies, &b.code) {
                 rest.push(store::ServiceRatingRow {
                     agency_code: b.code.clone(),
                     agency_name: b.short_name.clone(),
@@ -281,22 +223,109 @@ pub async fn figures(db: &Db) -> Result<Vec<Figures>> {
         }
     }
     rest.extend(services.into_values());
-    for s in rest {
-        out.push(Figures {
-            body_code: s.agency_code,
-            body_name: s.agency_name,
-            received: 0,
-            answered: 0,
-            answered_in_time: 0,
-            overdue_share: 0.0,
-            median_answer_days: None,
-            mean_rating: None,
-            rated: 0,
-            service_mean_rating: mean(s.rating_sum, s.rated),
-            service_rated: s.rated,
-        });
-    }
+    out.extend(rest.into_iter().map(service_only));
     Ok(out)
+}
+
+/// A body's service ratings, taken out of those left: of the agency it is, or of the agency of
+/// its own code.
+fn service_of(
+    services: &mut BTreeMap<String, store::ServiceRatingRow>,
+    bodies: &BTreeMap<String, store::BodyRow>,
+    body: &str,
+) -> Option<store::ServiceRatingRow> {
+    let agency = bodies
+        .get(body)
+        .and_then(|b| b.agency_code.clone())
+        .unwrap_or_else(|| body.to_string());
+    services.remove(&agency)
+}
+
+/// The figures of a body that appeals reached.
+fn body_figures(
+    r: store::FigureRow,
+    bodies: &BTreeMap<String, store::BodyRow>,
+    timings: &[store::TimingRow],
+    service: Option<store::ServiceRatingRow>,
+    now: i64,
+) -> Figures {
+    let zone = bodies
+        .get(&r.body_code)
+        .map_or(DEFAULT_ZONE.to_string(), |b| b.time_zone.clone());
+    let today = model::local_date(&zone, now);
+    let mine: Vec<&store::TimingRow> = timings
+        .iter()
+        .filter(|t| t.body_code == r.body_code)
+        .collect();
+    let open_overdue = open_overdue(&mine, today);
+    let late = r.answered - r.answered_in_time;
+    Figures {
+        body_name: bodies
+            .get(&r.body_code)
+            .map_or(r.body_code.clone(), |b| b.short_name.clone()),
+        overdue_share: if r.received == 0 {
+            0.0
+        } else {
+            ((late + open_overdue) as f64 / r.received as f64 * 1000.0).round() / 1000.0
+        },
+        median_answer_days: median_answer_ms(&mine)
+            .map(|ms| (ms / 86_400_000.0 * 10.0).round() / 10.0),
+        mean_rating: mean(r.rating_sum, r.rated),
+        service_rated: service.as_ref().map_or(0, |s| s.rated),
+        service_mean_rating: service.and_then(|s| mean(s.rating_sum, s.rated)),
+        body_code: r.body_code,
+        received: r.received,
+        answered: r.answered,
+        answered_in_time: r.answered_in_time,
+        rated: r.rated,
+    }
+}
+
+/// How many appeals at the body are past their due date today and not answered.
+fn open_overdue(mine: &[&store::TimingRow], today: time::Date) -> i64 {
+    mine.iter()
+        .filter(|t| {
+            Status::parse(&t.status).is_some_and(Status::at_body)
+                && t.due_date
+                    .as_deref()
+                    .and_then(model::parse_iso)
+                    .is_some_and(|d| today > d)
+        })
+        .count() as i64
+}
+
+/// The median time from routing to the answer, in milliseconds.
+fn median_answer_ms(mine: &[&store::TimingRow]) -> Option<f64> {
+    let mut days: Vec<i64> = mine
+        .iter()
+        .filter_map(|t| Some(t.answered_at? - t.routed_at?))
+        .filter(|d| *d >= 0)
+        .collect();
+    days.sort_unstable();
+    if days.is_empty() {
+        None
+    } else if days.len() % 2 == 1 {
+        Some(days[days.len() / 2] as f64)
+    } else {
+        Some((days[days.len() / 2 - 1] + days[days.len() / 2]) as f64 / 2.0)
+    }
+}
+
+/// The row of an agency rated for its services that no appeal reached.
+fn service_only(s: store::ServiceRatingRow) -> Figures {
+    Figures {
+        body_code: s.agency_code,
+        body_name: s.agency_name,
+        received: 0,
+        answered: 0,
+        answered_in_time: 0,
+        overdue_share: 0.0,
+        median_answer_days: None,
+        mean_rating: None,
+        rated: 0,
+        service_mean_rating: mean(s.rating_sum, s.rated),
+        service_rated: s.rated,
+    }
 }
 
 /// The figures as CSV (UTF-8 with a BOM, `;`-separated, decimal commas, as spreadsheet programs

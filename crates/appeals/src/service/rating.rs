@@ -2,6 +2,7 @@
 
 use okno_kernel::actor::Actor;
 use okno_kernel::clock::{new_id, now_ms};
+use okno_kernel::db::Tx;
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::Platform;
 use serde::Deserialize;
@@ -38,15 +39,7 @@ pub async fn rate(
     id: &str,
     r: Rating,
 ) -> Result<AppealView> {
-    if !(1..=5).contains(&r.rating) {
-        return Err(
-            Problem::invalid_field("rating", "appeal.rating_range", "Оценка — от 1 до 5.").into(),
-        );
-    }
-    let comment = match r.comment.as_deref() {
-        Some(c) => clean_text("comment", c, false)?,
-        None => None,
-    };
+    let comment = check(&r)?;
     let now = now_ms();
     let mut tx = p.db.begin().await?;
     let mut a = store::appeal(&mut tx, id).await?.ok_or_else(not_found)?;
@@ -55,35 +48,14 @@ pub async fn rate(
     }
     let from = status_of(&a)?;
     let since = now - a.answered_at.unwrap_or(now);
-    let supervisor = match a.body_code.as_deref() {
-        Some(b) => match store::body(&mut tx, b)
-            .await?
-            .and_then(|b| b.supervisor_code)
-        {
-            Some(s) => store::body(&mut tx, &s).await?,
-            None => None,
-        },
-        None => None,
-    };
+    let supervisor = supervisor_of(&mut tx, a.body_code.as_deref()).await?;
     let reopen = model::reopens(r.rating, since) && supervisor.is_some();
     let to = from.rate(reopen).map_err(Error::from)?;
     let expected = a.updated_at;
     a.rating = Some(r.rating);
     a.solved = Some(i64::from(r.solved));
     if let Some(c) = &comment {
-        store::insert_message(
-            &mut tx,
-            &store::MessageRow {
-                id: new_id(),
-                appeal_id: a.id.clone(),
-                kind: "comment".into(),
-                author_name: actor.name.clone(),
-                body_code: None,
-                text: c.clone(),
-                at: now,
-            },
-        )
-        .await?;
+        insert_comment(&mut tx, actor, &a, c, now).await?;
     }
     let (action, tell) = match (&supervisor, reopen) {
         (Some(s), true) => {
@@ -104,28 +76,72 @@ pub async fn rate(
         }
     };
     a.status = to.as_str().into();
-    commit_change(
-        &mut tx,
-        &mut a,
-        expected,
-        Change {
-            actor,
-            action,
-            from,
-            note: Some(format!(
-                "Оценка {}, проблема {}",
-                r.rating,
-                if r.solved {
-                    "решена"
-                } else {
-                    "не решена"
-                }
-            )),
-            tell: Some(tell),
-        },
-        now,
-    )
-    .await?;
+    let change = Change {
+        actor,
+        action,
+        from,
+        note: Some(format!(
+            "Оценка {}, проблема {}",
+            r.rating,
+            if r.solved {
+                "решена"
+            } else {
+                "не решена"
+            }
+        )),
+        tell: Some(tell),
+    };
+    commit_change(&mut tx, &mut a, expected, change, now).await?;
     tx.commit().await?;
     view(&p.db, a).await
+}
+
+/// The rating is 1–5; the comment, when given, is clean text (none when empty).
+fn check(r: &Rating) -> Result<Option<String>> {
+    if !(1..=5).contains(&r.rating) {
+        return Err(
+            Problem::invalid_field("rating", "appeal.rating_range", "Оценка — от 1 до 5.").into(),
+        );
+    }
+    match r.comment.as_deref() {
+        Some(c) => clean_text("comment", c, false),
+        None => Ok(None),
+    }
+}
+
+/// The body that supervises the appeal's body, if there is one.
+async fn supervisor_of(tx: &mut Tx, body: Option<&str>) -> Result<Option<store::BodyRow>> {
+    let Some(b) = body else {
+        return Ok(None);
+    };
+    Ok(
+        match store::body(tx, b).await?.and_then(|b| b.supervisor_code) {
+            Some(s) => store::body(tx, &s).await?,
+            None => None,
+        },
+    )
+}
+
+/// The author's comment to the rating, as a message of the appeal.
+async fn insert_comment(
+    tx: &mut Tx,
+    actor: &Actor,
+    a: &store::AppealRow,
+    text: &str,
+    now: i64,
+) -> Result<()> {
+    store::insert_message(
+        tx,
+        &store::MessageRow {
+            id: new_id(),
+            appeal_id: a.id.clone(),
+            kind: "comment".into(),
+            author_name: actor.name.clone(),
+            body_code: None,
+            text: text.to_string(),
+            at: now,
+        },
+    )
+    .await?;
+    Ok(())
 }

@@ -168,46 +168,9 @@ pub(super) async fn view(db: &Db, a: AppealRow) -> Result<AppealView> {
         solved: a.solved.map(|s| s == 1),
         reject_reason: reason,
         reject_reason_title: reason.map(RejectReason::title),
-        history: events
-            .into_iter()
-            .filter_map(|e| {
-                let from = Status::parse(&e.from_status)?;
-                let to = Status::parse(&e.to_status)?;
-                Some(EventView {
-                    at: rfc3339(e.at),
-                    actor_name: e.actor_name,
-                    action: e.action,
-                    from_status: from,
-                    to_status: to,
-                    to_title: to.title(),
-                    body_code: e.body_code,
-                    note: e.note,
-                })
-            })
-            .collect(),
-        messages: messages
-            .into_iter()
-            .map(|m| MessageView {
-                id: m.id,
-                kind: m.kind,
-                author_name: m.author_name,
-                body_code: m.body_code,
-                text: m.text,
-                at: rfc3339(m.at),
-            })
-            .collect(),
-        files: files
-            .into_iter()
-            .map(|f| FileView {
-                id: f.id,
-                message_id: f.message_id,
-                file_name: f.file_name,
-                content_type: f.content_type,
-                size_bytes: f.size_bytes,
-                sha256: f.sha256,
-                created_at: rfc3339(f.created_at),
-            })
-            .collect(),
+        history: history(events),
+        messages: messages.into_iter().map(message_view).collect(),
+        files: files.into_iter().map(file_view).collect(),
         created_at: rfc3339(a.created_at),
         updated_at: rfc3339(a.updated_at),
         id: a.id,
@@ -224,4 +187,48 @@ pub(super) async fn view(db: &Db, a: AppealRow) -> Result<AppealView> {
         forward_due: a.forward_due,
         rating: a.rating,
     })
+}
+
+/// The appeal's events as shown (an event of an unknown status is left out).
+fn history(events: Vec<store::EventRow>) -> Vec<EventView> {
+    events
+        .into_iter()
+        .filter_map(|e| {
+            let from = Status::parse(&e.from_status)?;
+            let to = Status::parse(&e.to_status)?;
+            Some(EventView {
+                at: rfc3339(e.at),
+                actor_name: e.actor_name,
+                action: e.action,
+                from_status: from,
+                to_status: to,
+                to_title: to.title(),
+                body_code: e.body_code,
+                note: e.note,
+            })
+        })
+        .collect()
+}
+
+fn message_view(m: store::MessageRow) -> MessageView {
+    MessageView {
+        id: m.id,
+        kind: m.kind,
+        author_name: m.author_name,
+        body_code: m.body_code,
+        text: m.text,
+        at: rfc3339(m.at),
+    }
+}
+
+fn file_view(f: store::FileRow) -> FileView {
+    FileView {
+        id: f.id,
+        message_id: f.message_id,
+        file_name: f.file_name,
+        content_type: f.content_type,
+        size_bytes: f.size_bytes,
+        sha256: f.sha256,
+        created_at: rfc3339(f.created_at),
+    }
 }
