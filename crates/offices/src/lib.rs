@@ -5,11 +5,10 @@
 pub mod api;
 pub mod demo;
 pub mod desk;
-pub mod desk_web;
-pub mod manage_web;
 pub mod model;
 pub mod pages;
 pub mod service;
+pub mod settings;
 pub mod store;
 
 pub use service::Settings;
@@ -39,8 +38,7 @@ pub fn routes(
 ) -> axum::Router<okno_kernel::Platform> {
     api::routes()
         .merge(pages::routes())
-        .merge(desk_web::routes())
-        .merge(manage_web::routes())
+        .merge(desk::routes())
         .layer(axum::Extension(settings))
         .layer(axum::Extension(identity))
 }

@@ -1,5 +1,6 @@
 //! Russian pages of the offices part: the search of service points, an office's card with booking,
-//! the person's appointments (move, cancel), and the self-refreshing hall display of the queue.
+//! the person's appointments (move, cancel), the self-refreshing hall display of the queue and
+//! the operator's queue at their desk.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use okno_kernel::actor::{Actor, ActorKind};
 use okno_kernel::clock::now_ms;
-use okno_kernel::error::Error;
+use okno_kernel::error::{Error, Problem};
 use okno_kernel::http::{render, Chrome, CurrentActor, PageError};
 use okno_kernel::Platform;
 use serde::Deserialize;
@@ -30,6 +31,9 @@ pub fn routes() -> Router<Platform> {
         .route("/account/appointments", get(appointments))
         .route("/account/appointments/{id}/cancel", post(cancel))
         .route("/account/appointments/{id}/move", post(reschedule))
+        .route("/operator/queue", get(queue_page))
+        .route("/operator/queue/call", post(queue_call))
+        .route("/operator/queue/tickets/{id}/{action}", post(queue_ticket))
 }
 
 async fn asset(Path(file): Path<String>) -> Response {
@@ -428,4 +432,117 @@ async fn kiosk_ticket(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+// --- The operator's queue at their desk -----------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "desk_queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    board: Board,
+    window: String,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct QueueForm {
+    #[serde(default)]
+    window: String,
+}
+
+/// The operator's queue at their desk: the office's tickets today, «Вызвать следующего» to their
+/// window, and the called ticket moved on (начать приём, завершить, не явился).
+async fn queue_render(
+    p: &Platform,
+    settings: &Settings,
+    actor: &okno_kernel::Actor,
+    chrome: Chrome,
+    window: String,
+    outcome: std::result::Result<Option<String>, String>,
+) -> std::result::Result<Response, PageError> {
+    if actor.is_anonymous() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let (o, _) = crate::desk::current_desk(&p.db, actor).await?;
+    let board = service::board(&p.db, &o.code, settings).await?;
+    let (notice, error) = match outcome {
+        Ok(n) => (n, None),
+        Err(e) => (None, Some(e)),
+    };
+    Ok(render(&QueuePage {
+        chrome,
+        board,
+        window: if window.trim().is_empty() {
+            "1".into()
+        } else {
+            window
+        },
+        notice,
+        error,
+    }))
+}
+
+async fn queue_page(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Query(q): Query<QueueForm>,
+) -> std::result::Result<Response, PageError> {
+    queue_render(&p, &settings, &actor, chrome, q.window, Ok(None)).await
+}
+
+async fn queue_call(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Form(f): Form<QueueForm>,
+) -> std::result::Result<Response, PageError> {
+    let (o, _) = crate::desk::current_desk(&p.db, &actor).await?;
+    let called = service::call_next(
+        &p.db,
+        &actor,
+        &o.code,
+        service::CallNext {
+            window: f.window.clone(),
+            service: None,
+        },
+    )
+    .await;
+    let outcome = match called {
+        Ok(t) => Ok(Some(format!(
+            "Вызван талон {} в окно {}.",
+            t.label,
+            f.window.trim()
+        ))),
+        Err(e @ Error::Problem(_)) => Err(e.to_problem().detail),
+        Err(e) => return Err(e.into()),
+    };
+    queue_render(&p, &settings, &actor, chrome, f.window, outcome).await
+}
+
+async fn queue_ticket(
+    State(p): State<Platform>,
+    Extension(settings): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path((id, action)): Path<(String, String)>,
+    Form(f): Form<QueueForm>,
+) -> std::result::Result<Response, PageError> {
+    use service::TicketAction;
+    let a = match action.as_str() {
+        "start" => TicketAction::Start,
+        "finish" => TicketAction::Finish,
+        "no-show" => TicketAction::NoShow,
+        _ => return Err(PageError(Problem::not_found("Страница не найдена."))),
+    };
+    let outcome = match service::ticket_action(&p.db, &actor, &id, a).await {
+        Ok(t) => Ok(Some(format!("Талон {}: {}.", t.label, t.status_title))),
+        Err(e @ Error::Problem(_)) => Err(e.to_problem().detail),
+        Err(e) => return Err(e.into()),
+    };
+    queue_render(&p, &settings, &actor, chrome, f.window, outcome).await
 }

@@ -19,7 +19,7 @@ fn parts() -> Vec<utoipa::openapi::OpenApi> {
         crate::verify::DocumentsApi::openapi(),
         okno_appeals::api::AppealsApi::openapi(),
         okno_appeals::polls::PollsApi::openapi(),
-        okno_offices::desk_web::DeskApi::openapi(),
+        okno_offices::desk::DeskApi::openapi(),
     ]
 }
 

@@ -1,35 +1,14 @@
-//! What every use case of this part needs: settings, the calendar, an office's zone and hours,
-//! dates.
-
-use std::time::Duration;
+//! What every use case of this part needs: the settings (kept in `crate::settings`), the
+//! calendar, an office's zone and hours, dates.
 
 use jiff::civil::Date;
 use okno_kernel::error::{Error, Problem, Result};
 use okno_rules::calendar::ProductionCalendar;
 
+pub use crate::settings::Settings;
+
 use crate::model::{self, WeekHours};
 use crate::store::OfficeRow;
-
-/// Settings of the part.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// The visit length the queue's estimate assumes when nobody was served in the last hour.
-    pub default_visit: Duration,
-    /// How often the reminder worker looks for due reminders.
-    pub reminder_poll: Duration,
-    /// The address people use (`--public-url`), for the sign-in QR code of a справка.
-    pub public_url: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            default_visit: Duration::from_secs(10 * 60),
-            reminder_poll: Duration::from_secs(30),
-            public_url: "http://localhost:8080".into(),
-        }
-    }
-}
 
 pub(super) fn calendar() -> &'static ProductionCalendar {
     ProductionCalendar::shared()
