@@ -1,7 +1,7 @@
 //! SQL of the directory, portable across both engines.
 
 use okno_kernel::db::{AsConn, Tx};
-use okno_kernel::{q_all, q_exec, q_one, q_opt};
+use okno_kernel::{q_all, q_exec, q_one, q_opt, q_scalar};
 use serde::Serialize;
 
 use crate::model::{Agency, AppealCategory, Office, Service, ServiceCategory};
@@ -104,6 +104,15 @@ pub async fn insert_service_category(
         k.created_at
     )?;
     Ok(n == 1)
+}
+
+/// The position after every category's: where a category added without one goes.
+pub async fn next_category_position(tx: &mut Tx) -> Result<i64, sqlx::Error> {
+    q_scalar!(
+        tx,
+        i64,
+        "SELECT COALESCE(MAX(position), 0) + 10 FROM service_categories"
+    )
 }
 
 /// Puts a service into a category, only where it is in none yet (the demo loader uses this for
