@@ -84,42 +84,86 @@ fn scale_counts(options: &[String], values: &[&str]) -> (Vec<(String, i64)>, Opt
     )
 }
 
-/// The results as an SVG bar chart per question (no scripts, no external resources).
+/// One line of the chart: a question's title, or an answer's bar with its count.
+enum ChartLine<'a> {
+    Title {
+        y: usize,
+        text: &'a str,
+    },
+    Bar {
+        y: usize,
+        label: &'a str,
+        width: i64,
+        count: i64,
+    },
+}
+
+#[derive(askama::Template)]
+#[template(path = "polls_chart.svg", escape = "html")]
+struct Chart<'a> {
+    height: usize,
+    votes: i64,
+    lines: Vec<ChartLine<'a>>,
+}
+
+/// The results as an SVG bar chart per question (no scripts, no external resources): a title
+/// line per question, then a bar per answer scaled to the question's largest count.
 pub fn chart(r: &Results) -> String {
-    fn esc(s: &str) -> String {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    }
-    let rows: usize = r.questions.iter().map(|q| q.counts.len() + 2).sum();
-    let h = 20 + rows * 22;
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 640 {h}\" width=\"640\" height=\"{h}\" role=\"img\" font-family=\"sans-serif\" font-size=\"13\"><title>Результаты опроса: голосов {}</title>",
-        r.votes
-    );
+    use askama::Template;
+    let mut lines = Vec::new();
     let mut y = 20;
     for q in &r.questions {
-        s.push_str(&format!(
-            "<text x=\"0\" y=\"{y}\" font-weight=\"bold\">{}</text>",
-            esc(&q.title)
-        ));
+        lines.push(ChartLine::Title { y, text: &q.title });
         y += 22;
         let max = q.counts.iter().map(|c| c.1).max().unwrap_or(0).max(1);
         for (label, n) in &q.counts {
-            let w = 300 * n / max;
-            s.push_str(&format!(
-                "<text x=\"0\" y=\"{}\">{}</text><rect x=\"220\" y=\"{}\" width=\"{w}\" height=\"14\" fill=\"#1565c0\"/><text x=\"{}\" y=\"{}\">{n}</text>",
+            lines.push(ChartLine::Bar {
                 y,
-                esc(label),
-                y - 12,
-                226 + w,
-                y
-            ));
+                label,
+                width: 300 * n / max,
+                count: *n,
+            });
             y += 22;
         }
         y += 22;
     }
-    s.push_str("</svg>");
-    s
+    let rows: usize = r.questions.iter().map(|q| q.counts.len() + 2).sum();
+    Chart {
+        height: 20 + rows * 22,
+        votes: r.votes,
+        lines,
+    }
+    .render()
+    .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_draws_a_bar_per_answer_scaled_to_the_largest_and_escapes_text() {
+        let r = Results {
+            poll_id: "p".into(),
+            votes: 3,
+            questions: vec![QuestionResult {
+                id: "q".into(),
+                title: "Где <ремонт>?".into(),
+                kind: QuestionKind::Single,
+                counts: vec![("Двор".into(), 2), ("Дорога".into(), 1)],
+                answers: 3,
+                mean: None,
+            }],
+        };
+        assert_eq!(
+            chart(&r),
+            concat!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 640 108\" width=\"640\" height=\"108\" role=\"img\" font-family=\"sans-serif\" font-size=\"13\"><title>Результаты опроса: голосов 3</title>",
+                "<text x=\"0\" y=\"20\" font-weight=\"bold\">Где &#60;ремонт&#62;?</text>",
+                "<text x=\"0\" y=\"42\">Двор</text><rect x=\"220\" y=\"30\" width=\"300\" height=\"14\" fill=\"#1565c0\"/><text x=\"526\" y=\"42\">2</text>",
+                "<text x=\"0\" y=\"64\">Дорога</text><rect x=\"220\" y=\"52\" width=\"150\" height=\"14\" fill=\"#1565c0\"/><text x=\"376\" y=\"64\">1</text>",
+                "</svg>"
+            )
+        );
+    }
 }
