@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::Level;
 use crate::model::{field, own_account};
 use crate::privacy::{notify_person, Topic};
-use crate::store::{self, load, MemberRow, MembershipRow, NewOrganisationRow};
+use crate::store::{self, load, AccountRow, MemberRow, MembershipRow, NewOrganisationRow};
 
 /// The prefix of an organisation in `web_sessions.acting_for` and in the principal's id.
 pub const ORG_PREFIX: &str = "org:";
@@ -299,58 +299,8 @@ fn validate(o: &NewOrganisation) -> std::result::Result<Checked, Vec<FieldError>
     }
     .map_err(|e| errors.push(field("ogrn", e.code(), e.to_string())))
     .ok();
-    let inn = match (Inn::parse(&o.inn), o.kind) {
-        (Ok(i), OrgKind::LegalEntity) if i.kind() == InnKind::LegalEntity => {
-            Some(i.as_str().to_string())
-        }
-        (Ok(i), OrgKind::SoleProprietor) if i.kind() == InnKind::Person => {
-            Some(i.as_str().to_string())
-        }
-        (Ok(_), OrgKind::LegalEntity) => {
-            errors.push(field(
-                "inn",
-                "organisation.inn_kind",
-                "У юридического лица ИНН из 10 цифр.",
-            ));
-            None
-        }
-        (Ok(_), OrgKind::SoleProprietor) => {
-            errors.push(field(
-                "inn",
-                "organisation.inn_kind",
-                "ИНН индивидуального предпринимателя — его личный ИНН из 12 цифр.",
-            ));
-            None
-        }
-        (Err(e), _) => {
-            errors.push(field("inn", e.code(), e.to_string()));
-            None
-        }
-    };
-    let kpp_text = o.kpp.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let kpp = match (o.kind, kpp_text) {
-        (OrgKind::LegalEntity, None) => {
-            errors.push(field(
-                "kpp",
-                "organisation.kpp_required",
-                "Укажите КПП организации.",
-            ));
-            None
-        }
-        (OrgKind::LegalEntity, Some(k)) => Kpp::parse(k)
-            .map(|k| k.as_str().to_string())
-            .map_err(|e| errors.push(field("kpp", e.code(), e.to_string())))
-            .ok(),
-        (OrgKind::SoleProprietor, Some(_)) => {
-            errors.push(field(
-                "kpp",
-                "organisation.kpp_not_applicable",
-                "У индивидуального предпринимателя нет КПП: оставьте поле пустым.",
-            ));
-            None
-        }
-        (OrgKind::SoleProprietor, None) => None,
-    };
+    let inn = inn_of(o, &mut errors);
+    let kpp = kpp_of(o, &mut errors);
     let full_name = o.full_name.trim().to_string();
     let short_name = o.short_name.trim().to_string();
     for (name, value, max, what) in [
@@ -385,6 +335,68 @@ fn validate(o: &NewOrganisation) -> std::result::Result<Checked, Vec<FieldError>
     }
 }
 
+/// The ИНН, of the kind the organisation's kind requires (an organisation's 10 digits, a sole
+/// proprietor's own 12); a problem is added to `errors`.
+fn inn_of(o: &NewOrganisation, errors: &mut Vec<FieldError>) -> Option<String> {
+    match (Inn::parse(&o.inn), o.kind) {
+        (Ok(i), OrgKind::LegalEntity) if i.kind() == InnKind::LegalEntity => {
+            Some(i.as_str().to_string())
+        }
+        (Ok(i), OrgKind::SoleProprietor) if i.kind() == InnKind::Person => {
+            Some(i.as_str().to_string())
+        }
+        (Ok(_), OrgKind::LegalEntity) => {
+            errors.push(field(
+                "inn",
+                "organisation.inn_kind",
+                "У юридического лица ИНН из 10 цифр.",
+            ));
+            None
+        }
+        (Ok(_), OrgKind::SoleProprietor) => {
+            errors.push(field(
+                "inn",
+                "organisation.inn_kind",
+                "ИНН индивидуального предпринимателя — его личный ИНН из 12 цифр.",
+            ));
+            None
+        }
+        (Err(e), _) => {
+            errors.push(field("inn", e.code(), e.to_string()));
+            None
+        }
+    }
+}
+
+/// The КПП: required of a legal entity, refused of a sole proprietor; a problem is added to
+/// `errors`.
+fn kpp_of(o: &NewOrganisation, errors: &mut Vec<FieldError>) -> Option<String> {
+    let kpp_text = o.kpp.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    match (o.kind, kpp_text) {
+        (OrgKind::LegalEntity, None) => {
+            errors.push(field(
+                "kpp",
+                "organisation.kpp_required",
+                "Укажите КПП организации.",
+            ));
+            None
+        }
+        (OrgKind::LegalEntity, Some(k)) => Kpp::parse(k)
+            .map(|k| k.as_str().to_string())
+            .map_err(|e| errors.push(field("kpp", e.code(), e.to_string())))
+            .ok(),
+        (OrgKind::SoleProprietor, Some(_)) => {
+            errors.push(field(
+                "kpp",
+                "organisation.kpp_not_applicable",
+                "У индивидуального предпринимателя нет КПП: оставьте поле пустым.",
+            ));
+            None
+        }
+        (OrgKind::SoleProprietor, None) => None,
+    }
+}
+
 /// A person with a confirmed account registers an organisation and becomes its head. A sole
 /// proprietor is registered only by the person themselves: the ИНН must be the one in their profile.
 /// The same ОГРН (ОГРНИП) cannot be registered twice.
@@ -397,34 +409,7 @@ pub async fn create(
     let id = own_person(actor)?.to_string();
     let c = validate(&o).map_err(|e| Error::from(Problem::invalid_fields(e)))?;
     let mut tx = db.begin().await?;
-    let me = load(&mut tx, &id).await?;
-    if me.level() < Level::Confirmed {
-        return Err(Problem::new(403, "organisation.level_required", "Нужна подтверждённая учётная запись")
-            .with_detail("Зарегистрировать организацию можно с подтверждённой учётной записью. Подтвердите личность в центре обслуживания.")
-            .into());
-    }
-    if c.kind == OrgKind::SoleProprietor {
-        let held = store::inn_index(&mut tx, &id).await?;
-        match held {
-            None => {
-                return Err(Problem::invalid_field(
-                    "inn",
-                    "organisation.profile_inn_missing",
-                    "В вашем профиле нет ИНН. Индивидуального предпринимателя можно зарегистрировать только на себя: добавьте ИНН в профиль в центре обслуживания.",
-                )
-                .into())
-            }
-            Some(h) if h != secrets.index("inn", &c.inn) => {
-                return Err(Problem::invalid_field(
-                    "inn",
-                    "organisation.inn_not_yours",
-                    "ИНН индивидуального предпринимателя должен совпадать с ИНН в вашем профиле: зарегистрировать ИП можно только на себя.",
-                )
-                .into())
-            }
-            Some(_) => {}
-        }
-    }
+    let me = may_register(&mut tx, secrets, &id, &c).await?;
     let org_id = new_id();
     let now = now_ms();
     let (inn_clear, inn_enc) = match c.kind {
@@ -456,31 +441,7 @@ pub async fn create(
             .into());
     }
     store::insert_member(&mut tx, &org_id, &id, OrgRole::Head.as_str(), &id, now).await?;
-    audit::append(
-        &mut tx,
-        audit::Entry {
-            actor,
-            action: "identity.organisation.created",
-            subject_type: "organisation",
-            subject_id: &org_id,
-            details: serde_json::json!({
-                "kind": c.kind.as_str(), "ogrn": c.ogrn, "short_name": c.short_name,
-                "head": me.display_name, "head_id": me.id,
-            }),
-        },
-    )
-    .await?;
-    notify_person(
-        &mut tx,
-        &me,
-        Topic::Security,
-        "Организация зарегистрирована",
-        &format!(
-            "«{}» зарегистрирована на платформе, вы — её руководитель. Действовать от имени организации и добавлять сотрудников можно в личном кабинете, раздел «Организации».",
-            c.short_name
-        ),
-    )
-    .await?;
+    record_created(&mut tx, actor, &me, &org_id, &c).await?;
     tx.commit().await?;
     Ok(OrganisationView {
         id: org_id,
@@ -495,6 +456,75 @@ pub async fn create(
         role_title: OrgRole::Head.title(),
         acting: false,
     })
+}
+
+/// Only a person with a confirmed account registers an organisation, and a sole proprietor only
+/// with the ИНН of their own profile. Gives the person's account.
+async fn may_register(tx: &mut Tx, secrets: &Secrets, id: &str, c: &Checked) -> Result<AccountRow> {
+    let me = load(tx, id).await?;
+    if me.level() < Level::Confirmed {
+        return Err(Problem::new(403, "organisation.level_required", "Нужна подтверждённая учётная запись")
+            .with_detail("Зарегистрировать организацию можно с подтверждённой учётной записью. Подтвердите личность в центре обслуживания.")
+            .into());
+    }
+    if c.kind == OrgKind::SoleProprietor {
+        let held = store::inn_index(tx, id).await?;
+        match held {
+            None => {
+                return Err(Problem::invalid_field(
+                    "inn",
+                    "organisation.profile_inn_missing",
+                    "В вашем профиле нет ИНН. Индивидуального предпринимателя можно зарегистрировать только на себя: добавьте ИНН в профиль в центре обслуживания.",
+                )
+                .into())
+            }
+            Some(h) if h != secrets.index("inn", &c.inn) => {
+                return Err(Problem::invalid_field(
+                    "inn",
+                    "organisation.inn_not_yours",
+                    "ИНН индивидуального предпринимателя должен совпадать с ИНН в вашем профиле: зарегистрировать ИП можно только на себя.",
+                )
+                .into())
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(me)
+}
+
+/// The registration's audit record, and the new head told.
+async fn record_created(
+    tx: &mut Tx,
+    actor: &Actor,
+    me: &AccountRow,
+    org_id: &str,
+    c: &Checked,
+) -> Result<()> {
+    audit::append(
+        tx,
+        audit::Entry {
+            actor,
+            action: "identity.organisation.created",
+            subject_type: "organisation",
+            subject_id: org_id,
+            details: serde_json::json!({
+                "kind": c.kind.as_str(), "ogrn": c.ogrn, "short_name": c.short_name,
+                "head": me.display_name, "head_id": me.id,
+            }),
+        },
+    )
+    .await?;
+    notify_person(
+        tx,
+        me,
+        Topic::Security,
+        "Организация зарегистрирована",
+        &format!(
+            "«{}» зарегистрирована на платформе, вы — её руководитель. Действовать от имени организации и добавлять сотрудников можно в личном кабинете, раздел «Организации».",
+            c.short_name
+        ),
+    )
+    .await
 }
 
 /// The organisations the signed-in person is a member of, with their role, oldest first.
