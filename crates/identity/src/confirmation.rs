@@ -17,7 +17,7 @@ use crate::model::Level;
 use crate::model::Refusal;
 use crate::privacy::{notify_person, Topic};
 use crate::registry::Answer;
-use crate::store::{self, load, AccountRow, PassportAndBirth};
+use crate::store::{self, load, AccountRow, BankDocs, PassportAndBirth};
 
 /// What the operator enters at the desk.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -267,32 +267,8 @@ pub async fn by_bank(db: &Db, secrets: &Secrets, bank: &Actor, b: ByBank) -> Res
             .with_detail("Учётной записи с таким СНИЛС нет или профиль не заполнен: клиенту нужно зарегистрироваться и заполнить профиль.")
     })?;
     let a = load(&mut tx, &docs.id).await?;
-    let same = |ours: &Option<String>, theirs: &str| {
-        crate::registry::same("_name", ours.as_deref().unwrap_or(""), theirs)
-    };
     let level = a.level();
-    let refusal = match PassportRf::parse(&b.passport) {
-        _ if a.status == "blocked" => Some(Refusal::AccountBlocked),
-        _ if docs.passport_idx.is_none() => Some(Refusal::NoProfile),
-        _ if level == Level::Confirmed => None,
-        _ if level != Level::Standard => Some(Refusal::NotStandard),
-        Err(_) => Some(Refusal::PassportInvalid),
-        Ok(p) => {
-            let typed = crate::profile::passport_index(secrets, &p);
-            if Some(typed) != docs.passport_idx
-                || !same(&docs.last_name, &b.last_name)
-                || !same(&docs.first_name, &b.first_name)
-                || !same(&docs.middle_name, &b.middle_name)
-                || docs.birth_date.as_deref() != Some(b.birth_date.trim())
-            {
-                Some(Refusal::DataDiffer)
-            } else if docs.birth_date.as_deref().is_some_and(is_minor) {
-                Some(Refusal::Minor)
-            } else {
-                None
-            }
-        }
-    };
+    let refusal = bank_refusal(secrets, &a, &docs, &b);
     let reference: String = b.reference.chars().take(100).collect();
     audit::append(
         &mut tx,
@@ -329,6 +305,37 @@ pub async fn by_bank(db: &Db, secrets: &Secrets, bank: &Actor, b: ByBank) -> Res
         account_id: a.id,
         level: Level::Confirmed,
     })
+}
+
+/// Why the bank's client cannot be confirmed, if they cannot: the account must be «стандартная»
+/// (or already confirmed) and everything the bank sends must match the profile.
+fn bank_refusal(secrets: &Secrets, a: &AccountRow, docs: &BankDocs, b: &ByBank) -> Option<Refusal> {
+    let same = |ours: &Option<String>, theirs: &str| {
+        crate::registry::same("_name", ours.as_deref().unwrap_or(""), theirs)
+    };
+    let level = a.level();
+    match PassportRf::parse(&b.passport) {
+        _ if a.status == "blocked" => Some(Refusal::AccountBlocked),
+        _ if docs.passport_idx.is_none() => Some(Refusal::NoProfile),
+        _ if level == Level::Confirmed => None,
+        _ if level != Level::Standard => Some(Refusal::NotStandard),
+        Err(_) => Some(Refusal::PassportInvalid),
+        Ok(p) => {
+            let typed = crate::profile::passport_index(secrets, &p);
+            if Some(typed) != docs.passport_idx
+                || !same(&docs.last_name, &b.last_name)
+                || !same(&docs.first_name, &b.first_name)
+                || !same(&docs.middle_name, &b.middle_name)
+                || docs.birth_date.as_deref() != Some(b.birth_date.trim())
+            {
+                Some(Refusal::DataDiffer)
+            } else if docs.birth_date.as_deref().is_some_and(is_minor) {
+                Some(Refusal::Minor)
+            } else {
+                None
+            }
+        }
+    }
 }
 
 fn parse_date(s: &str) -> Option<time::Date> {

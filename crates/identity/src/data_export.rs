@@ -10,8 +10,8 @@ use okno_kernel::pii::Secrets;
 use serde::Serialize;
 
 use crate::model::own_account;
-use crate::privacy::effective;
-use crate::store;
+use crate::privacy::{effective, Preference};
+use crate::store::{self, AccountRow, ExportDevice, ExportProfile};
 
 #[derive(Serialize)]
 struct ExportSession {
@@ -30,34 +30,14 @@ struct ExportSession {
 /// or by them. Audited.
 pub async fn export(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<serde_json::Value> {
     let id = own_account(actor)?.to_string();
-    let (a, p, sessions, devices, prefs, deliveries) = {
-        let mut c = db.read().await?;
-        let a = store::account(&mut c, &id)
-            .await?
-            .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
-        let p = store::export_profile(&mut c, &id)
-            .await?
-            .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
-        let sessions: Vec<ExportSession> = okno_kernel::auth::all_sessions(&mut c, "account", &id)
-            .await?
-            .into_iter()
-            .map(|s| ExportSession {
-                created_at: s.created_at,
-                last_seen_at: s.last_seen_at,
-                expires_at: s.expires_at,
-                revoked_at: s.revoked_at,
-                user_agent: s.user_agent,
-                ip: s.ip,
-            })
-            .collect();
-        let devices = store::devices_of(&mut c, &id).await?;
-        let prefs = effective(&store::preferences_of(&mut c, &id).await?);
-        let mut recipients = vec![id.as_str()];
-        recipients.extend(a.phone.as_deref());
-        recipients.extend(a.email.as_deref());
-        let deliveries = okno_notify::store::to_recipients(&mut c, &recipients).await?;
-        (a, p, sessions, devices, prefs, deliveries)
-    };
+    let Held {
+        a,
+        p,
+        sessions,
+        devices,
+        prefs,
+        deliveries,
+    } = held(db, &id).await?;
     let open = |v: &Option<String>| -> Result<Option<String>> {
         v.as_deref()
             .map(|e| secrets.decrypt(e).map_err(Error::internal))
@@ -119,4 +99,51 @@ pub async fn export(db: &Db, secrets: &Secrets, actor: &Actor) -> Result<serde_j
     .await?;
     tx.commit().await?;
     Ok(doc)
+}
+
+/// What the part holds about the person in its own tables and the kernel's and notify's, read in
+/// one connection.
+struct Held {
+    a: AccountRow,
+    p: ExportProfile,
+    sessions: Vec<ExportSession>,
+    devices: Vec<ExportDevice>,
+    prefs: Vec<Preference>,
+    deliveries: Vec<okno_notify::store::Delivery>,
+}
+
+async fn held(db: &Db, id: &str) -> Result<Held> {
+    let mut c = db.read().await?;
+    let a = store::account(&mut c, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
+    let p = store::export_profile(&mut c, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("Учётная запись не найдена."))?;
+    let sessions: Vec<ExportSession> = okno_kernel::auth::all_sessions(&mut c, "account", id)
+        .await?
+        .into_iter()
+        .map(|s| ExportSession {
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            expires_at: s.expires_at,
+            revoked_at: s.revoked_at,
+            user_agent: s.user_agent,
+            ip: s.ip,
+        })
+        .collect();
+    let devices = store::devices_of(&mut c, id).await?;
+    let prefs = effective(&store::preferences_of(&mut c, id).await?);
+    let mut recipients = vec![id];
+    recipients.extend(a.phone.as_deref());
+    recipients.extend(a.email.as_deref());
+    let deliveries = okno_notify::store::to_recipients(&mut c, &recipients).await?;
+    Ok(Held {
+        a,
+        p,
+        sessions,
+        devices,
+        prefs,
+        deliveries,
+    })
 }

@@ -1,14 +1,16 @@
 //! The identity part: accounts of people and their levels, registration with confirmed contacts,
 //! sign-in with a password and a second factor, one-time codes, lockout, and account sessions.
 //!
-//! Where things are: `model` (types and the small helpers every use case shares), `store` (every
-//! SQL statement of the part, one file per group of tables: what other parts may ask and the use
-//! cases' own statements, each a named function), `settings` (the part's settings and state); the
-//! use cases in files named by what they do (`register`, `contacts`, `sign_in`, `lockout`,
-//! `second_factor`, `sessions`, `password_change`, `account`, `recovery`, `profile`, `desk`,
-//! `confirmation`, `organisations`, `representation`, `privacy`, `data_export`, `passkeys`,
-//! `staff`, `seeding`), which hold no SQL; the web in `api`, `pages` and `organisations_http`. Calls go one way: no module here
-//! uses a module that uses it (checked by `crates/okno/tests/e2e/ownership.rs`).
+//! Where things are: `model` (types and the small helpers every use case shares), `store/` (every
+//! SQL statement of the part, each a named function, one file per group of tables with the rows it
+//! reads: what other parts may ask and the use cases' own statements), `settings` (the part's
+//! settings and state); the use cases in files named by what they do (`register`, `contacts`,
+//! `sign_in`, `lockout`, `second_factor`, `sessions`, `password_change`, `account`, `recovery`,
+//! `profile`, `desk`, `confirmation`, `representation`, `privacy`, `data_export`, `passkeys`,
+//! `staff`, `seeding`, and the folder `organisations/`), which hold no SQL, each use case in steps
+//! of at most ~80 lines (the check, the change, its record); the web in `api`, `pages` and
+//! `organisations_http`. Calls go one way: no module here uses a module that uses it (checked by
+//! `crates/okno/tests/e2e/ownership.rs`).
 
 pub mod account;
 pub mod api;

@@ -165,20 +165,7 @@ pub async fn registration_finish(
     credential: &serde_json::Value,
 ) -> Result<PasskeyView> {
     let id = own_account(actor)?;
-    let name = name.trim();
-    let name = if name.is_empty() {
-        "Ключ доступа"
-    } else {
-        name
-    };
-    if name.chars().count() > NAME_MAX {
-        return Err(Problem::invalid_field(
-            "name",
-            "passkey.name_too_long",
-            format!("Название — не длиннее {NAME_MAX} символов."),
-        )
-        .into());
-    }
+    let name = passkey_name(name)?;
     let credential: RegisterPublicKeyCredential = serde_json::from_value(credential.clone())
         .map_err(|_| {
             refused("Браузер прислал ответ ключа в непонятном виде. Попробуйте ещё раз.")
@@ -226,8 +213,40 @@ pub async fn registration_finish(
         return Err(Problem::conflict("passkey.taken", "Этот ключ доступа уже добавлен.").into());
     }
     store::second_factor_on(&mut tx, id).await?;
+    record_added(&mut tx, actor, id, &pid, name).await?;
+    tx.commit().await?;
+    Ok(PasskeyView {
+        id: pid,
+        name: name.to_string(),
+        created_at: now,
+        last_used_at: None,
+    })
+}
+
+/// The name the person gave the passkey (trimmed; «Ключ доступа» when empty), at most
+/// [`NAME_MAX`] characters.
+fn passkey_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    let name = if name.is_empty() {
+        "Ключ доступа"
+    } else {
+        name
+    };
+    if name.chars().count() > NAME_MAX {
+        return Err(Problem::invalid_field(
+            "name",
+            "passkey.name_too_long",
+            format!("Название — не длиннее {NAME_MAX} символов."),
+        )
+        .into());
+    }
+    Ok(name)
+}
+
+/// The passkey's audit record, and the person alerted.
+async fn record_added(tx: &mut Tx, actor: &Actor, id: &str, pid: &str, name: &str) -> Result<()> {
     audit::append(
-        &mut tx,
+        tx,
         audit::Entry {
             actor,
             action: "identity.passkey.added",
@@ -237,21 +256,14 @@ pub async fn registration_finish(
         },
     )
     .await?;
-    let a = load(&mut tx, id).await?;
+    let a = load(tx, id).await?;
     alert(
-        &mut tx,
+        tx,
         &a,
         "Добавлен ключ доступа",
         &format!("К вашей учётной записи добавлен ключ доступа «{name}». Если это были не вы, удалите его в разделе «Безопасность» и смените пароль."),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(PasskeyView {
-        id: pid,
-        name: name.to_string(),
-        created_at: now,
-        last_used_at: None,
-    })
+    .await
 }
 
 /// Removes one of the signed-in person's passkeys.

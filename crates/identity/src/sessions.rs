@@ -50,18 +50,7 @@ pub(crate) async fn open_session(
 ) -> Result<SignedIn> {
     let s = &idn.settings;
     let remember = remember && !client.terminal;
-    let policy = SessionPolicy {
-        idle_ms: if client.terminal {
-            s.terminal_idle_ms
-        } else {
-            s.session.idle_ms
-        },
-        absolute_ms: if remember {
-            s.remember_ms
-        } else {
-            s.session.absolute_ms
-        },
-    };
+    let policy = policy(s, client.terminal, remember);
     let subject = SessionSubject {
         kind: "account".into(),
         id: account.id.clone(),
@@ -79,17 +68,7 @@ pub(crate) async fn open_session(
     let device_hash = secrets.index("device", &device);
     let now = now_ms();
     let known = store::touch_known_device(tx, now, &account.id, &device_hash).await?;
-    let new_network = match client.ip.as_deref().and_then(network_of) {
-        Some(net) => {
-            let hash = secrets.index("network", &net);
-            let seen = store::touch_known_network(tx, now, &account.id, &hash).await?;
-            if !seen {
-                store::insert_known_network(tx, &account.id, &hash, now).await?;
-            }
-            !seen
-        }
-        None => false,
-    };
+    let new_network = note_network(tx, secrets, &account.id, client, now).await?;
     if known && new_network && alert_new_device {
         alert(
             tx,
@@ -131,6 +110,42 @@ pub(crate) async fn open_session(
         device,
         must_change_password: account.must_change_password != 0,
     })
+}
+
+/// How long the session lasts: short when idle on a public terminal, long when remembered.
+fn policy(s: &crate::settings::Settings, terminal: bool, remember: bool) -> SessionPolicy {
+    SessionPolicy {
+        idle_ms: if terminal {
+            s.terminal_idle_ms
+        } else {
+            s.session.idle_ms
+        },
+        absolute_ms: if remember {
+            s.remember_ms
+        } else {
+            s.session.absolute_ms
+        },
+    }
+}
+
+/// Notes the network the client signs in from (its blind index): whether it is new to the
+/// account. A client without a known address is on no new network.
+async fn note_network(
+    tx: &mut Tx,
+    secrets: &Secrets,
+    account_id: &str,
+    client: &Client,
+    now: i64,
+) -> Result<bool> {
+    let Some(net) = client.ip.as_deref().and_then(network_of) else {
+        return Ok(false);
+    };
+    let hash = secrets.index("network", &net);
+    let seen = store::touch_known_network(tx, now, account_id, &hash).await?;
+    if !seen {
+        store::insert_known_network(tx, account_id, &hash, now).await?;
+    }
+    Ok(!seen)
 }
 
 /// The network of an address, as far as a sign-in alert cares: the /24 of IPv4, the /64 of IPv6
