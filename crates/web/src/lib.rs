@@ -85,7 +85,21 @@ pub fn app(
     };
     let doc = Arc::new(doc);
 
-    let shell_routes: Router<Shell> = Router::new()
+    let parts = part_routes(identity, limiter, offices, services, appeals);
+    let router = Router::new()
+        .merge(
+            shell_routes()
+                .merge(docs_routes(doc))
+                .with_state(shell.clone()),
+        )
+        .merge(parts.with_state(platform));
+    with_layers(router, shell, &settings)
+}
+
+/// The shell's own pages and API: home, sign-in of staff, the audit journal, tokens, health,
+/// metrics and static assets.
+fn shell_routes() -> Router<Shell> {
+    Router::new()
         .route("/", get(pages::home))
         .route("/admin", get(pages::admin))
         .route("/admin/login", get(pages::login_form).post(pages::login))
@@ -104,10 +118,14 @@ pub fn app(
             get(api::token_list).post(api::token_issue),
         )
         .route("/api/v1/tokens/{id}", delete(api::token_revoke))
-        .route("/static/{file}", get(asset));
+        .route("/static/{file}", get(asset))
+}
+
+/// The OpenAPI document and its docs page.
+fn docs_routes(doc: Arc<serde_json::Value>) -> Router<Shell> {
     let doc_json = doc.clone();
-    let doc_page = doc.clone();
-    let docs: Router<Shell> = Router::new()
+    let doc_page = doc;
+    Router::new()
         .route(
             "/api/openapi.json",
             get(move || {
@@ -121,9 +139,19 @@ pub fn app(
                 let d = doc_page.clone();
                 async move { render(&openapi::docs_page(chrome, &d)) }
             }),
-        );
+        )
+}
 
-    let parts: Router<Platform> = Router::new()
+/// Every part's routes: identity, notify, directory, offices, the document check, services and
+/// appeals.
+fn part_routes(
+    identity: Arc<okno_identity::Identity>,
+    limiter: Arc<okno_identity::limits::Limiter>,
+    offices: Arc<okno_offices::Settings>,
+    services: Arc<okno_services::Settings>,
+    appeals: Arc<okno_appeals::Settings>,
+) -> Router<Platform> {
+    Router::new()
         .merge(okno_identity::api::routes(
             identity.clone(),
             limiter.clone(),
@@ -138,11 +166,13 @@ pub fn app(
         .merge(okno_offices::routes(offices, identity))
         .merge(verify::routes(services.files()))
         .merge(okno_services::routes(services))
-        .merge(okno_appeals::routes(appeals));
+        .merge(okno_appeals::routes(appeals))
+}
 
-    Router::new()
-        .merge(shell_routes.merge(docs).with_state(shell.clone()))
-        .merge(parts.with_state(platform))
+/// The middleware around every route, innermost first: the edge check, the actor, the body
+/// limit, the timeout, panics, error pages, security headers, compression, the request context.
+fn with_layers(router: Router, shell: Shell, settings: &WebSettings) -> Router {
+    router
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(axum::middleware::from_fn_with_state(
             shell.clone(),

@@ -348,177 +348,44 @@ const FORM_LIMIT: usize = 1024 * 1024;
 /// Resolves the actor (bearer token, else session cookie), checks CSRF on state-changing requests
 /// that a browser could forge, and puts [`CurrentActor`] and [`Chrome`] on the request.
 pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) -> Response {
-    let db = &shell.platform.db;
     let path = req.uri().path().to_string();
     let api = is_api(&path);
-    let bearer = okno_kernel::http::bearer(req.headers()).map(str::to_string);
-    let mut actor = Actor::anonymous();
-    let mut via_cookie = false;
-    // A bearer that is no API token (`okno_…`) is a session secret given to an API client at
-    // sign-in; it is not sent by browsers on their own, so it needs no CSRF check.
-    if let Some(sid) = bearer.as_deref().filter(|b| !b.starts_with("okno_")) {
-        match session_actor(&shell, sid).await {
-            Ok(Some(a)) => actor = a,
-            Ok(None) => {
-                let mut r = Problem::new(401, "auth.invalid_token", "Недействительный токен")
-                    .with_detail("Сессия не найдена, завершена или истекла. Войдите снова.")
-                    .into_response();
-                r.headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-                return r;
-            }
-            Err(e) => return e.into_response(),
-        }
-    } else if let Some(token) = &bearer {
-        let found = match db.read().await {
-            Ok(mut c) => auth::authenticate_token(&mut c, token).await,
-            Err(e) => Err(e.into()),
+    let bearer = okno_kernel::http::bearer(req.headers());
+    let (mut actor, via_cookie) =
+        match resolve_actor(&shell, bearer, cookie(&req, SESSION_COOKIE)).await {
+            Ok(found) => found,
+            Err(refused) => return refused,
         };
-        match found {
-            Ok(Some(a)) => actor = a,
-            Ok(None) => {
-                let mut r = Problem::new(401, "auth.invalid_token", "Недействительный токен")
-                    .with_detail("Токен доступа не найден, отозван или истёк.")
-                    .into_response();
-                r.headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-                return r;
-            }
-            Err(e) => return e.into_response(),
-        }
-    } else if let Some(sid) = cookie(&req, SESSION_COOKIE) {
-        match session_actor(&shell, sid).await {
-            Ok(Some(a)) => {
-                actor = a;
-                via_cookie = true;
-            }
-            Ok(None) => {}
-            Err(e) => return e.into_response(),
-        }
-    }
-
-    let existing = cookie(&req, CSRF_COOKIE)
-        .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(str::to_string);
-    let fresh = existing.is_none();
-    let csrf_value = existing.unwrap_or_else(|| {
-        let mut b = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut b);
-        hex::encode(b)
-    });
-    let token = csrf_token(
-        shell.platform.secrets.csrf_key(),
-        &csrf_value,
-        cookie(&req, SESSION_COOKIE).unwrap_or(""),
-    );
+    let csrf = Csrf::of(&shell, &req);
     // A protected operation asked with no credentials learns nothing else: not its media type,
     // not its parameters' rules.
-    if api && actor.kind == ActorKind::Anonymous {
-        if let Some(template) = req.extensions().get::<MatchedPath>() {
-            let key = (
-                req.method().as_str().to_string(),
-                template.as_str().to_string(),
-            );
-            if shell.secured.contains(&key) {
-                return credentials_required();
-            }
-        }
+    if api && actor.kind == ActorKind::Anonymous && is_secured(&shell, &req) {
+        return credentials_required();
     }
     let kiosk = cookie(&req, KIOSK_COOKIE) == Some("1");
-
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let mut req = req;
     if unsafe_method && (!api || via_cookie) {
-        if req
-            .headers()
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            == Some("cross-site")
-        {
-            return csrf_refused();
-        }
-        // Browsers send `Origin` with every state-changing request: another site's is refused.
-        if let Some(origin) = req.headers().get(header::ORIGIN) {
-            let host = req
-                .headers()
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok());
-            if !origin.to_str().is_ok_and(|o| same_origin(o, host)) {
-                tracing::warn!(path = %path, "request from another origin refused");
-                return csrf_refused();
-            }
-        }
-        let header_token = req
-            .headers()
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let ok = if fresh {
-            false
-        } else if let Some(h) = header_token {
-            constant_time_eq(&h, &token)
-        } else {
-            let content_type = req
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            let is_form = content_type.starts_with("application/x-www-form-urlencoded");
-            if content_type.starts_with("multipart/form-data") {
-                // A file form without JavaScript: the body may be megabytes of a file, so the
-                // token rides in the form's action URL instead (as Spring Security's guidance for
-                // multipart forms allows); it is tied to the session's cookie all the same.
-                req.uri()
-                    .query()
-                    .and_then(|q| form_field(q.as_bytes(), "csrf_token"))
-                    .is_some_and(|s| constant_time_eq(&s, &token))
-            } else if is_form {
-                let (parts, body) = req.into_parts();
-                let bytes = match axum::body::to_bytes(body, FORM_LIMIT).await {
-                    Ok(b) => b,
-                    Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
-                };
-                let sent = form_field(&bytes, "csrf_token");
-                req = Request::from_parts(parts, Body::from(bytes));
-                sent.is_some_and(|s| constant_time_eq(&s, &token))
-            } else {
-                false
-            }
+        req = match check_csrf(req, &path, &csrf).await {
+            Ok(req) => req,
+            Err(refused) => return refused,
         };
-        if !ok {
-            tracing::warn!(path = %path, "CSRF check failed");
-            return csrf_refused();
-        }
     }
-
-    let chrome = Chrome {
-        csrf_token: token,
-        user: (actor.kind != ActorKind::Anonymous).then(|| match &actor.on_behalf_of {
-            Some(p) => format!("{} — от имени {}", actor.name, p.name),
-            None => actor.name.clone(),
-        }),
-        account: actor.kind == ActorKind::Account,
-        path: path.clone(),
-        kiosk,
-    };
-    // A registered desk or kiosk presents its credential; the offices part checks it.
-    actor.device = req
-        .headers()
-        .get("x-okno-device")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| cookie(&req, DESK_COOKIE))
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-        .map(|v| okno_kernel::actor::DeviceCredential(v.to_string()));
+    let chrome = chrome_of(&actor, csrf.token.clone(), path, kiosk);
+    actor.device = device_credential(&req);
     req.extensions_mut().insert(CurrentActor(actor));
     req.extensions_mut().insert(chrome.clone());
     let mut resp = next.run(req).await;
     // Pages (and error pages) carry the token, so the cookie goes with them only.
-    if fresh && !api && (is_html(&resp) || resp.extensions().get::<RenderErrorPage>().is_some()) {
+    if csrf.fresh
+        && !api
+        && (is_html(&resp) || resp.extensions().get::<RenderErrorPage>().is_some())
+    {
         resp.headers_mut().append(
             header::SET_COOKIE,
             set_cookie(
                 CSRF_COOKIE,
-                &csrf_value,
+                &csrf.value,
                 None,
                 shell.settings.secure_cookies,
             ),
@@ -526,6 +393,212 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
     }
     resp.extensions_mut().insert(chrome);
     resp
+}
+
+/// The request's actor and whether it came by the session cookie (which needs the CSRF check):
+/// a bearer session secret, else a bearer API token, else the session cookie, else anonymous.
+/// A bearer that resolves to nobody is refused at once.
+async fn resolve_actor(
+    shell: &Shell,
+    bearer: Option<&str>,
+    session_cookie: Option<&str>,
+) -> Result<(Actor, bool), Response> {
+    // A bearer that is no API token (`okno_…`) is a session secret given to an API client at
+    // sign-in; it is not sent by browsers on their own, so it needs no CSRF check.
+    if let Some(sid) = bearer.filter(|b| !b.starts_with("okno_")) {
+        return bearer_session(shell, sid).await.map(|a| (a, false));
+    }
+    if let Some(token) = bearer {
+        return api_token(shell, token).await.map(|a| (a, false));
+    }
+    if let Some(sid) = session_cookie {
+        return match session_actor(shell, sid).await {
+            Ok(Some(a)) => Ok((a, true)),
+            Ok(None) => Ok((Actor::anonymous(), false)),
+            Err(e) => Err(e.into_response()),
+        };
+    }
+    Ok((Actor::anonymous(), false))
+}
+
+/// The actor of a session secret sent as a bearer.
+async fn bearer_session(shell: &Shell, sid: &str) -> Result<Actor, Response> {
+    match session_actor(shell, sid).await {
+        Ok(Some(a)) => Ok(a),
+        Ok(None) => Err(invalid_token(
+            "Сессия не найдена, завершена или истекла. Войдите снова.",
+        )),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+/// The actor of an API token (`okno_…`) sent as a bearer.
+async fn api_token(shell: &Shell, token: &str) -> Result<Actor, Response> {
+    let found = match shell.platform.db.read().await {
+        Ok(mut c) => auth::authenticate_token(&mut c, token).await,
+        Err(e) => Err(e.into()),
+    };
+    match found {
+        Ok(Some(a)) => Ok(a),
+        Ok(None) => Err(invalid_token("Токен доступа не найден, отозван или истёк.")),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+/// The answer to a bearer that resolves to nobody.
+fn invalid_token(detail: &str) -> Response {
+    let mut r = Problem::new(401, "auth.invalid_token", "Недействительный токен")
+        .with_detail(detail)
+        .into_response();
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    r
+}
+
+/// The request's CSRF cookie value (its own when well-formed, else a fresh one) and the token
+/// forms and headers must carry, tied to the cookie and the session.
+struct Csrf {
+    value: String,
+    fresh: bool,
+    token: String,
+}
+
+impl Csrf {
+    fn of(shell: &Shell, req: &Request) -> Csrf {
+        let existing = cookie(req, CSRF_COOKIE)
+            .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(str::to_string);
+        let fresh = existing.is_none();
+        let value = existing.unwrap_or_else(|| {
+            let mut b = [0u8; 16];
+            rand::rngs::OsRng.fill_bytes(&mut b);
+            hex::encode(b)
+        });
+        let token = csrf_token(
+            shell.platform.secrets.csrf_key(),
+            &value,
+            cookie(req, SESSION_COOKIE).unwrap_or(""),
+        );
+        Csrf {
+            value,
+            fresh,
+            token,
+        }
+    }
+}
+
+/// Whether the matched API operation is one the OpenAPI document marks secured.
+fn is_secured(shell: &Shell, req: &Request) -> bool {
+    let Some(template) = req.extensions().get::<MatchedPath>() else {
+        return false;
+    };
+    let key = (
+        req.method().as_str().to_string(),
+        template.as_str().to_string(),
+    );
+    shell.secured.contains(&key)
+}
+
+/// The CSRF check of a state-changing request a browser could forge: not cross-site, from this
+/// site's origin, and carrying the token (header, form field, or a file form's action URL). Gives
+/// the request back (its form body read and put back) or the refusal.
+async fn check_csrf(req: Request, path: &str, csrf: &Csrf) -> Result<Request, Response> {
+    if req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        == Some("cross-site")
+    {
+        return Err(csrf_refused());
+    }
+    // Browsers send `Origin` with every state-changing request: another site's is refused.
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok());
+        if !origin.to_str().is_ok_and(|o| same_origin(o, host)) {
+            tracing::warn!(path = %path, "request from another origin refused");
+            return Err(csrf_refused());
+        }
+    }
+    let (ok, req) = if csrf.fresh {
+        (false, req)
+    } else {
+        token_sent(req, &csrf.token).await?
+    };
+    if !ok {
+        tracing::warn!(path = %path, "CSRF check failed");
+        return Err(csrf_refused());
+    }
+    Ok(req)
+}
+
+/// Whether the request carries `token`: in the `X-CSRF-Token` header, else in a file form's
+/// action URL, else in an urlencoded form's body (read, then put back for the handler).
+async fn token_sent(req: Request, token: &str) -> Result<(bool, Request), Response> {
+    let header_token = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if let Some(h) = header_token {
+        return Ok((constant_time_eq(&h, token), req));
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    if content_type.starts_with("multipart/form-data") {
+        // A file form without JavaScript: the body may be megabytes of a file, so the
+        // token rides in the form's action URL instead (as Spring Security's guidance for
+        // multipart forms allows); it is tied to the session's cookie all the same.
+        let ok = req
+            .uri()
+            .query()
+            .and_then(|q| form_field(q.as_bytes(), "csrf_token"))
+            .is_some_and(|s| constant_time_eq(&s, token));
+        Ok((ok, req))
+    } else if is_form {
+        let (parts, body) = req.into_parts();
+        let bytes = match axum::body::to_bytes(body, FORM_LIMIT).await {
+            Ok(b) => b,
+            Err(_) => return Err(StatusCode::PAYLOAD_TOO_LARGE.into_response()),
+        };
+        let sent = form_field(&bytes, "csrf_token");
+        let req = Request::from_parts(parts, Body::from(bytes));
+        Ok((sent.is_some_and(|s| constant_time_eq(&s, token)), req))
+    } else {
+        Ok((false, req))
+    }
+}
+
+/// What the layout shows of the request: its CSRF token, who is signed in (and for whom they
+/// act), the path and whether it is a kiosk.
+fn chrome_of(actor: &Actor, csrf_token: String, path: String, kiosk: bool) -> Chrome {
+    Chrome {
+        csrf_token,
+        user: (actor.kind != ActorKind::Anonymous).then(|| match &actor.on_behalf_of {
+            Some(p) => format!("{} — от имени {}", actor.name, p.name),
+            None => actor.name.clone(),
+        }),
+        account: actor.kind == ActorKind::Account,
+        path,
+        kiosk,
+    }
+}
+
+/// A registered desk or kiosk presents its credential (header or cookie); the offices part
+/// checks it.
+fn device_credential(req: &Request) -> Option<okno_kernel::actor::DeviceCredential> {
+    req.headers()
+        .get("x-okno-device")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| cookie(req, DESK_COOKIE))
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(|v| okno_kernel::actor::DeviceCredential(v.to_string()))
 }
 
 /// The actor of a live session: a token holder's or a person's account.
