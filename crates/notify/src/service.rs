@@ -58,79 +58,107 @@ pub fn validate(messages: Vec<Message>) -> std::result::Result<Vec<Message>, Pro
         ));
     }
     for (i, mut m) in messages.into_iter().enumerate() {
-        let field = |name: &str| format!("messages[{i}].{name}");
-        let mut err = |name: &str, code: &str, msg: &str| {
-            errors.push(FieldError {
-                field: field(name),
-                code: code.into(),
-                message: msg.into(),
-            })
+        let mut e = MessageErrors {
+            i,
+            errors: &mut errors,
         };
-        match m.channel {
-            Channel::Email => {
-                if m.to.parse::<lettre::Address>().is_err() {
-                    err(
-                        "to",
-                        "notify.email_invalid",
-                        "Некорректный адрес электронной почты.",
-                    );
-                }
-            }
-            Channel::Sms => match okno_rules::Phone::parse(&m.to) {
-                Ok(p) => m.to = p.as_str().to_string(),
-                Err(e) => err("to", e.code(), &e.to_string()),
-            },
-            Channel::Inbox => {
-                if m.to.trim().is_empty() {
-                    err("to", "notify.recipient_empty", "Укажите получателя.");
-                }
-            }
-        }
-        for (name, value, single_line) in [
-            ("to", &m.to, true),
-            ("subject", &m.subject, true),
-            ("text", &m.text, false),
-        ] {
-            if let Some(c) = okno_kernel::text::refused_char(value, single_line) {
-                err(
-                    name,
-                    okno_kernel::text::CONTROL_CODE,
-                    &okno_kernel::text::refused_message(c),
-                );
-            }
-        }
-        if m.text.trim().is_empty() {
-            err(
-                "text",
-                "notify.text_empty",
-                "Текст сообщения не может быть пустым.",
-            );
-        }
-        let limit = if m.channel == Channel::Sms {
-            1000
-        } else {
-            20_000
-        };
-        if m.text.chars().count() > limit {
-            err(
-                "text",
-                "notify.text_too_long",
-                &format!("Текст длиннее {limit} символов."),
-            );
-        }
-        if m.subject.chars().count() > 300 {
-            err(
-                "subject",
-                "notify.subject_too_long",
-                "Тема длиннее 300 символов.",
-            );
-        }
+        check_recipient(&mut m, &mut e);
+        check_characters(&m, &mut e);
+        check_lengths(&m, &mut e);
         out.push(m);
     }
     if errors.is_empty() {
         Ok(out)
     } else {
         Err(Problem::invalid_fields(errors))
+    }
+}
+
+/// The field errors of the `i`-th message, named `messages[i].field`.
+struct MessageErrors<'a> {
+    i: usize,
+    errors: &'a mut Vec<FieldError>,
+}
+
+impl MessageErrors<'_> {
+    fn add(&mut self, name: &str, code: &str, msg: &str) {
+        self.errors.push(FieldError {
+            field: format!("messages[{}].{name}", self.i),
+            code: code.into(),
+            message: msg.into(),
+        })
+    }
+}
+
+/// The recipient fits the channel: an e-mail address, a Russian mobile number (normalised to
+/// E.164), or someone for the inbox.
+fn check_recipient(m: &mut Message, e: &mut MessageErrors) {
+    match m.channel {
+        Channel::Email => {
+            if m.to.parse::<lettre::Address>().is_err() {
+                e.add(
+                    "to",
+                    "notify.email_invalid",
+                    "Некорректный адрес электронной почты.",
+                );
+            }
+        }
+        Channel::Sms => match okno_rules::Phone::parse(&m.to) {
+            Ok(p) => m.to = p.as_str().to_string(),
+            Err(err) => e.add("to", err.code(), &err.to_string()),
+        },
+        Channel::Inbox => {
+            if m.to.trim().is_empty() {
+                e.add("to", "notify.recipient_empty", "Укажите получателя.");
+            }
+        }
+    }
+}
+
+/// No control characters (nor line breaks in the one-line fields).
+fn check_characters(m: &Message, e: &mut MessageErrors) {
+    for (name, value, single_line) in [
+        ("to", &m.to, true),
+        ("subject", &m.subject, true),
+        ("text", &m.text, false),
+    ] {
+        if let Some(c) = okno_kernel::text::refused_char(value, single_line) {
+            e.add(
+                name,
+                okno_kernel::text::CONTROL_CODE,
+                &okno_kernel::text::refused_message(c),
+            );
+        }
+    }
+}
+
+/// A text, not empty and within the channel's limit, and a subject of at most 300 characters.
+fn check_lengths(m: &Message, e: &mut MessageErrors) {
+    if m.text.trim().is_empty() {
+        e.add(
+            "text",
+            "notify.text_empty",
+            "Текст сообщения не может быть пустым.",
+        );
+    }
+    let limit = if m.channel == Channel::Sms {
+        1000
+    } else {
+        20_000
+    };
+    if m.text.chars().count() > limit {
+        e.add(
+            "text",
+            "notify.text_too_long",
+            &format!("Текст длиннее {limit} символов."),
+        );
+    }
+    if m.subject.chars().count() > 300 {
+        e.add(
+            "subject",
+            "notify.subject_too_long",
+            "Тема длиннее 300 символов.",
+        );
     }
 }
 
