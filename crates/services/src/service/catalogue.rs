@@ -3,7 +3,7 @@
 use okno_kernel::actor::{Actor, Permission};
 use okno_kernel::audit;
 use okno_kernel::clock::now_ms;
-use okno_kernel::db::Db;
+use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::outbox;
 use serde::{Deserialize, Serialize};
@@ -124,21 +124,7 @@ pub async fn publish_version(
     v: NewVersion,
 ) -> Result<ServiceView> {
     actor.require(Permission::DirectoryManage)?;
-    let form = Form::parse(&v.form).map_err(|e| {
-        Problem::invalid_field(
-            "form",
-            "form.invalid",
-            format!("Описание формы неверно: {e}."),
-        )
-    })?;
-    if v.applicants.is_empty() {
-        return Err(Problem::invalid_field(
-            "applicants",
-            "service.applicants_empty",
-            "Укажите, кто может подать заявление.",
-        )
-        .into());
-    }
+    let form = valid_version(&v)?;
     let mut tx = db.begin().await?;
     if !store::service_exists(&mut tx, code).await? {
         return Err(not_found_service());
@@ -172,10 +158,37 @@ pub async fn publish_version(
         },
     )
     .await?;
-    if store::mark_online(&mut tx, code).await? > 0 {
-        // The directory's entry changes with the first form: recorded as any change to it is.
+    go_online(&mut tx, actor, code).await?;
+    tx.commit().await?;
+    service(db, code).await
+}
+
+/// A new version's form, parsed, and who may apply, not nobody.
+fn valid_version(v: &NewVersion) -> Result<Form> {
+    let form = Form::parse(&v.form).map_err(|e| {
+        Problem::invalid_field(
+            "form",
+            "form.invalid",
+            format!("Описание формы неверно: {e}."),
+        )
+    })?;
+    if v.applicants.is_empty() {
+        return Err(Problem::invalid_field(
+            "applicants",
+            "service.applicants_empty",
+            "Укажите, кто может подать заявление.",
+        )
+        .into());
+    }
+    Ok(form)
+}
+
+/// With its first form the service takes applications online: the directory's entry changes,
+/// recorded and announced as any change to it is.
+async fn go_online(tx: &mut Tx, actor: &Actor, code: &str) -> Result<()> {
+    if store::mark_online(tx, code).await? > 0 {
         audit::append(
-            &mut tx,
+            tx,
             audit::Entry {
                 actor,
                 action: "directory.service.updated",
@@ -189,12 +202,11 @@ pub async fn publish_version(
         )
         .await?;
         outbox::enqueue(
-            &mut tx,
+            tx,
             "directory.service.updated",
             &serde_json::json!({ "code": code }),
         )
         .await?;
     }
-    tx.commit().await?;
-    service(db, code).await
+    Ok(())
 }

@@ -8,6 +8,7 @@ use okno_kernel::db::Tx;
 use okno_kernel::documents::{self, IssuedDocument, NewDocument};
 use okno_kernel::error::{Error, Problem, Result};
 use okno_kernel::files;
+use okno_kernel::pdf::Block;
 use okno_kernel::Platform;
 
 use crate::model::{self, FeeAt, Status};
@@ -30,22 +31,17 @@ pub(super) async fn issue_result(
     uploaded: Option<&[u8]>,
     now: i64,
 ) -> Result<IssuedDocument> {
-    use okno_kernel::pdf;
     let id = new_id();
     if let Some(bytes) = uploaded {
-        if files::check_file(bytes)? != files::FileKind::Pdf {
-            return Err(Problem::new(415, "result.not_pdf", "Результат — только PDF")
-                .with_detail("Документ-результат прикладывается в PDF: так его можно подписать и проверить по QR-коду страницы проверки.")
-                .into());
-        }
+        require_pdf(bytes)?;
     }
     let url = format!("{}/verify/{id}", settings.public_url.trim_end_matches('/'));
     let number = a.number.clone().unwrap_or_default();
-    let title = format!("Результат предоставления услуги «{}»", s.title);
-    let blocks = result_blocks((a, s), actor, text, &id, &url, &title, now);
+    let title = result_title(s);
     let bytes = match uploaded {
         Some(b) => b.to_vec(),
-        None => pdf::render(&title, &blocks).map_err(Error::internal)?,
+        None => okno_kernel::pdf::render(&title, &result_blocks(a, s, actor, text, &id, &url, now))
+            .map_err(Error::internal)?,
     };
     let recipient = documents::mask_name(&a.applicant_name);
     let doc = documents::issue(
@@ -66,42 +62,42 @@ pub(super) async fn issue_result(
         now,
     )
     .await?;
-    audit::append(
-        tx,
-        audit::Entry {
-            actor,
-            action: "services.result.issued",
-            subject_type: "application",
-            subject_id: &a.id,
-            details: serde_json::json!({
-                "document": doc.id, "sha256": doc.sha256, "size": doc.size,
-                "made_by": if uploaded.is_some() { "agency" } else { "platform" },
-            }),
-        },
-    )
-    .await?;
+    record_issued(tx, actor, a, &doc, uploaded.is_some()).await?;
     Ok(doc)
 }
 
-/// The page of a result the platform makes: the application, the decision, the official's text,
-/// and the QR code of the public check.
+/// An agency's own result document is a PDF, so that it can be signed and checked.
+fn require_pdf(bytes: &[u8]) -> Result<()> {
+    if files::check_file(bytes)? != files::FileKind::Pdf {
+        return Err(Problem::new(415, "result.not_pdf", "Результат — только PDF")
+            .with_detail("Документ-результат прикладывается в PDF: так его можно подписать и проверить по QR-коду страницы проверки.")
+            .into());
+    }
+    Ok(())
+}
+
+fn result_title(s: &ServiceView) -> String {
+    format!("Результат предоставления услуги «{}»", s.title)
+}
+
+/// What the platform's result document says: the application, the agency, the applicant, the
+/// decision, the official's text and a QR code of its public check at `url`.
 fn result_blocks(
-    (a, s): (&AppRow, &ServiceView),
+    a: &AppRow,
+    s: &ServiceView,
     actor: &Actor,
     text: Option<&str>,
     id: &str,
     url: &str,
-    title: &str,
     now: i64,
-) -> Vec<okno_kernel::pdf::Block> {
-    use okno_kernel::pdf::Block;
+) -> Vec<Block> {
     let number = a.number.clone().unwrap_or_default();
     let decided = a
         .decided_at
         .map(|ms| model::date_text(model::local_date(&s.time_zone, ms)))
         .unwrap_or_default();
     let mut blocks = vec![
-        Block::Heading(title.to_string()),
+        Block::Heading(result_title(s)),
         Block::Field("Заявление №".into(), number.clone()),
         Block::Field("Ведомство".into(), s.agency_name.clone()),
         Block::Field("Заявитель".into(), a.applicant_name.clone()),
@@ -131,6 +127,29 @@ fn result_blocks(
         blocks.remove(1);
     }
     blocks
+}
+
+async fn record_issued(
+    tx: &mut Tx,
+    actor: &Actor,
+    a: &AppRow,
+    doc: &IssuedDocument,
+    by_agency: bool,
+) -> Result<()> {
+    audit::append(
+        tx,
+        audit::Entry {
+            actor,
+            action: "services.result.issued",
+            subject_type: "application",
+            subject_id: &a.id,
+            details: serde_json::json!({
+                "document": doc.id, "sha256": doc.sha256, "size": doc.size,
+                "made_by": if by_agency { "agency" } else { "platform" },
+            }),
+        },
+    )
+    .await
 }
 
 /// The signed result document of an application, for its applicant or an official of its agency.
