@@ -14,6 +14,7 @@ use okno_kernel::http::{ApiJson, CurrentActor};
 use okno_kernel::Platform;
 use serde::{Deserialize, Serialize};
 
+use super::model::FindQuery;
 use crate::desk::{self, DeskIssued, DeviceKind, DeviceView, OperatorRole, Registered};
 use crate::settings::Settings;
 
@@ -147,12 +148,6 @@ async fn operator_remove(
 ) -> Result<StatusCode> {
     desk::remove_operator(&p.db, &actor, &code, &account_id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct FindQuery {
-    #[serde(default)]
-    pub(super) query: String,
 }
 
 /// Find an account by СНИЛС, phone or passport (from a registered desk).

@@ -125,3 +125,10 @@ pub struct DeskIssued {
     /// `GET` it (same operator, 15 minutes) for the PDF справка.
     pub receipt_url: String,
 }
+
+/// The search for a person at a desk (`?query=`): a СНИЛС, a phone or a passport.
+#[derive(Debug, Deserialize)]
+pub(super) struct FindQuery {
+    #[serde(default)]
+    pub(super) query: String,
+}

@@ -16,7 +16,7 @@ use okno_kernel::http::{render, set_cookie, Chrome, CurrentActor, PageError, DES
 use okno_kernel::Platform;
 use serde::Deserialize;
 
-use super::api::FindQuery;
+use super::model::FindQuery;
 use crate::desk::{self, DeskIssued, OperatorRole};
 use crate::settings::Settings;
 
