@@ -217,7 +217,7 @@ async fn escalate(
         None => None,
     };
     let step = match &supervisor {
-        Some(s) => to_supervisor(&mut a, terms, body, s, from, now),
+        Some(s) => to_supervisor(&mut a, terms, body, s, from, now)?,
         None => {
             a.escalated_at = Some(now);
             Step {
@@ -255,29 +255,10 @@ fn to_supervisor(
     s: &store::BodyRow,
     from: Status,
     now: i64,
-) -> Step {
-    let kind = model::Kind::parse(&a.kind).unwrap_or(model::Kind::Appeal);
-    let today = model::local_date(&s.time_zone, now);
-    a.body_code = Some(s.code.clone());
-    a.registered_on = Some(today.to_string());
-    a.due_date = Some(
-        terms
-            .of(kind)
-            .due(ProductionCalendar::shared(), today)
-            .to_string(),
-    );
-    a.forward_due = Some(
-        terms
-            .forward
-            .due(ProductionCalendar::shared(), today)
-            .to_string(),
-    );
-    a.extended = 0;
-    a.routed_at = Some(now);
-    a.warned_at = None;
-    a.escalated_at = None;
+) -> Result<Step> {
+    crate::service::register(a, s, terms, now)?;
     a.status = Status::Routed.as_str().into();
-    Step {
+    Ok(Step {
         action: "escalated",
         note: format!(
             "Срок ответа органа «{}» истёк; обращение передано в вышестоящий орган «{}»",
@@ -285,7 +266,7 @@ fn to_supervisor(
         ),
         from,
         to: Status::Routed,
-    }
+    })
 }
 
 /// The escalation's event, audit record and outbox event.

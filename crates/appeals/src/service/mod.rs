@@ -26,6 +26,7 @@ pub use self::body_work::{
     Upload,
 };
 pub use self::filing::{comment, correct, file, file_as, Author, NewAppeal};
+pub(crate) use self::moderation::register;
 pub use self::moderation::{moderate, moderation_queue, Moderation, Verdict};
 pub use self::officials::{assign_official, my_bodies, Assignment};
 pub use self::public::{

@@ -64,7 +64,7 @@ pub struct Moderation {
 /// date (59-ФЗ art. 8 part 3). The term counts from the registration at the body that answers:
 /// an appeal forwarded or escalated is registered anew there, as 59-ФЗ art. 8 has the receiving
 /// body register it.
-pub(super) fn register(a: &mut AppealRow, body: &BodyRow, terms: &Terms, now: i64) -> Result<()> {
+pub(crate) fn register(a: &mut AppealRow, body: &BodyRow, terms: &Terms, now: i64) -> Result<()> {
     let today = model::local_date(&body.time_zone, now);
     let kind = kind_of(a)?;
     a.body_code = Some(body.code.clone());
