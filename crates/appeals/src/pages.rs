@@ -91,24 +91,16 @@ struct NewPage {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 struct Filed {
-    #[serde(default)]
     kind: String,
-    #[serde(default)]
     category: String,
-    #[serde(default)]
     text: String,
-    #[serde(default)]
     address: String,
-    #[serde(default)]
     lat: String,
-    #[serde(default)]
     lon: String,
-    #[serde(default)]
     municipality: String,
-    #[serde(default)]
     publish: Option<String>,
-    #[serde(default)]
     reply_address: String,
 }
 
@@ -386,12 +378,10 @@ async fn mine_files(
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct AuthorForm {
-    #[serde(default)]
     text: String,
-    #[serde(default)]
     rating: Option<i64>,
-    #[serde(default)]
     solved: Option<String>,
 }
 
@@ -637,12 +627,10 @@ async fn desk_one(
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct BodyForm {
-    #[serde(default)]
     text: String,
-    #[serde(default)]
     body: String,
-    #[serde(default)]
     days: Option<u32>,
 }
 

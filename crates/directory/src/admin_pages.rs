@@ -28,21 +28,15 @@ pub fn routes() -> Router<Platform> {
 
 /// The entry as the page's form holds it: the fee in rubles, documents one per line.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct EntryForm {
-    #[serde(default)]
     title: String,
-    #[serde(default)]
     summary: String,
-    #[serde(default)]
     fee: String,
-    #[serde(default)]
     deadline: String,
-    #[serde(default)]
     level: String,
-    #[serde(default)]
     documents: String,
     /// The category's code; empty for none; absent (an older form) keeps the current one.
-    #[serde(default)]
     category: Option<String>,
 }
 
@@ -98,10 +92,9 @@ impl EntryForm {
 
 /// What the new-service form adds to the entry: the code and the agency, fixed afterwards.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct NewEntryForm {
-    #[serde(default)]
     code: String,
-    #[serde(default)]
     agency: String,
     #[serde(flatten)]
     entry: EntryForm,
@@ -325,12 +318,10 @@ async fn create(
 
 /// A category as the page's form holds it.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct CategoryForm {
-    #[serde(default)]
     code: String,
-    #[serde(default)]
     title: String,
-    #[serde(default)]
     description: String,
 }
 

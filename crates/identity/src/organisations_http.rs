@@ -229,18 +229,13 @@ impl FormErrors {
 
 /// What the create form holds, to show it again after a refusal.
 #[derive(Default, Deserialize)]
+#[serde(default)]
 struct CreateForm {
-    #[serde(default)]
     kind: String,
-    #[serde(default)]
     ogrn: String,
-    #[serde(default)]
     inn: String,
-    #[serde(default)]
     kpp: String,
-    #[serde(default)]
     full_name: String,
-    #[serde(default)]
     short_name: String,
 }
 

@@ -943,22 +943,15 @@ struct ProfilePage {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 struct ProfileForm {
-    #[serde(default)]
     last_name: String,
-    #[serde(default)]
     first_name: String,
-    #[serde(default)]
     middle_name: String,
-    #[serde(default)]
     birth_date: String,
-    #[serde(default)]
     sex: String,
-    #[serde(default)]
     passport: String,
-    #[serde(default)]
     snils: String,
-    #[serde(default)]
     inn: String,
 }
 

@@ -155,24 +155,16 @@ impl RegisterForm {
 }
 
 #[derive(Deserialize, Default, Clone)]
+#[serde(default)]
 struct RegisterForm {
-    #[serde(default)]
     last_name: String,
-    #[serde(default)]
     first_name: String,
-    #[serde(default)]
     middle_name: String,
-    #[serde(default)]
     birth_date: String,
-    #[serde(default)]
     sex: String,
-    #[serde(default)]
     passport: String,
-    #[serde(default)]
     snils: String,
-    #[serde(default)]
     phone: String,
-    #[serde(default)]
     consent: Option<String>,
     #[serde(flatten)]
     rep: RepresentativeForm,
@@ -180,20 +172,14 @@ struct RegisterForm {
 
 /// The representative's part of a desk form: used when «Обращается представитель» is ticked.
 #[derive(Deserialize, Default, Clone)]
+#[serde(default)]
 struct RepresentativeForm {
-    #[serde(default)]
     by_representative: Option<String>,
-    #[serde(default)]
     rep_full_name: String,
-    #[serde(default)]
     rep_passport: String,
-    #[serde(default)]
     rep_power_number: String,
-    #[serde(default)]
     rep_power_issuer: String,
-    #[serde(default)]
     rep_power_issued_on: String,
-    #[serde(default)]
     rep_power_valid_until: String,
 }
 
