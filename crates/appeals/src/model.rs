@@ -2,10 +2,13 @@
 //! is a [`Refusal`] value), the fixed rejection reasons, legal terms per kind on the production
 //! calendar, the rating rule, and the point-in-polygon test of routing.
 
+use jiff::ToSpan;
+use okno_kernel::clock::Date;
 use okno_rules::calendar::ProductionCalendar;
 use serde::{Deserialize, Serialize};
 
 pub use okno_kernel::error::Refusal;
+use okno_kernel::error::Transitions;
 
 /// What a person files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -88,6 +91,15 @@ pub enum Status {
     Reopened,
 }
 
+impl Transitions for Status {
+    fn refuse(self, what: &str) -> Refusal {
+        Refusal::new(
+            "appeal.transition_forbidden",
+            format!("Нельзя {what}: обращение в статусе «{}».", self.title()),
+        )
+    }
+}
+
 impl Status {
     pub const ALL: [Status; 8] = [
         Status::New,
@@ -140,76 +152,65 @@ impl Status {
         matches!(self, Status::New | Status::Moderation)
     }
 
-    fn refuse(self, what: &str) -> Refusal {
-        Refusal::new(
-            "appeal.transition_forbidden",
-            format!("Нельзя {what}: обращение в статусе «{}».", self.title()),
-        )
-    }
-
     /// A moderator takes the appeal from the queue.
     pub fn take_for_moderation(self) -> Result<Status, Refusal> {
-        match self {
-            Status::New => Ok(Status::Moderation),
-            s => Err(s.refuse("взять обращение на модерацию")),
-        }
+        self.step(
+            matches!(self, Status::New),
+            Status::Moderation,
+            "взять обращение на модерацию",
+        )
     }
 
     /// The moderator accepts it; it goes to the body routing found.
     pub fn accept(self) -> Result<Status, Refusal> {
-        match self {
-            s if s.before_moderation() => Ok(Status::Routed),
-            s => Err(s.refuse("принять обращение")),
-        }
+        self.step(
+            self.before_moderation(),
+            Status::Routed,
+            "принять обращение",
+        )
     }
 
     /// The moderator sends it back to the author for correction.
     pub fn send_back(self) -> Result<Status, Refusal> {
-        match self {
-            s if s.before_moderation() => Ok(Status::New),
-            s => Err(s.refuse("вернуть обращение на доработку")),
-        }
+        self.step(
+            self.before_moderation(),
+            Status::New,
+            "вернуть обращение на доработку",
+        )
     }
 
     /// The moderator rejects it with a reason from the fixed list.
     pub fn reject(self) -> Result<Status, Refusal> {
-        match self {
-            s if s.before_moderation() => Ok(Status::Rejected),
-            s => Err(s.refuse("отклонить обращение")),
-        }
+        self.step(
+            self.before_moderation(),
+            Status::Rejected,
+            "отклонить обращение",
+        )
     }
 
     /// An official of the body takes it.
     pub fn take(self) -> Result<Status, Refusal> {
-        match self {
-            Status::Routed | Status::Reopened => Ok(Status::InWork),
-            s => Err(s.refuse("взять обращение в работу")),
-        }
+        self.step(
+            matches!(self, Status::Routed | Status::Reopened),
+            Status::InWork,
+            "взять обращение в работу",
+        )
     }
 
     /// The body forwards it to another one (outside its competence), or the worker escalates it
     /// to the supervising body.
     pub fn forward(self) -> Result<Status, Refusal> {
-        match self {
-            s if s.at_body() => Ok(Status::Routed),
-            s => Err(s.refuse("перенаправить обращение")),
-        }
+        self.step(self.at_body(), Status::Routed, "перенаправить обращение")
     }
 
     /// An interim answer: the body works on it.
     pub fn interim_answer(self) -> Result<Status, Refusal> {
-        match self {
-            s if s.at_body() => Ok(Status::InWork),
-            s => Err(s.refuse("дать промежуточный ответ")),
-        }
+        self.step(self.at_body(), Status::InWork, "дать промежуточный ответ")
     }
 
     /// The final answer.
     pub fn final_answer(self) -> Result<Status, Refusal> {
-        match self {
-            s if s.at_body() => Ok(Status::Answered),
-            s => Err(s.refuse("дать ответ")),
-        }
+        self.step(self.at_body(), Status::Answered, "дать ответ")
     }
 
     /// The author rates the answer: closed, or re-opened at the supervising body when the rating
@@ -314,13 +315,13 @@ impl Term {
     /// a working day the term ends on the next working day: 59-ФЗ says nothing of it, so the
     /// general rule of civil law (ГК РФ ст. 193) is applied — it never shortens a body's term and
     /// keeps the answer due on a day the body works.
-    pub fn due(self, cal: &ProductionCalendar, start: time::Date) -> time::Date {
+    pub fn due(self, cal: &ProductionCalendar, start: Date) -> Date {
         if self.working {
             cal.add_working_days(start, self.days)
         } else {
-            let mut d = start + time::Duration::days(self.days as i64);
-            while !cal.is_working_day(d) {
-                d += time::Duration::days(1);
+            let mut d = start.saturating_add(i64::from(self.days).days());
+            while !cal.is_working_day(d) && d < Date::MAX {
+                d = d.saturating_add(1.day());
             }
             d
         }
@@ -450,53 +451,14 @@ pub fn micro(deg: f64, max: f64) -> Option<i64> {
     (deg.is_finite() && deg.abs() <= max).then(|| (deg * 1_000_000.0).round() as i64)
 }
 
-/// The local date of an instant (UTC milliseconds) in an IANA zone; Moscow when the zone is
-/// unknown.
-pub fn local_date(zone: &str, ms: i64) -> time::Date {
-    let tz = jiff::tz::TimeZone::get(zone)
-        .unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::offset(3)));
-    let d = jiff::Timestamp::from_millisecond(ms)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .to_zoned(tz)
-        .date();
-    time::Month::try_from(d.month() as u8)
-        .ok()
-        .and_then(|m| time::Date::from_calendar_date(d.year() as i32, m, d.day() as u8).ok())
-        .unwrap_or(time::Date::MIN)
-}
-
-pub fn parse_iso(s: &str) -> Option<time::Date> {
-    time::Date::parse(s, &time::format_description::well_known::Iso8601::DATE).ok()
-}
-
-/// A date as people read it: «15 января 2027 г.».
-pub fn date_text(d: time::Date) -> String {
-    const MONTHS: [&str; 12] = [
-        "января",
-        "февраля",
-        "марта",
-        "апреля",
-        "мая",
-        "июня",
-        "июля",
-        "августа",
-        "сентября",
-        "октября",
-        "ноября",
-        "декабря",
-    ];
-    format!(
-        "{} {} {} г.",
-        d.day(),
-        MONTHS[d.month() as usize - 1],
-        d.year()
-    )
-}
+/// Dates as the body's people see them: the local date of an instant in the body's zone, a date
+/// stored as `YYYY-MM-DD`, and «15 января 2027 г.».
+pub use okno_kernel::clock::{date_text, local_date, parse_date as parse_iso};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::date;
+    use jiff::civil::date;
 
     fn cal() -> &'static ProductionCalendar {
         ProductionCalendar::shared()
@@ -567,28 +529,28 @@ mod tests {
         // 31.12.2026 is a day off by the 2026 decree; 1–8 Jan 2027 holidays, 9–10 a weekend.
         // Working days: 11, 12, 13, 14, 15, 18, 19, 20, 21, 22 January.
         let t = Terms::default().of(Kind::Message);
-        assert_eq!(t.due(cal(), date!(2026 - 12 - 30)), date!(2027 - 01 - 22));
+        assert_eq!(t.due(cal(), date(2026, 12, 30)), date(2027, 1, 22));
     }
 
     #[test]
     fn thirty_days_end_on_the_next_working_day_when_they_fall_on_a_day_off() {
         let t = Terms::default().of(Kind::Appeal);
         // 2 Feb 2026 (Mon) + 30 = 4 Mar (Wed), a working day: unchanged.
-        assert_eq!(t.due(cal(), date!(2026 - 02 - 02)), date!(2026 - 03 - 04));
+        assert_eq!(t.due(cal(), date(2026, 2, 2)), date(2026, 3, 4));
         // 8 Apr 2026 + 30 = 8 May (Fri, working); 9 Apr + 30 = 9 May (Sat, holiday), then 10 May
         // (Sun) and 11 May (the transferred day off): the term ends on Tue 12 May.
-        assert_eq!(t.due(cal(), date!(2026 - 04 - 08)), date!(2026 - 05 - 08));
-        assert_eq!(t.due(cal(), date!(2026 - 04 - 09)), date!(2026 - 05 - 12));
+        assert_eq!(t.due(cal(), date(2026, 4, 8)), date(2026, 5, 8));
+        assert_eq!(t.due(cal(), date(2026, 4, 9)), date(2026, 5, 12));
         // 2 Dec 2026 + 30 = 1 Jan 2027: the New Year holidays and the weekend push it to 11 Jan.
-        assert_eq!(t.due(cal(), date!(2026 - 12 - 02)), date!(2027 - 01 - 11));
+        assert_eq!(t.due(cal(), date(2026, 12, 2)), date(2027, 1, 11));
     }
 
     #[test]
     fn forwarding_is_due_within_seven_days() {
         let t = Terms::default().forward;
         // 59-ФЗ art. 8 part 3. 2 Mar 2026 + 7 = 9 Mar, the day off moved from 8 March: 10 Mar.
-        assert_eq!(t.due(cal(), date!(2026 - 03 - 02)), date!(2026 - 03 - 10));
-        assert_eq!(t.due(cal(), date!(2026 - 03 - 10)), date!(2026 - 03 - 17));
+        assert_eq!(t.due(cal(), date(2026, 3, 2)), date(2026, 3, 10));
+        assert_eq!(t.due(cal(), date(2026, 3, 10)), date(2026, 3, 17));
     }
 
     #[test]
@@ -598,7 +560,7 @@ mod tests {
             days: 1,
             working: true,
         };
-        assert_eq!(t.due(cal(), date!(2027 - 02 - 19)), date!(2027 - 02 - 20));
+        assert_eq!(t.due(cal(), date(2027, 2, 19)), date(2027, 2, 20));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use jiff::ToSpan;
 use okno_identity::privacy::{notify_account, Topic};
 use okno_kernel::actor::Actor;
 use okno_kernel::audit;
@@ -87,7 +88,9 @@ pub async fn take_service_ratings(db: &Db) -> Result<usize> {
 pub async fn round(db: &Db, terms: &Terms, now: i64) -> Result<Round> {
     let cal = ProductionCalendar::shared();
     // Three working days are never more than three weeks away, even across the New Year.
-    let horizon = (model::local_date("Asia/Kamchatka", now) + time::Duration::days(21)).to_string();
+    let horizon = model::local_date("Asia/Kamchatka", now)
+        .saturating_add(21.days())
+        .to_string();
     let candidates = {
         let mut c = db.read().await?;
         store::running(&mut c, &horizon).await?
@@ -133,7 +136,7 @@ async fn warn(
     db: &Db,
     mut a: AppealRow,
     body: &store::BodyRow,
-    due: time::Date,
+    due: okno_kernel::clock::Date,
     now: i64,
 ) -> Result<bool> {
     let expected = a.updated_at;

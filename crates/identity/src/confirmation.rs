@@ -4,9 +4,10 @@
 //! offices part builds its desk on this. A partner bank's integration does the same for a client it
 //! identified in person (the bank adapter).
 
+use jiff::ToSpan;
 use okno_kernel::actor::{Actor, ActorKind, Permission};
 use okno_kernel::audit;
-use okno_kernel::clock::now_ms;
+use okno_kernel::clock::{now_ms, Date};
 use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Problem, Result};
 use okno_kernel::pii::Secrets;
@@ -106,7 +107,7 @@ fn require_operator(operator: &Actor) -> Result<()> {
 }
 
 /// The passport's date of issue, when the operator entered one.
-fn issued_on(text: Option<&str>) -> Result<Option<time::Date>> {
+fn issued_on(text: Option<&str>) -> Result<Option<Date>> {
     match text.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(d) => Ok(Some(parse_date(d).ok_or_else(|| {
@@ -144,7 +145,7 @@ async fn registry_refusal(
 /// What the operator saw and learnt: the passport shown, its date of issue, the registry's answer.
 struct Seen<'a> {
     passport: &'a str,
-    issued: Option<time::Date>,
+    issued: Option<Date>,
     registry: Option<Option<Refusal>>,
 }
 
@@ -338,15 +339,11 @@ fn bank_refusal(secrets: &Secrets, a: &AccountRow, docs: &BankDocs, b: &ByBank) 
     }
 }
 
-fn parse_date(s: &str) -> Option<time::Date> {
-    time::Date::parse(
-        s.trim(),
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .ok()
+fn parse_date(s: &str) -> Option<Date> {
+    okno_kernel::clock::parse_date(s.trim())
 }
 
-fn today() -> time::Date {
+fn today() -> Date {
     okno_kernel::clock::today_utc()
 }
 
@@ -354,72 +351,61 @@ fn today() -> time::Date {
 /// A citizen's passport is replaced on reaching 20 and 45 years (Положение о паспорте гражданина
 /// Российской Федерации, утв. Постановлением Правительства РФ от 08.07.1997 № 828, п. 7), and the
 /// old one stays valid for 90 days after that birthday while the new one is made (п. 7, abs. 4).
-pub fn passport_expired(born: time::Date, issued: time::Date, today: time::Date) -> bool {
+pub fn passport_expired(born: Date, issued: Date, today: Date) -> bool {
     [20, 45].into_iter().any(|age| {
-        let Ok(birthday) = born
-            .replace_year(born.year() + age)
-            .or_else(|_| time::Date::from_calendar_date(born.year() + age, time::Month::March, 1))
+        let year = born.year() + age;
+        // Born on 29 February: the birthday of a common year is 1 March.
+        let Ok(birthday) =
+            Date::new(year, born.month(), born.day()).or_else(|_| Date::new(year, 3, 1))
         else {
             return false;
         };
-        issued < birthday && today > birthday + time::Duration::days(90)
+        issued < birthday
+            && birthday
+                .checked_add(90.days())
+                .is_ok_and(|lapse| today > lapse)
     })
 }
 
 /// Younger than 14 today (a date that cannot be read is not taken as a minor's).
 fn is_minor(birth_date: &str) -> bool {
-    let Ok(d) = time::Date::parse(
-        birth_date,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    ) else {
+    let Some(d) = okno_kernel::clock::parse_date(birth_date) else {
         return false;
     };
-    let today = time::OffsetDateTime::now_utc().date();
-    let years = today.year()
-        - d.year()
-        - i32::from((today.month() as u8, today.day()) < (d.month() as u8, d.day()));
-    years < 14
+    okno_kernel::clock::full_years(d, today()) < 14
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::date;
+    use jiff::civil::date;
 
     #[test]
     fn a_passport_lapses_90_days_after_the_20th_and_45th_birthdays_unless_issued_after_them() {
-        let born = date!(2000 - 06 - 15);
-        let at_14 = date!(2014 - 07 - 01);
-        assert!(!passport_expired(born, at_14, date!(2020 - 06 - 14)));
+        let born = date(2000, 6, 15);
+        let at_14 = date(2014, 7, 1);
+        assert!(!passport_expired(born, at_14, date(2020, 6, 14)));
         assert!(
-            !passport_expired(born, at_14, date!(2020 - 09 - 13)),
+            !passport_expired(born, at_14, date(2020, 9, 13)),
             "within 90 days"
         );
-        assert!(passport_expired(born, at_14, date!(2020 - 09 - 14)));
+        assert!(passport_expired(born, at_14, date(2020, 9, 14)));
         // Replaced at 20: valid until 45 (and 90 days).
-        let at_20 = date!(2020 - 07 - 01);
-        assert!(!passport_expired(born, at_20, date!(2045 - 06 - 15)));
-        assert!(passport_expired(born, at_20, date!(2045 - 09 - 14)));
+        let at_20 = date(2020, 7, 1);
+        assert!(!passport_expired(born, at_20, date(2045, 6, 15)));
+        assert!(passport_expired(born, at_20, date(2045, 9, 14)));
         // Issued after 45: valid for life.
-        assert!(!passport_expired(
-            born,
-            date!(2045 - 07 - 01),
-            date!(2090 - 01 - 01)
-        ));
+        assert!(!passport_expired(born, date(2045, 7, 1), date(2090, 1, 1)));
     }
 
     #[test]
     fn a_person_born_on_29_february_reaches_20_on_1_march() {
-        let born = date!(2004 - 02 - 29);
+        let born = date(2004, 2, 29);
         assert!(!passport_expired(
             born,
-            date!(2018 - 03 - 10),
-            date!(2024 - 05 - 29)
+            date(2018, 3, 10),
+            date(2024, 5, 29)
         ));
-        assert!(passport_expired(
-            born,
-            date!(2018 - 03 - 10),
-            date!(2024 - 05 - 31)
-        ));
+        assert!(passport_expired(born, date(2018, 3, 10), date(2024, 5, 31)));
     }
 }

@@ -4,9 +4,10 @@
 //! and registered desk before it calls these; every act is audited with the operator, the office
 //! and the device.
 
+use jiff::ToSpan;
 use okno_kernel::actor::{Actor, ActorKind, Permission};
 use okno_kernel::audit;
-use okno_kernel::clock::{new_id, now_ms};
+use okno_kernel::clock::{new_id, now_ms, Date};
 use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Error, FieldError, Problem, Result};
 use okno_kernel::pii::Secrets;
@@ -63,21 +64,17 @@ pub(crate) struct Checked {
     passport: PassportRf,
     number: String,
     issuer: String,
-    issued_on: time::Date,
-    valid_until: time::Date,
+    issued_on: Date,
+    valid_until: Date,
 }
 
-fn ymd(s: &str) -> Option<time::Date> {
-    time::Date::parse(
-        s.trim(),
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .ok()
+fn ymd(s: &str) -> Option<Date> {
+    okno_kernel::clock::parse_date(s.trim())
 }
 
-fn ymd_text(d: time::Date) -> String {
-    d.format(time::macros::format_description!("[year]-[month]-[day]"))
-        .unwrap_or_default()
+/// `YYYY-MM-DD`.
+fn ymd_text(d: Date) -> String {
+    d.to_string()
 }
 
 /// A problem with what the operator entered about the representative (`representative.<field>`).
@@ -92,7 +89,7 @@ fn rep_error(errors: &mut Vec<FieldError>, field: &str, code: &str, message: &st
 impl Representative {
     /// Checks what the operator entered: every error by field (`representative.*`), and a power
     /// not yet made or already ended refused as such.
-    pub(crate) fn check(&self, today: time::Date) -> Result<Checked> {
+    pub(crate) fn check(&self, today: Date) -> Result<Checked> {
         let mut errors = Vec::new();
         let mut err =
             |field: &str, code: &str, message: &str| rep_error(&mut errors, field, code, message);
@@ -149,9 +146,9 @@ impl Representative {
     /// year later), checked to be in order and not past; a problem is added to `errors`.
     fn power_term(
         &self,
-        today: time::Date,
+        today: Date,
         errors: &mut Vec<FieldError>,
-    ) -> (Option<time::Date>, Option<time::Date>) {
+    ) -> (Option<Date>, Option<Date>) {
         let mut err =
             |field: &str, code: &str, message: &str| rep_error(errors, field, code, message);
         let issued_on = ymd(&self.power_issued_on);
@@ -174,8 +171,9 @@ impl Representative {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            // ГК РФ ст. 186 п. 1: without a term, a power lasts a year from the day it was made.
-            None => issued_on.and_then(|d| d.replace_year(d.year() + 1).ok().or(d.next_day())),
+            // ГК РФ ст. 186 п. 1: without a term, a power lasts a year from the day it was made;
+            // ст. 192 п. 3: a year from 29 February ends on 28 February.
+            None => issued_on.and_then(|d| d.checked_add(1.year()).ok()),
             Some(s) => match ymd(s) {
                 Some(d) => Some(d),
                 None => {
@@ -737,4 +735,55 @@ pub async fn find(
             birth_date: r.birth_date,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn power(issued_on: &str, valid_until: Option<&str>) -> Representative {
+        Representative {
+            full_name: "Смирнов Пётр Иванович".into(),
+            passport: "4510 123456".into(),
+            power_number: "77 АА 1234567".into(),
+            power_issuer: "Нотариус г. Тулы Иванова И. И.".into(),
+            power_issued_on: issued_on.into(),
+            power_valid_until: valid_until.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_power_without_a_term_lasts_a_year_and_one_made_on_29_february_ends_on_28_february() {
+        let today = date(2024, 3, 1);
+        let c = power("2024-02-29", None).check(today).unwrap();
+        assert_eq!(c.valid_until, date(2025, 2, 28));
+        let c = power("2023-06-15", None).check(today).unwrap();
+        assert_eq!(c.valid_until, date(2024, 6, 15));
+        let c = power("2024-01-10", Some("2026-01-10"))
+            .check(today)
+            .unwrap();
+        assert_eq!(c.valid_until, date(2026, 1, 10));
+    }
+
+    #[test]
+    fn a_power_made_tomorrow_or_already_over_or_written_otherwise_is_refused_by_field() {
+        let today = date(2024, 3, 1);
+        let fields = |r: Representative| -> Vec<String> {
+            let p = r.check(today).unwrap_err().to_problem();
+            p.errors.into_iter().map(|e| e.code).collect()
+        };
+        assert_eq!(
+            fields(power("2024-03-02", None)),
+            ["representative.power_not_yet"]
+        );
+        assert_eq!(
+            fields(power("01.02.2024", None)),
+            ["representative.power_date_invalid"]
+        );
+        assert_eq!(
+            fields(power("2022-01-10", Some("2024-02-29"))),
+            ["representative.power_expired"]
+        );
+    }
 }

@@ -5,13 +5,12 @@
 use okno_kernel::actor::Actor;
 use okno_kernel::audit;
 use okno_kernel::clock::now_ms;
+use okno_kernel::clock::Date;
 use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Error, FieldError, Problem, Result};
 use okno_kernel::pii::Secrets;
 use okno_rules::{Inn, InnKind, PassportRf, Snils};
 use serde::{Deserialize, Serialize};
-use time::macros::format_description;
-use time::Date;
 
 use crate::model::Level;
 use crate::model::{field, own_account};
@@ -64,11 +63,9 @@ fn name_ok(s: &str) -> bool {
 /// The date of birth when it is a real date, in the past, of a person 14 to 130 years old on
 /// `today` (a passport of a citizen of the Russian Federation is issued from 14).
 fn birth_date(s: &str, today: Date) -> std::result::Result<Date, &'static str> {
-    let d = Date::parse(s.trim(), format_description!("[year]-[month]-[day]"))
-        .map_err(|_| "Укажите дату рождения в формате ГГГГ-ММ-ДД.")?;
-    let years = today.year()
-        - d.year()
-        - i32::from((today.month() as u8, today.day()) < (d.month() as u8, d.day()));
+    let d = okno_kernel::clock::parse_date(s.trim())
+        .ok_or("Укажите дату рождения в формате ГГГГ-ММ-ДД.")?;
+    let years = okno_kernel::clock::full_years(d, today);
     if d > today {
         return Err("Дата рождения не может быть в будущем.");
     }
@@ -439,7 +436,7 @@ fn mask(s: &str, head: usize, tail: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::date;
+    use jiff::civil::date;
 
     fn anna() -> Profile {
         Profile {
@@ -456,7 +453,7 @@ mod tests {
 
     #[test]
     fn a_valid_profile_is_normalised() {
-        let p = validate(&anna(), date!(2026 - 11 - 24)).unwrap();
+        let p = validate(&anna(), date(2026, 11, 24)).unwrap();
         assert_eq!(p.passport, "4204514002");
         assert_eq!(p.snils, "01815908349");
     }
@@ -469,7 +466,7 @@ mod tests {
         p.sex = "x".into();
         p.snils = "018-159-083 48".into();
         p.inn = Some("7707083893".into());
-        let e = validate(&p, date!(2026 - 11 - 24)).unwrap_err();
+        let e = validate(&p, date(2026, 11, 24)).unwrap_err();
         let fields: Vec<&str> = e.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["last_name", "birth_date", "sex", "snils", "inn"]);
         assert_eq!(
@@ -480,7 +477,7 @@ mod tests {
 
     #[test]
     fn age_counts_whole_years_to_the_day() {
-        let today = date!(2026 - 11 - 24);
+        let today = date(2026, 11, 24);
         assert!(birth_date("2012-11-24", today).is_ok(), "14 today");
         assert!(birth_date("2012-11-25", today).is_err(), "14 tomorrow");
         assert!(birth_date("2027-01-01", today).is_err());

@@ -6,14 +6,13 @@
 use okno_kernel::actor::{Actor, Principal};
 use okno_kernel::audit;
 use okno_kernel::auth;
+use okno_kernel::clock::Date;
 use okno_kernel::clock::{new_id, now_ms};
 use okno_kernel::db::{Db, Tx};
 use okno_kernel::error::{Problem, Result};
 use okno_kernel::pii::Secrets;
 use okno_rules::Snils;
 use serde::{Deserialize, Serialize};
-use time::macros::format_description;
-use time::Date;
 
 use crate::model::own_account;
 use crate::model::Level;
@@ -22,7 +21,7 @@ use crate::store::{self, load, AccountRow, NewPower, PowerRow};
 
 /// The longest term the platform accepts. The Civil Code sets none (ГК РФ ст. 186: without a term a
 /// power of attorney lasts a year); five years is this platform's limit.
-const MAX_YEARS: i32 = 5;
+const MAX_YEARS: i16 = 5;
 
 /// What a principal fills in.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -55,9 +54,9 @@ fn today() -> Date {
     okno_kernel::clock::today_utc()
 }
 
+/// `YYYY-MM-DD`.
 fn date_text(d: Date) -> String {
-    d.format(format_description!("[year]-[month]-[day]"))
-        .unwrap_or_default()
+    d.to_string()
 }
 
 impl PowerRow {
@@ -176,7 +175,7 @@ fn checked_grant(g: &Grant) -> Result<(Snils, Vec<Topic>, Date)> {
     if !errors.is_empty() {
         return Err(Problem::invalid_fields(errors).into());
     }
-    let (Some(snils), Ok(until)) = (snils, until) else {
+    let (Some(snils), Some(until)) = (snils, until) else {
         return Err(Problem::invalid_field(
             "representative_snils",
             "representation.invalid",
@@ -189,12 +188,9 @@ fn checked_grant(g: &Grant) -> Result<(Snils, Vec<Topic>, Date)> {
 
 /// The last day of the power: not past, at most [`MAX_YEARS`] ahead; a problem is added to
 /// `errors`.
-fn valid_until(
-    text: &str,
-    errors: &mut Vec<okno_kernel::error::FieldError>,
-) -> std::result::Result<Date, time::error::Parse> {
+fn valid_until(text: &str, errors: &mut Vec<okno_kernel::error::FieldError>) -> Option<Date> {
     let today = today();
-    let until = Date::parse(text.trim(), format_description!("[year]-[month]-[day]"));
+    let until = okno_kernel::clock::parse_date(text.trim()).ok_or(());
     match until {
         Ok(d) if d < today => errors.push(crate::model::field(
             "valid_until",
@@ -213,7 +209,7 @@ fn valid_until(
             "Укажите дату в формате ГГГГ-ММ-ДД.",
         )),
     }
-    until
+    until.ok()
 }
 
 /// The principal (a confirmed account) and the representative (at least «стандартная», found by

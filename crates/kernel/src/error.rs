@@ -186,6 +186,22 @@ impl Refusal {
     }
 }
 
+/// A status with transitions: each is one line, `self.step(allowed, to, what)`, and a forbidden one
+/// is the status's own [`Refusal`] naming what could not be done.
+pub trait Transitions: Copy {
+    /// The refusal of doing `what` (a Russian verb phrase) in this status.
+    fn refuse(self, what: &str) -> Refusal;
+
+    /// `to` when `allowed`, else the refusal of `what`.
+    fn step(self, allowed: bool, to: Self, what: &str) -> Result<Self, Refusal> {
+        if allowed {
+            Ok(to)
+        } else {
+            Err(self.refuse(what))
+        }
+    }
+}
+
 impl From<Refusal> for Problem {
     fn from(r: Refusal) -> Problem {
         Problem::conflict(r.code, r.message)

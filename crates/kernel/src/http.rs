@@ -335,7 +335,8 @@ pub fn set_cookie(
         .same_site(cookie::SameSite::Lax)
         .secure(secure);
     if let Some(a) = max_age {
-        c = c.max_age(time::Duration::seconds(a));
+        // The cookie crate takes its own re-exported `time` duration; the workspace uses jiff.
+        c = c.max_age(cookie::time::Duration::seconds(a));
     }
     axum::http::HeaderValue::from_str(&c.build().to_string())
         .unwrap_or_else(|_| axum::http::HeaderValue::from_static(""))

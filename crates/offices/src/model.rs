@@ -8,6 +8,7 @@ use okno_rules::calendar::{DayKind, ProductionCalendar};
 use serde::{Deserialize, Serialize};
 
 pub use okno_kernel::error::Refusal;
+use okno_kernel::error::Transitions;
 use okno_kernel::error::{Error, Problem};
 
 /// No service point with that code.
@@ -213,7 +214,7 @@ impl WeekHours {
     ///   на один час»); a break that would then end after closing is cut at closing.
     pub fn on(&self, cal: &ProductionCalendar, date: Date) -> Option<DayHours> {
         let weekday = date.weekday().to_monday_zero_offset() as usize;
-        let kind = cal.day_kind(to_time_date(date)?);
+        let kind = cal.day_kind(date);
         let mut day = match kind {
             DayKind::Holiday | DayKind::DayOff => return None,
             DayKind::Weekend => self.days[weekday].clone()?,
@@ -235,12 +236,6 @@ impl WeekHours {
         }
         Some(day)
     }
-}
-
-/// A civil date as the `time` crate's date the production calendar takes.
-pub fn to_time_date(d: Date) -> Option<time::Date> {
-    let month = time::Month::try_from(d.month() as u8).ok()?;
-    time::Date::from_calendar_date(d.year() as i32, month, d.day() as u8).ok()
 }
 
 /// The IANA zone named `name`, from the tz database bundled in the binary.
@@ -331,29 +326,8 @@ pub fn open_state(
     OpenState::Closed { next: None }
 }
 
-const MONTHS_GENITIVE: [&str; 12] = [
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-];
-
 /// `12 января`.
-pub fn date_text(d: Date) -> String {
-    format!(
-        "{} {}",
-        d.day(),
-        MONTHS_GENITIVE[(d.month() as usize).saturating_sub(1).min(11)]
-    )
-}
+pub use okno_kernel::clock::day_month_text as date_text;
 
 /// «Открыто до 20:00», «Закрыто, откроется завтра в 09:00», … for the office's local `today`.
 pub fn state_text(state: &OpenState, today: Date) -> String {
@@ -480,6 +454,15 @@ pub enum TicketStatus {
     NoShow,
 }
 
+impl Transitions for TicketStatus {
+    fn refuse(self, to: &str) -> Refusal {
+        Refusal::new(
+            "ticket.transition",
+            format!("Талон в статусе «{}» нельзя {to}.", self.title()),
+        )
+    }
+}
+
 impl TicketStatus {
     pub const ALL: [TicketStatus; 5] = [
         TicketStatus::Waiting,
@@ -513,43 +496,40 @@ impl TicketStatus {
         }
     }
 
-    fn refuse(self, to: &str) -> Refusal {
-        Refusal::new(
-            "ticket.transition",
-            format!("Талон в статусе «{}» нельзя {to}.", self.title()),
-        )
-    }
-
     /// waiting → called (to a window).
     pub fn call(self) -> Result<TicketStatus, Refusal> {
-        match self {
-            TicketStatus::Waiting => Ok(TicketStatus::Called),
-            s => Err(s.refuse("вызвать")),
-        }
+        self.step(
+            matches!(self, TicketStatus::Waiting),
+            TicketStatus::Called,
+            "вызвать",
+        )
     }
 
     /// called → serving (the person came to the window).
     pub fn start(self) -> Result<TicketStatus, Refusal> {
-        match self {
-            TicketStatus::Called => Ok(TicketStatus::Serving),
-            s => Err(s.refuse("начать обслуживать")),
-        }
+        self.step(
+            matches!(self, TicketStatus::Called),
+            TicketStatus::Serving,
+            "начать обслуживать",
+        )
     }
 
     /// serving → done.
     pub fn finish(self) -> Result<TicketStatus, Refusal> {
-        match self {
-            TicketStatus::Serving => Ok(TicketStatus::Done),
-            s => Err(s.refuse("завершить")),
-        }
+        self.step(
+            matches!(self, TicketStatus::Serving),
+            TicketStatus::Done,
+            "завершить",
+        )
     }
 
     /// called → no-show (the person did not come).
     pub fn no_show(self) -> Result<TicketStatus, Refusal> {
-        match self {
-            TicketStatus::Called => Ok(TicketStatus::NoShow),
-            s => Err(s.refuse("отметить как неявку")),
-        }
+        self.step(
+            matches!(self, TicketStatus::Called),
+            TicketStatus::NoShow,
+            "отметить как неявку",
+        )
     }
 
     /// At a window: called or serving.

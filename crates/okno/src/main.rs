@@ -1238,13 +1238,16 @@ async fn token_command(
 fn calendar(command: CalendarCommand) -> anyhow::Result<std::process::ExitCode> {
     use okno_rules::calendar::ProductionCalendar;
     let cal = ProductionCalendar::shared();
-    let date = |s: &str| -> anyhow::Result<time::Date> {
-        time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+    let date = |s: &str| -> anyhow::Result<okno_kernel::clock::Date> {
+        okno_kernel::clock::parse_date(s)
             .with_context(|| format!("expected a date as YYYY-MM-DD, got {s}"))
     };
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let note = |years: &[i32]| {
-        let mut years: Vec<i32> = years.iter().copied().filter(|y| !cal.covers(*y)).collect();
+    let note = |years: &[i16]| {
+        let mut years: Vec<i32> = years
+            .iter()
+            .map(|y| i32::from(*y))
+            .filter(|y| !cal.covers(*y))
+            .collect();
         years.dedup();
         for y in years {
             eprintln!(
@@ -1257,7 +1260,7 @@ fn calendar(command: CalendarCommand) -> anyhow::Result<std::process::ExitCode> 
             let d = date(&d)?;
             let r = cal.add_working_days(d, n);
             note(&[d.year(), r.year()]);
-            println!("{}", r.format(&fmt)?);
+            println!("{r}");
         }
         CalendarCommand::IsWorking { date: d } => {
             let d = date(&d)?;

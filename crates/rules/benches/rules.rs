@@ -4,11 +4,11 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use jiff::civil::date;
 use okno_rules::{
     Account, Bik, Inn, Kopecks, Kpp, Ogrn, Ogrnip, PassportRf, PaymentQr, Phone,
     ProductionCalendar, Snils, Uin,
 };
-use time::macros::date;
 
 fn identifiers(c: &mut Criterion) {
     let bik = Bik::parse("044525225").ok();
@@ -55,10 +55,10 @@ fn money(c: &mut Criterion) {
 fn calendar(c: &mut Criterion) {
     let cal = ProductionCalendar::embedded();
     c.bench_function("add_working_days_30", |b| {
-        b.iter(|| cal.add_working_days(black_box(date!(2025 - 12 - 01)), black_box(30)))
+        b.iter(|| cal.add_working_days(black_box(date(2025, 12, 1)), black_box(30)))
     });
     c.bench_function("add_working_days_30_fallback_year", |b| {
-        b.iter(|| cal.add_working_days(black_box(date!(2027 - 12 - 01)), black_box(30)))
+        b.iter(|| cal.add_working_days(black_box(date(2027, 12, 1)), black_box(30)))
     });
 }
 

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use okno_kernel::clock::Date;
 use okno_kernel::error::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -235,7 +236,7 @@ impl Form {
         &self,
         values: &Values,
         attached: &BTreeSet<String>,
-        today: time::Date,
+        today: Date,
     ) -> Result<Values, Vec<FieldError>> {
         let visible = self.visible(values);
         let mut out = Values::new();
@@ -281,7 +282,7 @@ pub fn value_text(v: &Value) -> String {
     }
 }
 
-fn check(f: &Field, v: &str, today: time::Date) -> Result<String, FieldError> {
+fn check(f: &Field, v: &str, today: Date) -> Result<String, FieldError> {
     let n = &f.name;
     let len = v.chars().count();
     if let Some(min) = f.min_length {
@@ -331,8 +332,8 @@ fn check(f: &Field, v: &str, today: time::Date) -> Result<String, FieldError> {
             x.to_string()
         }
         FieldKind::Date => {
-            let d = time::Date::parse(v, &time::format_description::well_known::Iso8601::DATE)
-                .map_err(|_| err(n, "form.date", "Введите дату в виде ГГГГ-ММ-ДД."))?;
+            let d = okno_kernel::clock::parse_date(v)
+                .ok_or_else(|| err(n, "form.date", "Введите дату в виде ГГГГ-ММ-ДД."))?;
             if f.past_only && d > today {
                 return Err(err(
                     n,
@@ -364,8 +365,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn today() -> time::Date {
-        time::macros::date!(2026 - 12 - 01)
+    fn today() -> Date {
+        jiff::civil::date(2026, 12, 1)
     }
 
     fn form() -> Form {

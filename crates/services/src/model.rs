@@ -2,10 +2,12 @@
 //! [`Refusal`] value), who may apply, attachment kinds, and decision dates on the production
 //! calendar.
 
+use okno_kernel::clock::Date;
 use okno_rules::calendar::ProductionCalendar;
 use serde::{Deserialize, Serialize};
 
 pub use okno_kernel::error::Refusal;
+use okno_kernel::error::Transitions;
 
 /// Where an application stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -28,6 +30,15 @@ pub enum Status {
     Fulfilled,
     /// Отозвано by the person before a decision.
     Withdrawn,
+}
+
+impl Transitions for Status {
+    fn refuse(self, what: &str) -> Refusal {
+        Refusal::new(
+            "application.transition_forbidden",
+            format!("Нельзя {what}: заявление в статусе «{}».", self.title()),
+        )
+    }
 }
 
 impl Status {
@@ -81,73 +92,70 @@ impl Status {
         )
     }
 
-    fn refuse(self, what: &str) -> Refusal {
-        Refusal::new(
-            "application.transition_forbidden",
-            format!("Нельзя {what}: заявление в статусе «{}».", self.title()),
-        )
-    }
-
     /// The person sends the draft.
     pub fn submit(self) -> Result<Status, Refusal> {
-        match self {
-            Status::Draft => Ok(Status::Submitted),
-            s => Err(s.refuse("отправить заявление")),
-        }
+        self.step(
+            matches!(self, Status::Draft),
+            Status::Submitted,
+            "отправить заявление",
+        )
     }
 
     /// An official takes the application from the line.
     pub fn take(self) -> Result<Status, Refusal> {
-        match self {
-            Status::Submitted => Ok(Status::InReview),
-            s => Err(s.refuse("взять заявление в работу")),
-        }
+        self.step(
+            matches!(self, Status::Submitted),
+            Status::InReview,
+            "взять заявление в работу",
+        )
     }
 
     /// The official asks the person for documents or an explanation.
     pub fn ask_clarification(self) -> Result<Status, Refusal> {
-        match self {
-            Status::InReview => Ok(Status::NeedsInfo),
-            s => Err(s.refuse("запросить уточнение")),
-        }
+        self.step(
+            matches!(self, Status::InReview),
+            Status::NeedsInfo,
+            "запросить уточнение",
+        )
     }
 
     /// The person answers the request; the application goes back in line.
     pub fn clarify(self) -> Result<Status, Refusal> {
-        match self {
-            Status::NeedsInfo => Ok(Status::Submitted),
-            s => Err(s.refuse("отправить уточнение")),
-        }
+        self.step(
+            matches!(self, Status::NeedsInfo),
+            Status::Submitted,
+            "отправить уточнение",
+        )
     }
 
     pub fn approve(self) -> Result<Status, Refusal> {
-        match self {
-            Status::InReview => Ok(Status::Approved),
-            s => Err(s.refuse("одобрить заявление")),
-        }
+        self.step(
+            matches!(self, Status::InReview),
+            Status::Approved,
+            "одобрить заявление",
+        )
     }
 
     pub fn reject(self) -> Result<Status, Refusal> {
-        match self {
-            Status::InReview => Ok(Status::Rejected),
-            s => Err(s.refuse("отклонить заявление")),
-        }
+        self.step(
+            matches!(self, Status::InReview),
+            Status::Rejected,
+            "отклонить заявление",
+        )
     }
 
     /// The result was issued to the person.
     pub fn fulfil(self) -> Result<Status, Refusal> {
-        match self {
-            Status::Approved => Ok(Status::Fulfilled),
-            s => Err(s.refuse("отметить исполнение")),
-        }
+        self.step(
+            matches!(self, Status::Approved),
+            Status::Fulfilled,
+            "отметить исполнение",
+        )
     }
 
     /// The person withdraws the application before a decision.
     pub fn withdraw(self) -> Result<Status, Refusal> {
-        match self {
-            s if s.is_open() => Ok(Status::Withdrawn),
-            s => Err(s.refuse("отозвать заявление")),
-        }
+        self.step(self.is_open(), Status::Withdrawn, "отозвать заявление")
     }
 }
 
@@ -280,53 +288,18 @@ impl FeeAt {
 /// The expected decision date: `days` working days after the local date of submission, on the
 /// production calendar (the submission day itself is not counted; a submission on a day off
 /// counts from the next working day).
-pub fn decision_date(cal: &ProductionCalendar, submitted: time::Date, days: u32) -> time::Date {
+pub fn decision_date(cal: &ProductionCalendar, submitted: Date, days: u32) -> Date {
     cal.add_working_days(submitted, days)
 }
 
 /// Working days left until `due`, counted from `today` (0 on the due date and after it).
-pub fn working_days_left(cal: &ProductionCalendar, today: time::Date, due: time::Date) -> u32 {
+pub fn working_days_left(cal: &ProductionCalendar, today: Date, due: Date) -> u32 {
     cal.working_days_between(today, due)
 }
 
-/// The local date of an instant (UTC milliseconds) in an IANA zone; Moscow when the zone is
-/// unknown (it is checked when the agency is created).
-pub fn local_date(zone: &str, ms: i64) -> time::Date {
-    let tz = jiff::tz::TimeZone::get(zone)
-        .unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::offset(3)));
-    let d = jiff::Timestamp::from_millisecond(ms)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .to_zoned(tz)
-        .date();
-    time::Month::try_from(d.month() as u8)
-        .ok()
-        .and_then(|m| time::Date::from_calendar_date(d.year() as i32, m, d.day() as u8).ok())
-        .unwrap_or(time::Date::MIN)
-}
-
-/// A date as people read it: «15 января 2027 г.».
-pub fn date_text(d: time::Date) -> String {
-    const MONTHS: [&str; 12] = [
-        "января",
-        "февраля",
-        "марта",
-        "апреля",
-        "мая",
-        "июня",
-        "июля",
-        "августа",
-        "сентября",
-        "октября",
-        "ноября",
-        "декабря",
-    ];
-    format!(
-        "{} {} {} г.",
-        d.day(),
-        MONTHS[d.month() as usize - 1],
-        d.year()
-    )
-}
+/// Dates as the agency's people see them: the local date of an instant in the agency's zone, and
+/// «15 января 2027 г.».
+pub use okno_kernel::clock::{date_text, local_date};
 
 /// Kopecks as «1 234,50 ₽».
 pub fn rubles(k: i64) -> String {
@@ -353,7 +326,7 @@ pub fn rateable(s: Status) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::date;
+    use jiff::civil::date;
 
     fn cal() -> &'static ProductionCalendar {
         ProductionCalendar::shared()
@@ -415,12 +388,12 @@ mod tests {
         // 31.12.2026 (Thu) is a day off by the decree; 1–8 Jan 2027 are holidays, 9–10 a weekend.
         // Working days: 11, 12, 13, 14, 15, 18, 19, 20, 21, 22 January.
         assert_eq!(
-            decision_date(cal(), date!(2026 - 12 - 30), 10),
-            date!(2027 - 01 - 22)
+            decision_date(cal(), date(2026, 12, 30), 10),
+            date(2027, 1, 22)
         );
         assert_eq!(
-            decision_date(cal(), date!(2026 - 12 - 30), 1),
-            date!(2027 - 01 - 11)
+            decision_date(cal(), date(2026, 12, 30), 1),
+            date(2027, 1, 11)
         );
     }
 
@@ -428,60 +401,48 @@ mod tests {
     fn the_may_holidays_and_their_transfers_are_not_counted() {
         // 30.04.2026 (Thu, shortened) → 1 May (Fri) holiday, 2–3 weekend, 4–8 working,
         // 9 May (Sat) holiday moved to 11 May (Mon) by ст. 112 ч. 2 ТК РФ.
+        assert_eq!(decision_date(cal(), date(2026, 4, 30), 1), date(2026, 5, 4));
+        assert_eq!(decision_date(cal(), date(2026, 4, 30), 5), date(2026, 5, 8));
         assert_eq!(
-            decision_date(cal(), date!(2026 - 04 - 30), 1),
-            date!(2026 - 05 - 04)
-        );
-        assert_eq!(
-            decision_date(cal(), date!(2026 - 04 - 30), 5),
-            date!(2026 - 05 - 08)
-        );
-        assert_eq!(
-            decision_date(cal(), date!(2026 - 04 - 30), 6),
-            date!(2026 - 05 - 12)
+            decision_date(cal(), date(2026, 4, 30), 6),
+            date(2026, 5, 12)
         );
         // Submitted on 8 May (Fri): 9, 10 weekend, 11 the transferred day off.
-        assert_eq!(
-            decision_date(cal(), date!(2026 - 05 - 08), 1),
-            date!(2026 - 05 - 12)
-        );
+        assert_eq!(decision_date(cal(), date(2026, 5, 8), 1), date(2026, 5, 12));
     }
 
     #[test]
     fn a_submission_on_a_day_off_counts_from_the_next_working_day() {
         // Saturday 2026-03-07; 8 Mar (Sun) moved to Monday 9 Mar: first working day is 10 Mar.
-        assert_eq!(
-            decision_date(cal(), date!(2026 - 03 - 07), 1),
-            date!(2026 - 03 - 10)
-        );
+        assert_eq!(decision_date(cal(), date(2026, 3, 7), 1), date(2026, 3, 10));
         // The transferred working Saturday 20.02.2027 counts.
         assert_eq!(
-            decision_date(cal(), date!(2027 - 02 - 19), 1),
-            date!(2027 - 02 - 20)
+            decision_date(cal(), date(2027, 2, 19), 1),
+            date(2027, 2, 20)
         );
     }
 
     #[test]
     fn working_days_left_reach_zero_on_the_due_date() {
-        let due = date!(2027 - 01 - 22);
-        assert_eq!(working_days_left(cal(), date!(2026 - 12 - 30), due), 10);
+        let due = date(2027, 1, 22);
+        assert_eq!(working_days_left(cal(), date(2026, 12, 30), due), 10);
         assert_eq!(working_days_left(cal(), due, due), 0);
-        assert_eq!(working_days_left(cal(), date!(2027 - 02 - 01), due), 0);
+        assert_eq!(working_days_left(cal(), date(2027, 2, 1), due), 0);
     }
 
     #[test]
     fn the_local_date_is_the_agencys() {
         // 2026-12-31T15:30Z is already 1 January in Vladivostok (UTC+10), still 31 Dec in Moscow.
         let ms = 1_798_731_000_000;
-        assert_eq!(local_date("Europe/Moscow", ms), date!(2026 - 12 - 31));
-        assert_eq!(local_date("Asia/Vladivostok", ms), date!(2027 - 01 - 01));
+        assert_eq!(local_date("Europe/Moscow", ms), date(2026, 12, 31));
+        assert_eq!(local_date("Asia/Vladivostok", ms), date(2027, 1, 1));
     }
 
     #[test]
     fn money_and_dates_read_in_russian() {
         assert_eq!(rubles(600_000), "6\u{a0}000 ₽");
         assert_eq!(rubles(123_450), "1\u{a0}234,50 ₽");
-        assert_eq!(date_text(date!(2027 - 01 - 22)), "22 января 2027 г.");
+        assert_eq!(date_text(date(2027, 1, 22)), "22 января 2027 г.");
     }
 
     #[test]

@@ -359,9 +359,7 @@ async fn page_render(
         due: a
             .due_date
             .as_deref()
-            .and_then(|d| {
-                time::Date::parse(d, &time::format_description::well_known::Iso8601::DATE).ok()
-            })
+            .and_then(okno_kernel::clock::parse_date)
             .map(model::date_text),
         notice,
         error: problem.map(|p| p.detail),
@@ -696,9 +694,7 @@ async fn desk_render(
         due: a
             .due_date
             .as_deref()
-            .and_then(|d| {
-                time::Date::parse(d, &time::format_description::well_known::Iso8601::DATE).ok()
-            })
+            .and_then(okno_kernel::clock::parse_date)
             .map(model::date_text),
         notice,
         error: problem.map(|p| p.detail),

@@ -282,7 +282,7 @@ fn body_figures(
 }
 
 /// How many appeals at the body are past their due date today and not answered.
-fn open_overdue(mine: &[&store::TimingRow], today: time::Date) -> i64 {
+fn open_overdue(mine: &[&store::TimingRow], today: okno_kernel::clock::Date) -> i64 {
     mine.iter()
         .filter(|t| {
             Status::parse(&t.status).is_some_and(Status::at_body)

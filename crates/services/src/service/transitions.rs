@@ -196,7 +196,7 @@ async fn validated(
     tx: &mut Tx,
     ctx: &StepContext<'_>,
     a: &AppRow,
-    today: time::Date,
+    today: okno_kernel::clock::Date,
 ) -> Result<String> {
     let values = values_of(ctx.p, a)?;
     let attached: BTreeSet<String> = store::attachments(tx, &a.id)

@@ -135,9 +135,7 @@ pub(super) fn timing(a: &AppRow, status: Status, zone: &str, now: i64) -> (Optio
     )
 }
 
-pub(super) fn parse_iso(s: &str) -> Option<time::Date> {
-    time::Date::parse(s, &time::format_description::well_known::Iso8601::DATE).ok()
-}
+pub(super) use okno_kernel::clock::parse_date as parse_iso;
 
 pub(super) async fn view(p: &Platform, a: AppRow) -> Result<ApplicationView> {
     let mut c = p.db.read().await?;
