@@ -58,7 +58,7 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Check an identifier: snils, inn, ogrn, ogrnip, kpp, bik, account, uin, passport, phone
+    /// Check an identifier: snils, inn, ogrn, ogrnip, kpp, bik, account, uin, kbk, oktmo, passport, phone
     Validate {
         kind: String,
         value: String,

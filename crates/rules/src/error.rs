@@ -72,6 +72,16 @@ pub enum RuleError {
     #[error("Контрольный разряд УИН не совпадает")]
     UinChecksum,
 
+    // --- КБК, ОКТМО ---
+    #[error("КБК — это 20 цифр")]
+    KbkFormat,
+    #[error("КБК не может состоять из одних нулей")]
+    KbkZero,
+    #[error("ОКТМО — это 8 или 11 цифр")]
+    OktmoFormat,
+    #[error("ОКТМО не может состоять из одних нулей")]
+    OktmoZero,
+
     // --- Паспорт ---
     #[error("Серия и номер паспорта могут содержать только цифры и пробелы")]
     PassportFormat,
@@ -115,7 +125,7 @@ pub enum RuleError {
     QrSeparator,
 
     // --- validate() ---
-    #[error("Неизвестный вид реквизита; допустимы: snils, inn, ogrn, ogrnip, kpp, bik, account, uin, passport, phone")]
+    #[error("Неизвестный вид реквизита; допустимы: snils, inn, ogrn, ogrnip, kpp, bik, account, uin, kbk, oktmo, passport, phone")]
     UnknownKind,
 }
 
@@ -149,6 +159,10 @@ impl RuleError {
             Self::UinFormat => "uin.format",
             Self::UinLength => "uin.length",
             Self::UinChecksum => "uin.checksum",
+            Self::KbkFormat => "kbk.format",
+            Self::KbkZero => "kbk.zero",
+            Self::OktmoFormat => "oktmo.format",
+            Self::OktmoZero => "oktmo.zero",
             Self::PassportFormat => "passport.format",
             Self::PassportLength => "passport.length",
             Self::PhoneFormat => "phone.format",

@@ -2,9 +2,11 @@
 //! payment QR payloads. No I/O; everything here is deterministic and property-tested.
 
 mod bank;
+mod budget;
 pub mod calendar;
 mod common;
 mod error;
+pub mod fine;
 mod inn;
 mod kpp;
 mod money;
@@ -16,8 +18,10 @@ mod snils;
 mod uin;
 
 pub use bank::{Account, Bik};
+pub use budget::{Kbk, Oktmo};
 pub use calendar::{DayKind, ProductionCalendar};
 pub use error::RuleError;
+pub use fine::Discount;
 pub use inn::{Inn, InnKind};
 pub use kpp::Kpp;
 pub use money::Kopecks;
@@ -29,8 +33,9 @@ pub use snils::Snils;
 pub use uin::Uin;
 
 /// The kinds `validate` knows, for help texts.
-pub const KINDS: [&str; 10] = [
-    "snils", "inn", "ogrn", "ogrnip", "kpp", "bik", "account", "uin", "passport", "phone",
+pub const KINDS: [&str; 12] = [
+    "snils", "inn", "ogrn", "ogrnip", "kpp", "bik", "account", "uin", "kbk", "oktmo", "passport",
+    "phone",
 ];
 
 /// Checks `value` as a `kind` (one of `KINDS`, case-insensitive). `account` needs the bank's
@@ -45,6 +50,8 @@ pub fn validate(kind: &str, value: &str, bik: Option<&str>) -> Result<(), RuleEr
         "kpp" => Kpp::parse(value).map(drop),
         "bik" => Bik::parse(value).map(drop),
         "uin" => Uin::parse(value).map(drop),
+        "kbk" => Kbk::parse(value).map(drop),
+        "oktmo" => Oktmo::parse(value).map(drop),
         "passport" => PassportRf::parse(value).map(drop),
         "phone" => Phone::parse(value).map(drop),
         "account" => {
