@@ -482,106 +482,143 @@ pub fn verify_export(
     input: impl BufRead,
     key: &VerifyingKey,
 ) -> std::result::Result<ExportVerdict, String> {
-    let mut header: Option<(ExportHeader, String)> = None;
-    let mut prev: Option<(i64, String)> = None;
-    let mut records = 0;
-    let mut checkpoints = 0;
-    let mut unsigned_since: Option<usize> = None;
-    let mut finished = false;
+    let mut reading = ExportReading::default();
     for (i, line) in input.lines().enumerate() {
         let n = i + 1;
         let line = line.map_err(|e| format!("line {n}: cannot read: {e}"))?;
         if line.trim().is_empty() {
             continue;
         }
-        if finished {
+        if reading.finished {
             return Err(format!("line {n}: nothing may follow the final checkpoint"));
         }
         let parsed: ExportLine = serde_json::from_str(&line)
             .map_err(|e| format!("line {n}: not an export line: {e}"))?;
         match parsed {
-            ExportLine::Header(h) => {
-                if header.is_some() || n != 1 {
-                    return Err(format!("line {n}: a header may only be the first line"));
-                }
-                if h.format != EXPORT_FORMAT {
-                    return Err(format!("line {n}: unknown format {}", h.format));
-                }
-                header = Some((h, hex::encode(Sha256::digest(line.as_bytes()))));
-            }
-            ExportLine::Record(r) => {
-                let Some((h, _)) = &header else {
-                    return Err(format!("line {n}: the file does not start with a header"));
-                };
-                if r.compute_hash() != r.hash {
-                    return Err(format!(
-                        "line {n}: record {} was changed: its hash does not match its content",
-                        r.seq
-                    ));
-                }
-                match &prev {
-                    Some((pseq, phash)) => {
-                        if r.seq != pseq + 1 {
-                            return Err(format!("line {n}: record {} follows record {pseq}: records are missing or reordered", r.seq));
-                        }
-                        if &r.prev_hash != phash {
-                            return Err(format!(
-                                "line {n}: record {} does not link to record {pseq}",
-                                r.seq
-                            ));
-                        }
-                    }
-                    None => {
-                        if r.seq != h.first_seq || r.prev_hash != h.anchor_hash {
-                            return Err(format!("line {n}: record {} is not the first record the header names ({}): records at the start are missing", r.seq, h.first_seq));
-                        }
-                    }
-                }
-                prev = Some((r.seq, r.hash));
-                records += 1;
-                unsigned_since.get_or_insert(n);
-            }
-            ExportLine::Checkpoint(cp) => {
-                let Some((_, header_sha)) = &header else {
-                    return Err(format!("line {n}: the file does not start with a header"));
-                };
-                if unsigned_since.is_none() && !cp.is_final {
-                    return Err(format!("line {n}: a checkpoint with no records before it"));
-                }
-                let (pseq, phash) = prev.clone().unwrap_or((0, String::new()));
-                if cp.seq != pseq || cp.hash != phash || cp.count != records {
-                    return Err(format!("line {n}: the checkpoint does not cover the records before it (up to {pseq})"));
-                }
-                if &cp.header_sha256 != header_sha {
-                    return Err(format!("line {n}: the checkpoint was signed for another header: the header was changed"));
-                }
-                let sig_bytes = B64
-                    .decode(&cp.signature)
-                    .map_err(|_| format!("line {n}: the signature is not base64"))?;
-                let sig = Signature::from_slice(&sig_bytes)
-                    .map_err(|_| format!("line {n}: the signature is malformed"))?;
-                key.verify(cp.message().as_bytes(), &sig).map_err(|_| {
-                    format!("line {n}: the checkpoint's signature does not verify with the given public key")
-                })?;
-                checkpoints += 1;
-                unsigned_since = None;
-                finished = cp.is_final;
-            }
+            ExportLine::Header(h) => reading.header(n, h, &line)?,
+            ExportLine::Record(r) => reading.record(n, r)?,
+            ExportLine::Checkpoint(cp) => reading.checkpoint(n, &cp, key)?,
         }
     }
-    if header.is_none() {
-        return Err("the file is empty or has no header".into());
+    reading.end()
+}
+
+/// What [`verify_export`] has read so far.
+#[derive(Default)]
+struct ExportReading {
+    /// The header and the SHA-256 of its line, which checkpoints sign.
+    header: Option<(ExportHeader, String)>,
+    /// The last record's sequence number and hash.
+    prev: Option<(i64, String)>,
+    records: i64,
+    checkpoints: i64,
+    /// The line of the first record not yet covered by a checkpoint.
+    unsigned_since: Option<usize>,
+    finished: bool,
+}
+
+impl ExportReading {
+    fn header(&mut self, n: usize, h: ExportHeader, line: &str) -> std::result::Result<(), String> {
+        if self.header.is_some() || n != 1 {
+            return Err(format!("line {n}: a header may only be the first line"));
+        }
+        if h.format != EXPORT_FORMAT {
+            return Err(format!("line {n}: unknown format {}", h.format));
+        }
+        self.header = Some((h, hex::encode(Sha256::digest(line.as_bytes()))));
+        Ok(())
     }
-    if let Some(line) = unsigned_since {
-        return Err(format!("records from line {line} on are not covered by a signed checkpoint (the file was cut or extended)"));
+
+    fn record(&mut self, n: usize, r: Record) -> std::result::Result<(), String> {
+        let Some((h, _)) = &self.header else {
+            return Err(format!("line {n}: the file does not start with a header"));
+        };
+        if r.compute_hash() != r.hash {
+            return Err(format!(
+                "line {n}: record {} was changed: its hash does not match its content",
+                r.seq
+            ));
+        }
+        match &self.prev {
+            Some((pseq, _)) if r.seq != pseq + 1 => {
+                return Err(format!(
+                    "line {n}: record {} follows record {pseq}: records are missing or reordered",
+                    r.seq
+                ));
+            }
+            Some((pseq, phash)) if &r.prev_hash != phash => {
+                return Err(format!(
+                    "line {n}: record {} does not link to record {pseq}",
+                    r.seq
+                ));
+            }
+            None if r.seq != h.first_seq || r.prev_hash != h.anchor_hash => {
+                return Err(format!("line {n}: record {} is not the first record the header names ({}): records at the start are missing", r.seq, h.first_seq));
+            }
+            _ => {}
+        }
+        self.prev = Some((r.seq, r.hash));
+        self.records += 1;
+        self.unsigned_since.get_or_insert(n);
+        Ok(())
     }
-    if !finished {
-        return Err("the file does not end with the final signed checkpoint: it was cut".into());
+
+    fn checkpoint(
+        &mut self,
+        n: usize,
+        cp: &Checkpoint,
+        key: &VerifyingKey,
+    ) -> std::result::Result<(), String> {
+        let Some((_, header_sha)) = &self.header else {
+            return Err(format!("line {n}: the file does not start with a header"));
+        };
+        if self.unsigned_since.is_none() && !cp.is_final {
+            return Err(format!("line {n}: a checkpoint with no records before it"));
+        }
+        let (pseq, phash) = self.prev.clone().unwrap_or((0, String::new()));
+        if cp.seq != pseq || cp.hash != phash || cp.count != self.records {
+            return Err(format!(
+                "line {n}: the checkpoint does not cover the records before it (up to {pseq})"
+            ));
+        }
+        if &cp.header_sha256 != header_sha {
+            return Err(format!(
+                "line {n}: the checkpoint was signed for another header: the header was changed"
+            ));
+        }
+        let sig_bytes = B64
+            .decode(&cp.signature)
+            .map_err(|_| format!("line {n}: the signature is not base64"))?;
+        let sig = Signature::from_slice(&sig_bytes)
+            .map_err(|_| format!("line {n}: the signature is malformed"))?;
+        key.verify(cp.message().as_bytes(), &sig).map_err(|_| {
+            format!(
+                "line {n}: the checkpoint's signature does not verify with the given public key"
+            )
+        })?;
+        self.checkpoints += 1;
+        self.unsigned_since = None;
+        self.finished = cp.is_final;
+        Ok(())
     }
-    Ok(ExportVerdict {
-        records,
-        checkpoints,
-    })
+
+    fn end(self) -> std::result::Result<ExportVerdict, String> {
+        if self.header.is_none() {
+            return Err("the file is empty or has no header".into());
+        }
+        if let Some(line) = self.unsigned_since {
+            return Err(format!("records from line {line} on are not covered by a signed checkpoint (the file was cut or extended)"));
+        }
+        if !self.finished {
+            return Err(
+                "the file does not end with the final signed checkpoint: it was cut".into(),
+            );
+        }
+        Ok(ExportVerdict {
+            records: self.records,
+            checkpoints: self.checkpoints,
+        })
+    }
 }
 
 /// Turns a verdict into a problem for the API.

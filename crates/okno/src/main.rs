@@ -264,32 +264,92 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// `okno validate KIND VALUE [--bik BIK]`.
+fn validate(kind: &str, value: &str, bik: Option<&str>) -> anyhow::Result<std::process::ExitCode> {
+    if !okno_rules::KINDS.contains(&kind) {
+        bail!(
+            "unknown kind {kind}; one of: {}",
+            okno_rules::KINDS.join(", ")
+        );
+    }
+    if bik.is_some() && kind != "account" {
+        bail!("--bik applies to account only");
+    }
+    match okno_rules::validate(kind, value, bik) {
+        Ok(()) => {
+            println!("valid");
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("{e}");
+            Ok(std::process::ExitCode::from(1))
+        }
+    }
+}
+
+/// `okno audit verify-export FILE --public-key KEY`: needs no database.
+fn audit_verify_export(
+    file: &std::path::Path,
+    public_key: &str,
+) -> anyhow::Result<std::process::ExitCode> {
+    let key = audit::parse_public_key(public_key).map_err(anyhow::Error::msg)?;
+    let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    match audit::verify_export(std::io::BufReader::new(f), &key) {
+        Ok(v) => {
+            println!(
+                "export intact: {} records covered by {} signed checkpoints",
+                v.records, v.checkpoints
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("export broken: {e}");
+            Ok(std::process::ExitCode::from(1))
+        }
+    }
+}
+
+/// `okno admin appeals import FILE`: bodies, themes and routing rules from a JSON file.
+fn appeals_import(s: Settings, file: &std::path::Path) -> anyhow::Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    init_logging(&s, "warn")?;
+    let json =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    runtime()?.block_on(async {
+        let (db, secrets) = open(&s, Mode::Existing).await?;
+        let platform = Platform {
+            db: db.clone(),
+            secrets: Arc::new(secrets),
+        };
+        let actor = Actor::system("настройка обращений из файла");
+        let done = okno_appeals::demo::import(&platform, &json, &actor).await;
+        db.close().await;
+        match done {
+            Ok(l) => {
+                println!(
+                    "Добавлено органов {}, тем и подтем {}, правил маршрутизации {}.",
+                    l.bodies, l.categories, l.routes
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                let p = e.to_problem();
+                eprintln!("{}: {} ({})", p.title, p.detail, p.code);
+                for f in &p.errors {
+                    eprintln!("  {}: {} ({})", f.field, f.message, f.code);
+                }
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    })
+}
+
 fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     use std::process::ExitCode;
     let config = cli.config.clone();
     let load = |s: Settings| s.with_file(config.as_deref());
     match cli.command {
-        Command::Validate { kind, value, bik } => {
-            if !okno_rules::KINDS.contains(&kind.as_str()) {
-                bail!(
-                    "unknown kind {kind}; one of: {}",
-                    okno_rules::KINDS.join(", ")
-                );
-            }
-            if bik.is_some() && kind != "account" {
-                bail!("--bik applies to account only");
-            }
-            match okno_rules::validate(&kind, &value, bik.as_deref()) {
-                Ok(()) => {
-                    println!("valid");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    println!("{e}");
-                    Ok(ExitCode::from(1))
-                }
-            }
-        }
+        Command::Validate { kind, value, bik } => validate(&kind, &value, bik.as_deref()),
         Command::Calendar { command } => calendar(command),
         Command::ConfigDoc => {
             print!("{}", config_doc());
@@ -297,24 +357,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Audit {
             command: AuditCommand::VerifyExport { file, public_key },
-        } => {
-            let key = audit::parse_public_key(&public_key).map_err(anyhow::Error::msg)?;
-            let f = std::fs::File::open(&file)
-                .with_context(|| format!("opening {}", file.display()))?;
-            match audit::verify_export(std::io::BufReader::new(f), &key) {
-                Ok(v) => {
-                    println!(
-                        "export intact: {} records covered by {} signed checkpoints",
-                        v.records, v.checkpoints
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    println!("export broken: {e}");
-                    Ok(ExitCode::from(1))
-                }
-            }
-        }
+        } => audit_verify_export(&file, &public_key),
         Command::Serve { demo, settings } => {
             let s = load(settings)?;
             init_logging(&s, "info,sqlx=warn")?;
@@ -355,39 +398,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 AdminCommand::Appeals {
                     command: AppealsCommand::Import { file, settings },
                 },
-        } => {
-            let s = load(settings)?;
-            init_logging(&s, "warn")?;
-            let json = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            runtime()?.block_on(async {
-                let (db, secrets) = open(&s, Mode::Existing).await?;
-                let platform = Platform {
-                    db: db.clone(),
-                    secrets: Arc::new(secrets),
-                };
-                let actor = Actor::system("настройка обращений из файла");
-                let done = okno_appeals::demo::import(&platform, &json, &actor).await;
-                db.close().await;
-                match done {
-                    Ok(l) => {
-                        println!(
-                            "Добавлено органов {}, тем и подтем {}, правил маршрутизации {}.",
-                            l.bodies, l.categories, l.routes
-                        );
-                        Ok(ExitCode::SUCCESS)
-                    }
-                    Err(e) => {
-                        let p = e.to_problem();
-                        eprintln!("{}: {} ({})", p.title, p.detail, p.code);
-                        for f in &p.errors {
-                            eprintln!("  {}: {} ({})", f.field, f.message, f.code);
-                        }
-                        Ok(ExitCode::FAILURE)
-                    }
-                }
-            })
-        }
+        } => appeals_import(load(settings)?, &file),
     }
 }
 
@@ -697,34 +708,7 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
         stop.clone(),
     )));
     if !s.no_workers.unwrap_or(false) {
-        let mut channels = okno_notify::Channels::new(smtp_settings(&s), sms_settings(&s)?)
-            .map_err(anyhow::Error::msg)?;
-        if s.console_channels.unwrap_or(demo) {
-            channels = channels.with_console();
-        }
-        let printed = match (channels.console_sms(), channels.console_email()) {
-            (true, true) => Some("SMS и письма"),
-            (true, false) => Some("SMS"),
-            (false, true) => Some("Письма"),
-            (false, false) => None,
-        };
-        if let Some(what) = printed {
-            println!("{what} не уходят наружу, а печатаются здесь, с кодами подтверждения (--console-channels).");
-        }
-        let timeout = s.channel_timeout();
-        let settings = okno_notify::Settings {
-            retry: okno_notify::RetryPolicy {
-                max_attempts: s.notify_max_attempts.unwrap_or(8).max(1),
-                base: Duration::from_millis(s.notify_retry_base_ms.unwrap_or(5000)),
-                max: Duration::from_millis(s.notify_retry_max_ms.unwrap_or(3_600_000)),
-            },
-            poll: Duration::from_millis(s.worker_poll_ms.unwrap_or(500).max(10)),
-            lease: timeout * 2 + Duration::from_secs(5),
-            concurrency: s.notify_concurrency.unwrap_or(64).clamp(1, 1024),
-            batch: s.notify_batch.unwrap_or(200).clamp(1, 10_000) as i64,
-            journal_batch: s.notify_batch.unwrap_or(200).clamp(1, 10_000),
-        };
-        let dispatcher = okno_notify::Dispatcher::new(db.clone(), Arc::new(channels), settings);
+        let dispatcher = dispatcher(&s, &db, demo)?;
         workers.push(tokio::spawn(dispatcher.run(stop.clone())));
         workers.push(tokio::spawn(okno_appeals::worker::run(
             db.clone(),
@@ -739,25 +723,7 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
         )));
     }
 
-    let addr = s.listen();
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("listening on {addr}"))?;
-    let local = listener.local_addr()?;
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    println!("Окно работает: {scheme}://{local}/");
-    if s.public_url.is_none() && local.ip().is_loopback() {
-        println!(
-            "Ключи доступа (passkeys) работают по адресу {}/ (--public-url)",
-            s.public_url(tls.is_some())
-        );
-    }
-    tracing::info!(
-        url = %format!("{scheme}://{local}/"),
-        database = db.engine().name(),
-        ready_ms = started.elapsed().as_millis() as u64,
-        "ready"
-    );
+    let listener = listen(&s, &db, tls.is_some(), started).await?;
     tokio::spawn(shutdown_signal(stop.clone()));
     okno_web::serve(listener, tls, app, stop.clone(), Duration::from_secs(25)).await?;
     for w in workers {
@@ -766,6 +732,71 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
     db.close().await;
     tracing::info!("stopped");
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The notify dispatcher with its channels (SMTP, the SMS gateway, or the console in the demo)
+/// and retry policy from the settings.
+fn dispatcher(s: &Settings, db: &Db, demo: bool) -> anyhow::Result<okno_notify::Dispatcher> {
+    let mut channels = okno_notify::Channels::new(smtp_settings(s), sms_settings(s)?)
+        .map_err(anyhow::Error::msg)?;
+    if s.console_channels.unwrap_or(demo) {
+        channels = channels.with_console();
+    }
+    let printed = match (channels.console_sms(), channels.console_email()) {
+        (true, true) => Some("SMS и письма"),
+        (true, false) => Some("SMS"),
+        (false, true) => Some("Письма"),
+        (false, false) => None,
+    };
+    if let Some(what) = printed {
+        println!("{what} не уходят наружу, а печатаются здесь, с кодами подтверждения (--console-channels).");
+    }
+    let timeout = s.channel_timeout();
+    let settings = okno_notify::Settings {
+        retry: okno_notify::RetryPolicy {
+            max_attempts: s.notify_max_attempts.unwrap_or(8).max(1),
+            base: Duration::from_millis(s.notify_retry_base_ms.unwrap_or(5000)),
+            max: Duration::from_millis(s.notify_retry_max_ms.unwrap_or(3_600_000)),
+        },
+        poll: Duration::from_millis(s.worker_poll_ms.unwrap_or(500).max(10)),
+        lease: timeout * 2 + Duration::from_secs(5),
+        concurrency: s.notify_concurrency.unwrap_or(64).clamp(1, 1024),
+        batch: s.notify_batch.unwrap_or(200).clamp(1, 10_000) as i64,
+        journal_batch: s.notify_batch.unwrap_or(200).clamp(1, 10_000),
+    };
+    Ok(okno_notify::Dispatcher::new(
+        db.clone(),
+        Arc::new(channels),
+        settings,
+    ))
+}
+/// Binds the listening address and says where the platform is.
+async fn listen(
+    s: &Settings,
+    db: &Db,
+    tls: bool,
+    started: Instant,
+) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr = s.listen();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    let local = listener.local_addr()?;
+    let scheme = if tls { "https" } else { "http" };
+    println!("Окно работает: {scheme}://{local}/");
+    if s.public_url.is_none() && local.ip().is_loopback() {
+        println!(
+            "Ключи доступа (passkeys) работают по адресу {}/ (--public-url)",
+            s.public_url(tls)
+        );
+    }
+    tracing::info!(
+        url = %format!("{scheme}://{local}/"),
+        database = db.engine().name(),
+        ready_ms = started.elapsed().as_millis() as u64,
+        "ready"
+    );
+    Ok(listener)
 }
 
 fn web_settings<T>(s: &Settings, tls: Option<&T>) -> okno_web::WebSettings {
@@ -920,153 +951,170 @@ async fn audit_command(
     command: AuditCommand,
     load: &dyn Fn(Settings) -> anyhow::Result<Settings>,
 ) -> anyhow::Result<std::process::ExitCode> {
-    use std::process::ExitCode;
     match command {
-        AuditCommand::Verify { witness, settings } => {
-            let s = load(settings)?;
-            init_logging(&s, "warn")?;
-            let witness_path = witness;
-            let witness = match &witness_path {
-                None => None,
-                Some(path) => {
-                    let text = std::fs::read_to_string(path)
-                        .with_context(|| format!("reading {}", path.display()))?;
-                    Some(
-                        audit::checkpoints::parse_witness(&text)
-                            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-                    )
-                }
-            };
-            let (db, secrets) = open(&s, Mode::Existing).await?;
-            let keys = trusted_audit_keys(&s, &secrets)?;
-            let verdict = audit::verify(&db).await?;
-            let (count, last_hash) = match verdict {
-                audit::Verdict::Intact { count, last_hash } => (count, last_hash),
-                audit::Verdict::Broken { seq, reason, .. } => {
-                    db.close().await;
-                    println!("audit journal BROKEN at record {seq}: {reason}");
-                    return Ok(ExitCode::from(1));
-                }
-            };
-            let anchored = audit::checkpoints::verify(&db, &keys, witness.as_deref()).await?;
-            db.close().await;
-            match anchored {
-                audit::checkpoints::Verdict::Anchored {
-                    stored,
-                    witnessed,
-                    last_seq,
-                } => {
-                    let mut by = format!("{stored} signed checkpoints");
-                    if let Some(path) = &witness_path {
-                        by.push_str(&format!(
-                            " and {witnessed} of the witness {}",
-                            path.display()
-                        ));
-                    }
-                    let tail = if last_seq == 0 {
-                        "no record is covered by a checkpoint yet".to_string()
-                    } else if last_seq < count {
-                        format!("records after {last_seq} are not covered by a checkpoint yet")
-                    } else {
-                        "the newest record is covered".to_string()
-                    };
-                    println!(
-                        "audit journal intact: {count} records, last hash {last_hash}; matches {by}; {tail}"
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                audit::checkpoints::Verdict::Broken { seq, reason } => {
-                    println!("hash chain recomputes: {count} records, last hash {last_hash}");
-                    println!("audit journal BROKEN at record {seq}: {reason}");
-                    Ok(ExitCode::from(1))
-                }
-            }
-        }
-        AuditCommand::Checkpoint { settings } => {
-            let s = load(settings)?;
-            init_logging(&s, "warn")?;
-            let (db, secrets) = open(&s, Mode::Existing).await?;
-            let key = signing_key(&s, &secrets)?;
-            let made = audit::checkpoints::make(&db, &key).await?;
-            db.close().await;
-            use audit::checkpoints::Made;
-            match made {
-                Made::Signed(cp) => {
-                    println!("checkpoint signed: record {}, hash {}", cp.seq, cp.hash);
-                    Ok(ExitCode::SUCCESS)
-                }
-                Made::NothingNew { seq: 0 } => {
-                    println!("the journal is empty: nothing to sign");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Made::NothingNew { seq } | Made::Taken { seq } => {
-                    println!("record {seq} is the newest and already has a checkpoint");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Made::NotDue => {
-                    println!("nothing to sign");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Made::Refused { seq, reason } => {
-                    println!("checkpoint REFUSED at record {seq}: {reason}; run okno audit verify");
-                    Ok(ExitCode::from(1))
-                }
-            }
-        }
+        AuditCommand::Verify { witness, settings } => audit_verify(load(settings)?, witness).await,
+        AuditCommand::Checkpoint { settings } => audit_checkpoint(load(settings)?).await,
         AuditCommand::Export {
             from,
             to,
             out,
             settings,
-        } => {
-            let s = load(settings)?;
-            init_logging(&s, "warn")?;
-            let parse = |v: &Option<String>, default: i64, name: &str| -> anyhow::Result<i64> {
-                match v {
-                    None => Ok(default),
-                    Some(t) => okno_kernel::clock::parse_instant(t).ok_or_else(|| {
-                        anyhow::anyhow!("--{name}: expected YYYY-MM-DD or RFC 3339, got {t}")
-                    }),
-                }
-            };
-            let from = parse(&from, 0, "from")?;
-            let to = parse(&to, okno_kernel::clock::now_ms() + 1, "to")?;
-            let (db, secrets) = open(&s, Mode::Existing).await?;
-            let key = signing_key(&s, &secrets)?;
-            let actor = Actor::system("экспорт журнала аудита");
-            let count = match &out {
-                Some(path) => {
-                    let mut f = std::io::BufWriter::new(
-                        std::fs::File::create(path)
-                            .with_context(|| format!("creating {}", path.display()))?,
-                    );
-                    audit::export(&db, &actor, from, to, &key, &mut f).await?
-                }
-                None => {
-                    let mut stdout = std::io::stdout().lock();
-                    audit::export(&db, &actor, from, to, &key, &mut stdout).await?
-                }
-            };
-            db.close().await;
-            eprintln!(
-                "exported {count} records; verify with: okno audit verify-export FILE --public-key {}",
-                base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes())
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        AuditCommand::PublicKey { settings } => {
-            let s = load(settings)?;
-            init_logging(&s, "warn")?;
-            let secrets = secrets(&s, Mode::Existing)?;
-            let key = signing_key(&s, &secrets)?;
-            println!(
-                "{}",
-                base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes())
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        } => audit_export(load(settings)?, from, to, out).await,
+        AuditCommand::PublicKey { settings } => audit_public_key(load(settings)?),
         AuditCommand::VerifyExport { .. } => unreachable!("handled without a database"),
     }
+}
+
+/// `okno audit verify`: the hash chain, then the signed checkpoints (and a witness file's).
+async fn audit_verify(
+    s: Settings,
+    witness: Option<std::path::PathBuf>,
+) -> anyhow::Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    init_logging(&s, "warn")?;
+    let witness_path = witness;
+    let witness = match &witness_path {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Some(
+                audit::checkpoints::parse_witness(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            )
+        }
+    };
+    let (db, secrets) = open(&s, Mode::Existing).await?;
+    let keys = trusted_audit_keys(&s, &secrets)?;
+    let verdict = audit::verify(&db).await?;
+    let (count, last_hash) = match verdict {
+        audit::Verdict::Intact { count, last_hash } => (count, last_hash),
+        audit::Verdict::Broken { seq, reason, .. } => {
+            db.close().await;
+            println!("audit journal BROKEN at record {seq}: {reason}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let anchored = audit::checkpoints::verify(&db, &keys, witness.as_deref()).await?;
+    db.close().await;
+    match anchored {
+        audit::checkpoints::Verdict::Anchored {
+            stored,
+            witnessed,
+            last_seq,
+        } => {
+            let mut by = format!("{stored} signed checkpoints");
+            if let Some(path) = &witness_path {
+                by.push_str(&format!(
+                    " and {witnessed} of the witness {}",
+                    path.display()
+                ));
+            }
+            let tail = if last_seq == 0 {
+                "no record is covered by a checkpoint yet".to_string()
+            } else if last_seq < count {
+                format!("records after {last_seq} are not covered by a checkpoint yet")
+            } else {
+                "the newest record is covered".to_string()
+            };
+            println!(
+                "audit journal intact: {count} records, last hash {last_hash}; matches {by}; {tail}"
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        audit::checkpoints::Verdict::Broken { seq, reason } => {
+            println!("hash chain recomputes: {count} records, last hash {last_hash}");
+            println!("audit journal BROKEN at record {seq}: {reason}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// `okno audit checkpoint`: signs the newest record when it is not signed yet.
+async fn audit_checkpoint(s: Settings) -> anyhow::Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    init_logging(&s, "warn")?;
+    let (db, secrets) = open(&s, Mode::Existing).await?;
+    let key = signing_key(&s, &secrets)?;
+    let made = audit::checkpoints::make(&db, &key).await?;
+    db.close().await;
+    use audit::checkpoints::Made;
+    match made {
+        Made::Signed(cp) => {
+            println!("checkpoint signed: record {}, hash {}", cp.seq, cp.hash);
+            Ok(ExitCode::SUCCESS)
+        }
+        Made::NothingNew { seq: 0 } => {
+            println!("the journal is empty: nothing to sign");
+            Ok(ExitCode::SUCCESS)
+        }
+        Made::NothingNew { seq } | Made::Taken { seq } => {
+            println!("record {seq} is the newest and already has a checkpoint");
+            Ok(ExitCode::SUCCESS)
+        }
+        Made::NotDue => {
+            println!("nothing to sign");
+            Ok(ExitCode::SUCCESS)
+        }
+        Made::Refused { seq, reason } => {
+            println!("checkpoint REFUSED at record {seq}: {reason}; run okno audit verify");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// `okno audit export`: the records of a period with their checkpoints, signed.
+async fn audit_export(
+    s: Settings,
+    from: Option<String>,
+    to: Option<String>,
+    out: Option<std::path::PathBuf>,
+) -> anyhow::Result<std::process::ExitCode> {
+    init_logging(&s, "warn")?;
+    let parse = |v: &Option<String>, default: i64, name: &str| -> anyhow::Result<i64> {
+        match v {
+            None => Ok(default),
+            Some(t) => okno_kernel::clock::parse_instant(t).ok_or_else(|| {
+                anyhow::anyhow!("--{name}: expected YYYY-MM-DD or RFC 3339, got {t}")
+            }),
+        }
+    };
+    let from = parse(&from, 0, "from")?;
+    let to = parse(&to, okno_kernel::clock::now_ms() + 1, "to")?;
+    let (db, secrets) = open(&s, Mode::Existing).await?;
+    let key = signing_key(&s, &secrets)?;
+    let actor = Actor::system("экспорт журнала аудита");
+    let count = match &out {
+        Some(path) => {
+            let mut f = std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("creating {}", path.display()))?,
+            );
+            audit::export(&db, &actor, from, to, &key, &mut f).await?
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            audit::export(&db, &actor, from, to, &key, &mut stdout).await?
+        }
+    };
+    db.close().await;
+    eprintln!(
+        "exported {count} records; verify with: okno audit verify-export FILE --public-key {}",
+        base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes())
+    );
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `okno audit public-key`: the key exports are signed with, in base64.
+fn audit_public_key(s: Settings) -> anyhow::Result<std::process::ExitCode> {
+    init_logging(&s, "warn")?;
+    let secrets = secrets(&s, Mode::Existing)?;
+    let key = signing_key(&s, &secrets)?;
+    println!(
+        "{}",
+        base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes())
+    );
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 async fn staff_command(
