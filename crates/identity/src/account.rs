@@ -25,6 +25,9 @@ pub struct AccountView {
     pub totp_enabled: bool,
     pub recovery_codes_left: i64,
     pub must_change_password: bool,
+    /// The person knows the current password (false after a sign-in by a desk's QR code, when
+    /// the new one is set without it).
+    pub password_known: bool,
     pub roles: Vec<Role>,
 }
 
@@ -52,6 +55,7 @@ pub async fn account(db: &Db, actor: &Actor) -> Result<AccountView> {
         totp_enabled,
         recovery_codes_left,
         must_change_password: a.must_change_password != 0,
+        password_known: a.must_change_password != crate::store::NO_PASSWORD_KNOWN,
         roles: a.roles(),
     })
 }

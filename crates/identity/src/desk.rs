@@ -591,7 +591,8 @@ pub async fn restore_in_person(
     }
     let now = now_ms();
     let (valid_until, code) = issue_access(&mut tx, method, account_id, now).await?;
-    store::set_temporary_password(&mut tx, &hash, now, valid_until, account_id).await?;
+    let given = code.is_none();
+    store::set_temporary_password(&mut tx, &hash, now, valid_until, account_id, given).await?;
     restored(&mut tx, &a, rep.as_ref(), now).await?;
     tx.commit().await?;
     let snils = docs

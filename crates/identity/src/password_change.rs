@@ -65,8 +65,9 @@ pub(crate) async fn store_password(
     Ok(ended)
 }
 
-/// Changes the password: the current one is checked, the new one must pass the policy and differ
-/// from the last 5. Every other session of the account is ended, and the person is told.
+/// Changes the password: the current one is checked (unless nobody knows it: after a sign-in by a
+/// desk's one-time QR code), the new one must pass the policy and differ from the last 5. Every
+/// other session of the account is ended, and the person is told.
 pub async fn change_password(
     db: &Db,
     idn: &Identity,
@@ -80,11 +81,13 @@ pub async fn change_password(
         let mut tx = db.begin().await?;
         load(&mut tx, id).await?
     };
-    if !idn
-        .hasher
-        .verify(&a.password_hash, current)
-        .await
-        .map_err(Error::internal)?
+    let known = a.must_change_password != store::NO_PASSWORD_KNOWN;
+    if known
+        && !idn
+            .hasher
+            .verify(&a.password_hash, current)
+            .await
+            .map_err(Error::internal)?
     {
         return Err(Problem::invalid_field(
             "current",

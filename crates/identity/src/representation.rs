@@ -436,13 +436,16 @@ pub async fn act_as(
 /// says so. The principal stays named even when the power of attorney has ended since, so nothing
 /// done in this session silently lands in the representative's own name: [`require_scope`] then
 /// refuses every action until the person switches back. A session acting for an organisation
-/// (`org:…`, see [`crate::organisations`]) names the organisation the same way.
+/// (`org:…`, see [`crate::organisations`]) names the organisation the same way. The flag says the
+/// account must set a new password before anything else.
 pub async fn session_actor(
     db: &Db,
     account_id: &str,
     acting_for: Option<&str>,
-) -> Result<Option<Actor>> {
-    let Some(mut actor) = crate::sessions::session_actor(db, account_id).await? else {
+) -> Result<Option<(Actor, bool)>> {
+    let Some((mut actor, password_change_pending)) =
+        crate::sessions::session_account(db, account_id).await?
+    else {
         return Ok(None);
     };
     if let Some(pid) = acting_for.and_then(|a| a.strip_prefix(PRINCIPAL_PREFIX)) {
@@ -462,7 +465,7 @@ pub async fn session_actor(
         // `organisations::require_org_role` then refuses until the person switches back.
         actor.on_behalf_of = Some(crate::organisations::session_principal(db, oid).await?);
     }
-    Ok(Some(actor))
+    Ok(Some((actor, password_change_pending)))
 }
 
 /// For every use case done for a person: when the actor acts on a principal's behalf, a live power

@@ -259,9 +259,18 @@ pub async fn sign_out_everywhere(db: &Db, actor: &Actor) -> Result<u64> {
 
 /// The actor of an account session (the web shell calls it for every request with one).
 pub async fn session_actor(db: &Db, account_id: &str) -> Result<Option<Actor>> {
+    Ok(session_account(db, account_id)
+        .await?
+        .map(|(actor, _)| actor))
+}
+
+/// The actor of a live account's session, and whether the account must set a new password
+/// before it may do anything else (a temporary password, or a sign-in by a desk's QR code).
+pub async fn session_account(db: &Db, account_id: &str) -> Result<Option<(Actor, bool)>> {
     let mut c = db.read().await?;
     let a = store::account(&mut c, account_id).await?;
-    Ok(a.filter(|a| a.status != "blocked").map(|a| a.actor()))
+    Ok(a.filter(|a| a.status != "blocked")
+        .map(|a| (a.actor(), a.must_change_password != 0)))
 }
 
 #[cfg(test)]

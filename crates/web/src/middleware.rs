@@ -351,11 +351,19 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
     let path = req.uri().path().to_string();
     let api = is_api(&path);
     let bearer = okno_kernel::http::bearer(req.headers());
-    let (mut actor, via_cookie) =
-        match resolve_actor(&shell, bearer, cookie(&req, SESSION_COOKIE)).await {
-            Ok(found) => found,
-            Err(refused) => return refused,
-        };
+    let Resolved {
+        mut actor,
+        via_cookie,
+        password_change_pending,
+    } = match resolve_actor(&shell, bearer, cookie(&req, SESSION_COOKIE)).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
+    };
+    // Until a temporary password is replaced the account holds no rights: setting the new
+    // password (and signing out) is all it can do.
+    if password_change_pending && !open_while_password_pending(req.method(), &path) {
+        return password_change_first(api);
+    }
     let csrf = Csrf::of(&shell, &req);
     // A protected operation asked with no credentials learns nothing else: not its media type,
     // not its parameters' rules.
@@ -395,34 +403,90 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
     resp
 }
 
-/// The request's actor and whether it came by the session cookie (which needs the CSRF check):
-/// a bearer session secret, else a bearer API token, else the session cookie, else anonymous.
-/// A bearer that resolves to nobody is refused at once.
+/// Who asks, as [`resolve_actor`] found it.
+struct Resolved {
+    actor: Actor,
+    /// By the session cookie (which needs the CSRF check).
+    via_cookie: bool,
+    /// The account must set a new password before anything else.
+    password_change_pending: bool,
+}
+
+impl Resolved {
+    fn bearer((actor, password_change_pending): (Actor, bool)) -> Resolved {
+        Resolved {
+            actor,
+            via_cookie: false,
+            password_change_pending,
+        }
+    }
+}
+
+/// The request's actor: a bearer session secret, else a bearer API token, else the session
+/// cookie, else anonymous. A bearer that resolves to nobody is refused at once.
 async fn resolve_actor(
     shell: &Shell,
     bearer: Option<&str>,
     session_cookie: Option<&str>,
-) -> Result<(Actor, bool), Response> {
+) -> Result<Resolved, Response> {
     // A bearer that is no API token (`okno_…`) is a session secret given to an API client at
     // sign-in; it is not sent by browsers on their own, so it needs no CSRF check.
     if let Some(sid) = bearer.filter(|b| !b.starts_with("okno_")) {
-        return bearer_session(shell, sid).await.map(|a| (a, false));
+        return bearer_session(shell, sid).await.map(Resolved::bearer);
     }
     if let Some(token) = bearer {
-        return api_token(shell, token).await.map(|a| (a, false));
+        return api_token(shell, token)
+            .await
+            .map(|a| Resolved::bearer((a, false)));
     }
-    if let Some(sid) = session_cookie {
-        return match session_actor(shell, sid).await {
-            Ok(Some(a)) => Ok((a, true)),
-            Ok(None) => Ok((Actor::anonymous(), false)),
-            Err(e) => Err(e.into_response()),
-        };
+    let found = match session_cookie {
+        Some(sid) => session_actor(shell, sid)
+            .await
+            .map_err(|e| e.into_response())?,
+        None => None,
+    };
+    Ok(match found {
+        Some((actor, password_change_pending)) => Resolved {
+            actor,
+            via_cookie: true,
+            password_change_pending,
+        },
+        None => Resolved::bearer((Actor::anonymous(), false)),
+    })
+}
+
+/// What an account that must set a new password may still ask for: the page and the calls that
+/// set it, what the account is (so that a client learns it must set one), signing out, and the
+/// static files the page needs.
+fn open_while_password_pending(method: &Method, path: &str) -> bool {
+    let read = matches!(*method, Method::GET | Method::HEAD);
+    match path {
+        "/account/security" | "/api/v1/identity/me" => read,
+        "/account/security/password"
+        | "/api/v1/identity/password"
+        | "/logout"
+        | "/admin/logout" => !read,
+        _ => path.starts_with("/static/"),
     }
-    Ok((Actor::anonymous(), false))
+}
+
+/// The answer to anything else: the API's problem, or the page where the password is set.
+fn password_change_first(api: bool) -> Response {
+    if api {
+        Problem::new(
+            403,
+            "auth.password_change_required",
+            "Сначала задайте новый пароль",
+        )
+        .with_detail("Учётная запись получит свои права, когда вы зададите новый пароль вместо временного: POST /api/v1/identity/password.")
+        .into_response()
+    } else {
+        axum::response::Redirect::to("/account/security").into_response()
+    }
 }
 
 /// The actor of a session secret sent as a bearer.
-async fn bearer_session(shell: &Shell, sid: &str) -> Result<Actor, Response> {
+async fn bearer_session(shell: &Shell, sid: &str) -> Result<(Actor, bool), Response> {
     match session_actor(shell, sid).await {
         Ok(Some(a)) => Ok(a),
         Ok(None) => Err(invalid_token(
@@ -601,8 +665,9 @@ fn device_credential(req: &Request) -> Option<okno_kernel::actor::DeviceCredenti
         .map(|v| okno_kernel::actor::DeviceCredential(v.to_string()))
 }
 
-/// The actor of a live session: a token holder's or a person's account.
-async fn session_actor(shell: &Shell, secret: &str) -> okno_kernel::Result<Option<Actor>> {
+/// The actor of a live session (a token holder's or a person's account), and whether it must set
+/// a new password first.
+async fn session_actor(shell: &Shell, secret: &str) -> okno_kernel::Result<Option<(Actor, bool)>> {
     let db = &shell.platform.db;
     let Some(subject) = auth::resume_session(db, secret).await? else {
         return Ok(None);
@@ -610,7 +675,9 @@ async fn session_actor(shell: &Shell, secret: &str) -> okno_kernel::Result<Optio
     match subject.kind.as_str() {
         "token" => {
             let mut c = db.read().await?;
-            auth::token_session_actor(&mut c, &subject.id).await
+            Ok(auth::token_session_actor(&mut c, &subject.id)
+                .await?
+                .map(|a| (a, false)))
         }
         "account" => {
             okno_identity::representation::session_actor(

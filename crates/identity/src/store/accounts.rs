@@ -422,20 +422,33 @@ pub(crate) async fn set_password(tx: &mut Tx, hash: &str, now: i64, id: &str) ->
     Ok(())
 }
 
-/// A temporary password given at a desk: to be changed at the first sign-in, accepted until
-/// `expires_at`.
+/// `must_change_password` of an account whose temporary password the person was given.
+pub(crate) const TEMPORARY_PASSWORD_GIVEN: i64 = 1;
+/// `must_change_password` of an account whose password nobody knows: the person signs in with a
+/// desk's one-time QR code and sets a password without being asked for the current one.
+pub(crate) const NO_PASSWORD_KNOWN: i64 = 2;
+
+/// A temporary password set at a desk: to be changed at the first sign-in, accepted until
+/// `expires_at`; `given` when the person was handed it (else nobody knows it).
 pub(crate) async fn set_temporary_password(
     tx: &mut Tx,
     hash: &str,
     now: i64,
     expires_at: i64,
     id: &str,
+    given: bool,
 ) -> Result<()> {
+    let must_change = if given {
+        TEMPORARY_PASSWORD_GIVEN
+    } else {
+        NO_PASSWORD_KNOWN
+    };
     q_exec!(
         tx,
-        "UPDATE accounts SET password_hash = $1, password_changed_at = $2, must_change_password = 1, password_expires_at = $3 WHERE id = $4",
+        "UPDATE accounts SET password_hash = $1, password_changed_at = $2, must_change_password = $3, password_expires_at = $4 WHERE id = $5",
         hash,
         now,
+        must_change,
         expires_at,
         id
     )?;
