@@ -105,25 +105,19 @@ impl Drop for Database {
         if let Some(name) = self.pg_name.take() {
             // Best effort, on a thread of its own: Drop may run inside a runtime.
             let admin = postgres_admin_url();
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
-                if let Ok(rt) = rt {
-                    rt.block_on(async {
-                        use sqlx::Connection;
-                        if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-                            let _ = sqlx::query(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .execute(&mut c)
-                            .await;
-                        }
-                    });
-                }
-            })
-            .join();
+            let _ = std::thread::spawn(move || drop_database(admin, name)).join();
         }
+    }
+}
+
+/// Drops the PostgreSQL database `name`, best effort, on a runtime of its own.
+#[tokio::main(flavor = "current_thread")]
+async fn drop_database(admin: String, name: String) {
+    use sqlx::Connection;
+    if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut c)
+            .await;
     }
 }
 

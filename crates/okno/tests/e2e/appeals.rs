@@ -6,6 +6,7 @@
 //!
 //! People are made by the product's command (as in the services tests); staff are API tokens.
 
+use jiff::ToSpan;
 use okno_testkit::http::{get, page, post, refused};
 use okno_testkit::journeys::PNG;
 use okno_testkit::{engines, query_text, tamper, Engine, Options, TestApp};
@@ -614,10 +615,8 @@ async fn a_formal_appeal_is_extended_once_and_forwarded_with_a_reason() {
         let due = a["due_date"].as_str().unwrap().to_string();
         let registered = a["registered_on"].as_str().unwrap().to_string();
         // 30 days from registration, moved off a day off by at most the longest holiday run.
-        let d = |s: &str| {
-            time::Date::parse(s, &time::format_description::well_known::Iso8601::DATE).unwrap()
-        };
-        let gap = (d(&due) - d(&registered)).whole_days();
+        let d = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+        let gap = d(&registered).until(d(&due)).unwrap().get_days();
         assert!((30..=41).contains(&gap), "{registered} → {due}");
 
         let ext = format!("/api/v1/body/appeals/{id}/extension");
@@ -641,7 +640,10 @@ async fn a_formal_appeal_is_extended_once_and_forwarded_with_a_reason() {
         .await;
         assert_eq!(s, 200, "{a}");
         assert_eq!(a["extended"], true);
-        let gap = (d(a["due_date"].as_str().unwrap()) - d(&due)).whole_days();
+        let gap = d(&due)
+            .until(d(a["due_date"].as_str().unwrap()))
+            .unwrap()
+            .get_days();
         assert!((20..=31).contains(&gap), "{due} → {}", a["due_date"]);
         refused(
             &post(&app, &ext, &ministry, json!({"days": 5, "reason": "Ещё"})).await,
@@ -745,8 +747,8 @@ async fn two_nodes_warn_and_escalate_each_appeal_exactly_once() {
             ids.push(id);
         }
         // Three are due today (warned), three were due long ago (escalated to the supervisor).
-        let today = time::OffsetDateTime::now_utc().date();
-        let past = today - time::Duration::days(40);
+        let today = jiff::Timestamp::now().in_tz("UTC").unwrap().date();
+        let past = today.checked_sub(40.days()).unwrap();
         let list = |v: &[String]| {
             v.iter()
                 .map(|i| format!("'{i}'"))
@@ -758,7 +760,7 @@ async fn two_nodes_warn_and_escalate_each_appeal_exactly_once() {
             &format!(
                 "UPDATE appeals SET due_date = '{}' WHERE id IN ({});
              UPDATE appeals SET due_date = '{past}' WHERE id IN ({});",
-                today + time::Duration::days(1),
+                today.checked_add(1.days()).unwrap(),
                 list(&ids[..3]),
                 list(&ids[3..])
             ),
@@ -1127,18 +1129,16 @@ async fn a_confirmed_account_votes_exactly_once_even_in_forty_concurrent_attempt
     for engine in engines("appeals polls").await {
         let app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
-        let now = time::OffsetDateTime::now_utc();
-        let fmt = |t: time::OffsetDateTime| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .unwrap()
-        };
+        let now = jiff::Timestamp::now();
+        // RFC 3339 in UTC, as `Timestamp` displays itself.
+        let fmt = |t: jiff::Timestamp| t.to_string();
         let (s, poll) = post(
             &app,
             "/api/v1/polls",
             &admin,
             json!({
                 "title": "Благоустройство парка", "region": "71", "live_results": true,
-                "starts_at": fmt(now - time::Duration::hours(1)), "ends_at": fmt(now + time::Duration::days(7)),
+                "starts_at": fmt(now - 1.hour()), "ends_at": fmt(now + (7 * 24).hours()),
                 "questions": [
                     {"kind": "single", "title": "Что сделать первым?", "options": ["Освещение", "Дорожки", "Скамейки"]},
                     {"kind": "multiple", "title": "Чего не хватает?", "options": ["Туалетов", "Урн", "Площадки"]},

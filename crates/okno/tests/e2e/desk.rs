@@ -912,8 +912,11 @@ fn representative(passport: &str, issued: &str, until: Option<&str>) -> Value {
 }
 
 fn day(offset_days: i64) -> String {
-    let d = time::OffsetDateTime::now_utc().date() + time::Duration::days(offset_days);
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    let today = jiff::Timestamp::now().in_tz("UTC").unwrap().date();
+    today
+        .checked_add(jiff::ToSpan::days(offset_days))
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]

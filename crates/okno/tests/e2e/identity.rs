@@ -1104,7 +1104,13 @@ async fn a_representative_acts_for_a_confirmed_principal_within_the_scope_until_
             "birth_date": "1972-11-02", "sex": "male", "passport": "7303334083", "snils": "90996030843"})).await;
         assert_eq!(o["level"], "standard", "{o}");
 
-        let until = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
+        let until = jiff::Timestamp::now()
+            .in_tz("UTC")
+            .unwrap()
+            .date()
+            .checked_add(jiff::ToSpan::days(30))
+            .unwrap()
+            .to_string();
         let grant = json!({"representative_snils": "909-960-308 43", "scope": ["applications"], "valid_until": until});
         let (status, p) = post(
             &w.app,

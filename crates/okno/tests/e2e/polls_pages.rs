@@ -36,11 +36,12 @@ fn now_ms() -> i64 {
 
 /// A `datetime-local` value `hours` from now, on Moscow's wall clock (UTC+3 all year).
 fn moscow(hours: i64) -> String {
-    let t = time::OffsetDateTime::now_utc() + time::Duration::hours(3 + hours);
-    t.format(time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]"
-    ))
-    .unwrap()
+    let t = jiff::Timestamp::now()
+        .in_tz("Europe/Moscow")
+        .unwrap()
+        .checked_add(jiff::ToSpan::hours(hours))
+        .unwrap();
+    t.strftime("%Y-%m-%dT%H:%M").to_string()
 }
 
 /// What a page answered: its status, its `Location` (for a redirect) and its text.
