@@ -213,6 +213,25 @@ impl TestApp {
         Ok(app)
     }
 
+    /// `okno serve --demo` with `args` on a fresh database of `engine`, ready; panics when it does
+    /// not start.
+    pub async fn demo(bin: &str, engine: Engine, args: &[&str]) -> TestApp {
+        Self::started(bin, engine, true, args).await
+    }
+
+    /// `okno serve` with `args` and no demo data on a fresh database of `engine`, ready; panics
+    /// when it does not start.
+    pub async fn plain(bin: &str, engine: Engine, args: &[&str]) -> TestApp {
+        Self::started(bin, engine, false, args).await
+    }
+
+    async fn started(bin: &str, engine: Engine, demo: bool, args: &[&str]) -> TestApp {
+        let args = args.iter().map(|a| a.to_string()).collect();
+        TestApp::start(bin, engine, Options { demo, args })
+            .await
+            .unwrap_or_else(|e| panic!("okno starts: {e}"))
+    }
+
     /// Common arguments naming this app's database and data directory.
     pub fn db_args(&self) -> Vec<String> {
         let mut a = vec![
@@ -500,6 +519,21 @@ impl TestApp {
         (secret, id)
     }
 
+    /// A staff account (`okno admin staff create`) named `name` with a phone and an e-mail for the
+    /// second factor and `role`; gives its temporary password.
+    pub fn staff_account(&self, name: &str, phone: &str, email: &str, role: &str) -> String {
+        let (code, out, err) = self.okno(&[
+            "admin", "staff", "create", "--name", name, "--phone", phone, "--email", email,
+            "--role", role,
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        out.lines()
+            .last()
+            .expect("the temporary password")
+            .trim()
+            .to_string()
+    }
+
     /// Runs another `okno` command against this app's database; gives (exit code, stdout, stderr).
     pub fn okno(&self, args: &[&str]) -> (i32, String, String) {
         let mut cmd = Command::new(&self.bin);
@@ -660,6 +694,20 @@ pub async fn query_text(app: &TestApp, sql: &str) -> anyhow::Result<String> {
         }
     };
     Ok(rows.join("\n"))
+}
+
+/// Asserts that the audit journal holds each of `actions` among its sealed records whose action is
+/// `LIKE` the pattern `like` (`'offices.%'`).
+pub async fn assert_journal_has(app: &TestApp, like: &str, actions: &[&str]) {
+    let journal = query_text(
+        app,
+        &format!("SELECT action FROM audit_log WHERE action LIKE '{like}' ORDER BY seq"),
+    )
+    .await
+    .expect("the journal is read");
+    for action in actions {
+        assert!(journal.contains(action), "{action} missing from {journal}");
+    }
 }
 
 /// The path of a helper script shipped with the tests.
