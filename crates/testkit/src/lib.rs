@@ -696,20 +696,6 @@ pub async fn query_text(app: &TestApp, sql: &str) -> anyhow::Result<String> {
     Ok(rows.join("\n"))
 }
 
-/// Asserts that the audit journal holds each of `actions` among its sealed records whose action is
-/// `LIKE` the pattern `like` (`'offices.%'`).
-pub async fn assert_journal_has(app: &TestApp, like: &str, actions: &[&str]) {
-    let journal = query_text(
-        app,
-        &format!("SELECT action FROM audit_log WHERE action LIKE '{like}' ORDER BY seq"),
-    )
-    .await
-    .expect("the journal is read");
-    for action in actions {
-        assert!(journal.contains(action), "{action} missing from {journal}");
-    }
-}
-
 /// The path of a helper script shipped with the tests.
 pub fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

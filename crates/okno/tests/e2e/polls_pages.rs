@@ -9,22 +9,13 @@
 //! administrator is the demo's API token. All share one client, whose cookie store keeps the
 //! CSRF cookie that goes with the tokens the pages carry.
 
-use okno_testkit::{engines, tamper, Engine, Options, TestApp};
+use okno_testkit::{engines, tamper, Engine, TestApp};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 
 async fn start(engine: Engine) -> TestApp {
-    TestApp::start(
-        BIN,
-        engine,
-        Options {
-            demo: true,
-            args: vec![],
-        },
-    )
-    .await
-    .unwrap()
+    TestApp::demo(BIN, engine, &[]).await
 }
 
 fn now_ms() -> i64 {
