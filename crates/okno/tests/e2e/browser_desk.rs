@@ -5,7 +5,7 @@
 
 use fantoccini::Client;
 use okno_testkit::browser::{self, click, code_in, fill, sign_in, text, wait_url};
-use okno_testkit::{Engine, Options, SmsGateway, TestApp};
+use okno_testkit::{Engine, SmsGateway, TestApp};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
@@ -28,21 +28,13 @@ async fn change_password(c: &Client, current: &str, new: &str) {
 async fn an_operator_at_a_registered_desk_registers_a_person_who_must_change_the_temporary_password(
 ) {
     let gw = SmsGateway::start(&[]).await.unwrap();
-    let app = TestApp::start(
+    let sms = gw.url();
+    let app = TestApp::demo(
         BIN,
         Engine::Sqlite,
-        Options {
-            demo: true,
-            args: vec![
-                "--sms-url".into(),
-                gw.url(),
-                "--worker-poll-ms".into(),
-                "50".into(),
-            ],
-        },
+        &["--sms-url", &sms, "--worker-poll-ms", "50"],
     )
-    .await
-    .unwrap();
+    .await;
     let Some((_driver, c)) = browser::start("the browser desk test").await else {
         return;
     };

@@ -254,12 +254,7 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
     c.goto(&desk).await.unwrap();
     click(c.clone(), "form[action$='/take'] button".into()).await;
     status(c.clone(), "На рассмотрении").await;
-    c.find(Locator::Id("ask-comment"))
-        .await
-        .unwrap()
-        .send_keys("Фотография нечёткая, приложите другую.")
-        .await
-        .unwrap();
+    browser::fill(&c, "#ask-comment", "Фотография нечёткая, приложите другую.").await;
     click(
         c.clone(),
         "form[action$='/ask-clarification'] button".into(),
@@ -285,20 +280,15 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
     c.goto(&desk).await.unwrap();
     click(c.clone(), "form[action$='/take'] button".into()).await;
     status(c.clone(), "На рассмотрении").await;
-    c.find(Locator::Id("approve-comment"))
-        .await
-        .unwrap()
-        .send_keys("Паспорт изготовлен")
-        .await
-        .unwrap();
+    browser::fill(&c, "#approve-comment", "Паспорт изготовлен").await;
     click(c.clone(), "form[action$='/approve'] button".into()).await;
     status(c.clone(), "Одобрено").await;
-    c.find(Locator::Id("fulfil-comment"))
-        .await
-        .unwrap()
-        .send_keys("Паспорт изготовлен; получить в МФЦ по месту подачи заявления.")
-        .await
-        .unwrap();
+    browser::fill(
+        &c,
+        "#fulfil-comment",
+        "Паспорт изготовлен; получить в МФЦ по месту подачи заявления.",
+    )
+    .await;
     click(c.clone(), "form[action$='/fulfil'] button".into()).await;
     status(c.clone(), "Исполнено").await;
     c.wait()

@@ -4,7 +4,7 @@
 //! the password at the first sign-in; confirms and restores access against the passport shown,
 //! with every refusal named by its code.
 
-use okno_testkit::{engines, tamper, Engine, Options, SmsGateway, TestApp};
+use okno_testkit::{engines, tamper, Engine, SmsGateway, TestApp};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
@@ -159,21 +159,8 @@ async fn bind(app: &TestApp, office: &str, account: &str) {
 }
 
 async fn start(engine: Engine, gw: &SmsGateway) -> TestApp {
-    TestApp::start(
-        BIN,
-        engine,
-        Options {
-            demo: true,
-            args: vec![
-                "--sms-url".into(),
-                gw.url(),
-                "--worker-poll-ms".into(),
-                "50".into(),
-            ],
-        },
-    )
-    .await
-    .unwrap()
+    let sms = gw.url();
+    TestApp::demo(BIN, engine, &["--sms-url", &sms, "--worker-poll-ms", "50"]).await
 }
 
 fn maria() -> Value {
