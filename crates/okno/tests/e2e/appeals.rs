@@ -339,6 +339,31 @@ async fn a_problem_report_goes_from_filing_to_the_supervisor_after_a_low_rating(
     }
 }
 
+/// The testkit's `appeal_in` reaches every status of the appeals part through the API, as the
+/// author, a moderator and the body's official would.
+#[tokio::test]
+async fn the_testkit_brings_an_appeal_into_each_state() {
+    use AppealState::*;
+    for engine in engines("appeals in each state").await {
+        let app = start(engine).await;
+        let anna = person(&app, "anna", "Анна Смирнова").await;
+        let (moderator, _) = staff(&app, "Модератор", "moderator").await;
+        let central = body_official(&app, "Управа", "tula-central").await;
+        let who = AppealParties {
+            author: &anna,
+            moderator: &moderator,
+            official: Some(&central),
+        };
+        for state in [
+            New, Moderation, Routed, InWork, Answered, Closed, Rejected, Reopened,
+        ] {
+            let a = appeal_in(&app, &who, pothole(), state).await;
+            let (_, seen) = get(&app, &format!("/api/v1/appeals/{}", a.id), &anna).await;
+            assert_eq!(seen["status"], state.as_str(), "{seen}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn moderators_reject_with_a_fixed_reason_and_send_back_for_correction() {
     for engine in engines("appeals moderation").await {

@@ -10,8 +10,8 @@
 
 use okno_testkit::http::{get, page, post, refused, send, ANONYMOUS};
 use okno_testkit::journeys::{
-    agency_official, agency_step, applicant_step, draft, move_application, passport_rf_values,
-    submitted_passport_application, upload, ApplicationState, Submitted, PNG,
+    agency_official, agency_step, applicant_step, application_in, draft, move_application,
+    passport_rf_values, submitted_passport_application, upload, ApplicationState, Submitted, PNG,
 };
 use okno_testkit::{engines, query_text, tamper, Engine, Options, TestApp};
 use serde_json::{json, Value};
@@ -516,6 +516,25 @@ async fn an_official_asks_for_clarification_the_person_adds_a_document_and_the_o
             403,
             "desk.not_official",
         );
+    }
+}
+
+/// The testkit's `application_in` reaches every status after the draft through the API, as the
+/// applicant and an official of the agency would.
+#[tokio::test]
+async fn the_testkit_brings_an_application_into_each_state() {
+    use ApplicationState::*;
+    for engine in engines("services in each state").await {
+        let app = start(engine).await;
+        let anna = app.person("anna", "Анна Смирнова", "standard").await;
+        let ivan = agency_official(&app, "Иванов (МВД)", "mvd").await;
+        for state in [
+            Submitted, InReview, NeedsInfo, Approved, Rejected, Fulfilled, Withdrawn,
+        ] {
+            let a = application_in(&app, &anna, &ivan, state).await;
+            let (_, seen) = get(&app, &format!("/api/v1/applications/{}", a.id), &anna).await;
+            assert_eq!(seen["status"], state.as_str(), "{seen}");
+        }
     }
 }
 
