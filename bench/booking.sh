@@ -18,9 +18,7 @@ cleanup() { [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null || true; rm -rf "$WORK"
 trap cleanup EXIT
 . bench/engine.sh
 port=18931
-"$BIN" serve --demo "${DB_ARGS[@]}" --listen 127.0.0.1:$port --data-dir "$WORK/data" --log warn >"$WORK/out" 2>"$WORK/err" &
-PID=$!
-for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.05; done
+serve_demo $port
 python3 - "$WORK" "$PEOPLE" <<'PY'
 import hashlib, sys, time, uuid
 from seed import Seed

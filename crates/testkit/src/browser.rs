@@ -177,6 +177,19 @@ pub async fn text(c: &Client, css: &str) -> String {
         .unwrap_or_else(|e| panic!("{css}: {e}"))
 }
 
+/// Waits up to 10 s for the element `css` and gives its `href`.
+pub async fn href(c: &Client, css: &str) -> String {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .attr("href")
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .unwrap_or_else(|| panic!("{css} has no href"))
+}
+
 /// Waits up to 10 s for the browser to reach `want` (a whole URL); panics saying where it is.
 pub async fn wait_url(c: &Client, want: &str) {
     let url = url::Url::parse(want).unwrap_or_else(|e| panic!("{want}: {e}"));

@@ -13,6 +13,18 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 
+/// What `received` gives once it holds at least `n` items, or after `secs` whatever it holds.
+async fn at_least<T>(n: usize, secs: u64, received: impl Fn() -> Vec<T>) -> Vec<T> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let got = received();
+        if got.len() >= n || Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A real SMTP server on 127.0.0.1.
 pub struct SmtpServer {
     pub port: u16,
@@ -69,14 +81,7 @@ impl SmtpServer {
 
     /// Waits until at least `n` messages arrived.
     pub async fn wait_for(&self, n: usize, secs: u64) -> Vec<serde_json::Value> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let m = self.messages();
-            if m.len() >= n || Instant::now() > deadline {
-                return m;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        at_least(n, secs, || self.messages()).await
     }
 }
 
@@ -160,14 +165,7 @@ impl SmsGateway {
 
     /// Waits until at least `n` requests arrived.
     pub async fn wait_for(&self, n: usize, secs: u64) -> Vec<SmsRequest> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let r = self.requests();
-            if r.len() >= n || Instant::now() > deadline {
-                return r;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        at_least(n, secs, || self.requests()).await
     }
 }
 

@@ -35,6 +35,9 @@ impl Bearer for Option<&str> {
     }
 }
 
+/// An API call's answer: the status and the JSON (`null` when the body is not JSON).
+pub type Answer = (u16, Value);
+
 /// No credentials (a bare `None` would not say which kind of `Option`).
 pub const ANONYMOUS: Option<&str> = None;
 
@@ -82,4 +85,19 @@ pub async fn page(app: &TestApp, path: &str, bearer: &str) -> String {
         .text()
         .await
         .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Sends a request built by the caller (a form, a page); gives its status, its `Location` (for a
+/// redirect) and its text.
+pub async fn sent(r: reqwest::RequestBuilder) -> (u16, Option<String>, String) {
+    let r = r.send().await.expect("the request is sent");
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().expect("a readable Location").to_string());
+    (
+        r.status().as_u16(),
+        location,
+        r.text().await.expect("the answer's text"),
+    )
 }

@@ -105,25 +105,19 @@ impl Drop for Database {
         if let Some(name) = self.pg_name.take() {
             // Best effort, on a thread of its own: Drop may run inside a runtime.
             let admin = postgres_admin_url();
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
-                if let Ok(rt) = rt {
-                    rt.block_on(async {
-                        use sqlx::Connection;
-                        if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-                            let _ = sqlx::query(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .execute(&mut c)
-                            .await;
-                        }
-                    });
-                }
-            })
-            .join();
+            let _ = std::thread::spawn(move || drop_database(admin, name)).join();
         }
+    }
+}
+
+/// Drops the PostgreSQL database `name`, best effort, on a runtime of its own.
+#[tokio::main(flavor = "current_thread")]
+async fn drop_database(admin: String, name: String) {
+    use sqlx::Connection;
+    if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut c)
+            .await;
     }
 }
 
@@ -217,6 +211,25 @@ impl TestApp {
         };
         app.launch(opts.demo).await?;
         Ok(app)
+    }
+
+    /// `okno serve --demo` with `args` on a fresh database of `engine`, ready; panics when it does
+    /// not start.
+    pub async fn demo(bin: &str, engine: Engine, args: &[&str]) -> TestApp {
+        Self::started(bin, engine, true, args).await
+    }
+
+    /// `okno serve` with `args` and no demo data on a fresh database of `engine`, ready; panics
+    /// when it does not start.
+    pub async fn plain(bin: &str, engine: Engine, args: &[&str]) -> TestApp {
+        Self::started(bin, engine, false, args).await
+    }
+
+    async fn started(bin: &str, engine: Engine, demo: bool, args: &[&str]) -> TestApp {
+        let args = args.iter().map(|a| a.to_string()).collect();
+        TestApp::start(bin, engine, Options { demo, args })
+            .await
+            .unwrap_or_else(|e| panic!("okno starts: {e}"))
     }
 
     /// Common arguments naming this app's database and data directory.
@@ -504,6 +517,21 @@ impl TestApp {
             .to_string();
         let secret = out.lines().last().unwrap_or_default().trim().to_string();
         (secret, id)
+    }
+
+    /// A staff account (`okno admin staff create`) named `name` with a phone and an e-mail for the
+    /// second factor and `role`; gives its temporary password.
+    pub fn staff_account(&self, name: &str, phone: &str, email: &str, role: &str) -> String {
+        let (code, out, err) = self.okno(&[
+            "admin", "staff", "create", "--name", name, "--phone", phone, "--email", email,
+            "--role", role,
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        out.lines()
+            .last()
+            .expect("the temporary password")
+            .trim()
+            .to_string()
     }
 
     /// Runs another `okno` command against this app's database; gives (exit code, stdout, stderr).

@@ -6,24 +6,19 @@
 //!
 //! People are made by the product's command (as in the services tests); staff are API tokens.
 
+use jiff::ToSpan;
 use okno_testkit::http::{get, page, post, refused};
-use okno_testkit::journeys::PNG;
-use okno_testkit::{engines, query_text, tamper, Engine, Options, TestApp};
+use okno_testkit::journeys::{
+    appeal_file, appeal_in, author_step, body_official, body_step, filed_appeal, moderate,
+    AppealParties, AppealState, PNG,
+};
+use okno_testkit::{engines, query_text, tamper, Engine, TestApp};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 
 async fn start(engine: Engine) -> TestApp {
-    TestApp::start(
-        BIN,
-        engine,
-        Options {
-            demo: true,
-            args: vec!["--worker-poll-ms".into(), "50".into()],
-        },
-    )
-    .await
-    .unwrap()
+    TestApp::demo(BIN, engine, &["--worker-poll-ms", "50"]).await
 }
 
 /// A person at «стандартная» with a live session.
@@ -34,21 +29,6 @@ async fn person(app: &TestApp, id: &str, name: &str) -> String {
 /// A staff API token with `role`; gives its secret and id.
 async fn staff(app: &TestApp, name: &str, role: &str) -> (String, String) {
     app.staff_token(name, role).await
-}
-
-/// An official of `body`.
-async fn official(app: &TestApp, name: &str, body: &str) -> String {
-    let (secret, id) = staff(app, name, "official").await;
-    let admin = app.admin_token.clone().unwrap();
-    let (s, v) = post(
-        app,
-        "/api/v1/appeals/officials",
-        &admin,
-        json!({"account_id": id, "body_code": body}),
-    )
-    .await;
-    assert_eq!(s, 201, "{v}");
-    secret
 }
 
 /// A 400 naming one field's rule by its code.
@@ -67,16 +47,6 @@ fn pothole() -> Value {
     })
 }
 
-async fn moderate(app: &TestApp, moderator: &str, id: &str, body: Value) -> (u16, Value) {
-    post(
-        app,
-        &format!("/api/v1/moderation/appeals/{id}"),
-        moderator,
-        body,
-    )
-    .await
-}
-
 fn actions(a: &Value) -> Vec<String> {
     a["history"]
         .as_array()
@@ -92,9 +62,9 @@ async fn a_problem_report_goes_from_filing_to_the_supervisor_after_a_low_rating(
         let app = start(engine).await;
         let anna = person(&app, "anna", "Анна Смирнова").await;
         let (moderator, _) = staff(&app, "Модератор", "moderator").await;
-        let central = official(&app, "Управа", "tula-central").await;
-        let city = official(&app, "Администрация", "adm-tula").await;
-        let elsewhere = official(&app, "Новомосковск", "adm-novomoskovsk").await;
+        let central = body_official(&app, "Управа", "tula-central").await;
+        let city = body_official(&app, "Администрация", "adm-tula").await;
+        let elsewhere = body_official(&app, "Новомосковск", "adm-novomoskovsk").await;
 
         // Filing: a number at once, in the queue.
         let (s, a) = post(&app, "/api/v1/appeals", &anna, pothole()).await;
@@ -109,26 +79,12 @@ async fn a_problem_report_goes_from_filing_to_the_supervisor_after_a_low_rating(
         assert_eq!(a["body_code"], Value::Null);
 
         // A photo, told by its content.
-        let r = app
-            .client
-            .post(app.url(&format!("/api/v1/appeals/{id}/files?name=yama.png")))
-            .bearer_auth(&anna)
-            .body(PNG.to_vec())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        let f: Value = r.json().await.unwrap();
+        let (s, f) = appeal_file(&app, &id, &anna, "name=yama.png", PNG.to_vec()).await;
+        assert_eq!(s, 201, "{f}");
         assert_eq!(f["content_type"], "image/png");
-        let r = app
-            .client
-            .post(app.url(&format!("/api/v1/appeals/{id}/files?name=x.pdf")))
-            .bearer_auth(&anna)
-            .body(b"MZ not a pdf".to_vec())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 415);
+        let not_pdf = b"MZ not a pdf".to_vec();
+        let (s, _) = appeal_file(&app, &id, &anna, "name=x.pdf", not_pdf).await;
+        assert_eq!(s, 415);
 
         // Nobody but moderators sees the queue; the citizen and an official are refused.
         refused(
@@ -166,17 +122,8 @@ async fn a_problem_report_goes_from_filing_to_the_supervisor_after_a_low_rating(
         );
 
         // The body: the other body's official is refused; the right one takes and answers.
-        refused(
-            &post(
-                &app,
-                &format!("/api/v1/body/appeals/{id}/take"),
-                &elsewhere,
-                json!({}),
-            )
-            .await,
-            403,
-            "appeal.not_official",
-        );
+        let r = body_step(&app, &id, &elsewhere, "take", json!({})).await;
+        refused(&r, 403, "appeal.not_official");
         let (s, d) = get(&app, "/api/v1/body/appeals", &central).await;
         assert_eq!(s, 200);
         assert!(
@@ -186,13 +133,7 @@ async fn a_problem_report_goes_from_filing_to_the_supervisor_after_a_low_rating(
                 .any(|x| x["number"] == number.as_str()),
             "{d}"
         );
-        let (s, a) = post(
-            &app,
-            &format!("/api/v1/body/appeals/{id}/take"),
-            &central,
-            json!({}),
-        )
-        .await;
+        let (s, a) = body_step(&app, &id, &central, "take", json!({})).await;
         assert_eq!(s, 200, "{a}");
         assert_eq!(a["status"], "in_work");
 
@@ -256,24 +197,11 @@ async fn a_problem_report_goes_from_filing_to_the_supervisor_after_a_low_rating(
         assert_eq!(with_it[0]["file_name"], "akt.pdf");
         assert_eq!(a["status"], "in_work");
         // Rating before the final answer is refused.
-        refused(
-            &post(
-                &app,
-                &format!("/api/v1/appeals/{id}/rating"),
-                &anna,
-                json!({"rating": 5, "solved": true}),
-            )
-            .await,
-            409,
-            "appeal.transition_forbidden",
-        );
-        let (s, a) = post(
-            &app,
-            &format!("/api/v1/body/appeals/{id}/answers"),
-            &central,
-            json!({"final": true, "text": "Яма заделана 3 декабря."}),
-        )
-        .await;
+        let early = json!({"rating": 5, "solved": true});
+        let r = author_step(&app, &id, &anna, "rating", early).await;
+        refused(&r, 409, "appeal.transition_forbidden");
+        let answer = json!({"final": true, "text": "Яма заделана 3 декабря."});
+        let (s, a) = body_step(&app, &id, &central, "answers", answer).await;
         assert_eq!(s, 201, "{a}");
         assert_eq!(a["status"], "answered");
         let answer = a["messages"]
@@ -283,46 +211,19 @@ async fn a_problem_report_goes_from_filing_to_the_supervisor_after_a_low_rating(
             .find(|m| m["kind"] == "final")
             .unwrap();
         // A file to the answer.
-        let r = app
-            .client
-            .post(app.url(&format!(
-                "/api/v1/appeals/{id}/files?name=akt.png&message={}",
-                answer["id"].as_str().unwrap()
-            )))
-            .bearer_auth(&central)
-            .body(PNG.to_vec())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
+        let query = format!("name=akt.png&message={}", answer["id"].as_str().unwrap());
+        let (s, _) = appeal_file(&app, &id, &central, &query, PNG.to_vec()).await;
+        assert_eq!(s, 201);
 
         // The author comments, then rates 2: re-opened at the supervising body.
-        let (s, _) = post(
-            &app,
-            &format!("/api/v1/appeals/{id}/comments"),
-            &anna,
-            json!({"text": "Яма на месте."}),
-        )
-        .await;
+        let comment = json!({"text": "Яма на месте."});
+        let (s, _) = author_step(&app, &id, &anna, "comments", comment).await;
         assert_eq!(s, 201);
-        refused(
-            &post(
-                &app,
-                &format!("/api/v1/appeals/{id}/rating"),
-                &anna,
-                json!({"rating": 6, "solved": false}),
-            )
-            .await,
-            400,
-            "validation.failed",
-        );
-        let (s, a) = post(
-            &app,
-            &format!("/api/v1/appeals/{id}/rating"),
-            &anna,
-            json!({"rating": 2, "solved": false}),
-        )
-        .await;
+        let six = json!({"rating": 6, "solved": false});
+        let r = author_step(&app, &id, &anna, "rating", six).await;
+        refused(&r, 400, "validation.failed");
+        let two = json!({"rating": 2, "solved": false});
+        let (s, a) = author_step(&app, &id, &anna, "rating", two).await;
         assert_eq!(s, 200, "{a}");
         assert_eq!(a["status"], "reopened");
         assert_eq!(a["body_code"], "adm-tula");
@@ -344,35 +245,17 @@ async fn a_problem_report_goes_from_filing_to_the_supervisor_after_a_low_rating(
             404,
             "not_found",
         );
-        let (s, a) = post(
-            &app,
-            &format!("/api/v1/body/appeals/{id}/answers"),
-            &city,
-            json!({"final": true, "text": "Участок отремонтирован полностью."}),
-        )
-        .await;
+        let again = json!({"final": true, "text": "Участок отремонтирован полностью."});
+        let (s, a) = body_step(&app, &id, &city, "answers", again).await;
         assert_eq!(s, 201, "{a}");
         // A rating of 3 closes it.
-        let (s, a) = post(
-            &app,
-            &format!("/api/v1/appeals/{id}/rating"),
-            &anna,
-            json!({"rating": 3, "solved": true}),
-        )
-        .await;
+        let three = json!({"rating": 3, "solved": true});
+        let (s, a) = author_step(&app, &id, &anna, "rating", three).await;
         assert_eq!(s, 200, "{a}");
         assert_eq!(a["status"], "closed");
-        refused(
-            &post(
-                &app,
-                &format!("/api/v1/appeals/{id}/comments"),
-                &anna,
-                json!({"text": "ещё"}),
-            )
-            .await,
-            409,
-            "appeal.closed",
-        );
+        let more = json!({"text": "ещё"});
+        let r = author_step(&app, &id, &anna, "comments", more).await;
+        refused(&r, 409, "appeal.closed");
 
         // Every change reached the person's inbox.
         let inbox = query_text(
@@ -456,6 +339,31 @@ async fn a_problem_report_goes_from_filing_to_the_supervisor_after_a_low_rating(
     }
 }
 
+/// The testkit's `appeal_in` reaches every status of the appeals part through the API, as the
+/// author, a moderator and the body's official would.
+#[tokio::test]
+async fn the_testkit_brings_an_appeal_into_each_state() {
+    use AppealState::*;
+    for engine in engines("appeals in each state").await {
+        let app = start(engine).await;
+        let anna = person(&app, "anna", "Анна Смирнова").await;
+        let (moderator, _) = staff(&app, "Модератор", "moderator").await;
+        let central = body_official(&app, "Управа", "tula-central").await;
+        let who = AppealParties {
+            author: &anna,
+            moderator: &moderator,
+            official: Some(&central),
+        };
+        for state in [
+            New, Moderation, Routed, InWork, Answered, Closed, Rejected, Reopened,
+        ] {
+            let a = appeal_in(&app, &who, pothole(), state).await;
+            let (_, seen) = get(&app, &format!("/api/v1/appeals/{}", a.id), &anna).await;
+            assert_eq!(seen["status"], state.as_str(), "{seen}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn moderators_reject_with_a_fixed_reason_and_send_back_for_correction() {
     for engine in engines("appeals moderation").await {
@@ -465,27 +373,16 @@ async fn moderators_reject_with_a_fixed_reason_and_send_back_for_correction() {
         let complaint = json!({"kind": "complaint", "category": "driver", "text": "Водитель автобуса № 18 нагрубил пассажирам.", "municipality": "tula"});
 
         // Bad input is refused at filing.
-        let mut bad = complaint.clone();
-        bad["category"] = json!("transport");
-        refused(
-            &post(&app, "/api/v1/appeals", &ivan, bad).await,
-            400,
-            "validation.failed",
-        );
-        let mut bad = complaint.clone();
-        bad["text"] = json!("   ");
-        refused(
-            &post(&app, "/api/v1/appeals", &ivan, bad).await,
-            400,
-            "validation.failed",
-        );
-        let mut bad = complaint.clone();
-        bad["lat"] = json!(54.2);
-        refused(
-            &post(&app, "/api/v1/appeals", &ivan, bad).await,
-            400,
-            "validation.failed",
-        );
+        for (field, value) in [
+            ("category", json!("transport")),
+            ("text", json!("   ")),
+            ("lat", json!(54.2)),
+        ] {
+            let mut bad = complaint.clone();
+            bad[field] = value;
+            let r = post(&app, "/api/v1/appeals", &ivan, bad).await;
+            refused(&r, 400, "validation.failed");
+        }
         let anon = app
             .client
             .post(app.url("/api/v1/appeals"))
@@ -533,10 +430,14 @@ async fn moderators_reject_with_a_fixed_reason_and_send_back_for_correction() {
         assert!(page.contains("Обращение отклонено"), "{page}");
 
         // Sent back for correction: out of the queue until corrected.
-        let (_, b) = post(&app, "/api/v1/appeals", &ivan, complaint.clone()).await;
-        let id2 = b["id"].as_str().unwrap().to_string();
-        let (s, _) = moderate(&app, &moderator, &id2, json!({"verdict": "take"})).await;
-        assert_eq!(s, 200);
+        let who = AppealParties {
+            author: &ivan,
+            moderator: &moderator,
+            official: None,
+        };
+        let id2 = appeal_in(&app, &who, complaint.clone(), AppealState::Moderation)
+            .await
+            .id;
         invalid(
             &moderate(&app, &moderator, &id2, json!({"verdict": "send_back"})).await,
             "appeal.note_required",
@@ -557,13 +458,9 @@ async fn moderators_reject_with_a_fixed_reason_and_send_back_for_correction() {
             .unwrap()
             .iter()
             .any(|x| x["id"] == id2.as_str()));
-        let (s, b) = post(
-            &app,
-            &format!("/api/v1/appeals/{id2}/correction"),
-            &ivan,
-            json!({"text": "Маршрут № 18, 12 ноября около 8:10: водитель нагрубил пассажирам."}),
-        )
-        .await;
+        let corrected =
+            json!({"text": "Маршрут № 18, 12 ноября около 8:10: водитель нагрубил пассажирам."});
+        let (s, b) = author_step(&app, &id2, &ivan, "correction", corrected).await;
         assert_eq!(s, 200, "{b}");
         assert_eq!(b["awaiting_correction"], false);
         let (_, q) = get(&app, "/api/v1/moderation/appeals", &moderator).await;
@@ -599,25 +496,22 @@ async fn a_formal_appeal_is_extended_once_and_forwarded_with_a_reason() {
         let app = start(engine).await;
         let olga = person(&app, "olga", "Ольга Кузнецова").await;
         let (moderator, _) = staff(&app, "Модератор", "moderator").await;
-        let ministry = official(&app, "Минтранс", "min-transport71").await;
-        let (_, a) = post(
-            &app,
-            "/api/v1/appeals",
-            &olga,
-            json!({"kind": "appeal", "category": "bus-schedule", "text": "Прошу восстановить маршрут № 7.",
-                   "municipality": "aleksin", "reply_address": "olga@example.ru"}),
-        )
-        .await;
-        let id = a["id"].as_str().unwrap().to_string();
-        let (_, a) = moderate(&app, &moderator, &id, json!({"verdict": "accept"})).await;
+        let ministry = body_official(&app, "Минтранс", "min-transport71").await;
+        let who = AppealParties {
+            author: &olga,
+            moderator: &moderator,
+            official: None,
+        };
+        let appeal = json!({"kind": "appeal", "category": "bus-schedule", "text": "Прошу восстановить маршрут № 7.",
+                            "municipality": "aleksin", "reply_address": "olga@example.ru"});
+        let routed = appeal_in(&app, &who, appeal, AppealState::Routed).await;
+        let (id, a) = (routed.id, routed.answer);
         assert_eq!(a["body_code"], "min-transport71", "{a}");
         let due = a["due_date"].as_str().unwrap().to_string();
         let registered = a["registered_on"].as_str().unwrap().to_string();
         // 30 days from registration, moved off a day off by at most the longest holiday run.
-        let d = |s: &str| {
-            time::Date::parse(s, &time::format_description::well_known::Iso8601::DATE).unwrap()
-        };
-        let gap = (d(&due) - d(&registered)).whole_days();
+        let d = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+        let gap = d(&registered).until(d(&due)).unwrap().get_days();
         assert!((30..=41).contains(&gap), "{registered} → {due}");
 
         let ext = format!("/api/v1/body/appeals/{id}/extension");
@@ -641,7 +535,10 @@ async fn a_formal_appeal_is_extended_once_and_forwarded_with_a_reason() {
         .await;
         assert_eq!(s, 200, "{a}");
         assert_eq!(a["extended"], true);
-        let gap = (d(a["due_date"].as_str().unwrap()) - d(&due)).whole_days();
+        let gap = d(&due)
+            .until(d(a["due_date"].as_str().unwrap()))
+            .unwrap()
+            .get_days();
         assert!((20..=31).contains(&gap), "{due} → {}", a["due_date"]);
         refused(
             &post(&app, &ext, &ministry, json!({"days": 5, "reason": "Ещё"})).await,
@@ -659,24 +556,11 @@ async fn a_formal_appeal_is_extended_once_and_forwarded_with_a_reason() {
         assert_eq!(e["note"], "Запрошены сведения у перевозчика");
 
         // Forwarded outside the competence, with a reason the author sees.
-        refused(
-            &post(
-                &app,
-                &format!("/api/v1/body/appeals/{id}/forward"),
-                &ministry,
-                json!({"body": "min-transport71", "reason": "x"}),
-            )
-            .await,
-            400,
-            "validation.failed",
-        );
-        let (s, a) = post(
-            &app,
-            &format!("/api/v1/body/appeals/{id}/forward"),
-            &ministry,
-            json!({"body": "gov71", "reason": "Маршруты Алексина утверждает правительство области."}),
-        )
-        .await;
+        let to_itself = json!({"body": "min-transport71", "reason": "x"});
+        let r = body_step(&app, &id, &ministry, "forward", to_itself).await;
+        refused(&r, 400, "validation.failed");
+        let forward = json!({"body": "gov71", "reason": "Маршруты Алексина утверждает правительство области."});
+        let (s, a) = body_step(&app, &id, &ministry, "forward", forward).await;
         assert_eq!(s, 200, "{a}");
         assert_eq!(a["body_code"], "gov71");
         assert_eq!(a["status"], "routed");
@@ -707,17 +591,15 @@ async fn a_formal_appeal_is_extended_once_and_forwarded_with_a_reason() {
         )
         .await;
         assert_eq!(m["body_code"], "min-transport71");
-        refused(
-            &post(
-                &app,
-                &format!("/api/v1/body/appeals/{mid}/extension"),
-                &ministry,
-                json!({"days": 5, "reason": "x"}),
-            )
-            .await,
-            409,
-            "appeal.extension_not_allowed",
-        );
+        let r = body_step(
+            &app,
+            &mid,
+            &ministry,
+            "extension",
+            json!({"days": 5, "reason": "x"}),
+        )
+        .await;
+        refused(&r, 409, "appeal.extension_not_allowed");
     }
 }
 
@@ -730,23 +612,21 @@ async fn two_nodes_warn_and_escalate_each_appeal_exactly_once() {
         // A second node on the same database, running the workers too.
         let second = app.second_node(&["--worker-poll-ms", "50"]).await;
 
+        let who = AppealParties {
+            author: &petr,
+            moderator: &moderator,
+            official: None,
+        };
         let mut ids = Vec::new();
         for i in 0..6 {
-            let (_, a) = post(
-                &app,
-                "/api/v1/appeals",
-                &petr,
-                json!({"kind": "message", "category": "heating", "text": format!("Холодные батареи, подъезд {i}."), "municipality": "tula"}),
-            )
-            .await;
-            let id = a["id"].as_str().unwrap().to_string();
-            let (_, a) = moderate(&app, &moderator, &id, json!({"verdict": "accept"})).await;
-            assert_eq!(a["body_code"], "adm-tula", "{a}");
-            ids.push(id);
+            let heating = json!({"kind": "message", "category": "heating", "text": format!("Холодные батареи, подъезд {i}."), "municipality": "tula"});
+            let a = appeal_in(&app, &who, heating, AppealState::Routed).await;
+            assert_eq!(a.answer["body_code"], "adm-tula", "{}", a.answer);
+            ids.push(a.id);
         }
         // Three are due today (warned), three were due long ago (escalated to the supervisor).
-        let today = time::OffsetDateTime::now_utc().date();
-        let past = today - time::Duration::days(40);
+        let today = jiff::Timestamp::now().in_tz("UTC").unwrap().date();
+        let past = today.checked_sub(40.days()).unwrap();
         let list = |v: &[String]| {
             v.iter()
                 .map(|i| format!("'{i}'"))
@@ -758,7 +638,7 @@ async fn two_nodes_warn_and_escalate_each_appeal_exactly_once() {
             &format!(
                 "UPDATE appeals SET due_date = '{}' WHERE id IN ({});
              UPDATE appeals SET due_date = '{past}' WHERE id IN ({});",
-                today + time::Duration::days(1),
+                today.checked_add(1.days()).unwrap(),
                 list(&ids[..3]),
                 list(&ids[3..])
             ),
@@ -1077,16 +957,8 @@ async fn open311_clients_discover_services_post_and_read_requests_in_json_and_xm
         let anna = person(&app, "anna", "Анна Смирнова").await;
         let (_, a) = post(&app, "/api/v1/appeals", &anna, self::pothole()).await;
         let id = a["id"].as_str().unwrap().to_string();
-        let r = app
-            .client
-            .post(app.url(&format!("/api/v1/appeals/{id}/files?name=yama.png")))
-            .bearer_auth(&anna)
-            .body(PNG.to_vec())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        let file: Value = r.json().await.unwrap();
+        let (s, file) = appeal_file(&app, &id, &anna, "name=yama.png", PNG.to_vec()).await;
+        assert_eq!(s, 201);
         let photo = format!(
             "/appeals/reports/{id}/photos/{}",
             file["id"].as_str().unwrap()
@@ -1127,18 +999,16 @@ async fn a_confirmed_account_votes_exactly_once_even_in_forty_concurrent_attempt
     for engine in engines("appeals polls").await {
         let app = start(engine).await;
         let admin = app.admin_token.clone().unwrap();
-        let now = time::OffsetDateTime::now_utc();
-        let fmt = |t: time::OffsetDateTime| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .unwrap()
-        };
+        let now = jiff::Timestamp::now();
+        // RFC 3339 in UTC, as `Timestamp` displays itself.
+        let fmt = |t: jiff::Timestamp| t.to_string();
         let (s, poll) = post(
             &app,
             "/api/v1/polls",
             &admin,
             json!({
                 "title": "Благоустройство парка", "region": "71", "live_results": true,
-                "starts_at": fmt(now - time::Duration::hours(1)), "ends_at": fmt(now + time::Duration::days(7)),
+                "starts_at": fmt(now - 1.hour()), "ends_at": fmt(now + (7 * 24).hours()),
                 "questions": [
                     {"kind": "single", "title": "Что сделать первым?", "options": ["Освещение", "Дорожки", "Скамейки"]},
                     {"kind": "multiple", "title": "Чего не хватает?", "options": ["Туалетов", "Урн", "Площадки"]},
@@ -1272,9 +1142,7 @@ async fn the_author_adds_photos_with_a_plain_file_form_and_a_refused_file_is_nam
     for engine in engines("appeals file form").await {
         let app = start(engine).await;
         let anna = person(&app, "anna", "Анна Смирнова").await;
-        let (s, a) = post(&app, "/api/v1/appeals", &anna, pothole()).await;
-        assert_eq!(s, 201, "{a}");
-        let id = a["id"].as_str().unwrap().to_string();
+        let id = filed_appeal(&app, &anna, pothole()).await.id;
         let page = page(&app, &format!("/account/appeals/{id}"), &anna).await;
         let mark = format!("action=\"/account/appeals/{id}/files?csrf_token=");
         let at = page.find(&mark).expect("a plain file form") + mark.len();
@@ -1418,17 +1286,15 @@ async fn an_administrator_imports_a_category_a_body_and_a_route_from_a_file_and_
         // A new appeal in the new subcategory goes to the new body once accepted.
         let ivan = person(&app, "ivan", "Иван Петров").await;
         let (moderator, _) = staff(&app, "Модератор", "moderator").await;
-        let (s, a) = post(
-            &app,
-            "/api/v1/appeals",
-            &ivan,
-            json!({"kind": "message", "category": "strays", "text": "Во дворе дома 5 по улице Ленина стая бездомных собак.", "municipality": "tula"}),
-        )
-        .await;
-        assert_eq!(s, 201, "{a}");
-        let id = a["id"].as_str().unwrap().to_string();
-        let (s, _) = moderate(&app, &moderator, &id, json!({"verdict": "take"})).await;
-        assert_eq!(s, 200);
+        let who = AppealParties {
+            author: &ivan,
+            moderator: &moderator,
+            official: None,
+        };
+        let strays = json!({"kind": "message", "category": "strays", "text": "Во дворе дома 5 по улице Ленина стая бездомных собак.", "municipality": "tula"});
+        let id = appeal_in(&app, &who, strays, AppealState::Moderation)
+            .await
+            .id;
         let (s, a) = moderate(&app, &moderator, &id, json!({"verdict": "accept"})).await;
         assert_eq!(s, 200, "{a}");
         assert_eq!(a["body_code"], "vet71", "{a}");

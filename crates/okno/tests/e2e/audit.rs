@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use okno_testkit::{engines, tamper, Engine, Options, TestApp};
+use okno_testkit::{engines, tamper, Engine, TestApp};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
@@ -29,21 +29,25 @@ fn intact_count(out: &str) -> i64 {
 }
 
 async fn app_with_records(engine: Engine, n: usize) -> TestApp {
-    let app = TestApp::start(
-        BIN,
-        engine,
-        Options {
-            demo: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let app = TestApp::demo(BIN, engine, &[]).await;
     let (code, out) = verify(&app);
     assert_eq!(code, 0, "{out}");
     DEMO_RECORDS.store(intact_count(&out), std::sync::atomic::Ordering::SeqCst);
     add_agencies(&app, 0, n).await;
     app
+}
+
+/// The newest `limit` records of the journal, as the demo auditor reads them.
+async fn audit_records(app: &TestApp, limit: usize) -> Vec<Value> {
+    app.client
+        .get(app.url(&format!("/api/v1/audit?limit={limit}")))
+        .bearer_auth(app.auditor_token.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 async fn add_agencies(app: &TestApp, from: usize, n: usize) {
@@ -100,16 +104,7 @@ async fn an_untouched_journal_verifies_with_its_record_count() {
 async fn records_show_who_did_what_in_the_same_transaction_as_the_change() {
     for engine in engines("records_show_who_did_what_in_the_same_transaction_as_the_change").await {
         let app = app_with_records(engine, 1).await;
-        let records: Vec<Value> = app
-            .client
-            .get(app.url("/api/v1/audit?limit=1"))
-            .bearer_auth(app.auditor_token.as_deref().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let records = audit_records(&app, 1).await;
         let r = &records[0];
         assert_eq!(r["action"], "directory.agency.created");
         assert_eq!(r["actor_name"], "токен «Демо: администратор»");
@@ -123,31 +118,13 @@ async fn records_show_who_did_what_in_the_same_transaction_as_the_change() {
             .unwrap();
         assert_eq!(r["subject_id"], agency["id"]);
         // A refused write leaves no record.
-        let before: Vec<Value> = app
-            .client
-            .get(app.url("/api/v1/audit?limit=500"))
-            .bearer_auth(app.auditor_token.as_deref().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let before = audit_records(&app, 500).await;
         let dup = app
             .post_json("/api/v1/agencies", app.admin_token.as_deref(),
                 &json!({"code": "agency-0", "name": "Дубль", "short_name": "Д", "level": "municipal", "region": "Р", "time_zone": "Europe/Moscow"}))
             .await;
         assert_eq!(dup.status(), 409);
-        let after: Vec<Value> = app
-            .client
-            .get(app.url("/api/v1/audit?limit=500"))
-            .bearer_auth(app.auditor_token.as_deref().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let after = audit_records(&app, 500).await;
         assert_eq!(before.len(), after.len());
     }
 }
@@ -232,88 +209,57 @@ async fn records_committed_but_not_yet_linked_when_the_node_died_are_linked_afte
     }
 }
 
-#[tokio::test]
-async fn a_changed_record_is_named() {
-    for engine in engines("a_changed_record_is_named").await {
+/// On each engine: `sql` edits the journal of a demo app with four records added, behind the
+/// platform's back; `okno audit verify` then exits 1 and says each of `said`.
+async fn caught(test: &str, sql: &str, said: &[&str]) {
+    for engine in engines(test).await {
         let app = app_with_records(engine, 4).await;
-        tamper(
-            &app,
-            "UPDATE audit_log SET details = '{\"code\":\"forged\"}' WHERE seq = 5",
-        )
-        .await
-        .unwrap();
+        tamper(&app, sql).await.unwrap();
         let (code, out) = verify(&app);
         assert_eq!(code, 1, "{out}");
-        assert!(
-            out.contains("BROKEN at record 5") && out.contains("was changed"),
-            "{out}"
-        );
+        for s in said {
+            assert!(out.contains(s), "{s} in {out}");
+        }
     }
+}
+
+#[tokio::test]
+async fn a_changed_record_is_named() {
+    let sql = "UPDATE audit_log SET details = '{\"code\":\"forged\"}' WHERE seq = 5";
+    let said = ["BROKEN at record 5", "was changed"];
+    caught("a_changed_record_is_named", sql, &said).await;
 }
 
 #[tokio::test]
 async fn a_changed_and_rehashed_record_breaks_the_next_link() {
-    for engine in engines("a_changed_and_rehashed_record_breaks_the_next_link").await {
-        let app = app_with_records(engine, 4).await;
-        // The forger recomputes nothing but the record's own hash field: still caught by the link.
-        tamper(
-            &app,
-            "UPDATE audit_log SET hash = '00' || substr(hash, 3) WHERE seq = 4",
-        )
-        .await
-        .unwrap();
-        let (code, out) = verify(&app);
-        assert_eq!(code, 1);
-        assert!(out.contains("BROKEN at record 4"), "{out}");
-    }
+    // The forger recomputes nothing but the record's own hash field: still caught by the link.
+    let sql = "UPDATE audit_log SET hash = '00' || substr(hash, 3) WHERE seq = 4";
+    let test = "a_changed_and_rehashed_record_breaks_the_next_link";
+    caught(test, sql, &["BROKEN at record 4"]).await;
 }
 
 #[tokio::test]
 async fn a_deleted_record_is_named() {
-    for engine in engines("a_deleted_record_is_named").await {
-        let app = app_with_records(engine, 4).await;
-        tamper(&app, "DELETE FROM audit_log WHERE seq = 3")
-            .await
-            .unwrap();
-        let (code, out) = verify(&app);
-        assert_eq!(code, 1);
-        assert!(
-            out.contains("BROKEN at record 3") && out.contains("missing"),
-            "{out}"
-        );
-    }
+    let sql = "DELETE FROM audit_log WHERE seq = 3";
+    caught(
+        "a_deleted_record_is_named",
+        sql,
+        &["BROKEN at record 3", "missing"],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn deleting_the_newest_records_is_caught_by_the_head() {
-    for engine in engines("deleting_the_newest_records_is_caught_by_the_head").await {
-        let app = app_with_records(engine, 4).await;
-        tamper(&app, "DELETE FROM audit_log WHERE seq >= 6")
-            .await
-            .unwrap();
-        let (code, out) = verify(&app);
-        assert_eq!(code, 1);
-        assert!(
-            out.contains("BROKEN at record 6") && out.contains("deleted"),
-            "{out}"
-        );
-    }
+    let sql = "DELETE FROM audit_log WHERE seq >= 6";
+    let test = "deleting_the_newest_records_is_caught_by_the_head";
+    caught(test, sql, &["BROKEN at record 6", "deleted"]).await;
 }
 
 #[tokio::test]
 async fn reordered_records_are_named() {
-    for engine in engines("reordered_records_are_named").await {
-        let app = app_with_records(engine, 4).await;
-        tamper(
-            &app,
-            "UPDATE audit_log SET seq = -1 WHERE seq = 4; UPDATE audit_log SET seq = 4 WHERE seq = 5; UPDATE audit_log SET seq = 5 WHERE seq = -1;",
-        )
-        .await
-        .unwrap();
-        let (code, out) = verify(&app);
-        assert_eq!(code, 1);
-        assert!(out.contains("BROKEN at record 4"), "{out}");
-    }
+    let sql = "UPDATE audit_log SET seq = -1 WHERE seq = 4; UPDATE audit_log SET seq = 4 WHERE seq = 5; UPDATE audit_log SET seq = 5 WHERE seq = -1;";
+    caught("reordered_records_are_named", sql, &["BROKEN at record 4"]).await;
 }
 
 /// Exports into `DATA_DIR/name` with the extra arguments; gives the file and the public key.
@@ -417,16 +363,7 @@ async fn an_export_of_a_whole_number_of_checkpoint_intervals_verifies() {
 async fn a_period_export_is_a_contiguous_verifiable_piece_of_the_chain() {
     for engine in engines("a_period_export_is_a_contiguous_verifiable_piece_of_the_chain").await {
         let app = app_with_records(engine, 5).await;
-        let records: Vec<Value> = app
-            .client
-            .get(app.url("/api/v1/audit?limit=500"))
-            .bearer_auth(app.auditor_token.as_deref().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let records = audit_records(&app, 500).await;
         // From the time of the fourth record on: the export starts at a record no later than it and
         // runs to the newest, every link intact.
         let fourth = records.iter().find(|r| r["seq"] == 4).unwrap()["at"]
@@ -497,16 +434,7 @@ fn verify_with(app: &TestApp, extra: &[&str]) -> (i32, String) {
 #[tokio::test]
 async fn the_worker_signs_checkpoints_that_anyone_may_page_through() {
     for engine in engines("the_worker_signs_checkpoints_that_anyone_may_page_through").await {
-        let app = TestApp::start(
-            BIN,
-            engine,
-            Options {
-                demo: true,
-                args: vec!["--audit-checkpoint-records".into(), "5".into()],
-            },
-        )
-        .await
-        .unwrap();
+        let app = TestApp::demo(BIN, engine, &["--audit-checkpoint-records", "5"]).await;
         // The demo journals more than five records: the worker signs the head soon after start;
         // five more records, and it signs again.
         let wait_for = |n: usize| {

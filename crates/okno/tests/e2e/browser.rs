@@ -2,7 +2,8 @@
 //! page of the release binary, follows the navigation and signs a staff member in with the form.
 
 use fantoccini::Locator;
-use okno_testkit::{Engine, Options, TestApp};
+use okno_testkit::browser::{click, fill, text};
+use okno_testkit::{Engine, TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 
@@ -12,16 +13,7 @@ async fn browser() -> Option<(okno_testkit::browser::Driver, fantoccini::Client)
 
 #[tokio::test]
 async fn a_person_opens_the_home_page_finds_a_service_and_staff_sign_in() {
-    let app = TestApp::start(
-        BIN,
-        Engine::Sqlite,
-        Options {
-            demo: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let app = TestApp::demo(BIN, Engine::Sqlite, &[]).await;
     let Some((_driver, c)) = browser().await else {
         return;
     };
@@ -104,38 +96,14 @@ async fn a_person_opens_the_home_page_finds_a_service_and_staff_sign_in() {
     .click()
     .await
     .unwrap();
-    let facts = c
-        .wait()
-        .for_element(Locator::Css("dl.facts"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let facts = text(&c, "dl.facts").await;
     assert!(facts.contains("600,00"), "{facts}");
 
     // A staff member signs in through the form (CSRF token included by the page itself).
     c.goto(&app.url("/admin/login")).await.unwrap();
-    c.find(Locator::Id("token"))
-        .await
-        .unwrap()
-        .send_keys("неверный")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let alert = c
-        .wait()
-        .for_element(Locator::Css(".alert.danger"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    fill(&c, "#token", "неверный").await;
+    click(&c, "form.form button[type=submit]").await;
+    let alert = text(&c, ".alert.danger").await;
     assert!(alert.contains("Токен не подошёл"), "{alert}");
     let focused = c
         .execute("return document.activeElement.id", vec![])
@@ -146,18 +114,8 @@ async fn a_person_opens_the_home_page_finds_a_service_and_staff_sign_in() {
         serde_json::json!("token"),
         "focus lands on the field with the error"
     );
-    c.find(Locator::Id("token"))
-        .await
-        .unwrap()
-        .send_keys(app.admin_token.as_deref().unwrap())
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(&c, "#token", app.admin_token.as_deref().unwrap()).await;
+    click(&c, "form.form button[type=submit]").await;
     c.wait()
         .for_url(url::Url::parse(&app.url("/admin")).unwrap())
         .await

@@ -4,8 +4,9 @@
 //! person rates the answer 2 and the appeal re-opens at the supervising body.
 
 use fantoccini::{Client, Locator};
-use okno_testkit::browser::sign_in_staff;
-use okno_testkit::{query_text, Engine, Options, TestApp};
+use okno_testkit::browser::{click, sign_in_staff};
+use okno_testkit::journeys::body_official;
+use okno_testkit::{query_text, Engine, TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 
@@ -29,31 +30,13 @@ async fn wait_text(c: &Client, id: &str, needle: &str) -> String {
 
 #[tokio::test]
 async fn a_reported_pothole_is_answered_and_a_rating_of_two_reopens_it_at_the_supervisor() {
-    let app = TestApp::start(
-        BIN,
-        Engine::Sqlite,
-        Options {
-            demo: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let app = TestApp::demo(BIN, Engine::Sqlite, &[]).await;
     let Some((_driver, c)) = okno_testkit::browser::start("the appeals browser test").await else {
         return;
     };
     let secret = app.person("nina", "Нина", "standard").await;
     let (moderator, _) = app.staff_token("Модератор", "moderator").await;
-    let (official, official_id) = app.staff_token("Управа", "official").await;
-    let r = app
-        .client
-        .post(app.url("/api/v1/appeals/officials"))
-        .bearer_auth(app.admin_token.clone().unwrap())
-        .json(&serde_json::json!({"account_id": official_id, "body_code": "tula-central"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    let official = body_official(&app, "Управа", "tula-central").await;
     let as_person = |c: Client| {
         let secret = secret.clone();
         let base = app.url("/");
@@ -104,18 +87,8 @@ async fn a_reported_pothole_is_answered_and_a_rating_of_two_reopens_it_at_the_su
             .await
             .unwrap();
     }
-    c.find(Locator::Css("input[name=publish]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("#appeal-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "input[name=publish]").await;
+    click(&c, "#appeal-form button[type=submit]").await;
     let number = wait_text(&c, "appeal-number", "ОБ-").await;
     assert!(number.starts_with("ОБ-"), "{number}");
     assert_eq!(wait_text(&c, "appeal-status", "Новое").await, "Новое");
@@ -193,12 +166,7 @@ async fn a_reported_pothole_is_answered_and_a_rating_of_two_reopens_it_at_the_su
         .send_keys(act.to_str().unwrap())
         .await
         .unwrap();
-    c.find(Locator::Css("#answer-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#answer-form button[type=submit]").await;
     assert!(wait_text(&c, "body-notice", "Ответ дан")
         .await
         .contains("Ответ дан"));
@@ -221,18 +189,8 @@ async fn a_reported_pothole_is_answered_and_a_rating_of_two_reopens_it_at_the_su
         wait_text(&c, "appeal-status", "Ответ дан").await,
         "Ответ дан"
     );
-    c.find(Locator::Id("rating-2"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("#rate-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#rating-2").await;
+    click(&c, "#rate-form button[type=submit]").await;
     let notice = wait_text(&c, "appeal-notice", "повторно открыто").await;
     assert!(notice.contains("повторно открыто"), "{notice}");
     assert_eq!(

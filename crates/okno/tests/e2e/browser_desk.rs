@@ -3,9 +3,9 @@
 //! opens the справка (a PDF); the person then signs in with the СНИЛС and the temporary password and
 //! is made to change it before anything else.
 
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use okno_testkit::browser::{self, click, code_in, fill, sign_in, text, wait_url};
-use okno_testkit::{Engine, Options, SmsGateway, TestApp};
+use okno_testkit::{Engine, SmsGateway, TestApp};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
@@ -28,21 +28,13 @@ async fn change_password(c: &Client, current: &str, new: &str) {
 async fn an_operator_at_a_registered_desk_registers_a_person_who_must_change_the_temporary_password(
 ) {
     let gw = SmsGateway::start(&[]).await.unwrap();
-    let app = TestApp::start(
+    let sms = gw.url();
+    let app = TestApp::demo(
         BIN,
         Engine::Sqlite,
-        Options {
-            demo: true,
-            args: vec![
-                "--sms-url".into(),
-                gw.url(),
-                "--worker-poll-ms".into(),
-                "50".into(),
-            ],
-        },
+        &["--sms-url", &sms, "--worker-poll-ms", "50"],
     )
-    .await
-    .unwrap();
+    .await;
     let Some((_driver, c)) = browser::start("the browser desk test").await else {
         return;
     };
@@ -64,21 +56,12 @@ async fn an_operator_at_a_registered_desk_registers_a_person_who_must_change_the
     click(&c, "form[action='/operator/enrol'] button[type=submit]").await;
 
     // The operator: a staff account, a second factor by SMS, and a password of their own.
-    let (code, out, err) = app.okno(&[
-        "admin",
-        "staff",
-        "create",
-        "--name",
+    let temporary = app.staff_account(
         "Орлова Вера Павловна",
-        "--phone",
         "+79161004444",
-        "--email",
         "vera@example.ru",
-        "--role",
         "operator",
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
-    let temporary = out.lines().last().unwrap().trim().to_string();
+    );
     sign_in(&c, &app.url("/login"), "vera@example.ru", &temporary).await;
     wait_url(&c, &app.url("/login/code")).await;
     let sms = gw.wait_for(1, 20).await;
@@ -145,14 +128,7 @@ async fn an_operator_at_a_registered_desk_registers_a_person_who_must_change_the
     assert!(password.len() >= 12, "{password}");
 
     // The справка opens as a PDF.
-    let href = c
-        .find(Locator::Id("receipt-link"))
-        .await
-        .unwrap()
-        .attr("href")
-        .await
-        .unwrap()
-        .unwrap();
+    let href = browser::href(&c, "#receipt-link").await;
     let got = c
         .execute_async(
             "const done = arguments[arguments.length - 1];

@@ -5,7 +5,7 @@
 
 use fantoccini::{Client, Locator};
 use okno_testkit::browser::{self, click, fill, sign_in, text, wait_url};
-use okno_testkit::{Engine, Options, TestApp};
+use okno_testkit::{Engine, TestApp};
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
@@ -23,16 +23,12 @@ async fn sign_in_with_password(c: &Client, app: &TestApp) {
 
 #[tokio::test]
 async fn a_person_adds_a_passkey_and_completes_the_sign_in_with_it_in_the_browser() {
-    let app = TestApp::start(
+    let app = TestApp::plain(
         BIN,
         Engine::Sqlite,
-        Options {
-            demo: false,
-            args: vec!["--public-url".into(), "http://localhost:{port}".into()],
-        },
+        &["--public-url", "http://localhost:{port}"],
     )
-    .await
-    .unwrap();
+    .await;
     let Some((_driver, c)) = browser::start("the browser passkey test").await else {
         return;
     };
@@ -88,18 +84,11 @@ async fn a_person_adds_a_passkey_and_completes_the_sign_in_with_it_in_the_browse
     );
 
     // The journal holds each step.
-    let audit = okno_testkit::query_text(
-        &app,
-        "SELECT action FROM audit_log WHERE action LIKE 'identity.passkey.%' ORDER BY seq",
-    )
-    .await
-    .unwrap();
-    for action in [
+    let steps = [
         "identity.passkey.registration_started",
         "identity.passkey.added",
         "identity.passkey.removed",
-    ] {
-        assert!(audit.contains(action), "{action} missing from {audit}");
-    }
+    ];
+    crate::assert_journal_has(&app, "identity.passkey.%", &steps).await;
     c.close().await.unwrap();
 }

@@ -4,39 +4,20 @@
 //! with a Russian message.
 
 use fantoccini::Locator;
-use okno_testkit::{browser, query_text, Engine, Options, TestApp};
+use okno_testkit::http::send;
+use okno_testkit::journeys::{agency_official, draft};
+use okno_testkit::{browser, query_text, Engine, TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 
 #[tokio::test]
 async fn the_form_shows_conditional_fields_autosaves_and_attaches_files_in_a_browser() {
-    let app = TestApp::start(
-        BIN,
-        Engine::Sqlite,
-        Options {
-            demo: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let app = TestApp::demo(BIN, Engine::Sqlite, &[]).await;
     let Some((_driver, c)) = okno_testkit::browser::start("the services browser test").await else {
         return;
     };
     let secret = app.person("vera", "Вера", "confirmed").await;
-    let r = app
-        .client
-        .post(app.url("/api/v1/applications"))
-        .bearer_auth(&secret)
-        .json(&serde_json::json!({"service": "no-criminal-record"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = draft(&app, &secret, "no-criminal-record").await;
 
     c.goto(&app.url("/")).await.unwrap();
     c.execute(
@@ -104,18 +85,7 @@ async fn the_form_shows_conditional_fields_autosaves_and_attaches_files_in_a_bro
     std::fs::write(&fake, b"PK\x03\x04 a word document").unwrap();
     let real = dir.path().join("photo.pdf");
     std::fs::write(&real, b"%PDF-1.7\n%test\n").unwrap();
-    let r = app
-        .client
-        .post(app.url("/api/v1/applications"))
-        .bearer_auth(&secret)
-        .json(&serde_json::json!({"service": "passport-rf"}))
-        .send()
-        .await
-        .unwrap();
-    let pid = r.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let pid = draft(&app, &secret, "passport-rf").await;
     c.goto(&app.url(&format!("/account/applications/{pid}")))
         .await
         .unwrap();
@@ -168,60 +138,31 @@ async fn the_form_shows_conditional_fields_autosaves_and_attaches_files_in_a_bro
 /// the file is the genuine document, unchanged.
 #[tokio::test]
 async fn an_application_goes_from_filing_through_clarification_to_a_verified_result_in_a_browser() {
-    let app = TestApp::start(
-        BIN,
-        Engine::Sqlite,
-        Options {
-            demo: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let app = TestApp::demo(BIN, Engine::Sqlite, &[]).await;
     let Some((_driver, c)) = okno_testkit::browser::start("the services result browser test").await
     else {
         return;
     };
     let secret = app.person("lidia", "Лидия Орлова", "confirmed").await;
     // An official of МВД (a token issued on the server, assigned by the administrator).
-    let (official, official_id) = app.staff_token("Петров (МВД)", "official").await;
-    let r = app
-        .client
-        .post(app.url("/api/v1/officials"))
-        .bearer_auth(app.admin_token.as_deref().unwrap())
-        .json(&serde_json::json!({"account_id": official_id, "agency_code": "mvd"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    let official = agency_official(&app, "Петров (МВД)", "mvd").await;
 
     // The draft's typed values are there already (the form test types them); the file and the
     // submission happen in the browser.
-    let r = app
-        .client
-        .post(app.url("/api/v1/applications"))
-        .bearer_auth(&secret)
-        .json(&serde_json::json!({"service": "passport-rf"}))
-        .send()
-        .await
-        .unwrap();
-    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let r = app
-        .client
-        .put(app.url(&format!("/api/v1/applications/{id}/data")))
-        .bearer_auth(&secret)
-        .json(&serde_json::json!({"data": {
+    let id = draft(&app, &secret, "passport-rf").await;
+    let (s, a) = send(
+        &app,
+        reqwest::Method::PUT,
+        &format!("/api/v1/applications/{id}/data"),
+        &secret,
+        Some(serde_json::json!({"data": {
             "last_name": "Орлова", "first_name": "Лидия", "middle_name": "Сергеевна",
             "birth_date": "1979-05-20", "reason": "age", "passport": "4510 654321",
             "address": "Тула, ул. Ленина, д. 5, кв. 7", "consent": true
-        }}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+        }})),
+    )
+    .await;
+    assert_eq!(s, 200, "{a}");
     let dir = tempfile::tempdir().unwrap();
     let photo = dir.path().join("photo.png");
     std::fs::write(&photo, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR photo").unwrap();
@@ -313,12 +254,7 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
     c.goto(&desk).await.unwrap();
     click(c.clone(), "form[action$='/take'] button".into()).await;
     status(c.clone(), "На рассмотрении").await;
-    c.find(Locator::Id("ask-comment"))
-        .await
-        .unwrap()
-        .send_keys("Фотография нечёткая, приложите другую.")
-        .await
-        .unwrap();
+    browser::fill(&c, "#ask-comment", "Фотография нечёткая, приложите другую.").await;
     click(
         c.clone(),
         "form[action$='/ask-clarification'] button".into(),
@@ -344,20 +280,15 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
     c.goto(&desk).await.unwrap();
     click(c.clone(), "form[action$='/take'] button".into()).await;
     status(c.clone(), "На рассмотрении").await;
-    c.find(Locator::Id("approve-comment"))
-        .await
-        .unwrap()
-        .send_keys("Паспорт изготовлен")
-        .await
-        .unwrap();
+    browser::fill(&c, "#approve-comment", "Паспорт изготовлен").await;
     click(c.clone(), "form[action$='/approve'] button".into()).await;
     status(c.clone(), "Одобрено").await;
-    c.find(Locator::Id("fulfil-comment"))
-        .await
-        .unwrap()
-        .send_keys("Паспорт изготовлен; получить в МФЦ по месту подачи заявления.")
-        .await
-        .unwrap();
+    browser::fill(
+        &c,
+        "#fulfil-comment",
+        "Паспорт изготовлен; получить в МФЦ по месту подачи заявления.",
+    )
+    .await;
     click(c.clone(), "form[action$='/fulfil'] button".into()).await;
     status(c.clone(), "Исполнено").await;
     c.wait()
@@ -368,15 +299,7 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
     // The person downloads the PDF from their page …
     as_person(c.clone()).await;
     c.goto(&page).await.unwrap();
-    let href = c
-        .wait()
-        .for_element(Locator::Id("result-download"))
-        .await
-        .unwrap()
-        .attr("href")
-        .await
-        .unwrap()
-        .unwrap();
+    let href = browser::href(&c, "#result-download").await;
     let b64 = c
         .execute_async(
             "var done = arguments[arguments.length - 1];
@@ -393,14 +316,7 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
     assert!(pdf.starts_with(b"%PDF-"), "a PDF");
     let file = dir.path().join("result.pdf");
     std::fs::write(&file, &pdf).unwrap();
-    let verify = c
-        .find(Locator::Css("#application-result a[href^='/verify/']"))
-        .await
-        .unwrap()
-        .attr("href")
-        .await
-        .unwrap()
-        .unwrap();
+    let verify = browser::href(&c, "#application-result a[href^='/verify/']").await;
 
     // … and the public check, signed out, confirms it and the file.
     c.delete_all_cookies().await.unwrap();

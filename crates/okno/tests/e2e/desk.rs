@@ -4,7 +4,7 @@
 //! the password at the first sign-in; confirms and restores access against the passport shown,
 //! with every refusal named by its code.
 
-use okno_testkit::{engines, tamper, Engine, Options, SmsGateway, TestApp};
+use okno_testkit::{engines, tamper, Engine, SmsGateway, TestApp};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
@@ -44,6 +44,25 @@ async fn post(
     call(app, reqwest::Method::POST, path, bearer, device, Some(body)).await
 }
 
+/// A desk act on the person's account `account` (`confirm`, `restore`) by the operator `op` at the
+/// desk `dev`: the status and the answer.
+async fn for_person(
+    app: &TestApp,
+    op: &str,
+    dev: &str,
+    account: &str,
+    act: &str,
+    body: Value,
+) -> (u16, Value) {
+    let path = format!("/api/v1/desk/people/{account}/{act}");
+    post(app, &path, op, Some(dev), body).await
+}
+
+/// Asserts a refusal by its status and stable code.
+fn refused_with(r: &(u16, Value), status: u16, code: &str) {
+    assert_eq!((r.0, r.1["code"].as_str()), (status, Some(code)), "{}", r.1);
+}
+
 fn code_in(text: &str) -> String {
     let c: Vec<char> = text.chars().collect();
     c.windows(6)
@@ -55,21 +74,12 @@ fn code_in(text: &str) -> String {
 /// An operator's staff account, signed in with the SMS second factor and its own password.
 async fn operator(app: &TestApp, gw: &SmsGateway, n: u32) -> (String, String) {
     let email = format!("operator{n}@example.ru");
-    let (code, out, err) = app.okno(&[
-        "admin",
-        "staff",
-        "create",
-        "--name",
+    let temporary = app.staff_account(
         "Орлова Вера Павловна",
-        "--phone",
         &format!("+7916100{n:04}"),
-        "--email",
         &email,
-        "--role",
         "operator",
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
-    let temporary = out.lines().last().unwrap().trim().to_string();
+    );
     let before = gw.requests().len();
     let (status, c) = app
         .post_json(
@@ -113,16 +123,7 @@ async fn operator(app: &TestApp, gw: &SmsGateway, n: u32) -> (String, String) {
         )
         .await;
     assert_eq!(r.status(), 204);
-    let me: Value = app
-        .client
-        .get(app.url("/api/v1/identity/me"))
-        .bearer_auth(&session)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, me) = okno_testkit::http::get(app, "/api/v1/identity/me", &session).await;
     (session, me["id"].as_str().unwrap().to_string())
 }
 
@@ -158,21 +159,8 @@ async fn bind(app: &TestApp, office: &str, account: &str) {
 }
 
 async fn start(engine: Engine, gw: &SmsGateway) -> TestApp {
-    TestApp::start(
-        BIN,
-        engine,
-        Options {
-            demo: true,
-            args: vec![
-                "--sms-url".into(),
-                gw.url(),
-                "--worker-poll-ms".into(),
-                "50".into(),
-            ],
-        },
-    )
-    .await
-    .unwrap()
+    let sms = gw.url();
+    TestApp::demo(BIN, engine, &["--sms-url", &sms, "--worker-poll-ms", "50"]).await
 }
 
 fn maria() -> Value {
@@ -201,46 +189,30 @@ async fn an_operator_acts_only_from_a_registered_device_of_an_office_they_are_bo
                 .await
             }
         };
-        let (s, e) = find(None).await;
-        assert_eq!(
-            (s, e["code"].as_str()),
-            (403, Some("desk.device_required")),
-            "{e}"
-        );
+        refused_with(&find(None).await, 403, "desk.device_required");
         let (_, forged) = (0, "okno_dev_0000".to_string());
-        let (s, e) = find(Some(forged)).await;
-        assert_eq!(
-            (s, e["code"].as_str()),
-            (403, Some("desk.device_required")),
-            "{e}"
-        );
+        refused_with(&find(Some(forged)).await, 403, "desk.device_required");
         let (_, elsewhere) = device(&app, "mfc-tula-centr", "Окно 9").await;
         bind(&app, "mfc-tula-centr", &op_id).await;
         let (id, here) = device(&app, OFFICE, "Окно 1").await;
-        let (s, e) = find(Some(here.clone())).await;
-        assert_eq!(
-            (s, e["code"].as_str()),
-            (403, Some("desk.not_your_office")),
-            "{e}"
-        );
+        refused_with(&find(Some(here.clone())).await, 403, "desk.not_your_office");
         bind(&app, OFFICE, &op_id).await;
         let (s, e) = find(Some(here.clone())).await;
         assert_eq!((s, e), (200, json!([])));
         // The other office's device works there, not here.
         let (s, _) = find(Some(elsewhere.clone())).await;
         assert_eq!(s, 200);
-        let (s, e) = post(
-            &app,
-            &format!("/api/v1/offices/{OFFICE}/queue/tickets"),
-            &op,
-            Some(&elsewhere),
-            json!({"service": "passport-rf"}),
-        )
-        .await;
-        assert_eq!(
-            (s, e["code"].as_str()),
-            (403, Some("desk.other_office")),
-            "{e}"
+        refused_with(
+            &post(
+                &app,
+                &format!("/api/v1/offices/{OFFICE}/queue/tickets"),
+                &op,
+                Some(&elsewhere),
+                json!({"service": "passport-rf"}),
+            )
+            .await,
+            403,
+            "desk.other_office",
         );
         let (s, e) = call(
             &app,
@@ -277,25 +249,13 @@ async fn an_operator_acts_only_from_a_registered_device_of_an_office_they_are_bo
         )
         .await;
         assert_eq!(s, 204);
-        let (s, e) = find(Some(here)).await;
-        assert_eq!(
-            (s, e["code"].as_str()),
-            (403, Some("desk.device_revoked")),
-            "{e}"
-        );
-        let journal = okno_testkit::query_text(
-            &app,
-            "SELECT action FROM audit_log WHERE action LIKE 'offices.%' ORDER BY seq",
-        )
-        .await
-        .unwrap();
-        for a in [
+        refused_with(&find(Some(here)).await, 403, "desk.device_revoked");
+        let steps = [
             "offices.device.registered",
             "offices.operator.assigned",
             "offices.device.revoked",
-        ] {
-            assert!(journal.contains(a), "{a} in {journal}");
-        }
+        ];
+        crate::assert_journal_has(&app, "offices.%", &steps).await;
     }
 }
 
@@ -331,23 +291,13 @@ async fn a_person_registered_at_the_desk_signs_in_with_the_temporary_password_an
         // The registry disagrees: refused with the reason's code.
         let mut other = maria();
         other["birth_date"] = json!("1990-07-22");
-        let (s, e) = register(other).await;
-        assert_eq!(
-            (s, e["code"].as_str()),
-            (422, Some("confirm.data_differ")),
-            "{e}"
-        );
+        refused_with(&register(other).await, 422, "confirm.data_differ");
 
         let (s, issued) = register(maria()).await;
         assert_eq!(s, 201, "{issued}");
         assert_eq!(issued["login"], "351-819-093 83");
         let password = issued["temporary_password"].as_str().unwrap().to_string();
-        let (s, e) = register(maria()).await;
-        assert_eq!(
-            (s, e["code"].as_str()),
-            (409, Some("desk.person_exists")),
-            "{e}"
-        );
+        refused_with(&register(maria()).await, 409, "desk.person_exists");
 
         // The справка: a PDF, for this operator only.
         let url = issued["receipt_url"].as_str().unwrap();
@@ -379,16 +329,7 @@ async fn a_person_registered_at_the_desk_signs_in_with_the_temporary_password_an
             .unwrap();
         assert_eq!(s["must_change_password"], true, "{s}");
         let session = s["session"].as_str().unwrap().to_string();
-        let me: Value = app
-            .client
-            .get(app.url("/api/v1/identity/me"))
-            .bearer_auth(&session)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, me) = okno_testkit::http::get(&app, "/api/v1/identity/me", &session).await;
         assert_eq!(me["level"], "confirmed");
         let r = app
             .post_json(
@@ -401,52 +342,23 @@ async fn a_person_registered_at_the_desk_signs_in_with_the_temporary_password_an
 
         // Confirmation of the existing account: an expired passport and a wrong one are refused.
         let account = issued["account_id"].as_str().unwrap();
-        let (s, e) = post(
-            &app,
-            &format!("/api/v1/desk/people/{account}/confirm"),
-            &op,
-            Some(&dev),
-            json!({"passport": "1418 698951", "passport_issued": "2004-08-01"}),
-        )
-        .await;
-        assert_eq!(
-            (s, e["code"].as_str()),
-            (422, Some("confirm.passport_expired")),
-            "{e}"
-        );
-        let (s, e) = post(
-            &app,
-            &format!("/api/v1/desk/people/{account}/confirm"),
-            &op,
-            Some(&dev),
-            json!({"passport": "1418 698952"}),
-        )
-        .await;
-        assert_eq!(
-            (s, e["code"].as_str()),
-            (422, Some("confirm.data_differ")),
-            "{e}"
-        );
+        let body = json!({"passport": "1418 698951", "passport_issued": "2004-08-01"});
+        let r = for_person(&app, &op, &dev, account, "confirm", body).await;
+        refused_with(&r, 422, "confirm.passport_expired");
+        let body = json!({"passport": "1418 698952"});
+        let r = for_person(&app, &op, &dev, account, "confirm", body).await;
+        refused_with(&r, 422, "confirm.data_differ");
 
         // Access restored after the passport check: a new temporary password, the sessions end.
-        let (s, e) = post(
+        let body = json!({"passport": "1418 698952"});
+        let r = for_person(&app, &op, &dev, account, "restore", body).await;
+        refused_with(&r, 422, "confirm.data_differ");
+        let (s, restored) = for_person(
             &app,
-            &format!("/api/v1/desk/people/{account}/restore"),
             &op,
-            Some(&dev),
-            json!({"passport": "1418 698952"}),
-        )
-        .await;
-        assert_eq!(
-            (s, e["code"].as_str()),
-            (422, Some("confirm.data_differ")),
-            "{e}"
-        );
-        let (s, restored) = post(
-            &app,
-            &format!("/api/v1/desk/people/{account}/restore"),
-            &op,
-            Some(&dev),
+            &dev,
+            account,
+            "restore",
             json!({"passport": "1418 698951"}),
         )
         .await;
@@ -474,11 +386,12 @@ async fn a_person_registered_at_the_desk_signs_in_with_the_temporary_password_an
 
         // Or a one-time QR code: a sign-in link valid 5 minutes, used once; the temporary password
         // given before no longer works.
-        let (st, qr) = post(
+        let (st, qr) = for_person(
             &app,
-            &format!("/api/v1/desk/people/{account}/restore"),
             &op,
-            Some(&dev),
+            &dev,
+            account,
+            "restore",
             json!({"passport": "1418 698951", "method": "qr_code"}),
         )
         .await;
@@ -546,11 +459,12 @@ async fn a_person_registered_at_the_desk_signs_in_with_the_temporary_password_an
             .unwrap()
             .contains("действует 5 минут и только один раз"));
         // An expired code is refused the same way.
-        let (_, qr) = post(
+        let (_, qr) = for_person(
             &app,
-            &format!("/api/v1/desk/people/{account}/restore"),
             &op,
-            Some(&dev),
+            &dev,
+            account,
+            "restore",
             json!({"passport": "1418 698951", "method": "qr_code"}),
         )
         .await;
@@ -591,11 +505,12 @@ async fn confirm(
     account: String,
     passport: &str,
 ) -> (u16, String) {
-    let (s, e) = post(
+    let (s, e) = for_person(
         app,
-        &format!("/api/v1/desk/people/{account}/confirm"),
         op,
-        Some(dev),
+        dev,
+        &account,
+        "confirm",
         json!({ "passport": passport }),
     )
     .await;
@@ -625,16 +540,7 @@ async fn every_confirmation_refusal_is_named_by_its_code_journalled_and_printabl
             .await
             .unwrap();
         let session = r["session"].as_str().unwrap().to_string();
-        let me: Value = app
-            .client
-            .get(app.url("/api/v1/identity/me"))
-            .bearer_auth(&session)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, me) = okno_testkit::http::get(&app, "/api/v1/identity/me", &session).await;
         let guest = me["id"].as_str().unwrap().to_string();
         assert_eq!(
             confirm(&app, &op, &dev, guest.clone(), "4509 123456").await,
@@ -912,8 +818,11 @@ fn representative(passport: &str, issued: &str, until: Option<&str>) -> Value {
 }
 
 fn day(offset_days: i64) -> String {
-    let d = time::OffsetDateTime::now_utc().date() + time::Duration::days(offset_days);
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    let today = jiff::Timestamp::now().in_tz("UTC").unwrap().date();
+    today
+        .checked_add(jiff::ToSpan::days(offset_days))
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -956,11 +865,10 @@ async fn every_desk_act_can_be_done_by_a_representative_with_a_power_of_attorney
         );
         let mut body = maria();
         body["representative"] = representative("14 18 698951", &day(-10), None);
-        let (s, e) = post(&app, "/api/v1/desk/people", &op, Some(&dev), body).await;
-        assert_eq!(
-            (s, e["code"].as_str()),
-            (422, Some("representative.is_the_person")),
-            "{e}"
+        refused_with(
+            &post(&app, "/api/v1/desk/people", &op, Some(&dev), body).await,
+            422,
+            "representative.is_the_person",
         );
 
         // Registration for the person: the справка names the representative and the power.
@@ -980,11 +888,12 @@ async fn every_desk_act_can_be_done_by_a_representative_with_a_power_of_attorney
         let account = issued["account_id"].as_str().unwrap().to_string();
 
         // Restoring access for the person: the person is told who came and on which power.
-        let (s, restored) = post(
+        let (s, restored) = for_person(
             &app,
-            &format!("/api/v1/desk/people/{account}/restore"),
             &op,
-            Some(&dev),
+            &dev,
+            &account,
+            "restore",
             json!({"passport": "1418 698951",
                    "representative": representative("4510 123456", &day(-10), None)}),
         )
@@ -1124,14 +1033,7 @@ async fn an_office_administrator_manages_its_devices_and_operators_on_the_office
                 Some(f) => app.client.post(app.url(&path)).form(f),
             };
             r = r.bearer_auth(&bearer).header("x-okno-device", &desk);
-            async move {
-                let r = r.send().await.unwrap();
-                let location = r
-                    .headers()
-                    .get("location")
-                    .map(|v| v.to_str().unwrap().to_string());
-                (r.status().as_u16(), location, r.text().await.unwrap())
-            }
+            okno_testkit::http::sent(r)
         };
         let (s, _, html) = page(chief.clone(), "/operator".into(), None).await;
         assert_eq!(s, 200, "{html}");
@@ -1334,14 +1236,7 @@ async fn an_operator_files_an_application_for_a_person_present_only_from_a_desk_
             if let Some(d) = device {
                 r = r.header("x-okno-device", d);
             }
-            async move {
-                let r = r.send().await.unwrap();
-                let location = r
-                    .headers()
-                    .get("location")
-                    .map(|v| v.to_str().unwrap().to_string());
-                (r.status().as_u16(), location, r.text().await.unwrap())
-            }
+            okno_testkit::http::sent(r)
         };
         let (s, _, html) = start("no-such-service", Some(desk.clone())).await;
         assert_eq!(s, 404, "{html}");
@@ -1367,18 +1262,17 @@ async fn an_operator_files_an_application_for_a_person_present_only_from_a_desk_
         .await;
         assert_eq!(s, 200, "{a}");
         // Away from the desk the operator can do nothing with it.
-        let (s, e) = post(
-            &app,
-            &format!("/api/v1/applications/{id}/submit"),
-            &op,
-            None,
-            json!({}),
-        )
-        .await;
-        assert_eq!(
-            (s, e["code"].as_str()),
-            (403, Some("desk.device_required")),
-            "{e}"
+        refused_with(
+            &post(
+                &app,
+                &format!("/api/v1/applications/{id}/submit"),
+                &op,
+                None,
+                json!({}),
+            )
+            .await,
+            403,
+            "desk.device_required",
         );
         let (s, a) = post(
             &app,

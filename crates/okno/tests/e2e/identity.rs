@@ -44,6 +44,31 @@ async fn post(app: &TestApp, path: &str, bearer: Option<&str>, body: Value) -> (
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// The text field `field` of every item of the JSON list `list`.
+fn strings<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("a list: {list}"))
+        .iter()
+        .map(|x| {
+            x[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("{field} in {x}"))
+        })
+        .collect()
+}
+
+/// Signs in with `login` and `password`: the status and the answer.
+async fn sign_in(app: &TestApp, login: &str, password: &str) -> (u16, Value) {
+    let credentials = json!({ "login": login, "password": password });
+    post(app, "/api/v1/identity/sign-in", None, credentials).await
+}
+
+/// Answers a sign-in's second-factor `challenge` with `code` by `method`: the status and the answer.
+async fn second_factor(app: &TestApp, challenge: &str, method: &str, code: &str) -> (u16, Value) {
+    let answer = json!({ "challenge": challenge, "method": method, "code": code });
+    post(app, "/api/v1/identity/sign-in/second-factor", None, answer).await
+}
+
 async fn get(app: &TestApp, path: &str, bearer: &str) -> (u16, Value) {
     let r = app
         .client
@@ -223,12 +248,7 @@ async fn a_weak_password_is_refused_with_every_failed_rule_at_once() {
     )
     .await;
     assert_eq!(status, 400);
-    let codes: Vec<&str> = p["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["code"].as_str().unwrap())
-        .collect();
+    let codes: Vec<&str> = strings(&p["errors"], "code");
     for c in [
         "password.too_short",
         "password.no_uppercase",
@@ -255,12 +275,7 @@ async fn a_weak_password_is_refused_with_every_failed_rule_at_once() {
         json!({"full_name": "Иванов Иван", "phone": "+79160000002", "email": "ivanov@example.ru", "password": "Иванов1985!x", "consent": true}),
     )
     .await;
-    let codes: Vec<&str> = p["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["code"].as_str().unwrap())
-        .collect();
+    let codes: Vec<&str> = strings(&p["errors"], "code");
     assert!(
         codes.contains(&"password.contains_personal_data"),
         "{codes:?}"
@@ -273,39 +288,15 @@ async fn sign_in_errors_never_tell_whether_the_login_exists() {
     for engine in engines(test).await {
         let w = world(engine, &[]).await;
         register(&w.app, "+79160000003", "b@example.ru").await;
-        let (s1, wrong_password) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "b@example.ru", "password": "Неверный-Пароль1"}),
-        )
-        .await;
-        let (s2, no_such_login) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "nobody@example.ru", "password": "Неверный-Пароль1"}),
-        )
-        .await;
+        let (s1, wrong_password) = sign_in(&w.app, "b@example.ru", "Неверный-Пароль1").await;
+        let (s2, no_such_login) = sign_in(&w.app, "nobody@example.ru", "Неверный-Пароль1").await;
         assert_eq!((s1, s2), (401, 401));
         assert_eq!(wrong_password["code"], no_such_login["code"]);
         assert_eq!(wrong_password["detail"], no_such_login["detail"]);
         // The right password signs in with the phone in any spelling; passwords are case-sensitive.
-        let (status, _) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "8 (916) 000-00-03", "password": PASSWORD.to_uppercase()}),
-        )
-        .await;
+        let (status, _) = sign_in(&w.app, "8 (916) 000-00-03", &PASSWORD.to_uppercase()).await;
         assert_eq!(status, 401);
-        let (status, s) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "8 (916) 000-00-03", "password": PASSWORD}),
-        )
-        .await;
+        let (status, s) = sign_in(&w.app, "8 (916) 000-00-03", PASSWORD).await;
         assert_eq!(status, 200, "{s}");
         assert!(s["session"].as_str().unwrap().len() > 20);
     }
@@ -336,25 +327,13 @@ async fn concurrent_wrong_passwords_are_all_counted_and_lock_the_account() {
             assert_eq!(t.await.unwrap(), 401, "four failures do not lock yet");
         }
         // The fifth failure in a row locks, and then even the right password is refused.
-        let (status, p) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "c@example.ru", "password": "Неверный-5!Aa"}),
-        )
-        .await;
+        let (status, p) = sign_in(&w.app, "c@example.ru", "Неверный-5!Aa").await;
         assert_eq!(
             (status, p["code"].as_str()),
             (429, Some("auth.locked")),
             "{p}"
         );
-        let (status, p) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "c@example.ru", "password": PASSWORD}),
-        )
-        .await;
+        let (status, p) = sign_in(&w.app, "c@example.ru", PASSWORD).await;
         assert_eq!(
             (status, p["code"].as_str()),
             (429, Some("auth.locked")),
@@ -363,21 +342,9 @@ async fn concurrent_wrong_passwords_are_all_counted_and_lock_the_account() {
         assert!(p["detail"].as_str().unwrap().contains("15 мин"), "{p}");
         // An unknown login is throttled the same way: nothing tells the two apart.
         for _ in 0..5 {
-            post(
-                &w.app,
-                "/api/v1/identity/sign-in",
-                None,
-                json!({"login": "ghost@example.ru", "password": "Неверный-1!Aa"}),
-            )
-            .await;
+            sign_in(&w.app, "ghost@example.ru", "Неверный-1!Aa").await;
         }
-        let (status, p) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "ghost@example.ru", "password": "Неверный-1!Aa"}),
-        )
-        .await;
+        let (status, p) = sign_in(&w.app, "ghost@example.ru", "Неверный-1!Aa").await;
         assert_eq!(
             (status, p["code"].as_str()),
             (429, Some("auth.locked")),
@@ -471,13 +438,7 @@ async fn fifty_wrong_passwords_at_once_get_exactly_four_refusals_and_one_lockout
             1
         );
         // The right password is refused while the lock lasts, and says for how long.
-        let (status, p) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "burst@example.ru", "password": PASSWORD}),
-        )
-        .await;
+        let (status, p) = sign_in(&w.app, "burst@example.ru", PASSWORD).await;
         assert_eq!(
             (status, p["code"].as_str()),
             (429, Some("auth.locked")),
@@ -550,13 +511,8 @@ async fn a_right_password_in_flight_when_the_lock_falls_is_refused() {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let mut codes = Vec::new();
         for i in 0..5 {
-            let (status, p) = post(
-                &app,
-                "/api/v1/identity/sign-in",
-                None,
-                json!({"login": "inflight@example.ru", "password": format!("Неверный-{i}!Aa")}),
-            )
-            .await;
+            let (status, p) =
+                sign_in(&app, "inflight@example.ru", &format!("Неверный-{i}!Aa")).await;
             codes.push((status, p["code"].as_str().unwrap_or_default().to_string()));
         }
         let lock_fell = started.elapsed();
@@ -628,42 +584,18 @@ async fn with_an_authenticator_app_the_sign_in_needs_its_code_once() {
         assert_eq!(r["recovery_codes"].as_array().unwrap().len(), 10);
         let recovery = r["recovery_codes"][0].as_str().unwrap().to_string();
 
-        let (status, c) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "d@example.ru", "password": PASSWORD}),
-        )
-        .await;
+        let (status, c) = sign_in(&w.app, "d@example.ru", PASSWORD).await;
         assert_eq!(status, 202, "{c}");
         assert_eq!(c["methods"][0], "totp");
         let challenge = c["challenge"].as_str().unwrap();
         // The code of the step already used at enrolment is refused (no replay).
         let used = okno_identity::totp::code_at(&secret, now());
-        let (status, _) = post(
-            &w.app,
-            "/api/v1/identity/sign-in/second-factor",
-            None,
-            json!({"challenge": challenge, "method": "totp", "code": used}),
-        )
-        .await;
+        let (status, _) = second_factor(&w.app, challenge, "totp", &used).await;
         assert_eq!(status, 400);
-        let (status, s) = post(
-            &w.app,
-            "/api/v1/identity/sign-in/second-factor",
-            None,
-            json!({"challenge": challenge, "method": "recovery", "code": recovery}),
-        )
-        .await;
+        let (status, s) = second_factor(&w.app, challenge, "recovery", &recovery).await;
         assert_eq!(status, 200, "{s}");
         // The challenge and the recovery code are spent.
-        let (status, _) = post(
-            &w.app,
-            "/api/v1/identity/sign-in/second-factor",
-            None,
-            json!({"challenge": challenge, "method": "recovery", "code": recovery}),
-        )
-        .await;
+        let (status, _) = second_factor(&w.app, challenge, "recovery", &recovery).await;
         assert_eq!(status, 401);
         let (_, me) = get(
             &w.app,
@@ -683,13 +615,7 @@ async fn signing_out_everywhere_ends_every_session_and_a_password_change_ends_th
         let w = world(engine, &[]).await;
         let (_, s) = register(&w.app, "+79160000006", "e@example.ru").await;
         let first = s["session"].as_str().unwrap().to_string();
-        let (_, s) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "e@example.ru", "password": PASSWORD}),
-        )
-        .await;
+        let (_, s) = sign_in(&w.app, "e@example.ru", PASSWORD).await;
         let second = s["session"].as_str().unwrap().to_string();
         let (_, list) = get(&w.app, "/api/v1/identity/sessions", &second).await;
         assert_eq!(list.as_array().unwrap().len(), 2);
@@ -730,24 +656,21 @@ async fn signing_out_everywhere_ends_every_session_and_a_password_change_ends_th
 
 /// Confirms both contacts of a freshly registered person with the codes that really arrived.
 async fn confirm_contacts(w: &World, session: &str, nth: usize) {
-    let sms = sms_code(w, nth).await;
-    let (status, p) = post(
-        &w.app,
-        "/api/v1/identity/confirm",
-        Some(session),
-        json!({"contact": "phone", "code": sms}),
-    )
-    .await;
-    assert_eq!(status, 200, "{p}");
-    let mail = mail_code(w, nth).await;
-    let (status, p) = post(
-        &w.app,
-        "/api/v1/identity/confirm",
-        Some(session),
-        json!({"contact": "email", "code": mail}),
-    )
-    .await;
-    assert_eq!(status, 200, "{p}");
+    for contact in ["phone", "email"] {
+        let code = match contact {
+            "phone" => sms_code(w, nth).await,
+            _ => mail_code(w, nth).await,
+        };
+        let confirmation = json!({ "contact": contact, "code": code });
+        let (status, p) = post(
+            &w.app,
+            "/api/v1/identity/confirm",
+            Some(session),
+            confirmation,
+        )
+        .await;
+        assert_eq!(status, 200, "{p}");
+    }
 }
 
 async fn put_profile(app: &TestApp, session: &str, body: Value) -> (u16, Value) {
@@ -784,12 +707,7 @@ async fn a_profile_that_matches_the_registry_raises_the_account_to_standard_and_
         let (status, p) = put_profile(&w.app, &session, json!({"last_name": "Смирнова", "first_name": "Анна",
             "birth_date": "1985-03-14", "sex": "female", "passport": "42 04", "snils": "018-159-083 48"})).await;
         assert_eq!(status, 400, "{p}");
-        let fields: Vec<&str> = p["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
+        let fields: Vec<&str> = strings(&p["errors"], "field");
         assert_eq!(fields, ["passport", "snils"]);
 
         // A date of birth that differs from the registry's is named, and the level stays.
@@ -824,13 +742,7 @@ async fn a_profile_that_matches_the_registry_raises_the_account_to_standard_and_
             "{dump}"
         );
         // СНИЛС now signs in, as a login.
-        let (status, _) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "018-159-083 49", "password": PASSWORD}),
-        )
-        .await;
+        let (status, _) = sign_in(&w.app, "018-159-083 49", PASSWORD).await;
         assert_eq!(status, 200);
 
         // Another account cannot take the same СНИЛС.
@@ -898,13 +810,7 @@ async fn access_is_recovered_with_a_code_and_a_document_and_every_session_ends()
             401,
             "every session ended"
         );
-        let (status, _) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "anna.r@example.ru", "password": "Корова-Пьёт-Чай9"}),
-        )
-        .await;
+        let (status, _) = sign_in(&w.app, "anna.r@example.ru", "Корова-Пьёт-Чай9").await;
         assert_eq!(status, 200);
         // The ticket is spent.
         let (status, _) = post(&w.app, "/api/v1/identity/recovery/complete", None,
@@ -973,13 +879,7 @@ async fn security_alerts_follow_the_persons_channel_preferences_and_the_inbox_ca
         // A sign-in from a new device alerts by e-mail only now.
         let sms_before = w.gw.requests().len();
         let mails_before = w.smtp.messages().len();
-        let (status, _) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "prefs@example.ru", "password": PASSWORD}),
-        )
-        .await;
+        let (status, _) = sign_in(&w.app, "prefs@example.ru", PASSWORD).await;
         assert_eq!(status, 200);
         let mails = w.smtp.wait_for(mails_before + 1, 20).await;
         assert!(
@@ -1055,12 +955,7 @@ async fn a_person_downloads_everything_held_about_them() {
                 );
             }
         }
-        let actions: Vec<&str> = doc["audit_records"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["action"].as_str().unwrap())
-            .collect();
+        let actions: Vec<&str> = strings(&doc["audit_records"], "action");
         for a in [
             "identity.account.registered",
             "identity.contact.confirmed",
@@ -1104,7 +999,13 @@ async fn a_representative_acts_for_a_confirmed_principal_within_the_scope_until_
             "birth_date": "1972-11-02", "sex": "male", "passport": "7303334083", "snils": "90996030843"})).await;
         assert_eq!(o["level"], "standard", "{o}");
 
-        let until = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
+        let until = jiff::Timestamp::now()
+            .in_tz("UTC")
+            .unwrap()
+            .date()
+            .checked_add(jiff::ToSpan::days(30))
+            .unwrap()
+            .to_string();
         let grant = json!({"representative_snils": "909-960-308 43", "scope": ["applications"], "valid_until": until});
         let (status, p) = post(
             &w.app,
@@ -1261,41 +1162,21 @@ async fn a_staff_account_signs_in_with_its_temporary_password_and_a_second_facto
     let test = "a_staff_account_signs_in_with_its_temporary_password_and_a_second_factor_and_holds_no_role_until_it_changes_it";
     for engine in engines(test).await {
         let w = world(engine, &[]).await;
-        let (code, out, err) = w.app.okno(&[
-            "admin",
-            "staff",
-            "create",
-            "--name",
+        let temporary = w.app.staff_account(
             "Орлова Нина Андреевна",
-            "--phone",
             "+79160000014",
-            "--email",
             "orlova@example.ru",
-            "--role",
             "administrator",
-        ]);
-        assert_eq!(code, 0, "{out}{err}");
-        let temporary = out.lines().last().unwrap().trim().to_string();
-        assert!(temporary.len() >= 12, "{out}");
+        );
+        assert!(temporary.len() >= 12, "{temporary}");
 
         // The password alone is not enough: staff always need the second factor (SMS here).
-        let (status, c) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "orlova@example.ru", "password": temporary}),
-        )
-        .await;
+        let (status, c) = sign_in(&w.app, "orlova@example.ru", &temporary).await;
         assert_eq!(status, 202, "{c}");
         assert_eq!(c["methods"], json!(["sms"]));
         let sms = sms_code(&w, 1).await;
-        let (status, s) = post(
-            &w.app,
-            "/api/v1/identity/sign-in/second-factor",
-            None,
-            json!({"challenge": c["challenge"], "method": "sms", "code": sms}),
-        )
-        .await;
+        let (status, s) =
+            second_factor(&w.app, c["challenge"].as_str().unwrap(), "sms", &sms).await;
         assert_eq!(status, 200, "{s}");
         assert_eq!(s["must_change_password"], true);
         let session = s["session"].as_str().unwrap().to_string();
@@ -1379,38 +1260,14 @@ async fn desk_of(app: &TestApp, operator: &str, office: &str) -> String {
 }
 
 async fn operator_session(w: &World, phone: &str, email: &str) -> String {
-    let (code, out, err) = w.app.okno(&[
-        "admin",
-        "staff",
-        "create",
-        "--name",
-        "Орлов Павел Ильич",
-        "--phone",
-        phone,
-        "--email",
-        email,
-        "--role",
-        "operator",
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
-    let temporary = out.lines().last().unwrap().trim().to_string();
+    let temporary = w
+        .app
+        .staff_account("Орлов Павел Ильич", phone, email, "operator");
     let sms_before = w.gw.requests().len();
-    let (status, c) = post(
-        &w.app,
-        "/api/v1/identity/sign-in",
-        None,
-        json!({"login": email, "password": temporary}),
-    )
-    .await;
+    let (status, c) = sign_in(&w.app, email, &temporary).await;
     assert_eq!(status, 202, "{c}");
     let code = sms_code(w, sms_before + 1).await;
-    let (status, s) = post(
-        &w.app,
-        "/api/v1/identity/sign-in/second-factor",
-        None,
-        json!({"challenge": c["challenge"], "method": "sms", "code": code}),
-    )
-    .await;
+    let (status, s) = second_factor(&w.app, c["challenge"].as_str().unwrap(), "sms", &code).await;
     assert_eq!(status, 200, "{s}");
     let session = s["session"].as_str().unwrap().to_string();
     let (status, _) = post(
@@ -1456,13 +1313,7 @@ async fn a_hash_made_with_weaker_parameters_is_replaced_at_the_next_sign_in() {
         gw: w.gw,
         smtp: w.smtp,
     };
-    let (status, _) = post(
-        &w.app,
-        "/api/v1/identity/sign-in",
-        None,
-        json!({"login": "rehash@example.ru", "password": PASSWORD}),
-    )
-    .await;
+    let (status, _) = sign_in(&w.app, "rehash@example.ru", PASSWORD).await;
     assert_eq!(status, 200);
     let after = okno_testkit::query_text(
         &w.app,
@@ -1471,13 +1322,7 @@ async fn a_hash_made_with_weaker_parameters_is_replaced_at_the_next_sign_in() {
     .await
     .unwrap();
     assert!(after.contains("m=19456,t=2"), "{after}");
-    let (status, _) = post(
-        &w.app,
-        "/api/v1/identity/sign-in",
-        None,
-        json!({"login": "rehash@example.ru", "password": PASSWORD}),
-    )
-    .await;
+    let (status, _) = sign_in(&w.app, "rehash@example.ru", PASSWORD).await;
     assert_eq!(status, 200, "the new hash verifies");
 }
 
@@ -1589,13 +1434,7 @@ async fn passkey_ceremonies_are_single_use_and_a_forged_answer_is_refused() {
         )
         .await;
         assert_eq!(status, 200);
-        let (status, c) = post(
-            &w.app,
-            "/api/v1/identity/sign-in",
-            None,
-            json!({"login": "pk@example.ru", "password": PASSWORD}),
-        )
-        .await;
+        let (status, c) = sign_in(&w.app, "pk@example.ru", PASSWORD).await;
         assert_eq!(status, 202, "{c}");
         assert!(!c["methods"].as_array().unwrap().contains(&json!("passkey")));
         let challenge = c["challenge"].as_str().unwrap();

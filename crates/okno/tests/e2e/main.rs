@@ -23,3 +23,18 @@ mod platform;
 mod polls_pages;
 mod sensitive;
 mod services;
+
+/// Asserts that the audit journal holds each of `actions` among its sealed records whose action is
+/// `LIKE` the pattern `like` (`'offices.%'`). Here and not in the testkit: the testkit names no
+/// table of a part (see `ownership`), the tests read the journal as an auditor would.
+async fn assert_journal_has(app: &okno_testkit::TestApp, like: &str, actions: &[&str]) {
+    let journal = okno_testkit::query_text(
+        app,
+        &format!("SELECT action FROM audit_log WHERE action LIKE '{like}' ORDER BY seq"),
+    )
+    .await
+    .expect("the journal is read");
+    for action in actions {
+        assert!(journal.contains(action), "{action} missing from {journal}");
+    }
+}

@@ -6,28 +6,37 @@
 //! registration API admits ten registrations a minute from one address and these tests need a
 //! hundred people; everything they do afterwards goes through the API like a browser would.
 
-use okno_testkit::http::{get, post, ANONYMOUS};
-use okno_testkit::{engines, tamper, Engine, Options, TestApp};
+use okno_testkit::http::{get, post, Bearer, ANONYMOUS};
+use okno_testkit::{engines, tamper, Engine, TestApp};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 
 async fn start(engine: Engine) -> TestApp {
-    TestApp::start(
-        BIN,
-        engine,
-        Options {
-            demo: true,
-            args: vec!["--worker-poll-ms".into(), "50".into()],
-        },
-    )
-    .await
-    .unwrap()
+    TestApp::demo(BIN, engine, &["--worker-poll-ms", "50"]).await
 }
 
 /// `n` people with live sessions; gives their bearer secrets.
 async fn people(app: &TestApp, tag: &str, n: usize) -> Vec<String> {
     app.people(tag, "Житель", "registered", n).await
+}
+
+/// Books the slot `slot` for the holder of `who`: the status and the answer.
+async fn book(app: &TestApp, who: impl Bearer, slot: &str) -> (u16, Value) {
+    post(app, "/api/v1/appointments", who, json!({ "slot_id": slot })).await
+}
+
+/// The operator `op` calls the next ticket of `office` to window 3: the status and the answer.
+async fn call_to_window_3(app: &TestApp, op: &str, office: &str) -> (u16, Value) {
+    let path = format!("/api/v1/offices/{office}/queue/call");
+    post(app, &path, Some(op), json!({"window": "3"})).await
+}
+
+/// The operator `op` moves the ticket `id` on (`start`, `finish`, `no-show`): the status and the
+/// answer.
+async fn on_ticket(app: &TestApp, op: &str, id: &str, step: &str) -> (u16, Value) {
+    let path = format!("/api/v1/queue/tickets/{id}/{step}");
+    post(app, &path, Some(op), json!({})).await
 }
 
 fn admin(app: &TestApp) -> &str {
@@ -180,13 +189,7 @@ async fn the_last_free_place_of_a_slot_goes_to_exactly_one_of_100_concurrent_boo
         let slots = week_of_slots(&app, "mfc-ekb", "passport-rf", 2).await;
         let slot = slots[0]["id"].as_str().unwrap().to_string();
         let first = people(&app, "first", 1).await;
-        let (s, b) = post(
-            &app,
-            "/api/v1/appointments",
-            Some(&first[0]),
-            json!({"slot_id": slot}),
-        )
-        .await;
+        let (s, b) = book(&app, Some(&first[0]), &slot).await;
         assert_eq!(s, 201, "{b}");
         let crowd = people(&app, "crowd", 100).await;
         let attempts = crowd.iter().map(|who| {
@@ -250,57 +253,27 @@ async fn bookings_are_moved_and_cancelled_and_every_refusal_names_its_code() {
         let p = people(&app, "p", 2).await;
         let (anna, boris) = (p[0].as_str(), p[1].as_str());
 
-        let (s, e) = post(
-            &app,
-            "/api/v1/appointments",
-            ANONYMOUS,
-            json!({"slot_id": a}),
-        )
-        .await;
+        let (s, e) = book(&app, ANONYMOUS, a).await;
         assert_eq!((s, e["code"].as_str()), (401, Some("auth.required")));
-        let (s, e) = post(
-            &app,
-            "/api/v1/appointments",
-            Some(admin(&app)),
-            json!({"slot_id": a}),
-        )
-        .await;
+        let (s, e) = book(&app, Some(admin(&app)), a).await;
         assert_eq!(
             (s, e["code"].as_str()),
             (403, Some("appointment.person_only"))
         );
 
-        let (s, booking) = post(
-            &app,
-            "/api/v1/appointments",
-            Some(anna),
-            json!({"slot_id": a}),
-        )
-        .await;
+        let (s, booking) = book(&app, Some(anna), a).await;
         assert_eq!(s, 201, "{booking}");
         let code = booking["code"].as_str().unwrap().to_string();
         assert_eq!(code.len(), 7);
         assert_eq!(booking["time_zone"], "Europe/Kaliningrad");
         let id = booking["id"].as_str().unwrap().to_string();
 
-        let (s, e) = post(
-            &app,
-            "/api/v1/appointments",
-            Some(anna),
-            json!({"slot_id": a}),
-        )
-        .await;
+        let (s, e) = book(&app, Some(anna), a).await;
         assert_eq!(
             (s, e["code"].as_str()),
             (409, Some("appointment.duplicate"))
         );
-        let (s, e) = post(
-            &app,
-            "/api/v1/appointments",
-            Some(boris),
-            json!({"slot_id": a}),
-        )
-        .await;
+        let (s, e) = book(&app, Some(boris), a).await;
         assert_eq!((s, e["code"].as_str()), (409, Some("slot.full")), "{e}");
         assert!(e["detail"].as_str().unwrap().contains("мест больше нет"));
 
@@ -341,13 +314,7 @@ async fn bookings_are_moved_and_cancelled_and_every_refusal_names_its_code() {
             (Some(code.as_str()), Some(b))
         );
         // The old place is free again: Boris takes it.
-        let (s, _) = post(
-            &app,
-            "/api/v1/appointments",
-            Some(boris),
-            json!({"slot_id": a}),
-        )
-        .await;
+        let (s, _) = book(&app, Some(boris), a).await;
         assert_eq!(s, 201);
 
         let (s, c) = post(
@@ -378,13 +345,7 @@ async fn bookings_are_moved_and_cancelled_and_every_refusal_names_its_code() {
         )
         .await
         .unwrap();
-        let (s, e) = post(
-            &app,
-            "/api/v1/appointments",
-            Some(anna),
-            json!({"slot_id": c}),
-        )
-        .await;
+        let (s, e) = book(&app, Some(anna), c).await;
         assert_eq!((s, e["code"].as_str()), (409, Some("slot.past")));
 
         // Publishing: administrators only, inside the hours, never on a holiday.
@@ -447,13 +408,7 @@ async fn reminders_go_out_once_the_day_before_and_two_hours_before_even_from_two
         for (i, person) in p.iter().enumerate() {
             // Slots two days ahead or later have both reminders due in the future.
             let slot = slots[slots.len() - 1 - i]["id"].as_str().unwrap();
-            let (s, b) = post(
-                &app,
-                "/api/v1/appointments",
-                Some(person),
-                json!({"slot_id": slot}),
-            )
-            .await;
+            let (s, b) = book(&app, Some(person), slot).await;
             assert_eq!(s, 201, "{b}");
             ids.push(b["id"].as_str().unwrap().to_string());
         }
@@ -520,13 +475,7 @@ async fn the_queue_calls_appointments_first_and_shows_called_tickets_on_the_hall
         let office = "mfc-tula-proletarsky";
         let p = people(&app, "q", 1).await;
 
-        let (s, e) = post(
-            &app,
-            &format!("/api/v1/offices/{office}/queue/call"),
-            Some(&op),
-            json!({"window": "3"}),
-        )
-        .await;
+        let (s, e) = call_to_window_3(&app, &op, office).await;
         assert_eq!((s, e["code"].as_str()), (409, Some("queue.empty")));
         assert_eq!(e["detail"], "Очередь пуста: ожидающих талонов нет.");
         let (s, e) = post(
@@ -554,13 +503,7 @@ async fn the_queue_calls_appointments_first_and_shows_called_tickets_on_the_hall
         // A booking for today at this office gets a ticket that goes first.
         let slots = week_of_slots(&app, office, "passport-rf", 1).await;
         let slot = slots[0]["id"].as_str().unwrap();
-        let (_, b) = post(
-            &app,
-            "/api/v1/appointments",
-            Some(&p[0]),
-            json!({"slot_id": slot}),
-        )
-        .await;
+        let (_, b) = book(&app, Some(&p[0]), slot).await;
         let (_, o) = get(&app, &format!("/api/v1/offices/{office}"), ANONYMOUS).await;
         let today = o["local_date"].as_str().unwrap();
         tamper(
@@ -605,13 +548,7 @@ async fn the_queue_calls_appointments_first_and_shows_called_tickets_on_the_hall
             (404, Some("ticket.booking_unknown"))
         );
 
-        let (s, called) = post(
-            &app,
-            &format!("/api/v1/offices/{office}/queue/call"),
-            Some(&op),
-            json!({"window": "3"}),
-        )
-        .await;
+        let (s, called) = call_to_window_3(&app, &op, office).await;
         assert_eq!(s, 200, "{called}");
         assert_eq!(
             (called["label"].as_str(), called["window"].as_str()),
@@ -627,67 +564,22 @@ async fn the_queue_calls_appointments_first_and_shows_called_tickets_on_the_hall
             display.contains("З-002") && display.contains("http-equiv=\"refresh\""),
             "{display}"
         );
-        let (s, e) = post(
-            &app,
-            &format!("/api/v1/offices/{office}/queue/call"),
-            Some(&op),
-            json!({"window": "3"}),
-        )
-        .await;
+        let (s, e) = call_to_window_3(&app, &op, office).await;
         assert_eq!((s, e["code"].as_str()), (409, Some("queue.window_busy")));
 
         let t = called["id"].as_str().unwrap();
-        let (s, e) = post(
-            &app,
-            &format!("/api/v1/queue/tickets/{t}/finish"),
-            Some(&op),
-            json!({}),
-        )
-        .await;
+        let (s, e) = on_ticket(&app, &op, t, "finish").await;
         assert_eq!((s, e["code"].as_str()), (409, Some("ticket.transition")));
-        let (s, _) = post(
-            &app,
-            &format!("/api/v1/queue/tickets/{t}/start"),
-            Some(&op),
-            json!({}),
-        )
-        .await;
+        let (s, _) = on_ticket(&app, &op, t, "start").await;
         assert_eq!(s, 200);
-        let (s, done) = post(
-            &app,
-            &format!("/api/v1/queue/tickets/{t}/finish"),
-            Some(&op),
-            json!({}),
-        )
-        .await;
+        let (s, done) = on_ticket(&app, &op, t, "finish").await;
         assert_eq!((s, done["status"].as_str()), (200, Some("done")));
 
-        let (_, next) = post(
-            &app,
-            &format!("/api/v1/offices/{office}/queue/call"),
-            Some(&op),
-            json!({"window": "3"}),
-        )
-        .await;
+        let (_, next) = call_to_window_3(&app, &op, office).await;
         assert_eq!(next["label"], "А-001");
-        let (s, gone) = post(
-            &app,
-            &format!(
-                "/api/v1/queue/tickets/{}/no-show",
-                next["id"].as_str().unwrap()
-            ),
-            Some(&op),
-            json!({}),
-        )
-        .await;
+        let (s, gone) = on_ticket(&app, &op, next["id"].as_str().unwrap(), "no-show").await;
         assert_eq!((s, gone["status"].as_str()), (200, Some("no_show")));
-        let (s, e) = post(
-            &app,
-            &format!("/api/v1/offices/{office}/queue/call"),
-            Some(&op),
-            json!({"window": "3"}),
-        )
-        .await;
+        let (s, e) = call_to_window_3(&app, &op, office).await;
         assert_eq!((s, e["code"].as_str()), (409, Some("queue.empty")));
 
         let (_, board) = get(&app, &format!("/api/v1/offices/{office}/queue"), ANONYMOUS).await;

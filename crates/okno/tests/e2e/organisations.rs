@@ -320,17 +320,7 @@ async fn a_confirmed_person_registers_a_legal_entity_and_a_sole_proprietor_and_r
         ] {
             assert!(doc["paths"][p].is_object(), "{p} missing");
         }
-        let html = w
-            .app
-            .client
-            .get(w.app.url("/account/organisations"))
-            .bearer_auth(&anna_s)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = okno_testkit::http::page(&w.app, "/account/organisations", &anna_s).await;
         assert!(
             html.contains("ООО «Ромашка»") && html.contains("ОГРНИП 304500116000157"),
             "{html}"
@@ -486,17 +476,7 @@ async fn a_member_added_by_snils_acts_for_the_organisation_within_the_role_until
             403
         );
         // The page header names both.
-        let html = w
-            .app
-            .client
-            .get(w.app.url("/account/organisations"))
-            .bearer_auth(&sergey_s)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = okno_testkit::http::page(&w.app, "/account/organisations", &sergey_s).await;
         assert!(
             html.contains("Иванов Сергей Александрович — от имени ООО «Ромашка»"),
             "{html}"

@@ -169,16 +169,7 @@ async fn api_errors_are_problem_json_with_a_stable_code_and_russian_title() {
 
 #[tokio::test]
 async fn bodies_over_the_limit_are_refused_with_413() {
-    let app = TestApp::start(
-        BIN,
-        Engine::Sqlite,
-        Options {
-            demo: true,
-            args: vec!["--body-limit".into(), "1024".into()],
-        },
-    )
-    .await
-    .unwrap();
+    let app = TestApp::demo(BIN, Engine::Sqlite, &["--body-limit", "1024"]).await;
     let big = "я".repeat(2000);
     let r = app
         .post_json(

@@ -9,22 +9,13 @@
 //! administrator is the demo's API token. All share one client, whose cookie store keeps the
 //! CSRF cookie that goes with the tokens the pages carry.
 
-use okno_testkit::{engines, tamper, Engine, Options, TestApp};
+use okno_testkit::{engines, tamper, Engine, TestApp};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_okno");
 
 async fn start(engine: Engine) -> TestApp {
-    TestApp::start(
-        BIN,
-        engine,
-        Options {
-            demo: true,
-            args: vec![],
-        },
-    )
-    .await
-    .unwrap()
+    TestApp::demo(BIN, engine, &[]).await
 }
 
 fn now_ms() -> i64 {
@@ -36,11 +27,12 @@ fn now_ms() -> i64 {
 
 /// A `datetime-local` value `hours` from now, on Moscow's wall clock (UTC+3 all year).
 fn moscow(hours: i64) -> String {
-    let t = time::OffsetDateTime::now_utc() + time::Duration::hours(3 + hours);
-    t.format(time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]"
-    ))
-    .unwrap()
+    let t = jiff::Timestamp::now()
+        .in_tz("Europe/Moscow")
+        .unwrap()
+        .checked_add(jiff::ToSpan::hours(hours))
+        .unwrap();
+    t.strftime("%Y-%m-%dT%H:%M").to_string()
 }
 
 /// What a page answered: its status, its `Location` (for a redirect) and its text.

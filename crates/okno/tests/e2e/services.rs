@@ -8,9 +8,10 @@
 //! rate-limited and levels above «упрощённая» need registries or an operator); everything they do
 //! goes through the API.
 
-use okno_testkit::http::{get, page, post, refused, send};
+use okno_testkit::http::{get, page, post, refused, send, ANONYMOUS};
 use okno_testkit::journeys::{
-    draft, passport_rf_values, submitted_passport_application, upload, Submitted, PNG,
+    agency_official, agency_step, applicant_step, application_in, draft, move_application,
+    passport_rf_values, submitted_passport_application, upload, ApplicationState, Submitted, PNG,
 };
 use okno_testkit::{engines, query_text, tamper, Engine, Options, TestApp};
 use serde_json::{json, Value};
@@ -225,11 +226,15 @@ async fn a_person_saves_a_draft_attaches_a_scan_and_submits_for_a_number_and_dec
         assert_eq!(number.len(), 11, "{number}");
         assert!(number.ends_with("-000001"), "{number}");
         // 10 working days on the production calendar, in Moscow time.
-        let cal = okno_rules::calendar::ProductionCalendar::embedded();
-        let moscow = time::OffsetDateTime::now_utc()
-            .to_offset(time::macros::offset!(+3))
-            .date();
-        assert_eq!(a["due_date"], cal.add_working_days(moscow, 10).to_string());
+        // The product's own calendar command counts them, on the calendar the platform uses.
+        let moscow = jiff::Timestamp::now()
+            .in_tz("Europe/Moscow")
+            .unwrap()
+            .date()
+            .to_string();
+        let (code, due, err) = app.okno_plain(&["calendar", "add-working-days", &moscow, "10"]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(a["due_date"], due.trim());
         assert_eq!(a["working_days_left"], 10);
 
         // A second submission is a forbidden transition; the draft cannot be edited any more.
@@ -346,13 +351,7 @@ async fn an_official_asks_for_clarification_the_person_adds_a_document_and_the_o
         let (ivan, ivan_id) = official(&app, "Иванов (МВД)").await;
         let (_, list) = get(&app, "/api/v1/agency/applications", &ivan).await;
         assert_eq!(list, json!([]));
-        let r = post(
-            &app,
-            &format!("/api/v1/agency/applications/{id}/take"),
-            &ivan,
-            json!({}),
-        )
-        .await;
+        let r = agency_step(&app, &id, &ivan, "take", json!({})).await;
         refused(&r, 403, "desk.not_official");
         // A person is no official; only an administrator assigns officials.
         let r = get(&app, "/api/v1/agency/applications", &anna).await;
@@ -382,79 +381,27 @@ async fn an_official_asks_for_clarification_the_person_adds_a_document_and_the_o
         assert_eq!(none, json!([]));
 
         // Forbidden transitions are refused with a stable code; a refusal needs its reason.
-        refused(
-            &post(
-                &app,
-                &format!("/api/v1/agency/applications/{id}/approve"),
-                &ivan,
-                json!({}),
-            )
-            .await,
-            409,
-            "application.transition_forbidden",
-        );
-        let (s, a) = post(
-            &app,
-            &format!("/api/v1/agency/applications/{id}/take"),
-            &ivan,
-            json!({}),
-        )
-        .await;
+        let forbidden = "application.transition_forbidden";
+        let r = agency_step(&app, &id, &ivan, "approve", json!({})).await;
+        refused(&r, 409, forbidden);
+        let (s, a) = agency_step(&app, &id, &ivan, "take", json!({})).await;
         assert_eq!((s, a["status"].as_str()), (200, Some("in_review")), "{a}");
-        refused(
-            &post(
-                &app,
-                &format!("/api/v1/agency/applications/{id}/fulfil"),
-                &ivan,
-                json!({}),
-            )
-            .await,
-            409,
-            "application.transition_forbidden",
-        );
-        refused(
-            &post(
-                &app,
-                &format!("/api/v1/agency/applications/{id}/reject"),
-                &ivan,
-                json!({"comment": "  "}),
-            )
-            .await,
-            400,
-            "validation.failed",
-        );
-        let r = post(
-            &app,
-            &format!("/api/v1/agency/applications/{id}/reject"),
-            &ivan,
-            json!({}),
-        )
-        .await;
+        let r = agency_step(&app, &id, &ivan, "fulfil", json!({})).await;
+        refused(&r, 409, forbidden);
+        let r = agency_step(&app, &id, &ivan, "reject", json!({"comment": "  "})).await;
+        refused(&r, 400, "validation.failed");
+        let r = agency_step(&app, &id, &ivan, "reject", json!({})).await;
         assert_eq!(
             r.1["errors"][0]["code"], "application.reason_required",
             "{}",
             r.1
         );
         // The person may not take decisions on their own application.
-        refused(
-            &post(
-                &app,
-                &format!("/api/v1/agency/applications/{id}/approve"),
-                &anna,
-                json!({}),
-            )
-            .await,
-            403,
-            "desk.not_official",
-        );
+        let r = agency_step(&app, &id, &anna, "approve", json!({})).await;
+        refused(&r, 403, "desk.not_official");
 
-        let (s, a) = post(
-            &app,
-            &format!("/api/v1/agency/applications/{id}/ask-clarification"),
-            &ivan,
-            json!({"comment": "Приложите фотографию лучшего качества."}),
-        )
-        .await;
+        let ask = json!({"comment": "Приложите фотографию лучшего качества."});
+        let (s, a) = agency_step(&app, &id, &ivan, "ask-clarification", ask).await;
         assert_eq!((s, a["status"].as_str()), (200, Some("needs_info")), "{a}");
         app.wait_deliveries(20, "the clarification request", |d| {
             d.iter().any(|x| {
@@ -468,67 +415,27 @@ async fn an_official_asks_for_clarification_the_person_adds_a_document_and_the_o
         .await;
 
         // The person adds a document and answers; the application goes back in line.
-        refused(
-            &post(
-                &app,
-                &format!("/api/v1/applications/{id}/clarify"),
-                &anna,
-                json!({}),
-            )
-            .await,
-            400,
-            "validation.failed",
-        );
+        let r = applicant_step(&app, &id, &anna, "clarify", json!({})).await;
+        refused(&r, 400, "validation.failed");
         let (s, f) = upload(&app, &id, "photo", "photo2.png", PNG.to_vec(), &anna).await;
         assert_eq!(
             (s, f["added_in"].as_str()),
             (201, Some("needs_info")),
             "{f}"
         );
-        let (s, a) = post(
-            &app,
-            &format!("/api/v1/applications/{id}/clarify"),
-            &anna,
-            json!({"comment": "Приложила новую фотографию."}),
-        )
-        .await;
+        let answer = json!({"comment": "Приложила новую фотографию."});
+        let (s, a) = applicant_step(&app, &id, &anna, "clarify", answer).await;
         assert_eq!((s, a["status"].as_str()), (200, Some("submitted")), "{a}");
         assert_eq!(a["attachments"].as_array().unwrap().len(), 2);
 
-        post(
-            &app,
-            &format!("/api/v1/agency/applications/{id}/take"),
-            &ivan,
-            json!({}),
-        )
-        .await;
-        let (s, a) = post(
-            &app,
-            &format!("/api/v1/agency/applications/{id}/approve"),
-            &ivan,
-            json!({"comment": "Паспорт готов"}),
-        )
-        .await;
+        agency_step(&app, &id, &ivan, "take", json!({})).await;
+        let ready = json!({"comment": "Паспорт готов"});
+        let (s, a) = agency_step(&app, &id, &ivan, "approve", ready).await;
         assert_eq!((s, a["status"].as_str()), (200, Some("approved")), "{a}");
         // A decision is final: no withdrawal after it.
-        refused(
-            &post(
-                &app,
-                &format!("/api/v1/applications/{id}/withdraw"),
-                &anna,
-                json!({}),
-            )
-            .await,
-            409,
-            "application.transition_forbidden",
-        );
-        let (s, a) = post(
-            &app,
-            &format!("/api/v1/agency/applications/{id}/fulfil"),
-            &ivan,
-            json!({}),
-        )
-        .await;
+        let r = applicant_step(&app, &id, &anna, "withdraw", json!({})).await;
+        refused(&r, 409, forbidden);
+        let (s, a) = agency_step(&app, &id, &ivan, "fulfil", json!({})).await;
         assert_eq!((s, a["status"].as_str()), (200, Some("fulfilled")), "{a}");
         the_result_is_a_signed_pdf_that_the_public_check_confirms(&app, &id, &a, &anna).await;
 
@@ -609,6 +516,25 @@ async fn an_official_asks_for_clarification_the_person_adds_a_document_and_the_o
             403,
             "desk.not_official",
         );
+    }
+}
+
+/// The testkit's `application_in` reaches every status after the draft through the API, as the
+/// applicant and an official of the agency would.
+#[tokio::test]
+async fn the_testkit_brings_an_application_into_each_state() {
+    use ApplicationState::*;
+    for engine in engines("services in each state").await {
+        let app = start(engine).await;
+        let anna = app.person("anna", "Анна Смирнова", "standard").await;
+        let ivan = agency_official(&app, "Иванов (МВД)", "mvd").await;
+        for state in [
+            Submitted, InReview, NeedsInfo, Approved, Rejected, Fulfilled, Withdrawn,
+        ] {
+            let a = application_in(&app, &anna, &ivan, state).await;
+            let (_, seen) = get(&app, &format!("/api/v1/applications/{}", a.id), &anna).await;
+            assert_eq!(seen["status"], state.as_str(), "{seen}");
+        }
     }
 }
 
@@ -737,29 +663,8 @@ async fn a_person_withdraws_before_a_decision_and_an_application_keeps_its_form_
             json!({}),
         )
         .await;
-        let (ivan, ivan_id) = official(&app, "Иванов").await;
-        post(
-            &app,
-            "/api/v1/officials",
-            &admin,
-            json!({"account_id": ivan_id, "agency_code": "mvd"}),
-        )
-        .await;
-        post(
-            &app,
-            &format!("/api/v1/agency/applications/{bid}/take"),
-            &ivan,
-            json!({}),
-        )
-        .await;
-        let (s, _) = post(
-            &app,
-            &format!("/api/v1/agency/applications/{bid}/approve"),
-            &ivan,
-            json!({}),
-        )
-        .await;
-        assert_eq!(s, 200);
+        let ivan = agency_official(&app, "Иванов", "mvd").await;
+        move_application(&app, &bid, &anna, &ivan, ApplicationState::Approved).await;
         let fee = query_text(
             &app,
             "SELECT payload FROM outbox WHERE kind = 'application.fee_due'",
@@ -870,15 +775,7 @@ async fn the_result_is_a_signed_pdf_that_the_public_check_confirms(
     );
 
     // The public check needs no sign-in.
-    let v: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/documents/{doc}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, v) = get(app, &format!("/api/v1/documents/{doc}"), ANONYMOUS).await;
     assert_eq!(v["genuine"], true, "{v}");
     assert_eq!(v["stored_file_intact"], true, "{v}");
     assert_eq!(v["document"]["number"], a["number"], "{v}");
@@ -918,15 +815,7 @@ async fn the_result_is_a_signed_pdf_that_the_public_check_confirms(
     )
     .await
     .unwrap();
-    let v: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/documents/{doc}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, v) = get(app, &format!("/api/v1/documents/{doc}"), ANONYMOUS).await;
     assert_eq!(v["genuine"], false, "{v}");
     let html = app
         .client
@@ -963,7 +852,6 @@ async fn the_result_is_a_signed_pdf_that_the_public_check_confirms(
 async fn the_applicant_rates_a_decided_service_once_and_the_rating_reaches_the_public_figures() {
     for engine in engines("services rating").await {
         let app = start(engine).await;
-        let admin = app.admin_token.clone().unwrap();
         let anna = app.person("anna", "Анна Смирнова", "standard").await;
         let boris = app.person("boris", "Борис Лебедев", "standard").await;
         let Submitted { id, answer: a, .. } = submitted_passport_application(&app, &anna).await;
@@ -986,25 +874,8 @@ async fn the_applicant_rates_a_decided_service_once_and_the_rating_reaches_the_p
             "application.not_rateable",
         );
 
-        let (ivan, ivan_id) = official(&app, "Иванов (МВД)").await;
-        let (s, _) = post(
-            &app,
-            "/api/v1/officials",
-            &admin,
-            json!({"account_id": ivan_id, "agency_code": "mvd"}),
-        )
-        .await;
-        assert_eq!(s, 201);
-        for step in ["take", "approve", "fulfil"] {
-            let (s, a) = post(
-                &app,
-                &format!("/api/v1/agency/applications/{id}/{step}"),
-                &ivan,
-                json!({}),
-            )
-            .await;
-            assert_eq!(s, 200, "{step}: {a}");
-        }
+        let ivan = agency_official(&app, "Иванов (МВД)", "mvd").await;
+        move_application(&app, &id, &anna, &ivan, ApplicationState::Fulfilled).await;
         // The page offers the rating form once the result is issued.
         let page = |bearer: String| {
             let (app, id) = (&app, id.clone());
@@ -1114,14 +985,7 @@ async fn an_administrator_publishes_a_new_form_version_on_the_page_and_a_started
                 Some(f) => app.client.post(app.url(&path)).form(f),
             }
             .bearer_auth(bearer);
-            async move {
-                let r = r.send().await.unwrap();
-                let location = r
-                    .headers()
-                    .get("location")
-                    .map(|v| v.to_str().unwrap().to_string());
-                (r.status().as_u16(), location, r.text().await.unwrap())
-            }
+            okno_testkit::http::sent(r)
         };
         let (s, _, html) = page(admin.clone(), "/admin/catalogue".into(), None).await;
         assert_eq!(s, 200, "{html}");
@@ -1262,17 +1126,9 @@ async fn an_official_issues_a_result_made_elsewhere_which_the_platform_signs_and
 ) {
     for engine in engines("services uploaded result").await {
         let mut app = start(engine).await;
-        let admin = app.admin_token.clone().unwrap();
         let anna = app.person("anna", "Анна Смирнова", "standard").await;
         let Submitted { id, .. } = submitted_passport_application(&app, &anna).await;
-        let (ivan, ivan_id) = official(&app, "Иванов (МВД)").await;
-        post(
-            &app,
-            "/api/v1/officials",
-            &admin,
-            json!({"account_id": ivan_id, "agency_code": "mvd"}),
-        )
-        .await;
+        let ivan = agency_official(&app, "Иванов (МВД)", "mvd").await;
         let fulfil = |bytes: Vec<u8>| {
             let r = app
                 .client
@@ -1293,16 +1149,7 @@ async fn an_official_issues_a_result_made_elsewhere_which_the_platform_signs_and
             409,
             "application.transition_forbidden",
         );
-        for step in ["take", "approve"] {
-            let (s, a) = post(
-                &app,
-                &format!("/api/v1/agency/applications/{id}/{step}"),
-                &ivan,
-                json!({}),
-            )
-            .await;
-            assert_eq!(s, 200, "{step}: {a}");
-        }
+        move_application(&app, &id, &anna, &ivan, ApplicationState::Approved).await;
         // The desk page's plain file form: its token is in the action; a form without a file
         // is refused on the page.
         let html = page(&app, &format!("/agency/applications/{id}"), &ivan).await;
@@ -1721,14 +1568,7 @@ async fn an_administrator_adds_a_service_on_a_page_and_it_takes_applications_onc
                 Some(f) => app.client.post(app.url(path)).form(f),
             }
             .bearer_auth(&admin);
-            async move {
-                let r = r.send().await.unwrap();
-                let location = r
-                    .headers()
-                    .get("location")
-                    .map(|v| v.to_str().unwrap().to_string());
-                (r.status().as_u16(), location, r.text().await.unwrap())
-            }
+            okno_testkit::http::sent(r)
         };
         let (s, _, html) = page("/admin/catalogue", None).await;
         assert_eq!(s, 200);
