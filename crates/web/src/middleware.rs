@@ -359,11 +359,6 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
         Ok(found) => found,
         Err(refused) => return refused,
     };
-    // Until a temporary password is replaced the account holds no rights: setting the new
-    // password (and signing out) is all it can do.
-    if password_change_pending && !open_while_password_pending(req.method(), &path) {
-        return password_change_first(api);
-    }
     let csrf = Csrf::of(&shell, &req);
     // A protected operation asked with no credentials learns nothing else: not its media type,
     // not its parameters' rules.
@@ -378,6 +373,11 @@ pub async fn authenticate(State(shell): State<Shell>, req: Request, next: Next) 
             Ok(req) => req,
             Err(refused) => return refused,
         };
+    }
+    // Until a temporary password is replaced the account holds no rights: setting the new
+    // password (and signing out) is all it can do.
+    if password_change_pending && !open_while_password_pending(req.method(), &path) {
+        return password_change_first(api);
     }
     let chrome = chrome_of(&actor, csrf.token.clone(), path, kiosk);
     actor.device = device_credential(&req);

@@ -331,6 +331,11 @@ async fn a_person_registered_at_the_desk_signs_in_with_the_temporary_password_an
         let session = s["session"].as_str().unwrap().to_string();
         let (_, me) = okno_testkit::http::get(&app, "/api/v1/identity/me", &session).await;
         assert_eq!(me["level"], "confirmed");
+        let apply = || {
+            let body = json!({"service": "passport-rf"});
+            okno_testkit::http::post(&app, "/api/v1/applications", session.as_str(), body)
+        };
+        okno_testkit::http::refused(&apply().await, 403, "auth.password_change_required");
         let r = app
             .post_json(
                 "/api/v1/identity/password",
@@ -339,6 +344,11 @@ async fn a_person_registered_at_the_desk_signs_in_with_the_temporary_password_an
             )
             .await;
         assert_eq!(r.status(), 204);
+        let (s, draft) = apply().await;
+        assert_eq!(
+            s, 201,
+            "the new password gives the account its rights: {draft}"
+        );
 
         // Confirmation of the existing account: an expired passport and a wrong one are refused.
         let account = issued["account_id"].as_str().unwrap();
@@ -427,6 +437,44 @@ async fn a_person_registered_at_the_desk_signs_in_with_the_temporary_password_an
             r.headers()["location"],
             "/account/security",
             "must set a password"
+        );
+        // Nothing else opens before it; the page asks for the new password only, since the
+        // person never had one.
+        let get = |path: &'static str| app.client.get(app.url(path)).send();
+        let r = get("/account").await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/account/security");
+        let html = get("/account/security")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("Вы вошли по QR-коду"), "{html}");
+        assert!(
+            !html.contains(r#"name="current""#),
+            "no current password asked"
+        );
+        let token = okno_testkit::csrf_token(&html);
+        let new = "Свой-Пароль-Марии7";
+        let form = [
+            ("csrf_token", token.as_str()),
+            ("password", new),
+            ("password_repeat", new),
+        ];
+        let r = app
+            .client
+            .post(app.url("/account/security/password"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("Пароль изменён"));
+        assert_eq!(
+            get("/account").await.unwrap().status(),
+            200,
+            "the cabinet opens"
         );
         // Used again from another device (this browser's form went stale at sign-in, as every
         // form does: the CSRF token rotates with the session).
