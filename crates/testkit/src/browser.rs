@@ -219,6 +219,23 @@ pub async fn sign_in(c: &Client, login_url: &str, login: &str, password: &str) {
     click(c, "form[action='/login'] button[type=submit]").await;
 }
 
+/// Makes the browser the person's whose web session is `secret` (as `TestApp::person` gives it):
+/// drops the cookies of whoever used it before and sets the session cookie on the app's origin.
+pub async fn as_person(c: &Client, app: &crate::TestApp, secret: &str) {
+    c.delete_all_cookies()
+        .await
+        .unwrap_or_else(|e| panic!("cookies: {e}"));
+    c.goto(&app.url("/"))
+        .await
+        .unwrap_or_else(|e| panic!("/: {e}"));
+    c.execute(
+        &format!("document.cookie = 'okno_session={secret}; path=/'"),
+        vec![],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the session cookie: {e}"));
+}
+
 /// Signs a staff member in with an API token through the form of `/admin/login`, as a fresh
 /// browser (the cookies of whoever used it before are dropped), and waits for the signed-in page.
 pub async fn sign_in_staff(c: &Client, app: &crate::TestApp, token: &str) {

@@ -341,6 +341,17 @@ pub struct AppealParties<'a> {
     pub official: Option<&'a str>,
 }
 
+impl<'a> AppealParties<'a> {
+    /// The author, the moderator and (from «in_work» on) the official, in the order of the fields.
+    pub fn new(author: &'a str, moderator: &'a str, official: Option<&'a str>) -> Self {
+        AppealParties {
+            author,
+            moderator,
+            official,
+        }
+    }
+}
+
 /// `appeal` filed by `who.author` and brought to `state` through the API, each step answered as
 /// it should be: the moderator takes it («moderation»), accepts it straight from the queue
 /// («routed»), or rejects it as no appeal («rejected»); the official takes a routed one («in_work»)

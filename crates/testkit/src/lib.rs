@@ -401,6 +401,15 @@ impl TestApp {
             .expect("deliveries JSON")
     }
 
+    /// One delivery with its attempts, as the administrator sees it.
+    pub async fn delivery(&self, id: &str) -> serde_json::Value {
+        self.get_as_admin(&format!("/api/v1/deliveries/{id}"))
+            .await
+            .json()
+            .await
+            .expect("the delivery's JSON")
+    }
+
     /// Waits until `f` holds for the deliveries, or panics with the log after `secs`.
     pub async fn wait_deliveries(
         &self,

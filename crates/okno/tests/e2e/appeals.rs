@@ -349,11 +349,7 @@ async fn the_testkit_brings_an_appeal_into_each_state() {
         let anna = person(&app, "anna", "Анна Смирнова").await;
         let (moderator, _) = staff(&app, "Модератор", "moderator").await;
         let central = body_official(&app, "Управа", "tula-central").await;
-        let who = AppealParties {
-            author: &anna,
-            moderator: &moderator,
-            official: Some(&central),
-        };
+        let who = AppealParties::new(&anna, &moderator, Some(&central));
         for state in [
             New, Moderation, Routed, InWork, Answered, Closed, Rejected, Reopened,
         ] {
@@ -430,11 +426,7 @@ async fn moderators_reject_with_a_fixed_reason_and_send_back_for_correction() {
         assert!(page.contains("Обращение отклонено"), "{page}");
 
         // Sent back for correction: out of the queue until corrected.
-        let who = AppealParties {
-            author: &ivan,
-            moderator: &moderator,
-            official: None,
-        };
+        let who = AppealParties::new(&ivan, &moderator, None);
         let id2 = appeal_in(&app, &who, complaint.clone(), AppealState::Moderation)
             .await
             .id;
@@ -497,11 +489,7 @@ async fn a_formal_appeal_is_extended_once_and_forwarded_with_a_reason() {
         let olga = person(&app, "olga", "Ольга Кузнецова").await;
         let (moderator, _) = staff(&app, "Модератор", "moderator").await;
         let ministry = body_official(&app, "Минтранс", "min-transport71").await;
-        let who = AppealParties {
-            author: &olga,
-            moderator: &moderator,
-            official: None,
-        };
+        let who = AppealParties::new(&olga, &moderator, None);
         let appeal = json!({"kind": "appeal", "category": "bus-schedule", "text": "Прошу восстановить маршрут № 7.",
                             "municipality": "aleksin", "reply_address": "olga@example.ru"});
         let routed = appeal_in(&app, &who, appeal, AppealState::Routed).await;
@@ -612,11 +600,7 @@ async fn two_nodes_warn_and_escalate_each_appeal_exactly_once() {
         // A second node on the same database, running the workers too.
         let second = app.second_node(&["--worker-poll-ms", "50"]).await;
 
-        let who = AppealParties {
-            author: &petr,
-            moderator: &moderator,
-            official: None,
-        };
+        let who = AppealParties::new(&petr, &moderator, None);
         let mut ids = Vec::new();
         for i in 0..6 {
             let heating = json!({"kind": "message", "category": "heating", "text": format!("Холодные батареи, подъезд {i}."), "municipality": "tula"});
@@ -1286,11 +1270,7 @@ async fn an_administrator_imports_a_category_a_body_and_a_route_from_a_file_and_
         // A new appeal in the new subcategory goes to the new body once accepted.
         let ivan = person(&app, "ivan", "Иван Петров").await;
         let (moderator, _) = staff(&app, "Модератор", "moderator").await;
-        let who = AppealParties {
-            author: &ivan,
-            moderator: &moderator,
-            official: None,
-        };
+        let who = AppealParties::new(&ivan, &moderator, None);
         let strays = json!({"kind": "message", "category": "strays", "text": "Во дворе дома 5 по улице Ленина стая бездомных собак.", "municipality": "tula"});
         let id = appeal_in(&app, &who, strays, AppealState::Moderation)
             .await

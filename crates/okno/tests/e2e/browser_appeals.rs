@@ -4,7 +4,7 @@
 //! person rates the answer 2 and the appeal re-opens at the supervising body.
 
 use fantoccini::{Client, Locator};
-use okno_testkit::browser::{click, sign_in_staff};
+use okno_testkit::browser::{as_person, click, sign_in_staff};
 use okno_testkit::journeys::body_official;
 use okno_testkit::{query_text, Engine, TestApp};
 
@@ -37,23 +37,8 @@ async fn a_reported_pothole_is_answered_and_a_rating_of_two_reopens_it_at_the_su
     let secret = app.person("nina", "Нина", "standard").await;
     let (moderator, _) = app.staff_token("Модератор", "moderator").await;
     let official = body_official(&app, "Управа", "tula-central").await;
-    let as_person = |c: Client| {
-        let secret = secret.clone();
-        let base = app.url("/");
-        async move {
-            c.delete_all_cookies().await.unwrap();
-            c.goto(&base).await.unwrap();
-            c.execute(
-                &format!("document.cookie = 'okno_session={secret}; path=/'"),
-                vec![],
-            )
-            .await
-            .unwrap();
-        }
-    };
-
     // The person files a problem report with a place.
-    as_person(c.clone()).await;
+    as_person(&c, &app, &secret).await;
     c.goto(&app.url("/appeals/new?kind=message")).await.unwrap();
     c.wait()
         .for_element(Locator::Id("appeal-form"))
@@ -181,7 +166,7 @@ async fn a_reported_pothole_is_answered_and_a_rating_of_two_reopens_it_at_the_su
     );
 
     // The person rates it 2: re-opened at the supervising body, the city administration.
-    as_person(c.clone()).await;
+    as_person(&c, &app, &secret).await;
     c.goto(&app.url(&format!("/account/appeals/{id}")))
         .await
         .unwrap();

@@ -19,13 +19,7 @@ async fn the_form_shows_conditional_fields_autosaves_and_attaches_files_in_a_bro
     let secret = app.person("vera", "Вера", "confirmed").await;
     let id = draft(&app, &secret, "no-criminal-record").await;
 
-    c.goto(&app.url("/")).await.unwrap();
-    c.execute(
-        &format!("document.cookie = 'okno_session={secret}; path=/'"),
-        vec![],
-    )
-    .await
-    .unwrap();
+    browser::as_person(&c, &app, &secret).await;
     c.goto(&app.url(&format!("/account/applications/{id}")))
         .await
         .unwrap();
@@ -169,19 +163,6 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
     let photo2 = dir.path().join("photo-new.png");
     std::fs::write(&photo2, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR another").unwrap();
 
-    let as_person = |c: fantoccini::Client| {
-        let (secret, url) = (secret.clone(), app.url("/"));
-        async move {
-            c.delete_all_cookies().await.unwrap();
-            c.goto(&url).await.unwrap();
-            c.execute(
-                &format!("document.cookie = 'okno_session={secret}; path=/'"),
-                vec![],
-            )
-            .await
-            .unwrap();
-        }
-    };
     let as_official = |c: fantoccini::Client| {
         let (app, token) = (&app, official.clone());
         async move { browser::sign_in_staff(&c, app, &token).await }
@@ -233,7 +214,7 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
     };
 
     // The person attaches the photo and submits.
-    as_person(c.clone()).await;
+    browser::as_person(&c, &app, &secret).await;
     let page = app.url(&format!("/account/applications/{id}"));
     c.goto(&page).await.unwrap();
     attach(c.clone(), photo, 1).await;
@@ -263,7 +244,7 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
     status(c.clone(), "Требуется уточнение").await;
 
     // The person adds the document and answers.
-    as_person(c.clone()).await;
+    browser::as_person(&c, &app, &secret).await;
     c.goto(&page).await.unwrap();
     attach(c.clone(), photo2, 2).await;
     c.find(Locator::Id("comment"))
@@ -297,7 +278,7 @@ async fn an_application_goes_from_filing_through_clarification_to_a_verified_res
         .unwrap();
 
     // The person downloads the PDF from their page …
-    as_person(c.clone()).await;
+    browser::as_person(&c, &app, &secret).await;
     c.goto(&page).await.unwrap();
     let href = browser::href(&c, "#result-download").await;
     let b64 = c

@@ -124,12 +124,7 @@ async fn the_demo_prints_sms_and_mail_so_registration_can_be_completed() {
         .await;
     for x in d.iter().filter(|x| x["channel"] != "inbox") {
         assert_eq!(x["sensitive"], true, "{x}");
-        let detail: Value = app
-            .get_as_admin(&format!("/api/v1/deliveries/{}", x["id"].as_str().unwrap()))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let detail = app.delivery(x["id"].as_str().unwrap()).await;
         assert_eq!(detail["attempts"][0]["outcome"], "sent", "{detail}");
         assert_eq!(
             detail["attempts"][0]["detail"], "выведено в консоль (демо)",

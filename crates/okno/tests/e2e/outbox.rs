@@ -71,15 +71,7 @@ async fn an_email_goes_through_smtp_once_with_a_stable_message_id() {
             m["message_id"],
             format!("<{}@okno>", d[0]["id"].as_str().unwrap())
         );
-        let detail: Value = app
-            .get_as_admin(&format!(
-                "/api/v1/deliveries/{}",
-                d[0]["id"].as_str().unwrap()
-            ))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let detail = app.delivery(d[0]["id"].as_str().unwrap()).await;
         assert_eq!(detail["attempts"][0]["outcome"], "sent");
         assert!(detail["attempts"][0]["detail"]
             .as_str()
@@ -139,15 +131,7 @@ async fn an_sms_is_posted_as_json_and_retried_after_gateway_errors() {
                 d.first().is_some_and(|x| x["status"] == "sent")
             })
             .await;
-        let detail: Value = app
-            .get_as_admin(&format!(
-                "/api/v1/deliveries/{}",
-                d[0]["id"].as_str().unwrap()
-            ))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let detail = app.delivery(d[0]["id"].as_str().unwrap()).await;
         let outcomes: Vec<&str> = detail["attempts"]
             .as_array()
             .unwrap()
