@@ -198,14 +198,25 @@ fn each_part_migrates_after_the_crates_its_cargo_toml_depends_on() {
 
 /// The modules a piece of code names in its own crate: `crate::x…` and `use crate::{x, y::…}`.
 fn named_modules(code: &str) -> BTreeSet<String> {
-    let path_re = regex::Regex::new(r"crate::(\w+)").unwrap();
+    names_after(code, "crate::")
+}
+
+/// The names that follow `prefix` (`crate::`, `super::`, `crate::service::`) in a piece of code:
+/// `prefix x…` and `prefix {x, y::…}`.
+fn names_after(code: &str, prefix: &str) -> BTreeSet<String> {
+    let path_re =
+        regex::Regex::new(&format!(r"(?:^|[^\w:]){}(\w+)", regex::escape(prefix))).unwrap();
     let mut out: BTreeSet<String> = path_re
         .captures_iter(code)
         .map(|c| c[1].to_string())
         .collect();
-    for (at, _) in code.match_indices("crate::{") {
+    let group = format!("{prefix}{{");
+    for (at, _) in code.match_indices(&group) {
+        if code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':') {
+            continue;
+        }
         let (mut depth, mut item) = (0, String::new());
-        for ch in code[at + "crate::{".len()..].chars() {
+        for ch in code[at + group.len()..].chars() {
             match ch {
                 '{' => depth += 1,
                 '}' if depth == 0 => break,
@@ -254,6 +265,39 @@ fn module_graph(krate: &str) -> BTreeMap<String, BTreeSet<String>> {
     graph
 }
 
+/// For each folder of a crate's `src/` (`service/`, `store/`, …): file → the other files of the
+/// same folder it names (`super::x` or `crate::folder::x`; `mod.rs`, which declares them all, is
+/// not one of them).
+fn folder_graphs(krate: &str) -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
+    let src = crates_dir().join(krate).join("src");
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let folder = dir.file_name().unwrap().to_string_lossy().to_string();
+        let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let p = f.unwrap().path();
+            let name = p.file_stem().unwrap().to_string_lossy().to_string();
+            if p.extension().is_none_or(|e| e != "rs") || name == "mod" {
+                continue;
+            }
+            let code = code(&std::fs::read_to_string(&p).unwrap());
+            let mut named = names_after(&code, "super::");
+            named.extend(names_after(&code, &format!("crate::{folder}::")));
+            graph.entry(name).or_default().extend(named);
+        }
+        let files: BTreeSet<String> = graph.keys().cloned().collect();
+        for (file, named) in graph.iter_mut() {
+            named.retain(|n| n != file && files.contains(n));
+        }
+        out.insert(folder, graph);
+    }
+    out
+}
+
 /// The circles of a graph: its strongly connected sets of more than one module.
 fn circles(graph: &BTreeMap<String, BTreeSet<String>>) -> BTreeSet<Vec<String>> {
     let reach = |from: &str| {
@@ -290,6 +334,11 @@ fn no_crate_has_a_circle_of_modules() {
         for circle in circles(&module_graph(&name)) {
             found.insert((name.clone(), circle));
         }
+        for (folder, graph) in folder_graphs(&name) {
+            for circle in circles(&graph) {
+                found.insert((format!("{name}/src/{folder}"), circle));
+            }
+        }
     }
     assert!(
         found.is_empty(),
@@ -304,6 +353,20 @@ fn the_check_sees_a_circle_of_modules() {
         "use crate::{a::X, b::{Y, Z}};\n// crate::c\nfn f() { crate::d::g(); }",
     ));
     assert_eq!(named, BTreeSet::from(["a", "b", "d"].map(String::from)));
+    let inside =
+        "use super::{base::X, store};\nfn f() { crate::service::filing::g(); super::super::h(); }";
+    assert_eq!(
+        names_after(&code(inside), "super::"),
+        BTreeSet::from(["base", "store", "super"].map(String::from))
+    );
+    assert_eq!(
+        names_after(&code(inside), "crate::service::"),
+        BTreeSet::from(["filing".to_string()])
+    );
+    // The folders are read: appeals' use cases lean on their `base`.
+    let service = &folder_graphs("appeals")["service"];
+    assert!(service["access"].contains("base"), "{service:?}");
+    assert!(!service.contains_key("mod"));
     let graph: BTreeMap<String, BTreeSet<String>> = [
         ("a", &["b"][..]),
         ("b", &["c"]),
