@@ -105,11 +105,13 @@ pub(crate) async fn keep_passkey_state(tx: &mut Tx, state: &str, id_hash: &str) 
 }
 
 /// The passkey state kept with the challenge (the challenge must exist).
+/// The passkey state kept with a challenge; `None` without one, or when the challenge is gone (the
+/// aggregate answers one row either way).
 pub(crate) async fn passkey_state(tx: &mut Tx, id_hash: &str) -> Result<Option<String>> {
     Ok(q_scalar!(
         tx,
         Option<String>,
-        "SELECT passkey_state FROM sign_in_challenges WHERE id_hash = $1",
+        "SELECT MAX(passkey_state) FROM sign_in_challenges WHERE id_hash = $1",
         id_hash
     )?)
 }
