@@ -319,11 +319,7 @@ impl Term {
         if self.working {
             cal.add_working_days(start, self.days)
         } else {
-            let mut d = start.saturating_add(i64::from(self.days).days());
-            while !cal.is_working_day(d) && d < Date::MAX {
-                d = d.saturating_add(1.day());
-            }
-            d
+            cal.on_or_next_working_day(start.saturating_add(i64::from(self.days).days()))
         }
     }
 }
@@ -453,7 +449,7 @@ pub fn micro(deg: f64, max: f64) -> Option<i64> {
 
 /// Dates as the body's people see them: the local date of an instant in the body's zone, a date
 /// stored as `YYYY-MM-DD`, and «15 января 2027 г.».
-pub use okno_kernel::clock::{date_text, local_date, parse_date as parse_iso};
+pub use okno_kernel::clock::{date_text, local_date, parse_date};
 
 #[cfg(test)]
 mod tests {

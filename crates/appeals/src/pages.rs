@@ -72,7 +72,7 @@ fn with_status(mut r: Response, p: &Option<Problem>) -> Response {
 
 fn date(d: &Option<String>) -> Option<String> {
     d.as_deref()
-        .and_then(model::parse_iso)
+        .and_then(model::parse_date)
         .map(model::date_text)
 }
 

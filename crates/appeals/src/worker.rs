@@ -108,7 +108,7 @@ pub async fn round(db: &Db, terms: &Terms, now: i64) -> Result<Round> {
             continue;
         };
         drop(c);
-        let Some(due) = a.due_date.as_deref().and_then(model::parse_iso) else {
+        let Some(due) = a.due_date.as_deref().and_then(model::parse_date) else {
             continue;
         };
         let today = model::local_date(&body.time_zone, now);

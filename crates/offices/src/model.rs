@@ -7,6 +7,7 @@ use jiff::tz::TimeZone;
 use okno_rules::calendar::{DayKind, ProductionCalendar};
 use serde::{Deserialize, Serialize};
 
+pub use okno_kernel::clock::day_month_text;
 pub use okno_kernel::error::Refusal;
 use okno_kernel::error::Transitions;
 use okno_kernel::error::{Error, Problem};
@@ -326,9 +327,6 @@ pub fn open_state(
     OpenState::Closed { next: None }
 }
 
-/// `12 января`.
-pub use okno_kernel::clock::day_month_text as date_text;
-
 /// «Открыто до 20:00», «Закрыто, откроется завтра в 09:00», … for the office's local `today`.
 pub fn state_text(state: &OpenState, today: Date) -> String {
     match state {
@@ -344,7 +342,7 @@ pub fn state_text(state: &OpenState, today: Date) -> String {
             } else if today.tomorrow().ok() == Some(*d) {
                 "завтра".to_string()
             } else {
-                date_text(*d)
+                day_month_text(*d)
             };
             format!("Закрыто, откроется {when} в {}", fmt_minute(*m))
         }

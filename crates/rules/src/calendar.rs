@@ -236,6 +236,15 @@ impl ProductionCalendar {
         self.day_kind(date) == DayKind::Shortened
     }
 
+    /// `date` when it is a working day, else the next working day: where a term that ends on a
+    /// day off ends (ГК РФ ст. 193, КоАП РФ ст. 4.8 ч. 3). Saturates at `Date::MAX`.
+    pub fn on_or_next_working_day(&self, date: Date) -> Date {
+        match date.yesterday() {
+            Ok(before) => self.add_working_days(before, 1),
+            Err(_) => date,
+        }
+    }
+
     /// The `n`-th working day after `date` (`date` itself is not counted; `n = 0` gives `date`).
     /// So the result is always a working day when `n > 0`, and
     /// `working_days_between(date, add_working_days(date, n)) == n`. Saturates at `Date::MAX`.
@@ -535,6 +544,15 @@ mod tests {
         assert_eq!(c.working_days_between(date(2025, 12, 1), d), 30);
         assert_eq!(d, date(2026, 1, 22));
         assert_eq!(c.add_working_days(Date::MAX, 5), Date::MAX);
+        assert_eq!(
+            c.on_or_next_working_day(date(2025, 12, 31)),
+            date(2026, 1, 12)
+        );
+        assert_eq!(
+            c.on_or_next_working_day(date(2026, 1, 12)),
+            date(2026, 1, 12)
+        );
+        assert_eq!(c.on_or_next_working_day(Date::MAX), Date::MAX);
     }
 
     #[test]

@@ -40,11 +40,7 @@ impl Discount {
 
     /// The last day the discount holds.
     pub fn last_day(&self, cal: &ProductionCalendar) -> Date {
-        let mut d = self.ruling.saturating_add(i64::from(self.days).days());
-        while !cal.is_working_day(d) && d < Date::MAX {
-            d = d.saturating_add(1.day());
-        }
-        d
+        cal.on_or_next_working_day(self.ruling.saturating_add(i64::from(self.days).days()))
     }
 
     /// The amount due on `paid_on` for a fine of `amount` kopecks.

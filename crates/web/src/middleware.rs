@@ -413,7 +413,8 @@ struct Resolved {
 }
 
 impl Resolved {
-    fn bearer((actor, password_change_pending): (Actor, bool)) -> Resolved {
+    /// Found without the session cookie (so with no CSRF check to make).
+    fn without_cookie((actor, password_change_pending): (Actor, bool)) -> Resolved {
         Resolved {
             actor,
             via_cookie: false,
@@ -432,12 +433,14 @@ async fn resolve_actor(
     // A bearer that is no API token (`okno_…`) is a session secret given to an API client at
     // sign-in; it is not sent by browsers on their own, so it needs no CSRF check.
     if let Some(sid) = bearer.filter(|b| !b.starts_with("okno_")) {
-        return bearer_session(shell, sid).await.map(Resolved::bearer);
+        return bearer_session(shell, sid)
+            .await
+            .map(Resolved::without_cookie);
     }
     if let Some(token) = bearer {
         return api_token(shell, token)
             .await
-            .map(|a| Resolved::bearer((a, false)));
+            .map(|a| Resolved::without_cookie((a, false)));
     }
     let found = match session_cookie {
         Some(sid) => session_actor(shell, sid)
@@ -451,7 +454,7 @@ async fn resolve_actor(
             via_cookie: true,
             password_change_pending,
         },
-        None => Resolved::bearer((Actor::anonymous(), false)),
+        None => Resolved::without_cookie((Actor::anonymous(), false)),
     })
 }
 

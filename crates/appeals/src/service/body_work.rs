@@ -56,7 +56,7 @@ pub async fn desk(p: &Platform, actor: &Actor, status: Option<&str>) -> Result<V
         .filter_map(|a| {
             let st = Status::parse(&a.status)?;
             let zone = zone_of(&bodies, &a);
-            let due = a.due_date.as_deref().and_then(model::parse_iso);
+            let due = a.due_date.as_deref().and_then(model::parse_date);
             Some(DeskRow {
                 overdue: is_overdue(&a, st, &zone, now),
                 working_days_left: due.filter(|_| st.at_body()).map(|d| {
@@ -161,7 +161,7 @@ pub async fn forward(
     let late = a
         .forward_due
         .as_deref()
-        .and_then(model::parse_iso)
+        .and_then(model::parse_date)
         .is_some_and(|d| model::local_date(&old_zone, now) > d);
     let expected = a.updated_at;
     register(&mut a, &target, &settings.terms, now)?;
@@ -394,7 +394,7 @@ pub async fn extend(
     let due = a
         .due_date
         .as_deref()
-        .and_then(model::parse_iso)
+        .and_then(model::parse_date)
         .ok_or_else(|| Error::internal("appeal at a body without a due date"))?;
     let expected = a.updated_at;
     let new_due = model::Term {

@@ -81,7 +81,7 @@ pub(crate) fn register(a: &mut AppealRow, body: &BodyRow, terms: &Terms, now: i6
 pub(super) fn due_text(a: &AppealRow) -> String {
     a.due_date
         .as_deref()
-        .and_then(model::parse_iso)
+        .and_then(model::parse_date)
         .map(|d| format!("Срок ответа — до {}.", model::date_text(d)))
         .unwrap_or_default()
 }

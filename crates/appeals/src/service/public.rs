@@ -288,7 +288,7 @@ fn open_overdue(mine: &[&store::TimingRow], today: okno_kernel::clock::Date) -> 
             Status::parse(&t.status).is_some_and(Status::at_body)
                 && t.due_date
                     .as_deref()
-                    .and_then(model::parse_iso)
+                    .and_then(model::parse_date)
                     .is_some_and(|d| today > d)
         })
         .count() as i64

@@ -118,7 +118,7 @@ pub(super) fn is_overdue(a: &AppealRow, status: Status, zone: &str, now: i64) ->
     status.at_body()
         && a.due_date
             .as_deref()
-            .and_then(model::parse_iso)
+            .and_then(model::parse_date)
             .is_some_and(|d| model::local_date(zone, now) > d)
 }
 

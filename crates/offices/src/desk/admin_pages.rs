@@ -130,7 +130,7 @@ fn day(tz: &str, ms: i64) -> String {
     model::zone(tz)
         .ok()
         .and_then(|z| model::local(&z, ms))
-        .map(|(d, m)| format!("{} {}", model::date_text(d), model::fmt_minute(m)))
+        .map(|(d, m)| format!("{} {}", model::day_month_text(d), model::fmt_minute(m)))
         .unwrap_or_default()
 }
 

@@ -82,7 +82,7 @@ fn person(actor: &Actor) -> Result<&str> {
 
 pub(super) fn when_text(date: &str, time: &str) -> String {
     match date.parse::<Date>() {
-        Ok(d) => format!("{} в {time}", model::date_text(d)),
+        Ok(d) => format!("{} в {time}", model::day_month_text(d)),
         Err(_) => format!("{date} в {time}"),
     }
 }

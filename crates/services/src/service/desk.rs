@@ -14,7 +14,8 @@ use crate::model::{self, Status};
 use crate::store::{self, ServiceRow};
 
 use super::base::calendar;
-use super::views::{parse_iso, status_of, timing};
+use super::views::{status_of, timing};
+use okno_kernel::clock::parse_date;
 
 /// Filters of the desk list.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -157,7 +158,7 @@ pub fn figures_of(rows: &[store::FigureRow], now: i64) -> Vec<AgencyFigures> {
             continue;
         };
         f.received += 1;
-        let due = r.due_date.as_deref().and_then(parse_iso);
+        let due = r.due_date.as_deref().and_then(parse_date);
         match r.decided_at {
             Some(decided) => {
                 f.decided += 1;

@@ -17,7 +17,8 @@ use crate::store::AppRow;
 use super::access::get;
 use super::base::Settings;
 use super::catalogue::ServiceView;
-use super::views::{parse_iso, ResultView};
+use super::views::ResultView;
+use okno_kernel::clock::parse_date;
 
 /// Makes the result document (a PDF with a QR code of its public check), signs and registers it.
 #[allow(clippy::too_many_arguments)]
@@ -185,7 +186,7 @@ pub(super) async fn tell(
     );
     match to {
         Status::Submitted => {
-            if let Some(d) = a.due_date.as_deref().and_then(parse_iso) {
+            if let Some(d) = a.due_date.as_deref().and_then(parse_date) {
                 text.push_str(&format!(" Срок решения — до {}.", model::date_text(d)));
             }
         }

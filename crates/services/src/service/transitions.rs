@@ -20,7 +20,8 @@ use super::base::{calendar, not_found_app, Settings};
 use super::catalogue::ServiceView;
 use super::form::form_of;
 use super::result::{issue_result, tell};
-use super::views::{parse_iso, status_of, values_of, view, ApplicationView};
+use super::views::{status_of, values_of, view, ApplicationView};
+use okno_kernel::clock::parse_date;
 
 /// What a transition carries.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -160,7 +161,7 @@ async fn apply(tx: &mut Tx, ctx: &StepContext<'_>, t: Transition, a: &mut AppRow
         Transition::AskClarification => {
             // The term stops while the person is asked (a platform rule, not a cited law): the working
             // days left now are kept and restart when the person answers.
-            let due = a.due_date.as_deref().and_then(parse_iso).unwrap_or(today);
+            let due = a.due_date.as_deref().and_then(parse_date).unwrap_or(today);
             a.paused_days_left = Some(model::working_days_left(calendar(), today, due) as i64);
         }
         Transition::Clarify => {

@@ -1,7 +1,7 @@
 //! What an application looks like to its readers: its view with attachments, history, result
 //! and rating, and the timing of its term.
 
-use okno_kernel::clock::{now_ms, rfc3339};
+use okno_kernel::clock::{now_ms, parse_date, rfc3339};
 use okno_kernel::documents::{self, IssuedDocument};
 use okno_kernel::error::{Error, Result};
 use okno_kernel::Platform;
@@ -121,7 +121,7 @@ pub(super) fn values_of(p: &Platform, a: &AppRow) -> Result<Values> {
 
 /// Working days left and whether the due date passed, in the agency's zone.
 pub(super) fn timing(a: &AppRow, status: Status, zone: &str, now: i64) -> (Option<i64>, bool) {
-    let Some(due) = a.due_date.as_deref().and_then(parse_iso) else {
+    let Some(due) = a.due_date.as_deref().and_then(parse_date) else {
         return (None, false);
     };
     if status == Status::NeedsInfo {
@@ -134,8 +134,6 @@ pub(super) fn timing(a: &AppRow, status: Status, zone: &str, now: i64) -> (Optio
         (status == Status::Submitted || status == Status::InReview) && today > due,
     )
 }
-
-pub(super) use okno_kernel::clock::parse_date as parse_iso;
 
 pub(super) async fn view(p: &Platform, a: AppRow) -> Result<ApplicationView> {
     let mut c = p.db.read().await?;
