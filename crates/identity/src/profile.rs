@@ -433,6 +433,47 @@ fn mask(s: &str, head: usize, tail: usize) -> String {
         .collect()
 }
 
+/// The blind indexes of a person's СНИЛС and ИНН, for the parts that find what is theirs by a
+/// document (charges of the payments part). Empty until the profile was checked against the
+/// registries or in person (standard or confirmed level), so that a СНИЛС typed into an unchecked
+/// profile shows nothing of another person's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckedDocuments {
+    pub snils_idx: Option<String>,
+    pub inn_idx: Option<String>,
+}
+
+pub async fn checked_documents(
+    c: &mut impl okno_kernel::db::AsConn,
+    account_id: &str,
+) -> Result<CheckedDocuments> {
+    let Some(k) = store::document_keys(c, account_id).await? else {
+        return Ok(CheckedDocuments::default());
+    };
+    if Level::parse(&k.level).is_none_or(|l| l < Level::Standard) {
+        return Ok(CheckedDocuments::default());
+    }
+    Ok(CheckedDocuments {
+        snils_idx: k.snils_idx,
+        inn_idx: k.inn_idx,
+    })
+}
+
+/// The account whose checked profile holds the СНИЛС (`document` `snils`) or ИНН (`inn`) with
+/// this blind index (`Secrets::index(document, digits)`); `None` for another document.
+pub async fn checked_holder(
+    c: &mut impl okno_kernel::db::AsConn,
+    document: &str,
+    idx: &str,
+) -> Result<Option<String>> {
+    let document = match document {
+        "snils" => DocumentIndex::Snils,
+        "inn" => DocumentIndex::Inn,
+        _ => return Ok(None),
+    };
+    store::checked_holder(c, document, idx).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,11 +81,12 @@ impl Role {
                     | StaffManage
                     | OfficesManage
                     | PollsManage
+                    | PaymentsConfigure
             ),
             Role::Operator => matches!(p, IdentityConfirm | QueueOperate),
             Role::Auditor => matches!(p, AuditRead | AuditExport | DeliveriesRead),
             Role::Bank => matches!(p, IdentityConfirmByBank),
-            Role::Official => matches!(p, AppealsAnswer),
+            Role::Official => matches!(p, AppealsAnswer | ChargesManage),
             Role::Moderator => matches!(p, AppealsModerate),
             Role::Citizen | Role::MerchantAdmin => false,
         }
@@ -125,6 +126,10 @@ pub enum Permission {
     AppealsAnswer,
     /// Create and close polls (administrators).
     PollsManage,
+    /// Set who receives an agency's payments: the payee's requisites (administrators).
+    PaymentsConfigure,
+    /// Load, change and annul the charges of one's agency (officials assigned to it).
+    ChargesManage,
 }
 
 impl Permission {
@@ -145,6 +150,8 @@ impl Permission {
             Permission::AppealsModerate => "appeals.moderate",
             Permission::AppealsAnswer => "appeals.answer",
             Permission::PollsManage => "polls.manage",
+            Permission::PaymentsConfigure => "payments.configure",
+            Permission::ChargesManage => "charges.manage",
         }
     }
 }

@@ -555,6 +555,7 @@ fn all_migrations() -> Vec<okno_kernel::migrate::Migration> {
 /// The parts that keep tables.
 pub fn parts() -> Vec<okno_kernel::migrate::Part> {
     vec![
+        okno_payments::part(),
         okno_appeals::part(),
         okno_services::part(),
         okno_offices::part(),
@@ -605,6 +606,7 @@ async fn load_demo(db: &Db, secrets: &Secrets, s: &Settings) -> anyhow::Result<(
         secrets: Arc::new(secrets.clone()),
     };
     let appeals = okno_appeals::demo::load(&platform, &appeals_settings(s, false)?, &actor).await?;
+    let payments = okno_payments::demo::load(&platform, &actor).await?;
     let admin = format!("okno_demo_admin_{}", secrets.demo_secret("administrator"));
     let auditor = format!("okno_demo_auditor_{}", secrets.demo_secret("auditor"));
     auth::ensure_token(
@@ -629,6 +631,13 @@ async fn load_demo(db: &Db, secrets: &Secrets, s: &Settings) -> anyhow::Result<(
         "Демо-данные обращений: добавлено органов {}, тем и подтем {}, правил маршрутизации {}, обращений {}.",
         appeals.bodies, appeals.categories, appeals.routes, appeals.appeals
     );
+    println!(
+        "Демо-данные платежей: добавлено получателей {}, начислений {}.",
+        payments.payees, payments.charges
+    );
+    for uin in &payments.uins {
+        println!("  штраф со скидкой 50 %: найдите УИН {uin} на странице /pay");
+    }
     println!("Демо-доступ (вход для сотрудников: /admin/login):");
     println!("  администратор: {admin}");
     println!("  аудитор:       {auditor}");
@@ -681,7 +690,7 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
     let offices = Arc::new(offices_settings(&s, tls.is_some()));
     let appeals = Arc::new(appeals_settings(&s, tls.is_some())?);
     let app = okno_web::app(
-        platform,
+        platform.clone(),
         web,
         metrics,
         identity,
@@ -713,6 +722,11 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
         workers.push(tokio::spawn(okno_appeals::worker::run(
             db.clone(),
             appeals.terms.clone(),
+            appeals.worker_poll,
+            stop.clone(),
+        )));
+        workers.push(tokio::spawn(okno_payments::worker::run(
+            platform,
             appeals.worker_poll,
             stop.clone(),
         )));

@@ -49,6 +49,18 @@ impl Uin {
         }
         Ok(Self(s))
     }
+
+    /// Issues a 25-digit УИН: an eight-digit `prefix` (the code under which the issuer numbers its
+    /// charges), a `number` below 10^16 written in sixteen digits, and the control digit. `None`
+    /// when the prefix is not eight digits or the number does not fit.
+    pub fn issue(prefix: &str, number: u64) -> Option<Self> {
+        if prefix.len() != 8 || !all_digits(prefix) || number >= 10_u64.pow(16) {
+            return None;
+        }
+        let body = format!("{prefix}{number:016}");
+        let control = control_digit(&body);
+        Some(Self(format!("{body}{control}")))
+    }
 }
 
 #[cfg(test)]
@@ -71,6 +83,17 @@ mod tests {
             Uin::parse("1234567890123456789x"),
             Err(RuleError::UinFormat)
         );
+    }
+
+    #[test]
+    fn issued_uins_parse_and_refuse_bad_prefixes() {
+        let u = Uin::issue("18810171", 42).unwrap();
+        assert_eq!(u.as_str().len(), 25);
+        assert!(u.as_str().starts_with("188101710000000000000042"));
+        assert_eq!(Uin::parse(u.as_str()), Ok(u));
+        assert_eq!(Uin::issue("1881017", 1), None);
+        assert_eq!(Uin::issue("1881017x", 1), None);
+        assert_eq!(Uin::issue("18810171", 10_u64.pow(16)), None);
     }
 
     #[test]

@@ -142,8 +142,8 @@ fn docs_routes(doc: Arc<serde_json::Value>) -> Router<Shell> {
         )
 }
 
-/// Every part's routes: identity, notify, directory, offices, the document check, services and
-/// appeals.
+/// Every part's routes: identity, notify, directory, offices, the document check, services,
+/// appeals and payments.
 fn part_routes(
     identity: Arc<okno_identity::Identity>,
     limiter: Arc<okno_identity::limits::Limiter>,
@@ -167,6 +167,7 @@ fn part_routes(
         .merge(verify::routes(services.files()))
         .merge(okno_services::routes(services))
         .merge(okno_appeals::routes(appeals))
+        .merge(okno_payments::routes())
 }
 
 /// The middleware around every route, innermost first: the edge check, the actor, the body

@@ -20,6 +20,7 @@ fn parts() -> Vec<utoipa::openapi::OpenApi> {
         okno_appeals::api::AppealsApi::openapi(),
         okno_appeals::polls::PollsApi::openapi(),
         okno_offices::desk::DeskApi::openapi(),
+        okno_payments::api::PaymentsApi::openapi(),
     ]
 }
 

@@ -52,6 +52,12 @@ pub async fn home(State(shell): State<Shell>, chrome: Chrome) -> Result<Response
             figure: Some(format!("Тем обращений: {}", s.categories)),
         },
         Part {
+            title: "Начисления и оплата",
+            href: "/pay",
+            text: "Найдите пошлину, штраф или налог по УИН и оплатите по QR-коду в приложении банка — без входа в кабинет.",
+            figure: None,
+        },
+        Part {
             title: "Органы власти",
             href: "/agencies",
             text: "Ведомства, которые оказывают услуги и отвечают на обращения.",

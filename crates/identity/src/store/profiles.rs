@@ -259,3 +259,39 @@ pub(crate) async fn inn_index(tx: &mut Tx, id: &str) -> Result<Option<String>> {
     )?
     .and_then(|r| r.inn_idx))
 }
+
+/// A person's level and the blind indexes of their СНИЛС and ИНН.
+#[derive(serde::Deserialize, sqlx::FromRow)]
+pub(crate) struct DocumentKeys {
+    pub level: String,
+    pub snils_idx: Option<String>,
+    pub inn_idx: Option<String>,
+}
+
+pub(crate) async fn document_keys(c: &mut impl AsConn, id: &str) -> Result<Option<DocumentKeys>> {
+    Ok(q_opt!(
+        c,
+        DocumentKeys,
+        "SELECT level, snils_idx, inn_idx FROM accounts WHERE id = $1 AND kind = 'person'",
+        id
+    )?)
+}
+
+/// The person whose checked profile (standard or confirmed level) holds this document.
+pub(crate) async fn checked_holder(
+    c: &mut impl AsConn,
+    document: DocumentIndex,
+    idx: &str,
+) -> Result<Option<String>> {
+    let column = document.column();
+    Ok(q_opt!(
+        c,
+        (String,),
+        &format!(
+            "SELECT id FROM accounts WHERE kind = 'person' AND {column} = $1
+               AND level IN ('standard', 'confirmed') ORDER BY created_at LIMIT 1"
+        ),
+        idx
+    )?
+    .map(|(id,)| id))
+}

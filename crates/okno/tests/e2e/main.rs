@@ -19,6 +19,7 @@ mod offices;
 mod organisations;
 mod outbox;
 mod ownership;
+mod payments;
 mod platform;
 mod polls_pages;
 mod sensitive;

@@ -264,6 +264,7 @@ async fn enqueue_fee(tx: &mut Tx, a: &AppRow, s: &ServiceView) -> Result<()> {
             "application_id": a.id, "number": a.number, "service": a.service_code,
             "agency": s.agency_code, "amount_kopecks": amount,
             "payer": { "kind": a.applicant_kind, "id": a.applicant_id, "name": a.applicant_name },
+            "notify_account": a.notify_account,
         }),
     )
     .await?;

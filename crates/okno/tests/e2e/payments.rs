@@ -1,0 +1,324 @@
+//! End-to-end tests of the payments part over HTTP on both engines: the state fee of a submitted
+//! application becomes a charge with a УИН (once), an agency loads charges one by one or as a
+//! CSV file (the whole file, or nothing with every bad line named), a person sees the charges for
+//! their checked СНИЛС with a fine's discount, anyone finds a charge by its УИН with nothing
+//! personal shown, and an agency annuls a charge with the person told.
+
+use okno_testkit::http::{get, page, post, refused, send, ANONYMOUS};
+use okno_testkit::journeys::{agency_official, submitted_passport_application};
+use okno_testkit::{engines, query_text, Engine, Options, TestApp};
+use serde_json::{json, Value};
+
+use crate::assert_journal_has;
+
+const BIN: &str = env!("CARGO_BIN_EXE_okno");
+
+async fn start(engine: Engine) -> TestApp {
+    TestApp::start(
+        BIN,
+        engine,
+        Options {
+            demo: true,
+            args: ["--worker-poll-ms", "50"].map(String::from).to_vec(),
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// The person's charges, once there are `n` of them (the fee worker runs every 50 ms).
+async fn charges_of(app: &TestApp, bearer: &str, n: usize) -> Vec<Value> {
+    for _ in 0..200 {
+        let (s, list) = get(app, "/api/v1/charges", bearer).await;
+        assert_eq!(s, 200, "{list}");
+        let list = list.as_array().cloned().unwrap_or_default();
+        if list.len() >= n {
+            return list;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no {n} charges; log:\n{}", app.log());
+}
+
+async fn csv(app: &TestApp, agency: &str, bearer: &str, body: &str) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/agencies/{agency}/charges/csv")))
+        .bearer_auth(bearer)
+        .header("content-type", "text/csv")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A valid 25-digit УИН under the demo road police's prefix, made by the product's command.
+fn uin(app: &TestApp, n: u64) -> String {
+    let body = format!("18810471{n:016}");
+    for d in 0..10 {
+        let candidate = format!("{body}{d}");
+        let (code, _, _) = app.okno_plain(&["validate", "uin", &candidate]);
+        if code == 0 {
+            return candidate;
+        }
+    }
+    unreachable!("one control digit fits")
+}
+
+/// Today in Moscow, and `days` later.
+fn moscow(days: i64) -> String {
+    let today = jiff::Timestamp::now()
+        .in_tz("Europe/Moscow")
+        .unwrap()
+        .date();
+    today
+        .checked_add(jiff::Span::new().days(days))
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_state_fee_becomes_one_charge_that_anyone_finds_by_its_uin_without_personal_data() {
+    for engine in engines("payments fee charge").await {
+        let app = start(engine).await;
+        let anna = app.person("anna", "Анна Смирнова", "confirmed").await;
+        let submitted = submitted_passport_application(&app, &anna).await;
+
+        let list = charges_of(&app, &anna, 1).await;
+        assert_eq!(list.len(), 1, "one charge for one fee: {list:?}");
+        let c = &list[0];
+        assert_eq!(c["kind"], "fee");
+        assert_eq!(c["status_title"], "Не оплачено");
+        assert_eq!(c["amount_kopecks"], 60000);
+        assert_eq!(c["amount_due_kopecks"], 60000);
+        assert_eq!(c["application_number"], submitted.number.as_str());
+        assert_eq!(c["payer_name"], "Анна Смирнова");
+        assert_eq!(c["payee"]["kbk"], "18810806000018003110");
+        let uin = c["uin"].as_str().unwrap().to_string();
+        assert_eq!(uin.len(), 25);
+        assert!(uin.starts_with("18810471"), "{uin}");
+        let (code, _, err) = app.okno_plain(&["validate", "uin", &uin]);
+        assert_eq!(code, 0, "the issued УИН passes its control digit: {err}");
+        let qr = c["payment_qr"].as_str().unwrap();
+        assert!(
+            qr.starts_with("ST00012|Name=УФК по Тульской области"),
+            "{qr}"
+        );
+        for part in [
+            format!("UIN={uin}"),
+            "Sum=60000".into(),
+            "CBC=18810806000018003110".into(),
+        ] {
+            assert!(qr.contains(&part), "{part} in {qr}");
+        }
+
+        // Anyone finds it by the УИН: what and how much to pay, to whom; nothing of the payer.
+        let (s, public) = get(&app, &format!("/api/v1/charge-lookup/{uin}"), ANONYMOUS).await;
+        assert_eq!(s, 200, "{public}");
+        assert_eq!(public["amount_due_kopecks"], 60000);
+        assert_eq!(public["payment_qr"], c["payment_qr"]);
+        let text = public.to_string();
+        assert!(
+            !text.contains("Смирнова") && !text.contains("payer") && !text.contains("application"),
+            "{text}"
+        );
+        let html = page(&app, &format!("/pay?uin={uin}"), "").await;
+        assert!(
+            html.contains("Госпошлина") && html.contains("600,00") && html.contains("<svg"),
+            "{html}"
+        );
+        assert!(!html.contains("Смирнова"), "{html}");
+        // A mistyped УИН is named, on the page and in the API.
+        let wrong = format!("{}{}", &uin[..24], (uin.as_bytes()[24] - b'0' + 1) % 10);
+        refused(
+            &get(&app, &format!("/api/v1/charge-lookup/{wrong}"), ANONYMOUS).await,
+            400,
+            "validation.failed",
+        );
+        let html = page(&app, &format!("/pay?uin={wrong}"), "").await;
+        assert!(html.contains("aria-invalid=\"true\""), "{html}");
+
+        // The cabinet lists it; nobody else sees it.
+        let html = page(&app, "/account/charges", &anna).await;
+        assert!(html.contains(&uin) && html.contains("<svg"), "{html}");
+        let boris = app.person("boris", "Борис Орлов", "confirmed").await;
+        let (_, others) = get(&app, "/api/v1/charges", &boris).await;
+        assert_eq!(others, json!([]));
+        refused(
+            &get(&app, &format!("/api/v1/charges/{uin}"), &boris).await,
+            404,
+            "not_found",
+        );
+
+        // The event was taken once: a second round issues nothing more.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let n = query_text(
+            &app,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM outbox_consumed WHERE consumer = 'payments.fees'",
+        )
+        .await
+        .unwrap();
+        assert_eq!(n.trim(), "1");
+        assert_eq!(charges_of(&app, &anna, 1).await.len(), 1);
+        assert_journal_has(&app, "payments.%", &["payments.charge.created"]).await;
+    }
+}
+
+#[tokio::test]
+async fn an_agency_loads_a_csv_file_whole_or_not_at_all_and_the_person_sees_the_discounted_fine() {
+    for engine in engines("payments csv").await {
+        let app = start(engine).await;
+        // A person whose profile the demo registry checks: charges on her СНИЛС are hers.
+        let sofia = app.person("sofia", "Анна Смирнова", "simplified").await;
+        let (s, o) = send(
+            &app,
+            reqwest::Method::PUT,
+            "/api/v1/identity/profile",
+            &sofia,
+            Some(
+                json!({"last_name": "Смирнова", "first_name": "Анна", "middle_name": "Петровна",
+                "birth_date": "1985-03-14", "sex": "female", "passport": "42 04 514002",
+                "snils": "018-159-083 49", "inn": "776613186006"}),
+            ),
+        )
+        .await;
+        assert_eq!((s, o["level"].as_str()), (200, Some("standard")), "{o}");
+
+        let inspector = agency_official(&app, "Инспектор Госавтоинспекции", "gibdd").await;
+        let header = "uin;kind;payer_kind;payer_id;payer_name;purpose;amount;due_date;ruling_date;discount_percent;discount_days";
+        let fine = uin(&app, 101);
+        let licence = uin(&app, 102);
+        let due = moscow(60);
+        let today = moscow(0);
+
+        // A file with bad lines is refused whole, every bad line named, nothing loaded.
+        let bad = format!(
+            "{header}\n\
+             {fine};fine;snils;018-159-083 49;Смирнова А. П.;Штраф;1000,00;{due};{today};50;20\n\
+             {licence};fine;driver_licence;77 AB 12345;Орлов Б.;Штраф;сто;{due};;;\n\
+             {fine};tax;inn;500100732259;Орлов Б.;Налог;10,00;2020-01-01;;;\n"
+        );
+        let (s, p) = csv(&app, "gibdd", &inspector, &bad).await;
+        assert_eq!(s, 400, "{p}");
+        let fields: Vec<&str> = p["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "line 3: amount",
+                "line 3: payer_id",
+                "line 4: uin",
+                "line 4: due_date"
+            ],
+            "{p}"
+        );
+        assert!(p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Строка 3"));
+        let (_, before) = get(&app, "/api/v1/agencies/gibdd/charges", &inspector).await;
+        assert_eq!(
+            before.as_array().unwrap().len(),
+            1,
+            "only the demo's fine: {before}"
+        );
+
+        // The corrected file loads in one go; the same file again is refused line by line.
+        let good = format!(
+            "{header}\n\
+             {fine};fine;snils;018-159-083 49;Смирнова А. П.;Штраф по постановлению;1000,00;{due};{today};50;20\n\
+             {licence};fine;driver_licence;77 07 123456;Орлов Б.;Штраф по постановлению;500,00;{due};;;\n"
+        );
+        let (s, l) = csv(&app, "gibdd", &inspector, &good).await;
+        assert_eq!((s, l["loaded"].as_u64()), (201, Some(2)), "{l}");
+        assert_eq!(l["total_kopecks"], 150000);
+        let (s, p) = csv(&app, "gibdd", &inspector, &good).await;
+        assert_eq!(s, 400, "{p}");
+        assert_eq!(p["errors"][0]["code"], "charge.uin_taken");
+
+        // The person sees the fine on her СНИЛС at half price today, and was told of it.
+        let list = charges_of(&app, &sofia, 1).await;
+        assert_eq!(list.len(), 1, "{list:?}");
+        assert_eq!(list[0]["uin"], fine.as_str());
+        assert_eq!(list[0]["amount_due_kopecks"], 50000);
+        assert_eq!(list[0]["discount"]["percent"], 50);
+        assert!(list[0]["payment_qr"]
+            .as_str()
+            .unwrap()
+            .contains("Sum=50000"));
+        app.wait_deliveries(20, "the notice of the fine", |d| {
+            d.iter()
+                .any(|x| x["recipient"] == "sofia" && x["subject"] == "Новое начисление")
+        })
+        .await;
+
+        // Only an official of the agency loads or annuls; a paid or annulled charge stays so.
+        let (s, _) = csv(&app, "gibdd", &sofia, &good).await;
+        assert_eq!(s, 403);
+        refused(
+            &post(
+                &app,
+                &format!("/api/v1/charges/{licence}/annul"),
+                &sofia,
+                json!({"reason": "нет"}),
+            )
+            .await,
+            403,
+            "auth.forbidden",
+        );
+        let (s, a) = post(
+            &app,
+            &format!("/api/v1/charges/{licence}/annul"),
+            &inspector,
+            json!({"reason": "Постановление отменено решением суда"}),
+        )
+        .await;
+        assert_eq!((s, a["status"].as_str()), (200, Some("annulled")), "{a}");
+        refused(
+            &send(
+                &app,
+                reqwest::Method::PATCH,
+                &format!("/api/v1/charges/{licence}"),
+                &inspector,
+                Some(json!({"amount_kopecks": 100, "reason": "ошибка"})),
+            )
+            .await,
+            409,
+            "charge.transition_forbidden",
+        );
+        let (s, public) = get(&app, &format!("/api/v1/charge-lookup/{licence}"), ANONYMOUS).await;
+        assert_eq!((s, public["amount_due_kopecks"].as_i64()), (200, Some(0)));
+        assert!(public["payment_qr"].is_null());
+
+        // The agency changes the fine's due date with a reason; the person's view follows.
+        let later = moscow(90);
+        let (s, c) = send(
+            &app,
+            reqwest::Method::PATCH,
+            &format!("/api/v1/charges/{fine}"),
+            &inspector,
+            Some(json!({"due_date": later, "reason": "Отсрочка по заявлению"})),
+        )
+        .await;
+        assert_eq!((s, c["revision"].as_i64()), (200, Some(1)), "{c}");
+        let (_, mine) = get(&app, &format!("/api/v1/charges/{fine}"), &sofia).await;
+        assert_eq!(mine["due_date"], later.as_str());
+        assert_eq!(mine["reason"], "Отсрочка по заявлению");
+        assert_journal_has(
+            &app,
+            "payments.%",
+            &[
+                "payments.charge.created",
+                "payments.charge.annulled",
+                "payments.charge.changed",
+            ],
+        )
+        .await;
+    }
+}
