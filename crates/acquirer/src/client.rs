@@ -1,10 +1,13 @@
 //! `TBankClient`: the [`Acquirer`] over T-Bank's acquiring API v2 (POST JSON to
 //! `<base>/v2/<Method>`, every request signed with `Token`), and the reading of its answers.
 //!
-//! Documentation: <https://developer.tbank.ru/eacq/api/init>, …/eacq/api/get-state,
-//! …/eacq/api/confirm, …/eacq/api/cancel, the token at
+//! Documentation: <https://developer.tbank.ru/eacq/api/init>, the token at
 //! <https://developer.tbank.ru/eacq/intro/developer/token>, statuses at
-//! <https://developer.tbank.ru/eacq/intro/developer/operation-statuses>.
+//! <https://developer.tbank.ru/eacq/intro/developer/operation-statuses> (FACTS-payments.md §2a).
+//! The pages of GetState, Confirm and Cancel are cited below as …/eacq/api/get-state,
+//! …/confirm, …/cancel: those addresses, and the answer fields beyond PaymentId, Status,
+//! Amount, ErrorCode, Message, Details (OriginalAmount/NewAmount of Cancel, the card fields),
+//! are NOT VERIFIED against the pages themselves.
 
 use std::fmt;
 

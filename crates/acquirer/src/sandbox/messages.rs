@@ -40,7 +40,7 @@ pub(crate) const NO_TERMINAL: Refusal = Refusal {
 };
 pub(crate) const BAD_AMOUNT: Refusal = refusal("251", "Неверная сумма");
 pub(crate) const NOT_FOUND: Refusal = refusal("255", "Платёж не найден");
-pub(crate) const TOO_MUCH: Refusal = refusal("330", "Сумма отмены превышает сумму платежа");
+pub(crate) const TOO_MUCH: Refusal = refusal("330", "Сумма превышает оставшуюся сумму платежа");
 pub(crate) const THREE_DS_FAILED: Refusal = Refusal {
     code: "101",
     message: "Не пройдена идентификация 3DS",

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use rand::Rng;
@@ -118,7 +118,7 @@ pub(crate) fn cards_table() -> String {
     )
 }
 
-fn form_page(p: &Payment, error: Option<&str>, card: &str, exp: &str) -> String {
+fn form_page(p: &Payment, base: &str, error: Option<&str>, card: &str, exp: &str) -> String {
     let error = error
         .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e)))
         .unwrap_or_default();
@@ -126,7 +126,7 @@ fn form_page(p: &Payment, error: Option<&str>, card: &str, exp: &str) -> String 
         r#"<p>{amount_label}: <strong>{amount}</strong></p>
 <p>{purpose_label}: {purpose}</p>
 {error}
-<form method="post" action="/pay/{id}">
+<form method="post" action="{base}/pay/{id}">
 <label for="card">{card_label}</label><input id="card" name="card" inputmode="numeric" autocomplete="cc-number" value="{card}" required>
 <label for="exp">{exp_label}</label><input id="exp" name="exp" placeholder="ММ/ГГ" autocomplete="cc-exp" value="{exp}" required>
 <label for="cvc">{cvc_label}</label><input id="cvc" name="cvc" inputmode="numeric" autocomplete="cc-csc" maxlength="3" required>
@@ -137,6 +137,7 @@ fn form_page(p: &Payment, error: Option<&str>, card: &str, exp: &str) -> String 
         amount = rubles(p.amount),
         purpose_label = esc(m::PURPOSE),
         purpose = esc(&p.description),
+        base = esc(base),
         id = esc(&p.id),
         card_label = esc(m::CARD_NUMBER),
         card = esc(card),
@@ -150,16 +151,16 @@ fn form_page(p: &Payment, error: Option<&str>, card: &str, exp: &str) -> String 
 }
 
 /// Where the payer's browser goes or what it sees, given where the payment stands.
-fn where_now(p: &Payment) -> Response {
+fn where_now(p: &Payment, base: &str) -> Response {
     if p.awaits_card() {
-        return html(StatusCode::OK, form_page(p, None, "", ""));
+        return html(StatusCode::OK, form_page(p, base, None, "", ""));
     }
     if p.status == AcquirerStatus::ThreeDsChecking {
-        return see_other(&format!("/3ds/{}", p.id));
+        return see_other(&format!("{base}/3ds/{}", p.id));
     }
     let outcome = p.outcome();
     if outcome == Outcome::Pending {
-        let here = format!("/pay/{}", p.id);
+        let here = format!("{base}/pay/{}", p.id);
         let body = format!("<p>{}</p>", esc(m::PROCESSING));
         return html(StatusCode::OK, page(m::BANK_TITLE, &body, Some(&here)));
     }
@@ -182,9 +183,9 @@ fn where_now(p: &Payment) -> Response {
 }
 
 /// Where the browser goes after it posted a form: the next page, by a 303.
-fn after_post(p: &Payment) -> Response {
+fn after_post(p: &Payment, base: &str) -> Response {
     if p.status == AcquirerStatus::ThreeDsChecking {
-        return see_other(&format!("/3ds/{}", p.id));
+        return see_other(&format!("{base}/3ds/{}", p.id));
     }
     let outcome = p.outcome();
     let failed = matches!(outcome, Outcome::Failed { .. } | Outcome::Cancelled);
@@ -195,15 +196,20 @@ fn after_post(p: &Payment) -> Response {
     };
     match url {
         Some(url) => see_other(url),
-        None => see_other(&format!("/pay/{}", p.id)),
+        None => see_other(&format!("{base}/pay/{}", p.id)),
     }
 }
 
 /// `GET /pay/{id}`: the card form (NEW → FORM_SHOWED), or where the payment now stands.
-pub(crate) async fn pay_form(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>) -> Response {
+pub(crate) async fn pay_form(
+    State(sb): State<Arc<Sandbox>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let base = sb.public_url(&headers);
     let shown = sb.book().show_form(&id);
     match shown {
-        Ok(p) => where_now(&p),
+        Ok(p) => where_now(&p, &base),
         Err(_) => not_found(),
     }
 }
@@ -253,13 +259,15 @@ fn check_card(
 pub(crate) async fn pay(
     State(sb): State<Arc<Sandbox>>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let base = sb.public_url(&headers);
     let Some(p) = sb.book().by_id(&id).cloned() else {
         return not_found();
     };
     if !p.awaits_card() {
-        return where_now(&p);
+        return where_now(&p, &base);
     }
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     let (card, exp) = (field("card"), field("exp"));
@@ -274,7 +282,7 @@ pub(crate) async fn pay(
             };
             return html(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                form_page(&p, Some(error), keep, exp),
+                form_page(&p, &base, Some(error), keep, exp),
             );
         }
     };
@@ -301,7 +309,7 @@ pub(crate) async fn pay(
         Err(_) => {
             // Another tab got there first: show where the payment stands.
             let now = sb.book().by_id(&id).cloned();
-            return now.map_or_else(not_found, |p| where_now(&p));
+            return now.map_or_else(not_found, |p| where_now(&p, &base));
         }
     };
     notify::after_change(&sb, &p);
@@ -319,30 +327,33 @@ pub(crate) async fn pay(
             }
         });
     }
-    after_post(&p)
+    after_post(&p, &base)
 }
 
 /// `GET /3ds/{id}`: the one-time code form while the payment waits for it.
 pub(crate) async fn three_ds_form(
     State(sb): State<Arc<Sandbox>>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Response {
+    let base = sb.public_url(&headers);
     let Some(p) = sb.book().by_id(&id).cloned() else {
         return not_found();
     };
     if p.status != AcquirerStatus::ThreeDsChecking {
-        return where_now(&p);
+        return where_now(&p, &base);
     }
     let body = format!(
         r#"<p>{amount_label}: <strong>{amount}</strong></p>
 <p>{prompt}</p>
-<form method="post" action="/3ds/{id}">
+<form method="post" action="{base}/3ds/{id}">
 <label for="code">{code_label}</label><input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required>
 <button type="submit">{confirm}</button>
 </form>"#,
         amount_label = esc(m::AMOUNT),
         amount = rubles(p.amount),
         prompt = esc(m::THREE_DS_PROMPT),
+        base = esc(&base),
         id = esc(&p.id),
         code_label = esc(m::THREE_DS_CODE_LABEL),
         confirm = esc(m::CONFIRM),
@@ -355,19 +366,21 @@ pub(crate) async fn three_ds_form(
 pub(crate) async fn three_ds(
     State(sb): State<Arc<Sandbox>>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let base = sb.public_url(&headers);
     let passed = form.get("code").map(|c| c.trim()) == Some(THREE_DS_CODE);
     let answered = sb.book().three_ds_answered(&id, passed);
     match answered {
         Ok(p) => {
             tracing::info!(payment_id = %id, passed, "3-D Secure answered");
             notify::after_change(&sb, &p);
-            after_post(&p)
+            after_post(&p, &base)
         }
         Err(_) => {
             let now = sb.book().by_id(&id).cloned();
-            now.map_or_else(not_found, |p| where_now(&p))
+            now.map_or_else(not_found, |p| where_now(&p, &base))
         }
     }
 }
