@@ -25,7 +25,7 @@ const PASSWORD: &str = "sandbox-password";
 const SUCCESS_URL: &str = "https://okno.test/payments/done";
 const FAIL_URL: &str = "https://okno.test/payments/failed";
 /// Used by the tests for the slow card: long enough to see AUTHORIZING, short for the run.
-const SLOW_MS: u64 = 400;
+const SLOW_MS: u64 = 600;
 
 /// The merchant's notification endpoint: keeps every body, answers `OK` (or, for the first
 /// `refuse` ones, something else).
@@ -591,7 +591,7 @@ async fn the_slow_card_stays_authorizing_and_a_short_client_timeout_leaves_the_o
     bank.notifications(&a.payment_id, 1).await;
 
     // Its Confirm is slow too: a client that waits less than slow_ms learns nothing.
-    let impatient = bank.impatient_client(Duration::from_millis(SLOW_MS / 3));
+    let impatient = bank.impatient_client(Duration::from_millis(SLOW_MS / 4));
     let e = impatient.confirm(&a.payment_id, None).await.unwrap_err();
     assert!(e.outcome_unknown(), "{e:?}");
     assert!(matches!(
@@ -816,4 +816,28 @@ async fn the_sandbox_works_nested_under_a_path_of_another_server() {
         .contains("Оплата прошла успешно"));
     request.order_id = "order-nested-2".into();
     assert!(client.init(request).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_one_stage_payment_with_the_slow_card_is_confirmed_only_after_the_delay() {
+    let bank = Bank::start().await;
+    let a = bank.init("order-slow-one", 1_500, PayType::OneStage).await;
+    assert_eq!(
+        location(&bank.payer_pays(&a, CARD_SLOW).await),
+        a.payment_url
+    );
+    assert_eq!(
+        bank.state(&a.payment_id).await.status,
+        AcquirerStatus::Authorizing
+    );
+    // The browser keeps the processing page until the bank is done, then goes to SuccessURL.
+    let r = bank.browser.get(&a.payment_url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(bank.raw_notifications(&a.payment_id).is_empty());
+    bank.wait_for(&a.payment_id, AcquirerStatus::Confirmed)
+        .await;
+    let n = bank.notifications(&a.payment_id, 1).await;
+    assert_eq!(n[0].status, AcquirerStatus::Confirmed);
+    let r = bank.browser.get(&a.payment_url).send().await.unwrap();
+    assert_eq!(location(&r), SUCCESS_URL);
 }
