@@ -75,6 +75,31 @@ pub fn date_text(d: Date) -> String {
     format!("{} {} г.", day_month_text(d), d.year())
 }
 
+/// «4 декабря 2026 г., 17:14 (МСК)»: a stored instant as people read it, in the time zone of
+/// the office, agency or person (`zone`, IANA), named the Russian way — by its offset from Moscow
+/// time («МСК+4» in Krasnoyarsk, «МСК−1» in Kaliningrad). An unknown zone is read as Moscow time.
+pub fn moment_text(zone: &str, ms: i64) -> String {
+    let tz = TimeZone::get(zone)
+        .or_else(|_| TimeZone::get("Europe/Moscow"))
+        .unwrap_or(TimeZone::UTC);
+    let Ok(t) = Timestamp::from_millisecond(ms) else {
+        return String::new();
+    };
+    let z = t.to_zoned(tz);
+    let from_moscow = z.offset().seconds() / 3600 - 3;
+    let label = match from_moscow {
+        0 => "МСК".to_string(),
+        n if n > 0 => format!("МСК+{n}"),
+        n => format!("МСК\u{2212}{}", -n),
+    };
+    format!(
+        "{}, {:02}:{:02} ({label})",
+        date_text(z.date()),
+        z.hour(),
+        z.minute()
+    )
+}
+
 /// A new time-ordered id (UUIDv7) as text.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -100,6 +125,28 @@ pub fn parse_instant(s: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn moments_are_read_in_the_zone_named_by_its_offset_from_moscow() {
+        // 2026-12-04T14:14:00Z.
+        let ms = 1_796_393_640_000;
+        assert_eq!(
+            moment_text("Europe/Moscow", ms),
+            "4 декабря 2026 г., 17:14 (МСК)"
+        );
+        assert_eq!(
+            moment_text("Asia/Vladivostok", ms),
+            "5 декабря 2026 г., 00:14 (МСК+7)"
+        );
+        assert_eq!(
+            moment_text("Europe/Kaliningrad", ms),
+            "4 декабря 2026 г., 16:14 (МСК\u{2212}1)"
+        );
+        assert_eq!(
+            moment_text("Nowhere/City", ms),
+            moment_text("Europe/Moscow", ms)
+        );
+    }
+
     use super::*;
     use jiff::civil::date;
 

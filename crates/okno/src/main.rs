@@ -1,6 +1,7 @@
 //! `okno`: the one binary. Commands to serve the platform, migrate and load demo data, verify and
 //! export the audit journal, check identifiers, compute working days and manage access tokens.
 
+mod payments;
 mod settings;
 
 use std::io::Write;
@@ -76,6 +77,14 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Payments: the ledger
+    Payments {
+        #[command(subcommand)]
+        command: payments::PaymentsCommand,
+    },
+    /// A test bank speaking the acquirer's protocol (T-Bank acquiring API v2), with test cards,
+    /// a 3-D Secure page and faults on demand: for development and demonstrations, never for money
+    SandboxAcquirer(payments::SandboxArgs),
     /// Print docs/configuration.md, generated from the settings
     #[command(hide = true)]
     ConfigDoc,
@@ -399,6 +408,21 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     command: AppealsCommand::Import { file, settings },
                 },
         } => appeals_import(load(settings)?, &file),
+        Command::SandboxAcquirer(a) => runtime()?.block_on(payments::sandbox(a)),
+        Command::Payments {
+            command:
+                payments::PaymentsCommand::Ledger {
+                    command: payments::LedgerCommand::Check { settings },
+                },
+        } => {
+            let s = load(settings)?;
+            runtime()?.block_on(async {
+                let (db, _) = open(&s, Mode::Existing).await?;
+                let code = payments::ledger_check(&db).await;
+                db.close().await;
+                code
+            })
+        }
     }
 }
 
@@ -680,6 +704,8 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
         load_demo(&db, &secrets, &s).await?;
     }
     let audit_signer: Arc<dyn audit::checkpoints::Signer> = Arc::new(signing_key(&s, &secrets)?);
+    let payments =
+        Arc::new(payments::settings(&s, s.public_url(tls.is_some()), demo, &secrets).await?);
     let platform = Platform {
         db: db.clone(),
         secrets: Arc::new(secrets),
@@ -701,6 +727,7 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
             public_url: s.public_url(tls.is_some()),
         }),
         appeals.clone(),
+        payments.clone(),
     );
 
     let stop = CancellationToken::new();
@@ -727,6 +754,7 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
         )));
         workers.push(tokio::spawn(okno_payments::worker::run(
             platform,
+            payments,
             appeals.worker_poll,
             stop.clone(),
         )));

@@ -268,6 +268,29 @@ pub struct Settings {
     #[arg(long, env = "OKNO_FIGURES_CACHE_SECONDS", value_name = "SECONDS")]
     pub figures_cache_seconds: Option<u64>,
 
+    /// The card acquirer: the base address of a bank speaking T-Bank's acquiring API v2, e.g.
+    /// https://securepay.tinkoff.ru [default with --demo: a sandbox bank started on 127.0.0.1;
+    /// otherwise none: paying by card is off]
+    #[arg(long, env = "OKNO_ACQUIRER_URL", value_name = "URL")]
+    pub acquirer_url: Option<String>,
+
+    /// The acquirer's terminal key (TerminalKey) for --acquirer-url
+    #[arg(long, env = "OKNO_ACQUIRER_TERMINAL", value_name = "KEY")]
+    pub acquirer_terminal: Option<String>,
+
+    /// The acquirer's terminal password, which signs requests and notifications
+    #[arg(
+        long,
+        env = "OKNO_ACQUIRER_PASSWORD",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub acquirer_password: Option<String>,
+
+    /// Minutes a card payment may stay unpaid before it is cancelled and expires [default: 30]
+    #[arg(long, env = "OKNO_PAYMENT_EXPIRY_MINUTES", value_name = "MINUTES")]
+    pub payment_expiry_minutes: Option<u64>,
+
     /// Run no background workers on this node (another node runs them)
     #[arg(long, env = "OKNO_NO_WORKERS", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub no_workers: Option<bool>,

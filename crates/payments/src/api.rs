@@ -1,18 +1,21 @@
 //! JSON API of the payments part: payees, charges loaded by agencies (one by one or as a CSV
 //! file), a person's charges, and the public lookup of a charge by its УИН.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use okno_kernel::error::{Problem, Result};
 use okno_kernel::http::{ApiJson, CurrentActor};
 use okno_kernel::Platform;
 
 use crate::service::{
     self, Annulment, ChargeEdit, ChargeView, DiscountView, Loaded, NewCharge, NewPayee, PayeeView,
-    PublicCharge,
+    PaymentView, PublicCharge, Settings,
 };
 use crate::store::Payee;
 
@@ -26,13 +29,17 @@ pub fn routes() -> Router<Platform> {
         .route("/api/v1/charges/{uin}/annul", post(annul))
         .route("/api/v1/agencies/{code}/charges", get(of_agency))
         .route("/api/v1/agencies/{code}/charges/csv", post(load_csv))
+        .route("/api/v1/charges/{uin}/payments", post(pay))
+        .route("/api/v1/payments/{id}", get(payment))
+        .route("/api/v1/payments/notifications", post(notification))
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list_payees, put_payee, lookup, mine, create, one, change, annul, of_agency, load_csv),
+    paths(list_payees, put_payee, lookup, mine, create, one, change, annul, of_agency, load_csv, pay, payment,
+        notification),
     components(schemas(Payee, NewPayee, ChargeView, PublicCharge, PayeeView, DiscountView, NewCharge,
-        ChargeEdit, Annulment, Loaded)),
+        ChargeEdit, Annulment, Loaded, PaymentView)),
     tags((name = "payments", description = "Платежи: получатели, начисления с УИН, госпошлины заявлений"))
 )]
 pub struct PaymentsApi;
@@ -192,4 +199,70 @@ async fn load_csv(
         StatusCode::CREATED,
         Json(service::load_csv(&p, &actor, &code, &bytes).await?),
     ))
+}
+
+/// Pay a charge by card: makes the payment and gives the acquirer's form to send the payer to.
+/// Every call takes an `Idempotency-Key`: a repeat with the same key and charge answers with the
+/// same payment; the key used for another charge is refused. A charge has one open payment at a
+/// time: a second key continues it.
+#[utoipa::path(post, path = "/api/v1/charges/{uin}/payments", tag = "payments",
+    params(("uin" = String, Path), ("Idempotency-Key" = String, Header, description = "1–64 letters, digits, - and _")),
+    responses((status = 201, body = PaymentView),
+        (status = 400, description = "payment.idempotency_key, uin.*", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "payment.idempotency_key_reused, charge.transition_forbidden, charge.nothing_due", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "payment.unavailable", body = Problem, content_type = "application/problem+json")))]
+async fn pay(
+    State(p): State<Platform>,
+    Extension(s): Extension<Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    Path(uin): Path<String>,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<PaymentView>)> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    Ok((
+        StatusCode::CREATED,
+        Json(service::pay_by_card(&p, &s, &actor, &uin, key).await?),
+    ))
+}
+
+/// A payment: its status, and the acquirer's form while it waits for the payer.
+#[utoipa::path(get, path = "/api/v1/payments/{id}", tag = "payments",
+    params(("id" = String, Path)),
+    responses((status = 200, body = PaymentView),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn payment(
+    State(p): State<Platform>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Json<PaymentView>> {
+    Ok(Json(service::payment(&p, &actor, &id).await?))
+}
+
+/// The acquirer's notification of a payment (T-Bank acquiring API v2: JSON with its `Token`),
+/// answered `OK` once stored; anything else makes the acquirer send it again.
+#[utoipa::path(post, path = "/api/v1/payments/notifications", tag = "payments",
+    request_body = Object,
+    responses((status = 200, description = "OK", body = String, content_type = "text/plain"),
+        (status = 400, description = "payment.notification_refused", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "payment.notification_mismatch", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "payment.unavailable", body = Problem, content_type = "application/problem+json")))]
+async fn notification(
+    State(p): State<Platform>,
+    Extension(s): Extension<Arc<Settings>>,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<axum::response::Response> {
+    service::notification(&p, &s, &body).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        okno_acquirer::NOTIFICATION_REPLY,
+    )
+        .into_response())
 }

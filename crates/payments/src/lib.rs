@@ -23,10 +23,17 @@ pub fn part() -> okno_kernel::migrate::Part {
 
 /// This part's migrations.
 pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
-    vec![okno_kernel::migration!("payments", 1, "0001_charges")]
+    vec![
+        okno_kernel::migration!("payments", 1, "0001_charges"),
+        okno_kernel::migration!("payments", 2, "0002_payments"),
+    ]
 }
 
 /// Every route of the part: the JSON API and the pages.
-pub fn routes() -> axum::Router<okno_kernel::Platform> {
-    api::routes().merge(pages::routes())
+pub fn routes(settings: std::sync::Arc<Settings>) -> axum::Router<okno_kernel::Platform> {
+    api::routes()
+        .merge(pages::routes())
+        .layer(axum::Extension(settings))
 }
+
+pub use service::Settings;

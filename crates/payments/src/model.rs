@@ -104,6 +104,12 @@ impl Status {
         )
     }
 
+    /// Someone starts paying the charge: only an unpaid one.
+    pub fn may_pay(self) -> Result<(), Refusal> {
+        self.step(self == Status::Active, self, "оплатить начисление")
+            .map(|_| ())
+    }
+
     /// The agency annuls an unpaid charge.
     pub fn annul(self) -> Result<Status, Refusal> {
         self.step(
@@ -355,5 +361,173 @@ mod tests {
             "snils.checksum"
         );
         assert!(PayerKind::Account.identifier("x").is_err());
+    }
+}
+
+/// Where a payment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// Made here; the acquirer has not answered yet.
+    Created,
+    /// The acquirer took it; the payer is on its form (or 3-D Secure).
+    Pending,
+    /// The money is held on the card.
+    Authorised,
+    /// Оплачено: the money is taken.
+    Captured,
+    /// Declined, or 3-D Secure failed.
+    Failed,
+    /// Cancelled before the money was taken.
+    Cancelled,
+    /// Not paid in time: cancelled by the platform.
+    Expired,
+}
+
+impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 7] = [
+        PaymentStatus::Created,
+        PaymentStatus::Pending,
+        PaymentStatus::Authorised,
+        PaymentStatus::Captured,
+        PaymentStatus::Failed,
+        PaymentStatus::Cancelled,
+        PaymentStatus::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Created => "created",
+            PaymentStatus::Pending => "pending",
+            PaymentStatus::Authorised => "authorised",
+            PaymentStatus::Captured => "captured",
+            PaymentStatus::Failed => "failed",
+            PaymentStatus::Cancelled => "cancelled",
+            PaymentStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentStatus> {
+        PaymentStatus::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PaymentStatus::Created => "Готовится",
+            PaymentStatus::Pending => "Ожидает оплаты",
+            PaymentStatus::Authorised => "Деньги заблокированы на карте",
+            PaymentStatus::Captured => "Оплачено",
+            PaymentStatus::Failed => "Не прошёл",
+            PaymentStatus::Cancelled => "Отменён",
+            PaymentStatus::Expired => "Время на оплату истекло",
+        }
+    }
+
+    /// Still waiting for its outcome.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            PaymentStatus::Created | PaymentStatus::Pending | PaymentStatus::Authorised
+        )
+    }
+
+    /// The status an acquirer's outcome moves the payment to; `None` when nothing changes: the
+    /// same status, a late answer from an earlier step, or anything after the capture (a refund
+    /// is its own act). A capture reported after the platform gave up on the payment still
+    /// counts: the acquirer holds the money, so the payment is paid.
+    pub fn after(self, outcome: Outcome) -> Option<PaymentStatus> {
+        use PaymentStatus::*;
+        let to = match outcome {
+            Outcome::Pending => Pending,
+            Outcome::Authorised => Authorised,
+            Outcome::Captured => Captured,
+            Outcome::Failed => Failed,
+            Outcome::Cancelled => Cancelled,
+        };
+        let moves = match (self, to) {
+            (Captured, _) => false,
+            (_, Captured) => true,
+            (Created, t) => t != Created,
+            (Pending, t) => matches!(t, Authorised | Failed | Cancelled),
+            (Authorised, t) => matches!(t, Failed | Cancelled),
+            _ => false,
+        };
+        moves.then_some(to)
+    }
+}
+
+/// What the acquirer says of a payment, in the platform's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Pending,
+    Authorised,
+    Captured,
+    Failed,
+    Cancelled,
+}
+
+/// A payment as stored.
+#[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
+pub struct PaymentRow {
+    pub id: String,
+    pub charge_id: String,
+    pub uin: String,
+    pub account_id: Option<String>,
+    pub method: String,
+    pub amount_kopecks: i64,
+    pub commission_kopecks: i64,
+    pub status: String,
+    pub open_charge_id: Option<String>,
+    pub acquirer: String,
+    pub acquirer_payment_id: Option<String>,
+    pub payment_url: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub card_pan: Option<String>,
+    pub card_exp: Option<String>,
+    pub rrn: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub captured_at: Option<i64>,
+}
+
+impl PaymentRow {
+    pub fn status(&self) -> PaymentStatus {
+        PaymentStatus::parse(&self.status).unwrap_or(PaymentStatus::Failed)
+    }
+}
+
+/// The Russian reason of an acquirer's refusal code (T-Bank's codes as the acquirer crate's
+/// sandbox answers them); a generic sentence for the others.
+pub fn failure_text(code: &str) -> &'static str {
+    match code {
+        "1051" => "Недостаточно средств на карте.",
+        "1005" => "Банк, выпустивший карту, отклонил операцию. Позвоните в свой банк или попробуйте другую карту.",
+        "101" => "Не пройдена проверка 3-D Secure: код подтверждения не подошёл.",
+        "expired" => "Время на оплату истекло. Начните оплату заново.",
+        _ => "Банк не провёл платёж. Попробуйте ещё раз или другую карту.",
+    }
+}
+
+#[cfg(test)]
+mod payment_tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_move_a_payment_forward_only() {
+        use PaymentStatus::*;
+        assert_eq!(Created.after(Outcome::Pending), Some(Pending));
+        assert_eq!(Pending.after(Outcome::Captured), Some(Captured));
+        assert_eq!(Authorised.after(Outcome::Captured), Some(Captured));
+        assert_eq!(Pending.after(Outcome::Pending), None);
+        assert_eq!(Authorised.after(Outcome::Pending), None);
+        // Nothing after the capture; a capture after the platform gave up still counts.
+        assert_eq!(Captured.after(Outcome::Pending), None);
+        assert_eq!(Captured.after(Outcome::Failed), None);
+        assert_eq!(Expired.after(Outcome::Captured), Some(Captured));
+        assert_eq!(Failed.after(Outcome::Cancelled), None);
+        for s in PaymentStatus::ALL {
+            assert_eq!(PaymentStatus::parse(s.as_str()), Some(s));
+        }
     }
 }

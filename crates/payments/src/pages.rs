@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form as HtmlForm, Router};
+use axum::{Extension, Form as HtmlForm, Router};
 use okno_kernel::actor::Actor;
 use okno_kernel::clock::{date_text, parse_date};
 use okno_kernel::error::{Error, Problem};
@@ -15,7 +15,8 @@ use okno_rules::Kopecks;
 use serde::Deserialize;
 
 use crate::service::{
-    self, Annulment, ChargeView, DiscountView, PayeeView, PublicCharge, CSV_HEADER,
+    self, Annulment, ChargeView, DiscountView, PayeeView, PaymentView, PublicCharge, Settings,
+    CSV_HEADER,
 };
 
 pub fn routes() -> Router<Platform> {
@@ -25,6 +26,8 @@ pub fn routes() -> Router<Platform> {
         .route("/agency/charges", get(agency))
         .route("/agency/charges/csv", post(agency_csv))
         .route("/agency/charges/{uin}/annul", post(agency_annul))
+        .route("/pay/{uin}/card", post(pay_card))
+        .route("/pay/return/{id}", get(pay_return))
 }
 
 /// «15 января 2027 г.» for an ISO date.
@@ -67,6 +70,9 @@ struct Card {
     application: Option<(String, String)>,
     payer: String,
     reason: Option<String>,
+    /// The idempotency key of this page's «Оплатить картой» form: a double click or a repeated
+    /// submission of the same page continues one payment.
+    pay_key: String,
 }
 
 fn discount_text(d: &Option<DiscountView>) -> Option<String> {
@@ -101,6 +107,7 @@ impl Card {
             application: None,
             payer: String::new(),
             reason: None,
+            pay_key: okno_kernel::clock::new_id(),
         }
     }
 
@@ -123,6 +130,7 @@ impl Card {
             payee: c.payee,
             payer: c.payer_name,
             reason: c.reason,
+            pay_key: okno_kernel::clock::new_id(),
         }
     }
 }
@@ -131,6 +139,8 @@ impl Card {
 #[template(path = "payments_find.html")]
 struct FindPage {
     chrome: Chrome,
+    /// Paying by card is switched on.
+    cards_on: bool,
     uin: String,
     card: Option<Card>,
     error: Option<String>,
@@ -143,6 +153,7 @@ struct FindQuery {
 
 async fn find(
     State(p): State<Platform>,
+    Extension(s): Extension<std::sync::Arc<Settings>>,
     chrome: Chrome,
     Query(q): Query<FindQuery>,
 ) -> Result<Response, PageError> {
@@ -164,6 +175,7 @@ async fn find(
     };
     let mut r = render(&FindPage {
         chrome,
+        cards_on: s.acquirer.is_some(),
         uin,
         card,
         error,
@@ -176,11 +188,13 @@ async fn find(
 #[template(path = "payments_mine.html")]
 struct MinePage {
     chrome: Chrome,
+    cards_on: bool,
     cards: Vec<Card>,
 }
 
 async fn mine(
     State(p): State<Platform>,
+    Extension(s): Extension<std::sync::Arc<Settings>>,
     CurrentActor(actor): CurrentActor,
     chrome: Chrome,
 ) -> Result<Response, PageError> {
@@ -192,13 +206,19 @@ async fn mine(
         .into_iter()
         .map(Card::full)
         .collect();
-    Ok(render(&MinePage { chrome, cards }))
+    Ok(render(&MinePage {
+        chrome,
+        cards_on: s.acquirer.is_some(),
+        cards,
+    }))
 }
 
 #[derive(Template)]
 #[template(path = "payments_agency.html")]
 struct AgencyPage {
     chrome: Chrome,
+    /// Officials do not pay from here.
+    cards_on: bool,
     agencies: Vec<String>,
     agency: String,
     cards: Vec<Card>,
@@ -248,6 +268,7 @@ async fn agency_render(
     };
     let mut r = render(&AgencyPage {
         chrome,
+        cards_on: false,
         agencies,
         agency,
         cards,
@@ -358,4 +379,82 @@ async fn agency_annul(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+struct PayForm {
+    key: Option<String>,
+}
+
+/// «Оплатить картой»: makes (or continues) the payment and sends the browser to the acquirer.
+async fn pay_card(
+    State(p): State<Platform>,
+    Extension(s): Extension<std::sync::Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(uin): Path<String>,
+    HtmlForm(f): HtmlForm<PayForm>,
+) -> Result<Response, PageError> {
+    let key = f.key.unwrap_or_default();
+    match service::pay_by_card(&p, &s, &actor, &uin, &key).await {
+        Ok(pay) => match pay.payment_url {
+            Some(url) => Ok(Redirect::to(&url).into_response()),
+            None => Ok(Redirect::to(&format!("/pay/return/{}", pay.id)).into_response()),
+        },
+        Err(Error::Problem(pr)) => {
+            let card = service::find_public(&p, &uin).await.ok().map(Card::public);
+            let mut r = render(&FindPage {
+                chrome,
+                cards_on: s.acquirer.is_some(),
+                uin,
+                card,
+                error: Some(pr.detail.clone()),
+            });
+            *r.status_mut() = pr.status_code();
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "payments_return.html")]
+struct ReturnPage {
+    chrome: Chrome,
+    pay: PaymentView,
+    amount: String,
+    captured: bool,
+    failed: bool,
+    when: Option<String>,
+    charge: Option<Card>,
+}
+
+/// Where the acquirer sends the payer back: the payment as the acquirer now tells it.
+async fn pay_return(
+    State(p): State<Platform>,
+    Extension(s): Extension<std::sync::Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    chrome: Chrome,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let pay = service::payment(&p, &actor, &id).await?;
+    if pay.payment_url.is_some() || pay.status == "created" {
+        if let Err(e) = service::refresh(&p, &s, &id).await {
+            tracing::warn!(payment = %id, error = %e, "the acquirer was not asked");
+        }
+    }
+    let pay = service::payment(&p, &actor, &id).await?;
+    let charge = service::find_public(&p, &pay.uin).await?;
+    let zone = charge.time_zone.clone();
+    Ok(render(&ReturnPage {
+        chrome,
+        amount: Kopecks(pay.amount_kopecks).to_string(),
+        captured: pay.status == "captured",
+        failed: matches!(pay.status.as_str(), "failed" | "cancelled" | "expired"),
+        when: pay
+            .captured_at
+            .map(|ms| okno_kernel::clock::moment_text(&zone, ms)),
+        charge: Some(Card::public(charge)),
+        pay,
+    }))
 }

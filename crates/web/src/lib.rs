@@ -73,6 +73,7 @@ pub fn app(
     offices: Arc<okno_offices::Settings>,
     services: Arc<okno_services::Settings>,
     appeals: Arc<okno_appeals::Settings>,
+    payments: Arc<okno_payments::Settings>,
 ) -> Router {
     let limiter = Arc::new(okno_identity::limits::Limiter::new(limits));
     let mut doc = serde_json::to_value(openapi::document()).unwrap_or_default();
@@ -85,7 +86,7 @@ pub fn app(
     };
     let doc = Arc::new(doc);
 
-    let parts = part_routes(identity, limiter, offices, services, appeals);
+    let parts = part_routes(identity, limiter, offices, services, appeals, payments);
     let router = Router::new()
         .merge(
             shell_routes()
@@ -150,6 +151,7 @@ fn part_routes(
     offices: Arc<okno_offices::Settings>,
     services: Arc<okno_services::Settings>,
     appeals: Arc<okno_appeals::Settings>,
+    payments: Arc<okno_payments::Settings>,
 ) -> Router<Platform> {
     Router::new()
         .merge(okno_identity::api::routes(
@@ -167,7 +169,7 @@ fn part_routes(
         .merge(verify::routes(services.files()))
         .merge(okno_services::routes(services))
         .merge(okno_appeals::routes(appeals))
-        .merge(okno_payments::routes())
+        .merge(okno_payments::routes(payments))
 }
 
 /// The middleware around every route, innermost first: the edge check, the actor, the body

@@ -322,3 +322,193 @@ async fn an_agency_loads_a_csv_file_whole_or_not_at_all_and_the_person_sees_the_
         .await;
     }
 }
+
+/// The demo's fine (crates/payments/data/demo.json): 1 000 ₽, half within twenty days.
+const DEMO_FINE: &str = "1881047190000000000000012";
+
+/// Posts a form to the sandbox bank's page as the payer's browser would, follows its redirect,
+/// and gives the address it ended on and that page's text.
+async fn fill(app: &TestApp, url: &str, form: &[(&str, &str)]) -> (String, String) {
+    let r = app.client.post(url).form(form).send().await.unwrap();
+    let Some(to) = r
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+    else {
+        let at = r.url().to_string();
+        return (at, r.text().await.unwrap());
+    };
+    let text = app
+        .client
+        .get(&to)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (to, text)
+}
+
+/// The payment once it has left `status` (the notification comes a moment after the form).
+async fn payment_after(app: &TestApp, id: &str, status: &str) -> Value {
+    for _ in 0..100 {
+        let (_, p) = get(app, &format!("/api/v1/payments/{id}"), ANONYMOUS).await;
+        if p["status"] != status {
+            return p;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("payment {id} stayed {status}; log:\n{}", app.log());
+}
+
+async fn pay(app: &TestApp, uin: &str, key: &str) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/charges/{uin}/payments")))
+        .header("idempotency-key", key)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_hundred_repeats_make_one_payment_and_a_card_payment_pays_the_fine_once_with_a_balanced_ledger(
+) {
+    for engine in engines("payments by card").await {
+        let app = start(engine).await;
+
+        // A hundred concurrent requests with one key: one payment, one Init at the bank.
+        let answers =
+            futures_util::future::join_all((0..100).map(|_| pay(&app, DEMO_FINE, "key-one"))).await;
+        let ids: std::collections::BTreeSet<String> = answers
+            .iter()
+            .map(|(s, p)| {
+                assert_eq!(*s, 201, "{p}");
+                p["id"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(ids.len(), 1, "{ids:?}");
+        let first = ids.into_iter().next().unwrap();
+        let payments = query_text(&app, "SELECT CAST(COUNT(*) AS TEXT) FROM payments")
+            .await
+            .unwrap();
+        assert_eq!(payments.trim(), "1");
+        // Half the fine today; the same key for another charge is refused; another key continues
+        // the open payment.
+        let (_, p) = pay(&app, DEMO_FINE, "key-one").await;
+        assert_eq!(p["amount_kopecks"], 50000);
+        let url = p["payment_url"].as_str().unwrap().to_string();
+        let bank = url.split("/pay/").next().unwrap().to_string();
+        let (_, again) = pay(&app, DEMO_FINE, "key-two").await;
+        assert_eq!(again["id"], first.as_str());
+
+        // A declined card: the payer is told why in Russian, and nothing is taken.
+        let (at, declined) = fill(
+            &app,
+            &url,
+            &[
+                ("card", "4000000000000069"),
+                ("exp", "12/30"),
+                ("cvc", "123"),
+            ],
+        )
+        .await;
+        assert!(
+            at.contains(&format!("/pay/return/{first}")),
+            "{at}: {declined}"
+        );
+        let failed = payment_after(&app, &first, "pending").await;
+        assert_eq!(failed["status"], "failed", "{failed}");
+        assert!(
+            failed["failure"].as_str().unwrap().contains("отклонил"),
+            "{failed}"
+        );
+        let html = page(&app, &format!("/pay/return/{first}"), "").await;
+        assert!(html.contains("Деньги не списаны"), "{html}");
+
+        // A new attempt passes 3-D Secure and pays half the fine within the discount period.
+        let (s, second) = pay(&app, DEMO_FINE, "key-three").await;
+        assert_eq!(s, 201, "{second}");
+        let id = second["id"].as_str().unwrap().to_string();
+        assert_ne!(id, first);
+        let url = second["payment_url"].as_str().unwrap();
+        let (three_ds, _) = fill(
+            &app,
+            url,
+            &[
+                ("card", "4000000000000002"),
+                ("exp", "12/30"),
+                ("cvc", "123"),
+            ],
+        )
+        .await;
+        assert!(three_ds.contains("/3ds/"), "{three_ds}");
+        let (at, html) = fill(&app, &three_ds, &[("code", "1234")]).await;
+        assert!(at.contains(&format!("/pay/return/{id}")), "{at}");
+        assert!(
+            html.contains("Оплачено") || html.contains("обрабатывает"),
+            "{html}"
+        );
+        let paid = payment_after(&app, &id, "pending").await;
+        assert_eq!(paid["status"], "captured", "{paid}");
+        assert!(paid["card"].as_str().unwrap().ends_with("0002"), "{paid}");
+        let (_, charge) = get(
+            &app,
+            &format!("/api/v1/charge-lookup/{DEMO_FINE}"),
+            ANONYMOUS,
+        )
+        .await;
+        assert_eq!(charge["status"], "paid", "{charge}");
+        assert_eq!(charge["amount_due_kopecks"], 0);
+        let html = page(&app, &format!("/pay/return/{id}"), "").await;
+        assert!(html.contains("(МСК)") && html.contains(DEMO_FINE), "{html}");
+        // The bank's registry of the day holds the capture once.
+        let registry = app
+            .client
+            .get(format!("{bank}/sandbox/registry"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(registry.matches(&id).count(), 1, "{registry}");
+        // Nothing more can be paid on it.
+        refused(
+            &pay(&app, DEMO_FINE, "key-four").await,
+            409,
+            "charge.transition_forbidden",
+        );
+
+        // The ledger balances and agrees with the charge; one posting changed behind the
+        // platform's back is named.
+        let (code, out, err) = app.okno(&["payments", "ledger", "check"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("ledger ok: 2 postings"), "{out}");
+        okno_testkit::tamper(
+            &app,
+            "UPDATE ledger_postings SET amount_kopecks = amount_kopecks - 1 WHERE account LIKE 'payee:%'",
+        )
+        .await
+        .unwrap();
+        let (code, out, _) = app.okno(&["payments", "ledger", "check"]);
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains("не сбалансирована") && out.contains(DEMO_FINE),
+            "{out}"
+        );
+        assert_journal_has(
+            &app,
+            "payments.payment.%",
+            &[
+                "payments.payment.created",
+                "payments.payment.failed",
+                "payments.payment.captured",
+            ],
+        )
+        .await;
+    }
+}

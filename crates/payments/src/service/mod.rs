@@ -7,6 +7,7 @@ mod charges;
 mod csv_load;
 mod fees;
 mod payees;
+mod paying;
 mod reads;
 
 pub use charges::{
@@ -15,6 +16,10 @@ pub use charges::{
 pub use csv_load::{load_csv, Loaded, CSV_HEADER};
 pub use fees::{take_fees, CONSUMER};
 pub use payees::{payees, put_payee, validate_payee, NewPayee};
+pub use paying::{
+    check_ledger, notification, pay_by_card, payment, reconcile, refresh, LedgerCheck, PaymentView,
+    Reconciled, Settings,
+};
 pub use reads::{
     agency_charges, charge, find_public, mine, ChargeView, DiscountView, PayeeView, PublicCharge,
 };

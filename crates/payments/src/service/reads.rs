@@ -77,6 +77,8 @@ pub struct ChargeView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicCharge {
     pub uin: String,
+    /// The agency's IANA time zone: its dates are in it.
+    pub time_zone: String,
     pub kind: String,
     pub kind_title: String,
     pub status: String,
@@ -92,10 +94,17 @@ pub struct PublicCharge {
     pub payment_qr: Option<String>,
 }
 
-/// The agency's short name and today's date in its time zone.
-async fn agency_and_today(p: &Platform, code: &str) -> Result<(String, okno_kernel::clock::Date)> {
+/// The agency's short name, today's date in its time zone, and the zone.
+async fn agency_and_today(
+    p: &Platform,
+    code: &str,
+) -> Result<(String, okno_kernel::clock::Date, String)> {
     let a = okno_directory::service::agency(&p.db, code).await?;
-    Ok((a.short_name, local_date(&a.time_zone, now_ms())))
+    Ok((
+        a.short_name,
+        local_date(&a.time_zone, now_ms()),
+        a.time_zone,
+    ))
 }
 
 fn payee_of(c: &ChargeRow) -> PayeeView {
@@ -137,7 +146,7 @@ fn due_today(c: &ChargeRow, today: okno_kernel::clock::Date) -> (i64, Option<Str
 
 /// The full view of a charge; the payer's name only when `with_payer`.
 pub(super) async fn view(p: &Platform, c: ChargeRow, with_payer: bool) -> Result<ChargeView> {
-    let (agency_name, today) = agency_and_today(p, &c.agency_code).await?;
+    let (agency_name, today, _) = agency_and_today(p, &c.agency_code).await?;
     let (amount_due_kopecks, payment_qr) = due_today(&c, today);
     let payer_name = if with_payer {
         p.secrets
@@ -181,9 +190,10 @@ pub async fn find_public(p: &Platform, uin: &str) -> Result<PublicCharge> {
         store::charge_by_uin(&mut conn, uin.as_str()).await?
     }
     .ok_or_else(|| Problem::not_found("Начисление с таким УИН не найдено. Проверьте номер."))?;
-    let (agency_name, today) = agency_and_today(p, &c.agency_code).await?;
+    let (agency_name, today, time_zone) = agency_and_today(p, &c.agency_code).await?;
     let (amount_due_kopecks, payment_qr) = due_today(&c, today);
     Ok(PublicCharge {
+        time_zone,
         kind_title: c.kind().title().into(),
         status_title: c.status().title().into(),
         payee: payee_of(&c),
