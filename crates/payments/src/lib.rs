@@ -16,7 +16,14 @@ pub mod worker;
 pub fn part() -> okno_kernel::migrate::Part {
     okno_kernel::migrate::Part {
         name: "payments",
-        uses: &["kernel", "rules", "identity", "services", "directory"],
+        uses: &[
+            "kernel",
+            "rules",
+            "identity",
+            "services",
+            "directory",
+            "acquirer",
+        ],
         migrations: migrations(),
     }
 }

@@ -39,6 +39,7 @@ async fn a_person_opens_the_home_page_finds_a_service_and_staff_sign_in() {
             "Государственные услуги",
             "Центры обслуживания",
             "Обращения и жалобы",
+            "Начисления и оплата",
             "Органы власти"
         ]
     );
