@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Subcommand;
@@ -96,7 +97,7 @@ pub async fn settings(
             else {
                 bail!("--acquirer-url needs --acquirer-terminal and --acquirer-password");
             };
-            Some(client(url, terminal, password)?)
+            Some(client(url, terminal, password, timeouts(s))?)
         }
         (None, true) => {
             let password = secrets.demo_secret("acquirer");
@@ -107,7 +108,7 @@ pub async fn settings(
                 SandboxConfig::new(DEMO_TERMINAL, &password),
             ));
             println!("Тестовый банк для оплаты картой: {url}/sandbox (тестовые карты там же).");
-            Some(client(&url, DEMO_TERMINAL, &password)?)
+            Some(client(&url, DEMO_TERMINAL, &password, timeouts(s))?)
         }
         (None, false) => None,
     };
@@ -116,15 +117,31 @@ pub async fn settings(
         public_url,
         expire_after_ms: 60_000
             * i64::try_from(s.payment_expiry_minutes.unwrap_or(30).clamp(1, 24 * 60))?,
+        quiet_ms: 1000 * i64::try_from(s.payment_reconcile_seconds.unwrap_or(30).clamp(1, 3600))?,
     })
 }
 
-fn client(url: &str, terminal: &str, password: &str) -> anyhow::Result<TBankClient> {
+/// The client's timeouts: --acquirer-timeout-ms for the whole call, the connection at most 5 s.
+fn timeouts(s: &Settings) -> Timeouts {
+    let request =
+        Duration::from_millis(s.acquirer_timeout_ms.unwrap_or(30_000).clamp(100, 120_000));
+    Timeouts {
+        request,
+        connect: request.min(Timeouts::default().connect),
+    }
+}
+
+fn client(
+    url: &str,
+    terminal: &str,
+    password: &str,
+    timeouts: Timeouts,
+) -> anyhow::Result<TBankClient> {
     TBankClient::new(TBankConfig {
         base_url: url.trim_end_matches('/').to_string(),
         terminal_key: terminal.to_string(),
         password: password.to_string(),
-        timeouts: Timeouts::default(),
+        timeouts,
     })
     .map_err(|e| anyhow::anyhow!("the acquirer's client: {e}"))
 }

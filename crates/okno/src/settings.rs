@@ -287,6 +287,16 @@ pub struct Settings {
     )]
     pub acquirer_password: Option<String>,
 
+    /// Milliseconds the platform waits for the acquirer's answer; a payment whose answer did not
+    /// come is asked about again by the reconciliation [default: 30000]
+    #[arg(long, env = "OKNO_ACQUIRER_TIMEOUT_MS", value_name = "MS")]
+    pub acquirer_timeout_ms: Option<u64>,
+
+    /// Seconds a card payment stays quiet before the reconciliation asks the acquirer where it
+    /// stands (an Init whose answer was lost is sent again) [default: 30]
+    #[arg(long, env = "OKNO_PAYMENT_RECONCILE_SECONDS", value_name = "SECONDS")]
+    pub payment_reconcile_seconds: Option<u64>,
+
     /// Minutes a card payment may stay unpaid before it is cancelled and expires [default: 30]
     #[arg(long, env = "OKNO_PAYMENT_EXPIRY_MINUTES", value_name = "MINUTES")]
     pub payment_expiry_minutes: Option<u64>,

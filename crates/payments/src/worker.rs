@@ -9,10 +9,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::service::{reconcile, take_fees, Settings};
 
-/// How long a payment stays quiet before the reconciliation asks the acquirer about it: long
-/// enough for the payer to be on the acquirer's form, and for its notification to come.
-pub const QUIET_MS: i64 = 30_000;
-
 /// Runs rounds until `stop`.
 pub async fn run(
     p: Platform,
@@ -26,7 +22,7 @@ pub async fn run(
             Ok(n) => tracing::info!(charges = n, "state fees charged"),
             Err(e) => tracing::warn!(error = %e, "state fee round failed"),
         }
-        match reconcile(&p, &s, QUIET_MS).await {
+        match reconcile(&p, &s).await {
             Ok(r) if r.asked > 0 => {
                 tracing::info!(asked = r.asked, expired = r.expired, "payments reconciled")
             }

@@ -512,3 +512,214 @@ async fn a_hundred_repeats_make_one_payment_and_a_card_payment_pays_the_fine_onc
         .await;
     }
 }
+
+/// A sandbox bank of its own (`okno sandbox-acquirer`), in a process apart from the platform so
+/// that the platform can be killed while the bank goes on; stopped when dropped.
+struct Bank {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Bank {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn bank(app_client: &reqwest::Client) -> Bank {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(BIN)
+        .args(["sandbox-acquirer", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--terminal", "FaultTest", "--password", "fault-secret"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let bank = Bank {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    for _ in 0..200 {
+        if app_client
+            .get(format!("{}/sandbox", bank.url))
+            .send()
+            .await
+            .is_ok()
+        {
+            return bank;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the sandbox bank did not start");
+}
+
+async fn fault(app: &TestApp, bank: &Bank, body: Value) {
+    let r = app
+        .client
+        .post(format!("{}/sandbox/faults", bank.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+}
+
+/// The payment once its status is `status`.
+async fn payment_in(app: &TestApp, id: &str, status: &str) -> Value {
+    for _ in 0..300 {
+        let (_, p) = get(app, &format!("/api/v1/payments/{id}"), ANONYMOUS).await;
+        if p["status"] == status {
+            return p;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("payment {id} never {status}; log:\n{}", app.log());
+}
+
+#[tokio::test]
+async fn a_late_or_lost_answer_of_the_bank_a_double_notification_and_a_killed_node_end_in_one_payment_charged_once(
+) {
+    for engine in engines("payments faults").await {
+        let probe = reqwest::Client::new();
+        let bank = bank(&probe).await;
+        let args: Vec<String> = [
+            "--worker-poll-ms",
+            "50",
+            "--acquirer-url",
+            &bank.url,
+            "--acquirer-terminal",
+            "FaultTest",
+            "--acquirer-password",
+            "fault-secret",
+            "--acquirer-timeout-ms",
+            "400",
+            "--payment-reconcile-seconds",
+            "1",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut app = TestApp::start(
+            BIN,
+            engine,
+            Options {
+                demo: true,
+                args: args.clone(),
+            },
+        )
+        .await
+        .unwrap();
+
+        // The bank answers Init after the platform stopped waiting: the payment waits, and the
+        // reconciliation sends the same Init again, which gives back the same bank payment.
+        fault(
+            &app,
+            &bank,
+            json!({"method": "Init", "mode": "delay", "ms": 1200}),
+        )
+        .await;
+        let (s, p) = pay(&app, DEMO_FINE, "slow-bank").await;
+        assert_eq!((s, p["status"].as_str()), (201, Some("created")), "{p}");
+        assert!(p["payment_url"].is_null());
+        let id = p["id"].as_str().unwrap().to_string();
+        let p = payment_in(&app, &id, "pending").await;
+        // The bank notifies twice: the payment is captured once, the ledger posts it once.
+        fault(&app, &bank, json!({"mode": "duplicate_notification"})).await;
+        let url = p["payment_url"].as_str().unwrap();
+        fill(
+            &app,
+            url,
+            &[
+                ("card", "4300000000000777"),
+                ("exp", "12/30"),
+                ("cvc", "123"),
+            ],
+        )
+        .await;
+        payment_in(&app, &id, "captured").await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let (code, out, err) = app.okno(&["payments", "ledger", "check"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("ledger ok: 2 postings"), "{out}");
+
+        // The node is killed while its Init is at the bank (its answer lost with the node): after
+        // the restart the reconciliation finds the bank's payment, and the fee is paid once.
+        let anna = app.person("anna", "Анна Смирнова", "confirmed").await;
+        submitted_passport_application(&app, &anna).await;
+        let fee = charges_of(&app, &anna, 1).await[0]["uin"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        fault(
+            &app,
+            &bank,
+            json!({"method": "Init", "mode": "delay", "ms": 1500}),
+        )
+        .await;
+        let client = app.client.clone();
+        let url = app.url(&format!("/api/v1/charges/{fee}/payments"));
+        let in_flight = tokio::spawn(async move {
+            client
+                .post(url)
+                .header("idempotency-key", "killed")
+                .send()
+                .await
+        });
+        let mut made = String::new();
+        for _ in 0..100 {
+            made = query_text(&app, "SELECT id FROM payments WHERE status = 'created'")
+                .await
+                .unwrap_or_default();
+            if !made.trim().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let killed = made.trim().to_string();
+        assert!(
+            !killed.is_empty(),
+            "the payment was written before the bank was asked"
+        );
+        app.kill_9();
+        assert!(
+            in_flight.await.unwrap().is_err(),
+            "the answer died with the node"
+        );
+        app.restart(args.clone()).await.unwrap();
+        let p = payment_in(&app, &killed, "pending").await;
+        let url = p["payment_url"].as_str().unwrap();
+        fill(
+            &app,
+            url,
+            &[
+                ("card", "4300000000000777"),
+                ("exp", "12/30"),
+                ("cvc", "123"),
+            ],
+        )
+        .await;
+        payment_in(&app, &killed, "captured").await;
+        let (code, out, err) = app.okno(&["payments", "ledger", "check"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("ledger ok: 4 postings"), "{out}");
+        let n = query_text(&app, "SELECT CAST(COUNT(*) AS TEXT) FROM payments")
+            .await
+            .unwrap();
+        assert_eq!(n.trim(), "2", "one payment per charge");
+        let registry = app
+            .client
+            .get(format!("{}/sandbox/registry", bank.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for paid in [&id, &killed] {
+            assert_eq!(registry.matches(paid.as_str()).count(), 1, "{registry}");
+        }
+    }
+}

@@ -38,6 +38,9 @@ pub struct Settings {
     pub public_url: String,
     /// An open payment older than this is cancelled and expires.
     pub expire_after_ms: i64,
+    /// How long a payment stays quiet before the reconciliation asks the acquirer about it: long
+    /// enough for the payer to be on the acquirer's form, and for its notification to come.
+    pub quiet_ms: i64,
 }
 
 /// The acquirer's name in the ledger and on payments.
@@ -557,16 +560,16 @@ pub struct Reconciled {
     pub expired: usize,
 }
 
-/// Asks the acquirer about every payment open for `quiet_ms` or longer; cancels and expires
+/// Asks the acquirer about every payment open and quiet for the configured time; cancels and expires
 /// those open past the configured time.
-pub async fn reconcile(p: &Platform, s: &Settings, quiet_ms: i64) -> Result<Reconciled> {
+pub async fn reconcile(p: &Platform, s: &Settings) -> Result<Reconciled> {
     let Some(client) = s.acquirer.as_ref() else {
         return Ok(Reconciled::default());
     };
     let now = now_ms();
     let open = {
         let mut conn = p.db.read().await?;
-        store::open_payments(&mut conn, now - quiet_ms, 100).await?
+        store::open_payments(&mut conn, now - s.quiet_ms, 100).await?
     };
     let mut out = Reconciled::default();
     for before in open {
