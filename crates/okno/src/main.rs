@@ -752,6 +752,11 @@ async fn serve(s: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode
             appeals.worker_poll,
             stop.clone(),
         )));
+        workers.push(tokio::spawn(okno_services::worker::run(
+            db.clone(),
+            appeals.worker_poll,
+            stop.clone(),
+        )));
         workers.push(tokio::spawn(okno_payments::worker::run(
             platform,
             payments,

@@ -63,7 +63,7 @@ pub fn routes() -> Router<Platform> {
 #[openapi(
     paths(catalogue, catalogue_service, publish_version, mine, start, one, save, attach, download, result, rate,
         submit, clarify, withdraw, desk, desk_csv, figures, take, ask, approve, reject, fulfil, fulfil_with_file, assign),
-    components(schemas(ServiceView, NewVersion, ApplicationView, crate::service::RatingView, crate::service::NewRating, AttachmentView, EventView, DeskRow, ResultView, AgencyFigures,
+    components(schemas(ServiceView, NewVersion, ApplicationView, crate::service::RatingView, crate::service::FeeView, crate::service::NewRating, AttachmentView, EventView, DeskRow, ResultView, AgencyFigures,
         Step, Assignment, NewApplication, Draft, crate::form::Form, crate::form::Field,
         crate::form::FieldKind, crate::form::Choice, crate::form::VisibleIf, crate::model::Status,
         crate::model::ApplicantKind, crate::model::FeeAt)),

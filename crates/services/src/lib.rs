@@ -10,6 +10,7 @@ pub mod model;
 pub mod pages;
 pub mod service;
 pub mod store;
+pub mod worker;
 
 pub use service::Settings;
 
@@ -29,6 +30,7 @@ pub fn migrations() -> Vec<okno_kernel::migrate::Migration> {
         okno_kernel::migration!("services", 1, "0001_services"),
         okno_kernel::migration!("services", 2, "0002_ratings"),
         okno_kernel::migration!("services", 3, "0003_desk_filing"),
+        okno_kernel::migration!("services", 4, "0004_application_fees"),
     ]
 }
 

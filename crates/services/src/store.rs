@@ -628,3 +628,57 @@ pub async fn insert_rating(
     )?;
     Ok(n == 1)
 }
+
+/// An application's state fee as the payments part announced it.
+#[derive(Debug, Clone, Deserialize, sqlx::FromRow)]
+pub struct FeeRow {
+    pub application_id: String,
+    pub uin: String,
+    pub amount_kopecks: i64,
+    pub paid_at: Option<i64>,
+    pub payment_id: Option<String>,
+    pub updated_at: i64,
+}
+
+pub async fn fee(c: &mut impl AsConn, application_id: &str) -> Result<Option<FeeRow>, sqlx::Error> {
+    q_opt!(
+        c,
+        FeeRow,
+        "SELECT application_id, uin, amount_kopecks, paid_at, payment_id, updated_at FROM application_fees
+         WHERE application_id = $1",
+        application_id
+    )
+}
+
+/// Records the fee's charge; false when the application has one recorded (or does not exist).
+pub async fn insert_fee(tx: &mut Tx, f: &FeeRow) -> Result<bool, sqlx::Error> {
+    let n = q_exec!(
+        tx,
+        "INSERT INTO application_fees (application_id, uin, amount_kopecks, paid_at, payment_id, updated_at)
+         SELECT $1, $2, $3, NULL, NULL, $4 WHERE EXISTS (SELECT 1 FROM applications WHERE id = $1)
+         ON CONFLICT (application_id) DO NOTHING",
+        &f.application_id,
+        &f.uin,
+        f.amount_kopecks,
+        f.updated_at
+    )?;
+    Ok(n == 1)
+}
+
+/// Marks the fee paid, once: false when it was paid already or is not recorded.
+pub async fn fee_paid(
+    tx: &mut Tx,
+    application_id: &str,
+    payment_id: &str,
+    at: i64,
+) -> Result<bool, sqlx::Error> {
+    let n = q_exec!(
+        tx,
+        "UPDATE application_fees SET paid_at = $1, payment_id = $2, updated_at = $1
+         WHERE application_id = $3 AND paid_at IS NULL",
+        at,
+        payment_id,
+        application_id
+    )?;
+    Ok(n == 1)
+}

@@ -163,6 +163,40 @@ async fn a_state_fee_becomes_one_charge_that_anyone_finds_by_its_uin_without_per
         assert_eq!(n.trim(), "1");
         assert_eq!(charges_of(&app, &anna, 1).await.len(), 1);
         assert_journal_has(&app, "payments.%", &["payments.charge.created"]).await;
+
+        // The application knows its fee's УИН; paid by card, it shows the fee paid.
+        let app_path = format!("/api/v1/applications/{}", submitted.id);
+        let fee = application_fee(&app, &anna, &app_path, false).await;
+        assert_eq!(fee["uin"], uin.as_str());
+        let (s, p) = pay(&app, &uin, "fee-key").await;
+        assert_eq!(s, 201, "{p}");
+        let url = p["payment_url"].as_str().unwrap();
+        fill(
+            &app,
+            url,
+            &[
+                ("card", "4300000000000777"),
+                ("exp", "12/30"),
+                ("cvc", "123"),
+            ],
+        )
+        .await;
+        let fee = application_fee(&app, &anna, &app_path, true).await;
+        assert!(
+            fee["paid_at_text"].as_str().unwrap().ends_with("(МСК)"),
+            "{fee}"
+        );
+        let html = page(
+            &app,
+            &format!("/account/applications/{}", submitted.id),
+            &anna,
+        )
+        .await;
+        assert!(
+            html.contains("application-fee") && html.contains("Оплачено"),
+            "{html}"
+        );
+        assert_journal_has(&app, "services.%", &["services.application.fee_paid"]).await;
     }
 }
 
@@ -321,6 +355,18 @@ async fn an_agency_loads_a_csv_file_whole_or_not_at_all_and_the_person_sees_the_
         )
         .await;
     }
+}
+
+/// The application's fee once it is recorded (and paid, when `paid`).
+async fn application_fee(app: &TestApp, bearer: &str, path: &str, paid: bool) -> Value {
+    for _ in 0..200 {
+        let (_, a) = get(app, path, bearer).await;
+        if !a["fee"].is_null() && a["fee"]["paid"] == paid {
+            return a["fee"].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no fee (paid: {paid}) on {path}; log:\n{}", app.log());
 }
 
 /// The demo's fine (crates/payments/data/demo.json): 1 000 ₽, half within twenty days.

@@ -392,7 +392,10 @@ pub async fn record_new(tx: &mut Tx, actor: &Actor, c: &ChargeRow) -> Result<boo
     outbox::enqueue(
         tx,
         "payments.charge.created",
-        &serde_json::json!({ "charge_id": c.id, "uin": c.uin, "agency": c.agency_code }),
+        &serde_json::json!({
+            "charge_id": c.id, "uin": c.uin, "agency": c.agency_code,
+            "application_id": c.application_id, "amount_kopecks": c.amount_kopecks,
+        }),
     )
     .await?;
     tell(tx, c, "Новое начисление", &format!("{}.", summary(c))).await?;

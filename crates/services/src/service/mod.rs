@@ -28,4 +28,6 @@ pub use self::rating::{rate, NewRating, RATED_EVENT};
 pub use self::result::result_document;
 pub use self::starting::{person_name, start, start_at_desk};
 pub use self::transitions::{transition, Step};
-pub use self::views::{ApplicationView, AttachmentView, EventView, RatingView, ResultView};
+pub use self::views::{
+    ApplicationView, AttachmentView, EventView, FeeView, RatingView, ResultView,
+};

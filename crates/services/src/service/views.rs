@@ -45,6 +45,8 @@ pub struct ApplicationView {
     pub overdue: bool,
     pub reason: Option<String>,
     pub fee_kopecks: Option<i64>,
+    /// The state fee's charge, once the payments part issued it.
+    pub fee: Option<FeeView>,
     pub attachments: Vec<AttachmentView>,
     pub history: Vec<EventView>,
     /// The signed result document, once the result is issued.
@@ -178,6 +180,15 @@ pub(super) async fn view(p: &Platform, a: AppRow) -> Result<ApplicationView> {
         .into_iter()
         .next_back()
         .map(ResultView::from);
+    let fee = store::fee(&mut c, &a.id).await?.map(|f| FeeView {
+        uin: f.uin,
+        amount_kopecks: f.amount_kopecks,
+        paid: f.paid_at.is_some(),
+        paid_at: f.paid_at.map(rfc3339),
+        paid_at_text: f
+            .paid_at
+            .map(|ms| okno_kernel::clock::moment_text(&s.time_zone, ms)),
+    });
     let rating = store::rating(&mut c, &a.id).await?.map(|r| RatingView {
         rating: r.rating,
         comment: r.comment,
@@ -205,12 +216,25 @@ pub(super) async fn view(p: &Platform, a: AppRow) -> Result<ApplicationView> {
         overdue,
         reason: a.reason,
         fee_kopecks: s.fee_kopecks,
+        fee,
         attachments,
         history,
         result,
         created_at: rfc3339(a.created_at),
         updated_at: rfc3339(a.updated_at),
     })
+}
+
+/// An application's state fee: the charge to pay by its УИН, and whether it is paid.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FeeView {
+    pub uin: String,
+    pub amount_kopecks: i64,
+    pub paid: bool,
+    /// RFC 3339, UTC.
+    pub paid_at: Option<String>,
+    /// «6 декабря 2026 г., 08:03 (МСК)», in the agency's zone.
+    pub paid_at_text: Option<String>,
 }
 
 /// The applicant's rating of a decided application.
