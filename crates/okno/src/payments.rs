@@ -117,6 +117,7 @@ pub async fn settings(
         public_url,
         expire_after_ms: 60_000
             * i64::try_from(s.payment_expiry_minutes.unwrap_or(30).clamp(1, 24 * 60))?,
+        files_dir: s.data_dir().join("files"),
         quiet_ms: 1000 * i64::try_from(s.payment_reconcile_seconds.unwrap_or(30).clamp(1, 3600))?,
     })
 }

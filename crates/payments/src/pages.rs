@@ -28,6 +28,7 @@ pub fn routes() -> Router<Platform> {
         .route("/agency/charges/{uin}/annul", post(agency_annul))
         .route("/pay/{uin}/card", post(pay_card))
         .route("/pay/return/{id}", get(pay_return))
+        .route("/pay/receipt/{id}", get(receipt))
 }
 
 /// «15 января 2027 г.» for an ISO date.
@@ -457,4 +458,19 @@ async fn pay_return(
         charge: Some(Card::public(charge)),
         pay,
     }))
+}
+
+/// The receipt's PDF.
+async fn receipt(
+    State(p): State<Platform>,
+    Extension(s): Extension<std::sync::Arc<Settings>>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let bytes = service::receipt_file(&p, &s, &actor, &id).await?;
+    Ok(okno_kernel::http::download(
+        "application/pdf",
+        &format!("kvitanciya-{id}.pdf"),
+        bytes,
+    ))
 }

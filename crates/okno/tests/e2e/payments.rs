@@ -408,6 +408,13 @@ async fn payment_after(app: &TestApp, id: &str, status: &str) -> Value {
     panic!("payment {id} stayed {status}; log:\n{}", app.log());
 }
 
+/// The captured payment once its receipt is registered.
+async fn paid_receipt(app: &TestApp, id: &str) -> Value {
+    let (_, p) = get(app, &format!("/api/v1/payments/{id}"), ANONYMOUS).await;
+    assert!(p["receipt_url"].is_string(), "{p}");
+    p
+}
+
 async fn pay(app: &TestApp, uin: &str, key: &str) -> (u16, Value) {
     let r = app
         .client
@@ -511,6 +518,20 @@ async fn a_hundred_repeats_make_one_payment_and_a_card_payment_pays_the_fine_onc
         assert_eq!(charge["amount_due_kopecks"], 0);
         let html = page(&app, &format!("/pay/return/{id}"), "").await;
         assert!(html.contains("(МСК)") && html.contains(DEMO_FINE), "{html}");
+        // The signed receipt: a PDF, registered, with its public check page.
+        let receipt = paid_receipt(&app, &id).await;
+        let pdf = app
+            .client
+            .get(app.url(receipt["receipt_url"].as_str().unwrap()))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert!(pdf.starts_with(b"%PDF"), "a PDF receipt");
+        let check = page(&app, receipt["receipt_check_url"].as_str().unwrap(), "").await;
+        assert!(check.contains("Квитанция об оплате"), "{check}");
         // The bank's registry of the day holds the capture once.
         let registry = app
             .client

@@ -9,6 +9,7 @@ mod fees;
 mod payees;
 mod paying;
 mod reads;
+mod receipt;
 
 pub use charges::{
     annul, change, check_charge, create, record_new, Annulment, ChargeEdit, NewCharge,
@@ -23,3 +24,4 @@ pub use paying::{
 pub use reads::{
     agency_charges, charge, find_public, mine, ChargeView, DiscountView, PayeeView, PublicCharge,
 };
+pub use receipt::{receipt_file, receipt_of};

@@ -41,6 +41,9 @@ pub struct Settings {
     /// How long a payment stays quiet before the reconciliation asks the acquirer about it: long
     /// enough for the payer to be on the acquirer's form, and for its notification to come.
     pub quiet_ms: i64,
+    /// Where the platform keeps files (receipts go where the services part's documents go, so the
+    /// public check page finds them).
+    pub files_dir: std::path::PathBuf,
 }
 
 /// The acquirer's name in the ledger and on payments.
@@ -66,6 +69,10 @@ pub struct PaymentView {
     pub rrn: Option<String>,
     pub created_at: i64,
     pub captured_at: Option<i64>,
+    /// The signed receipt (PDF), once captured.
+    pub receipt_url: Option<String>,
+    /// The receipt's public check page.
+    pub receipt_check_url: Option<String>,
 }
 
 impl From<&PaymentRow> for PaymentView {
@@ -84,6 +91,8 @@ impl From<&PaymentRow> for PaymentView {
             rrn: p.rrn.clone(),
             created_at: p.created_at,
             captured_at: p.captured_at,
+            receipt_url: None,
+            receipt_check_url: None,
         }
     }
 }
@@ -251,8 +260,14 @@ async fn repeat(p: &Platform, hash: &str, claimed: &str, id: &str) -> Result<(Pa
 }
 
 async fn today_of(p: &Platform, agency: &str) -> Result<okno_kernel::clock::Date> {
+    Ok(zone_of(p, agency).await?.1)
+}
+
+/// The agency's IANA time zone and its date today.
+async fn zone_of(p: &Platform, agency: &str) -> Result<(String, okno_kernel::clock::Date)> {
     let a = okno_directory::service::agency(&p.db, agency).await?;
-    Ok(local_date(&a.time_zone, now_ms()))
+    let today = local_date(&a.time_zone, now_ms());
+    Ok((a.time_zone, today))
 }
 
 /// Asks the acquirer to take the payment (again, after a lost answer: the same order id).
@@ -280,7 +295,7 @@ async fn init(
             let mut next = payment.clone();
             next.acquirer_payment_id = Some(answer.payment_id.as_str().to_string());
             next.payment_url = Some(answer.payment_url);
-            settle(p, &payment, next, Outcome::Pending, None).await
+            settle(p, s, &payment, next, Outcome::Pending, None).await
         }
         Err(AcquirerError::Refused { code, message, .. }) => {
             tracing::warn!(payment = %payment.id, code = %code, message = %message, "the acquirer refused a payment");
@@ -289,7 +304,7 @@ async fn init(
                 failure_message: Some(failure_text(&code).into()),
                 ..payment.clone()
             };
-            settle(p, &payment, next, Outcome::Failed, None).await
+            settle(p, s, &payment, next, Outcome::Failed, None).await
         }
         Err(e) if e.outcome_unknown() => {
             // The reconciliation sends the same Init again.
@@ -311,6 +326,7 @@ pub struct Card {
 /// adds the money to the charge and posts it to the ledger. Gives the payment as it now stands.
 pub async fn settle(
     p: &Platform,
+    s: &Settings,
     before: &PaymentRow,
     mut next: PaymentRow,
     outcome: Outcome,
@@ -331,7 +347,7 @@ pub async fn settle(
         store::charge_by_id(&mut conn, &before.charge_id).await?
     }
     .ok_or_else(|| Error::internal("a payment's charge vanished"))?;
-    let today = today_of(p, &c.agency_code).await?;
+    let (zone, today) = zone_of(p, &c.agency_code).await?;
     let now = now_ms();
     next.status = to.as_str().into();
     next.open_charge_id = to.is_open().then(|| before.charge_id.clone());
@@ -358,25 +374,38 @@ pub async fn settle(
             .ok_or_else(|| Error::internal("a payment vanished"));
     }
     if to != from {
-        record(&mut tx, &c, &next, from, to, today, now).await?;
+        let at = Moment {
+            zone: &zone,
+            today,
+            now,
+        };
+        record(&mut tx, (p, s), &c, &next, (from, to), at).await?;
     }
     tx.commit().await?;
     Ok(next)
 }
 
-/// What a transition implies, in its transaction: on capture the charge and the ledger; the
-/// audit record, the event and the notice.
-async fn record(
-    tx: &mut okno_kernel::db::Tx,
-    c: &ChargeRow,
-    pay: &PaymentRow,
-    from: PaymentStatus,
-    to: PaymentStatus,
+/// When a transition happens: the agency's zone, its date, the instant.
+struct Moment<'a> {
+    zone: &'a str,
     today: okno_kernel::clock::Date,
     now: i64,
+}
+
+/// What a transition implies, in its transaction: on capture the charge, the ledger and the
+/// receipt; the audit record, the event and the notice.
+async fn record(
+    tx: &mut okno_kernel::db::Tx,
+    (p, s): (&Platform, &Settings),
+    c: &ChargeRow,
+    pay: &PaymentRow,
+    (from, to): (PaymentStatus, PaymentStatus),
+    at: Moment<'_>,
 ) -> Result<()> {
+    let (today, now) = (at.today, at.now);
     let actor = Actor::system("платежи");
     if to == PaymentStatus::Captured {
+        super::receipt::issue(tx, p, s, c, pay, at.zone, now).await?;
         // The charge as it stands in this transaction: another payment may have been counted.
         let c = store::charge_by_id(tx, &c.id)
             .await?
@@ -498,7 +527,7 @@ pub async fn notification(p: &Platform, s: &Settings, body: &serde_json::Value) 
         exp: n.card.exp_date.clone(),
         rrn: n.card.rrn.clone(),
     };
-    settle(p, &before, next, outcome_of(n.outcome()), Some(card)).await?;
+    settle(p, s, &before, next, outcome_of(n.outcome()), Some(card)).await?;
     Ok(())
 }
 
@@ -546,7 +575,7 @@ pub async fn refresh(p: &Platform, s: &Settings, payment_id: &str) -> Result<Pay
                 exp: a.card.exp_date.clone(),
                 rrn: a.card.rrn.clone(),
             };
-            settle(p, &before, next, outcome_of(a.outcome()), Some(card)).await
+            settle(p, s, &before, next, outcome_of(a.outcome()), Some(card)).await
         }
         Err(e) if e.outcome_unknown() => Ok(before),
         Err(e) => Err(Error::internal(format!("acquirer: {e}"))),
@@ -599,7 +628,7 @@ pub async fn reconcile(p: &Platform, s: &Settings) -> Result<Reconciled> {
                 failure_message: Some(failure_text("expired").into()),
                 ..after.clone()
             };
-            let expired = expire(p, &after, next).await?;
+            let expired = expire(p, s, &after, next).await?;
             out.expired += usize::from(expired);
         }
     }
@@ -607,7 +636,12 @@ pub async fn reconcile(p: &Platform, s: &Settings) -> Result<Reconciled> {
 }
 
 /// Marks an open payment expired (the platform's own decision, not an acquirer's outcome).
-async fn expire(p: &Platform, before: &PaymentRow, mut next: PaymentRow) -> Result<bool> {
+async fn expire(
+    p: &Platform,
+    s: &Settings,
+    before: &PaymentRow,
+    mut next: PaymentRow,
+) -> Result<bool> {
     let from = before.status();
     let now = now_ms();
     next.status = PaymentStatus::Expired.as_str().into();
@@ -618,13 +652,26 @@ async fn expire(p: &Platform, before: &PaymentRow, mut next: PaymentRow) -> Resu
         store::charge_by_id(&mut conn, &before.charge_id).await?
     }
     .ok_or_else(|| Error::internal("a payment's charge vanished"))?;
-    let today = today_of(p, &c.agency_code).await?;
+    let (zone, today) = zone_of(p, &c.agency_code).await?;
     let mut tx = p.db.begin().await?;
     if !store::update_payment(&mut tx, &next, from.as_str()).await? {
         tx.rollback().await?;
         return Ok(false);
     }
-    record(&mut tx, &c, &next, from, PaymentStatus::Expired, today, now).await?;
+    let at = Moment {
+        zone: &zone,
+        today,
+        now,
+    };
+    record(
+        &mut tx,
+        (p, s),
+        &c,
+        &next,
+        (from, PaymentStatus::Expired),
+        at,
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -642,7 +689,12 @@ pub async fn payment(p: &Platform, actor: &Actor, id: &str) -> Result<PaymentVie
             return Err(Problem::not_found("Платёж не найден.").into());
         }
     }
-    Ok(PaymentView::from(&pay))
+    let mut view = PaymentView::from(&pay);
+    if let Some(doc) = super::receipt::receipt_of(p, &pay.id).await? {
+        view.receipt_url = Some(format!("/pay/receipt/{}", pay.id));
+        view.receipt_check_url = Some(format!("/verify/{}", doc.id));
+    }
+    Ok(view)
 }
 
 /// What the ledger check found.
