@@ -182,7 +182,7 @@ async fn find(
         error,
     });
     *r.status_mut() = status;
-    Ok(r)
+    Ok(with_acquirer_forms(r, &s))
 }
 
 #[derive(Template)]
@@ -207,11 +207,14 @@ async fn mine(
         .into_iter()
         .map(Card::full)
         .collect();
-    Ok(render(&MinePage {
-        chrome,
-        cards_on: s.acquirer.is_some(),
-        cards,
-    }))
+    Ok(with_acquirer_forms(
+        render(&MinePage {
+            chrome,
+            cards_on: s.acquirer.is_some(),
+            cards,
+        }),
+        &s,
+    ))
 }
 
 #[derive(Template)]
@@ -412,7 +415,7 @@ async fn pay_card(
                 error: Some(pr.detail.clone()),
             });
             *r.status_mut() = pr.status_code();
-            Ok(r)
+            Ok(with_acquirer_forms(r, &s))
         }
         Err(e) => Err(e.into()),
     }
@@ -434,17 +437,16 @@ struct ReturnPage {
 async fn pay_return(
     State(p): State<Platform>,
     Extension(s): Extension<std::sync::Arc<Settings>>,
-    CurrentActor(actor): CurrentActor,
     chrome: Chrome,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let pay = service::payment(&p, &actor, &id).await?;
+    let pay = service::payment(&p, &id).await?;
     if pay.payment_url.is_some() || pay.status == "created" {
         if let Err(e) = service::refresh(&p, &s, &id).await {
             tracing::warn!(payment = %id, error = %e, "the acquirer was not asked");
         }
     }
-    let pay = service::payment(&p, &actor, &id).await?;
+    let pay = service::payment(&p, &id).await?;
     let charge = service::find_public(&p, &pay.uin).await?;
     let zone = charge.time_zone.clone();
     Ok(render(&ReturnPage {
@@ -473,4 +475,24 @@ async fn receipt(
         &format!("kvitanciya-{id}.pdf"),
         bytes,
     ))
+}
+
+/// The page's answer with its forms allowed to lead to the acquirer (the «Оплатить картой» form
+/// is answered with a redirect to the acquirer's payment form, which `form-action` governs).
+fn with_acquirer_forms(mut r: Response, s: &Settings) -> Response {
+    // `scheme://host[:port]` of the acquirer's base address.
+    let origin = s.acquirer.as_ref().and_then(|a| {
+        let base = &a.config().base_url;
+        let (scheme, rest) = base.split_once("://")?;
+        let host = rest.split('/').next()?;
+        Some(format!("{scheme}://{host}"))
+    });
+    if let Some(origin) = origin {
+        let csp = okno_kernel::http::content_security_policy(&[&origin]);
+        if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
+            r.headers_mut()
+                .insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    r
 }

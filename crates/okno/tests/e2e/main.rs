@@ -10,6 +10,7 @@ mod browser_appeals;
 mod browser_desk;
 mod browser_identity;
 mod browser_passkeys;
+mod browser_payments;
 mod browser_services;
 mod conformance;
 mod demo_console;

@@ -676,19 +676,17 @@ async fn expire(
     Ok(true)
 }
 
-/// One payment, for the payer who started it, the charge's holder, or anyone who knows its id
-/// when it was started from the public page (the id is the secret of the browser that started it).
-pub async fn payment(p: &Platform, actor: &Actor, id: &str) -> Result<PaymentView> {
+/// One payment by its id. The id is the secret of the browser that started the payment (74 random
+/// bits of a UUIDv7), and the bank sends the payer back to it by address, perhaps on another host
+/// name where the person's session cookie is not sent; so the payment's status and details answer
+/// anyone who holds the id. They name nobody: the receipt, which names the payer, is its owner's
+/// ([`super::receipt::receipt_file`]).
+pub async fn payment(p: &Platform, id: &str) -> Result<PaymentView> {
     let pay = {
         let mut conn = p.db.read().await?;
         store::payment(&mut conn, id).await?
     }
     .ok_or_else(|| Problem::not_found("Платёж не найден."))?;
-    if let Some(owner) = &pay.account_id {
-        if actor.id.as_deref() != Some(owner.as_str()) {
-            return Err(Problem::not_found("Платёж не найден.").into());
-        }
-    }
     let mut view = PaymentView::from(&pay);
     if let Some(doc) = super::receipt::receipt_of(p, &pay.id).await? {
         view.receipt_url = Some(format!("/pay/receipt/{}", pay.id));

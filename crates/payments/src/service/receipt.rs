@@ -121,14 +121,23 @@ pub async fn receipt_of(p: &Platform, payment_id: &str) -> Result<Option<IssuedD
         .find(|d| d.kind == KIND))
 }
 
-/// The receipt's PDF, for whoever may see the payment (see `payment`).
+/// The receipt's PDF: the payer's own when they were signed in; anyone's who holds the payment's
+/// id when it was paid from the public page.
 pub async fn receipt_file(
     p: &Platform,
     s: &Settings,
     actor: &okno_kernel::actor::Actor,
     payment_id: &str,
 ) -> Result<Vec<u8>> {
-    super::paying::payment(p, actor, payment_id).await?;
+    let pay = {
+        let mut c = p.db.read().await?;
+        crate::store::payment(&mut c, payment_id).await?
+    }
+    .ok_or_else(|| Problem::not_found("Платёж не найден."))?;
+    // A payment started by a signed-in person: the receipt names them, so it is theirs alone.
+    if pay.account_id.is_some() && pay.account_id != actor.id {
+        return Err(Problem::not_found("Платёж не найден.").into());
+    }
     let doc = receipt_of(p, payment_id)
         .await?
         .ok_or_else(|| Problem::not_found("Квитанции к этому платежу нет: платёж не завершён."))?;
