@@ -469,7 +469,7 @@ async fn receipt(
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let bytes = service::receipt_file(&p, &s, &actor, &id).await?;
+    let bytes = service::receipt_file(&p, &s.files_dir, &actor, &id).await?;
     Ok(okno_kernel::http::download(
         "application/pdf",
         &format!("kvitanciya-{id}.pdf"),

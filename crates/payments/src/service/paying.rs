@@ -405,7 +405,7 @@ async fn record(
     let (today, now) = (at.today, at.now);
     let actor = Actor::system("платежи");
     if to == PaymentStatus::Captured {
-        super::receipt::issue(tx, p, s, c, pay, at.zone, now).await?;
+        super::receipt::issue(tx, p, (&s.public_url, &s.files_dir), c, pay, at.zone, now).await?;
         // The charge as it stands in this transaction: another payment may have been counted.
         let c = store::charge_by_id(tx, &c.id)
             .await?

@@ -11,7 +11,6 @@ use okno_kernel::pdf::Block;
 use okno_kernel::Platform;
 use okno_rules::Kopecks;
 
-use super::paying::Settings;
 use crate::model::{ChargeRow, PaymentRow};
 
 /// The document kind of receipts in the register.
@@ -21,14 +20,14 @@ pub const KIND: &str = "payments.receipt";
 pub(super) async fn issue(
     tx: &mut Tx,
     p: &Platform,
-    s: &Settings,
+    (public_url, files_dir): (&str, &std::path::Path),
     c: &ChargeRow,
     pay: &PaymentRow,
     zone: &str,
     now: i64,
 ) -> Result<IssuedDocument> {
     let id = new_id();
-    let url = format!("{}/verify/{id}", s.public_url.trim_end_matches('/'));
+    let url = format!("{}/verify/{id}", public_url.trim_end_matches('/'));
     let payer = p
         .secrets
         .decrypt(&c.payer_name_enc)
@@ -39,7 +38,7 @@ pub(super) async fn issue(
     documents::issue(
         tx,
         &p.secrets,
-        &Files::new(&s.files_dir),
+        &Files::new(files_dir),
         &id,
         &NewDocument {
             kind: KIND,
@@ -125,7 +124,7 @@ pub async fn receipt_of(p: &Platform, payment_id: &str) -> Result<Option<IssuedD
 /// id when it was paid from the public page.
 pub async fn receipt_file(
     p: &Platform,
-    s: &Settings,
+    files_dir: &std::path::Path,
     actor: &okno_kernel::actor::Actor,
     payment_id: &str,
 ) -> Result<Vec<u8>> {
@@ -141,5 +140,5 @@ pub async fn receipt_file(
     let doc = receipt_of(p, payment_id)
         .await?
         .ok_or_else(|| Problem::not_found("Квитанции к этому платежу нет: платёж не завершён."))?;
-    Files::new(&s.files_dir).get(&doc.sha256).await
+    Files::new(files_dir).get(&doc.sha256).await
 }
