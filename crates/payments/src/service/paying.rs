@@ -347,7 +347,7 @@ pub async fn settle(
         store::charge_by_id(&mut conn, &before.charge_id).await?
     }
     .ok_or_else(|| Error::internal("a payment's charge vanished"))?;
-    let (zone, today) = zone_of(p, &c.agency_code).await?;
+    let (zone, _) = zone_of(p, &c.agency_code).await?;
     let now = now_ms();
     next.status = to.as_str().into();
     next.open_charge_id = to.is_open().then(|| before.charge_id.clone());
@@ -374,21 +374,16 @@ pub async fn settle(
             .ok_or_else(|| Error::internal("a payment vanished"));
     }
     if to != from {
-        let at = Moment {
-            zone: &zone,
-            today,
-            now,
-        };
+        let at = Moment { zone: &zone, now };
         record(&mut tx, (p, s), &c, &next, (from, to), at).await?;
     }
     tx.commit().await?;
     Ok(next)
 }
 
-/// When a transition happens: the agency's zone, its date, the instant.
+/// When a transition happens: the agency's zone and the instant.
 struct Moment<'a> {
     zone: &'a str,
-    today: okno_kernel::clock::Date,
     now: i64,
 }
 
@@ -402,7 +397,7 @@ async fn record(
     (from, to): (PaymentStatus, PaymentStatus),
     at: Moment<'_>,
 ) -> Result<()> {
-    let (today, now) = (at.today, at.now);
+    let now = at.now;
     let actor = Actor::system("платежи");
     if to == PaymentStatus::Captured {
         super::receipt::issue(tx, p, (&s.public_url, &s.files_dir), c, pay, at.zone, now).await?;
@@ -410,8 +405,12 @@ async fn record(
         let c = store::charge_by_id(tx, &c.id)
             .await?
             .ok_or_else(|| Error::internal("a charge vanished"))?;
+        // Due as on the day the payment was made (its amount was computed then): a discounted
+        // fine paid on the discount's last day is paid in full even if the bank reports the
+        // capture after midnight.
+        let made_on = local_date(at.zone, pay.created_at);
         let left =
-            c.amount_due(today, okno_rules::ProductionCalendar::shared()) - pay.amount_kopecks;
+            c.amount_due(made_on, okno_rules::ProductionCalendar::shared()) - pay.amount_kopecks;
         let status = if left <= 0 && c.status() == Status::Active {
             Status::Paid
         } else {
@@ -652,17 +651,13 @@ async fn expire(
         store::charge_by_id(&mut conn, &before.charge_id).await?
     }
     .ok_or_else(|| Error::internal("a payment's charge vanished"))?;
-    let (zone, today) = zone_of(p, &c.agency_code).await?;
+    let (zone, _) = zone_of(p, &c.agency_code).await?;
     let mut tx = p.db.begin().await?;
     if !store::update_payment(&mut tx, &next, from.as_str()).await? {
         tx.rollback().await?;
         return Ok(false);
     }
-    let at = Moment {
-        zone: &zone,
-        today,
-        now,
-    };
+    let at = Moment { zone: &zone, now };
     record(
         &mut tx,
         (p, s),
